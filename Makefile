@@ -1,0 +1,44 @@
+# The two commands of the README: `make demo` and `make test`. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint unit integration bench bench-quick dist prereqs clean
+
+demo: $(STAMP)
+	$(BIN)/stream-scorer demo
+
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check stream_scorer tests bench
+	$(BIN)/ruff format --check stream_scorer tests bench
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q -m integration
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
+
+dist: $(STAMP)
+	$(BIN)/python scripts/build_dist.py
+
+prereqs:
+	@scripts/check_prereqs.sh $(PYTHON)
+
+$(STAMP): pyproject.toml | prereqs
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info state out .pytest_cache .ruff_cache

@@ -1,0 +1,89 @@
+"""Reads a YAML file into a validated `ScorerConfig`; errors name the key, value and need."""
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from stream_scorer.config.kafka_options import REDACTED, is_secret
+from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.errors import ConfigError
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> ScorerConfig:
+    """Load and validate the scorer config at `path`.
+
+    String values may hold `${VAR}` or `${VAR:-default}`, read from `env` (default
+    `os.environ`): hosts and secrets stay out of the file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is unreadable or not YAML, a variable is unset, or a value is invalid;
+        the message names the file, each bad key, its value and what was expected.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        msg = f"{path}: cannot read config: {exc.strerror}"
+        raise ConfigError(msg) from exc
+    except yaml.YAMLError as exc:
+        msg = f"{path}: not valid YAML: {exc}"
+        raise ConfigError(msg) from exc
+    if not isinstance(raw, dict):
+        msg = f"{path}: expected a mapping of settings at top level, got {type(raw).__name__}"
+        raise ConfigError(msg)
+    return parse_config(_interpolate(raw, os.environ if env is None else env, path), origin=path)
+
+
+def parse_config(raw: Mapping[str, Any], origin: str | Path = "<config>") -> ScorerConfig:
+    """Validate an already-parsed mapping; `origin` names it in errors."""
+    try:
+        return ScorerConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "\n".join(f"  - {_describe(err)}" for err in exc.errors())
+        msg = f"{origin}: invalid config:\n{problems}"
+        raise ConfigError(msg) from None
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    key = ".".join(str(part) for part in err["loc"]) or "<top level>"
+    value = err.get("input")
+    shown = REDACTED if any(is_secret(str(p)) for p in err["loc"]) else _short(value)
+    if err["type"] == "missing":
+        return f"{key}: missing; {err['msg'].lower()}"
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key (value {shown}); check its spelling in the configuration reference"
+    return f"{key}: got {shown}; expected: {err['msg'].removeprefix('Value error, ')}"
+
+
+def _short(value: object) -> str:
+    text = repr(value) if not isinstance(value, dict) else "{...}"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _interpolate(node: Any, env: Mapping[str, str], path: Path) -> Any:
+    if isinstance(node, dict):
+        return {k: _interpolate(v, env, path) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, env, path) for v in node]
+    if not isinstance(node, str):
+        return node
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        msg = f"{path}: environment variable {name} is not set (referenced as {match.group(0)})"
+        raise ConfigError(msg)
+
+    return _ENV_REF.sub(substitute, node)

@@ -1,0 +1,25 @@
+"""The errors stream-scorer raises. All share `ScorerError`, so callers can catch one base."""
+
+
+class ScorerError(Exception):
+    """Base of every error stream-scorer raises on purpose."""
+
+
+class ConfigError(ScorerError):
+    """A configuration file or option is invalid; raised at start, before any record is read."""
+
+
+class SourceError(ScorerError):
+    """The Kafka source cannot go on (unreachable broker, lost data with failOnDataLoss...)."""
+
+
+class ModelRejectedError(ScorerError):
+    """A model version failed verification or validation and will not serve."""
+
+
+class ModelStoreError(ScorerError):
+    """The model store is missing, empty or unreadable."""
+
+
+class SinkError(ScorerError):
+    """A sink could not write a micro-batch."""

@@ -1,0 +1,37 @@
+"""Builds the SparkSession a scorer runs in."""
+
+import os
+import sys
+from collections.abc import Mapping
+
+from pyspark.sql import SparkSession
+
+DEFAULT_CONF: Mapping[str, str] = {
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.ui.enabled": "false",
+    "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+}
+
+
+def build_session(
+    app_name: str = "stream-scorer",
+    conf: Mapping[str, str] | None = None,
+    arrow_batch_size: int | None = None,
+) -> SparkSession:
+    """Return the active SparkSession or build one (default master `local[*]`).
+
+    Python workers run this interpreter (`sys.executable`) unless PYSPARK_PYTHON says
+    otherwise, so they import the same packages as the driver.
+    """
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    settings = {**DEFAULT_CONF, **(conf or {})}
+    settings.setdefault("spark.master", "local[*]")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    if arrow_batch_size is not None:
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(arrow_batch_size))
+    return spark

@@ -1,0 +1,38 @@
+"""Session-wide fixtures: one SparkSession and one Kafka broker for the whole test run.
+
+The broker is the embedded Tansu unless STREAM_SCORER_TEST_BOOTSTRAP names another
+(docker-compose's Apache Kafka, for example).
+"""
+
+import os
+import sys
+
+import pytest
+
+from stream_scorer.broker import EmbeddedBroker
+
+
+@pytest.fixture(scope="session")
+def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`kafka.bootstrap.servers` of the test broker."""
+    external = os.environ.get("STREAM_SCORER_TEST_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    log = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker(log_path=log) as broker:
+        yield broker.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local[2] SparkSession shared by every integration test."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from stream_scorer.spark_session import build_session
+
+    session = build_session(
+        "stream-scorer-tests",
+        {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "2"},
+    )
+    yield session
+    session.stop()

@@ -1,0 +1,66 @@
+"""Test-side Kafka helpers: topics and exact-count loads that respect the embedded broker.
+
+Tansu reports a partition's latest offset as the base offset of its last record batch + 1.
+`produce_exact` therefore ends each partition's load with a one-record batch (flush, send
+one record, flush), so the reported latest offset is the true end and counts are exact.
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewPartitions, NewTopic
+
+
+def create_topic(bootstrap: str, partitions: int, name: str | None = None) -> str:
+    """Create a topic with `partitions` partitions and return its name."""
+    name = name or f"t-{uuid.uuid4().hex[:10]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        admin.close()
+    return name
+
+
+def add_partitions(bootstrap: str, topic: str, total: int) -> None:
+    """Grow `topic` to `total` partitions."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_partitions({topic: NewPartitions(total_count=total)})
+    finally:
+        admin.close()
+
+
+def produce_exact(
+    bootstrap: str,
+    topic: str,
+    values_by_partition: dict[int, Sequence[bytes | None]],
+    keys: bool = True,
+    headers: Iterable[tuple[str, bytes]] | None = None,
+) -> None:
+    """Write each partition's values in order; each partition's last record is its own batch."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    hdrs = list(headers or [])
+    try:
+        for partition, values in values_by_partition.items():
+            if not values:
+                continue
+            *body, last = values
+            for i, value in enumerate(body):
+                key = f"{partition}-{i}".encode() if keys else None
+                producer.send(topic, value=value, key=key, partition=partition, headers=hdrs)
+            producer.flush()
+            key = f"{partition}-{len(body)}".encode() if keys else None
+            producer.send(topic, value=last, key=key, partition=partition, headers=hdrs)
+            producer.flush()
+    finally:
+        producer.close()
+
+
+def spread(values: Sequence[bytes | None], partitions: int) -> dict[int, list[bytes | None]]:
+    """Deal `values` round-robin over `partitions` partitions."""
+    out: dict[int, list[bytes | None]] = {p: [] for p in range(partitions)}
+    for i, value in enumerate(values):
+        out[i % partitions].append(value)
+    return out
