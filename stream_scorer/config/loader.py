@@ -60,7 +60,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     if err["type"] == "missing":
         return f"{key}: missing; {err['msg'].lower()}"
     if err["type"] == "extra_forbidden":
-        return f"{key}: unknown key (value {shown}); check its spelling in the configuration reference"
+        return f"{key}: unknown key (value {shown}); see the configuration reference"
     return f"{key}: got {shown}; expected: {err['msg'].removeprefix('Value error, ')}"
 
 

@@ -48,7 +48,8 @@ class SourceConfig(_Settings):
             raise ValueError(msg)
         given = [k for k in SUBSCRIPTION_KEYS if options.get(k)]
         if len(given) != 1:
-            msg = f"exactly one of {', '.join(SUBSCRIPTION_KEYS)} is required, got {given or 'none'}"
+            names = ", ".join(SUBSCRIPTION_KEYS)
+            msg = f"exactly one of {names} is required, got {given or 'none'}"
             raise ValueError(msg)
         return options
 
@@ -136,9 +137,9 @@ SinkConfig = Annotated[
 class TriggerConfig(_Settings):
     """When micro-batches run: every `processingTime`, or once over what is available."""
 
-    processingTime: str | None = None  # noqa: N815 - Spark's own spelling
+    processingTime: str | None = None  # Spark's own spelling
     """Interval between micro-batch starts, e.g. '1 second', '500 milliseconds'."""
-    availableNow: bool = False  # noqa: N815
+    availableNow: bool = False
     """Process everything available now in one or more batches, then stop."""
 
     @model_validator(mode="after")
