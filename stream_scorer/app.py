@@ -1,0 +1,108 @@
+"""Wires a scorer: SparkSession, source, model registry, sinks, the streaming query, stop."""
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+from pyspark.sql.streaming import StreamingQuery
+
+from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS, redact
+from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.pipeline import BatchPipeline
+from stream_scorer.sinks.factory import build_sink
+from stream_scorer.sources.factory import read_stream
+from stream_scorer.spark_session import build_session
+
+log = logging.getLogger(__name__)
+
+
+class Scorer:
+    """One streaming scorer built from a `ScorerConfig`.
+
+    `start()` checks that a model can serve (fails fast otherwise), then starts the query;
+    it resumes from the checkpoint when one exists. `run()` blocks until the query ends or a
+    stop is requested (SIGTERM/SIGINT), and stops between batches so no batch is cut short.
+    """
+
+    def __init__(
+        self, config: ScorerConfig, spark: SparkSession | None = None, once: bool = False
+    ) -> None:
+        self.config = config
+        self.once = once
+        self.spark = spark or build_session(
+            config.app_name, config.spark, config.scoring.arrow_batch_size
+        )
+        if spark is not None:
+            self.spark.conf.set(
+                "spark.sql.execution.arrow.maxRecordsPerBatch", str(config.scoring.arrow_batch_size)
+            )
+        self.registry = ModelRegistry(
+            config.model, dict(config.features.feature_schema), self.spark
+        )
+        self.pipeline: BatchPipeline | None = None
+        self.query: StreamingQuery | None = None
+        self._stop = threading.Event()
+
+    def start(self) -> StreamingQuery:
+        """Start the streaming query and return it."""
+        cfg = self.config
+        serving = self.registry.refresh()
+        log.info("model %s serving from %s", serving.version, cfg.model.store)
+        log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
+        sinks_dir = Path(cfg.checkpoint) / "sinks"
+        bootstrap = cfg.source.options.get(BOOTSTRAP_SERVERS)
+        sinks = [
+            build_sink(sink, str(sinks_dir / f"{i}-{sink.kind}"), bootstrap)
+            for i, sink in enumerate(cfg.sinks)
+        ]
+        dead_letter = build_sink(cfg.dead_letter, str(sinks_dir / "dead-letter"), bootstrap)
+        for sink in [*sinks, dead_letter]:
+            sink.open(self.spark)
+        self.pipeline = BatchPipeline(
+            cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions
+        )
+        writer = (
+            read_stream(self.spark, cfg.source)
+            .writeStream.queryName(cfg.app_name)
+            .foreachBatch(self.pipeline)
+            .option("checkpointLocation", cfg.checkpoint)
+        )
+        if self.once or cfg.trigger.availableNow:
+            writer = writer.trigger(availableNow=True)
+        else:
+            writer = writer.trigger(processingTime=cfg.trigger.processingTime)
+        self.query = writer.start()
+        return self.query
+
+    def request_stop(self) -> None:
+        """Ask `run()` to stop at the next batch boundary."""
+        self._stop.set()
+
+    def run(self, stop_timeout_s: float = 120.0) -> int:
+        """Start, then block until the query ends or a stop is requested; return an exit code.
+
+        A query that fails re-raises its error (StreamingQueryException).
+        """
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(sig, lambda *_: self.request_stop())
+        query = self.start()
+        while query.isActive and not self._stop.is_set():
+            query.awaitTermination(0.5)
+        if query.isActive:
+            self._stop_between_batches(query, stop_timeout_s)
+        if query.exception() is not None:
+            raise query.exception()
+        log.info("query stopped after %d batches", self.pipeline.stats.batches)
+        return 0
+
+    def _stop_between_batches(self, query: StreamingQuery, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        log.info("stop requested: finishing the batch in flight")
+        while not self.pipeline.idle and time.monotonic() < deadline:
+            time.sleep(0.05)
+        query.stop()

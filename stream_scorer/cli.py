@@ -1,0 +1,42 @@
+"""The `stream-scorer` command line."""
+
+import argparse
+import logging
+import sys
+
+from stream_scorer import __version__
+from stream_scorer.commands import broker, demo, model, produce, run
+from stream_scorer.errors import ScorerError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="stream-scorer",
+        description="Score a Kafka stream with a scikit-learn model on Spark, with hot reload.",
+    )
+    parser.add_argument("--version", action="version", version=f"stream-scorer {__version__}")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in (run, model, produce, broker, demo):
+        command.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a sub-command; a ScorerError prints `error: ...` and exits 2."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.func(args)
+    except ScorerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
