@@ -87,14 +87,19 @@ class Scorer:
 
         A query that fails re-raises its error (StreamingQueryException).
         """
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(sig, lambda *_: self.request_stop())
-        query = self.start()
-        while query.isActive and not self._stop.is_set():
-            query.awaitTermination(0.5)
-        if query.isActive:
-            self._stop_between_batches(query, stop_timeout_s)
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, lambda *_: self.request_stop())
+        try:
+            query = self.start()
+            while query.isActive and not self._stop.is_set():
+                query.awaitTermination(0.5)
+            if query.isActive:
+                self._stop_between_batches(query, stop_timeout_s)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         if query.exception() is not None:
             raise query.exception()
         log.info("query stopped after %d batches", self.pipeline.stats.batches)
