@@ -16,14 +16,22 @@ FieldType = Literal["double", "float", "long", "int", "string", "boolean"]
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, use_attribute_docstrings=True
+    )
 
 
 def _stringify(options: object) -> object:
     """YAML gives ints and bools; Spark's options are strings ('true', '100000')."""
     if not isinstance(options, dict):
         return options
-    return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in options.items()}
+    return {k: _scalar_text(v) for k, v in options.items()}
+
+
+def _scalar_text(value: object) -> object:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int | float) else value
 
 
 class SourceConfig(_Settings):

@@ -1,0 +1,78 @@
+"""Config loading: a bad config fails at start naming the key, the value and the need."""
+
+import pytest
+
+from stream_scorer.config import load_config
+from stream_scorer.errors import ConfigError
+
+GOOD = """
+source:
+  options:
+    kafka.bootstrap.servers: ${BROKER:-127.0.0.1:9092}
+    subscribe: features
+    maxOffsetsPerTrigger: 1000
+features:
+  schema: {f0: double, name: string}
+  passthrough: [id]
+model: {store: ./models}
+checkpoint: ./cp
+sinks: [{kind: parquet, path: ./out}]
+dead_letter: {kind: console}
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_good_config_loads_with_typed_defaults(tmp_path):
+    config = load_config(write(tmp_path, GOOD), env={})
+    assert config.source.kind == "python-kafka"
+    assert config.source.options["maxOffsetsPerTrigger"] == "1000"
+    assert config.source.options["kafka.bootstrap.servers"] == "127.0.0.1:9092"
+    assert list(config.features.feature_schema) == ["f0", "name"]
+    assert config.features.passthrough == {"id": "string"}
+    assert config.trigger.processingTime == "1 second"
+
+
+def test_environment_overrides_a_referenced_value(tmp_path):
+    config = load_config(write(tmp_path, GOOD), env={"BROKER": "kafka:9092"})
+    assert config.source.options["kafka.bootstrap.servers"] == "kafka:9092"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("model: {store: ./models}", "model: {store: ./models, colour: red}"), "model.colour"),
+        (("f0: double", "f0: dbl"), "features.schema.f0: got 'dbl'"),
+        (("    subscribe: features\n", ""), "exactly one of subscribe"),
+        (
+            ("subscribe: features", "subscribe: features\n    kafka.enable.auto.commit: true"),
+            "kafka.enable.auto.commit",
+        ),
+        (("{kind: parquet, path: ./out}", "{kind: parquet}"), "sinks.0.parquet.path: missing"),
+        (("{kind: console}", "{kind: hdfs}"), "dead_letter"),
+    ],
+)
+def test_bad_config_names_key_and_value(tmp_path, change, expected):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD.replace(*change)), env={})
+    assert expected in str(err.value)
+    assert str(tmp_path / "c.yaml") in str(err.value)
+
+
+def test_secret_values_never_appear_in_errors(tmp_path):
+    text = GOOD.replace(
+        "subscribe: features",
+        "subscribe: features\n    kafka.sasl.jaas.config: [s3cr3t-value]",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text), env={})
+    assert "s3cr3t-value" not in str(err.value)
+
+
+def test_unset_variable_without_default_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="environment variable HOSTX is not set"):
+        load_config(write(tmp_path, GOOD.replace("${BROKER:-127.0.0.1:9092}", "${HOSTX}")), env={})
