@@ -1,0 +1,212 @@
+"""A model store: a directory of immutable versions and an atomically replaced CURRENT.
+
+Layout::
+
+    <root>/CURRENT               the serving version name, e.g. 'v0002'
+    <root>/v0001/model.joblib    the artefact (or model.pkl, model.skops)
+    <root>/v0001/manifest.json   see `Manifest`
+    <root>/.reserved/v0001       version numbers ever handed out (never reused)
+"""
+
+import dataclasses
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stream_scorer.errors import ModelRejectedError, ModelStoreError
+from stream_scorer.models.describe import describe
+from stream_scorer.models.formats import format_of, load_model_bytes
+from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
+
+CURRENT_FILE = "CURRENT"
+_VERSION = re.compile(r"^v(\d{4,})$")
+
+
+class ModelStore:
+    """Versions `v0001/`, `v0002/`... under `root`, and the `CURRENT` pointer.
+
+    A version directory is complete when it appears (staged, then renamed); `CURRENT` is
+    replaced atomically (temp file, fsync, `os.replace`), so a reader sees the old or the
+    new version, never a torn one. Concurrent publishers get distinct version numbers.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"ModelStore({str(self.root)!r})"
+
+    def current_version(self) -> str | None:
+        """The version CURRENT names, or None when nothing was published yet."""
+        try:
+            text = (self.root / CURRENT_FILE).read_text().strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            msg = f"{self.root / CURRENT_FILE}: cannot read: {exc.strerror}"
+            raise ModelStoreError(msg) from exc
+        if not _VERSION.match(text):
+            msg = f"{self.root / CURRENT_FILE}: holds {text[:40]!r}, not a version like 'v0001'"
+            raise ModelStoreError(msg)
+        return text
+
+    def versions(self) -> list[str]:
+        """Version directory names, oldest first."""
+        if not self.root.is_dir():
+            return []
+        found = [p.name for p in self.root.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+        return sorted(found, key=_number)
+
+    def manifest(self, version: str) -> Manifest:
+        """Read the manifest of `version`; ModelStoreError if missing or unparseable."""
+        path = self.root / version / MANIFEST_FILE
+        try:
+            return Manifest.from_json(path.read_text())
+        except OSError as exc:
+            msg = f"{path}: cannot read manifest of {version}: {exc.strerror}"
+            raise ModelStoreError(msg) from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            msg = f"{path}: manifest of {version} is not valid: {exc!r}"
+            raise ModelStoreError(msg) from exc
+
+    def read_artifact(self, version: str) -> bytes:
+        """The artefact bytes of `version`, as named by its manifest."""
+        path = self.root / version / self.manifest(version).file
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            msg = f"{path}: cannot read artefact of {version}: {exc.strerror}"
+            raise ModelStoreError(msg) from exc
+
+    def set_current(self, version: str) -> None:
+        """Point CURRENT at an existing `version`, atomically and durably."""
+        if version not in self.versions():
+            msg = f"{self.root}: no version {version!r}; have {self.versions()}"
+            raise ModelStoreError(msg)
+        tmp = self.root / f".{CURRENT_FILE}.{uuid.uuid4().hex}"
+        try:
+            _write_durably(tmp, (version + "\n").encode())
+            os.replace(tmp, self.root / CURRENT_FILE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(self.root)
+
+    def rollback(self) -> str:
+        """Point CURRENT at the newest valid version older than the current one; return it.
+
+        Valid means: the manifest parses and the artefact's sha256 matches it.
+        """
+        current = self.current_version()
+        if current is None:
+            msg = f"{self.root}: nothing to roll back, CURRENT is not set"
+            raise ModelStoreError(msg)
+        older = [v for v in self.versions() if _number(v) < _number(current)]
+        for version in reversed(older):
+            if self.is_valid(version):
+                self.set_current(version)
+                return version
+        msg = f"{self.root}: no valid version before {current} to roll back to"
+        raise ModelStoreError(msg)
+
+    def is_valid(self, version: str) -> bool:
+        """True if `version`'s manifest parses and its artefact matches the sha256."""
+        try:
+            expected = self.manifest(version).sha256
+            return hashlib.sha256(self.read_artifact(version)).hexdigest() == expected
+        except ModelStoreError:
+            return False
+
+    def publish(
+        self,
+        model_path: str | Path,
+        feature_types: dict[str, str],
+        canary_rows: list[dict[str, Any]] | None = None,
+        trusted_types: Sequence[str] = (),
+    ) -> Manifest:
+        """Store the model file at `model_path` as a new version and point CURRENT at it.
+
+        Raises
+        ------
+        ModelStoreError
+            If the file or the store cannot be read or written.
+        ModelRejectedError
+            If the model cannot be loaded or does not match `feature_types` (see `describe`).
+        """
+        fmt = format_of(model_path)
+        try:
+            payload = Path(model_path).read_bytes()
+        except OSError as exc:
+            msg = f"{model_path}: cannot read model file: {exc.strerror}"
+            raise ModelStoreError(msg) from exc
+        try:
+            model = load_model_bytes(payload, fmt, trusted_types)
+        except ModelRejectedError:
+            raise
+        except Exception as exc:
+            msg = f"{model_path}: cannot load as {fmt}: {exc!r}"
+            raise ModelRejectedError(msg) from exc
+        described = describe(model, payload, fmt, feature_types, canary_rows)
+        try:
+            manifest = self._write_version(described, payload)
+        except OSError as exc:
+            msg = f"{self.root}: cannot write a new version: {exc}"
+            raise ModelStoreError(msg) from exc
+        self.set_current(manifest.version)
+        return manifest
+
+    def _write_version(self, described: Manifest, payload: bytes) -> Manifest:
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".staging-{uuid.uuid4().hex}"
+        staging.mkdir()
+        try:
+            manifest = dataclasses.replace(described, version=self._reserve())
+            _write_durably(staging / manifest.file, payload)
+            _write_durably(staging / MANIFEST_FILE, manifest.to_json().encode())
+            os.rename(staging, self.root / manifest.version)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _fsync_dir(self.root)
+        return manifest
+
+    def _reserve(self) -> str:
+        """Claim the next version number by exclusive creation of a marker file."""
+        reserved = self.root / ".reserved"
+        reserved.mkdir(exist_ok=True)
+        taken = [p.name for p in reserved.iterdir()] + self.versions()
+        number = max((_number(v) for v in taken if _VERSION.match(v)), default=0) + 1
+        while True:
+            version = f"v{number:04d}"
+            try:
+                os.close(os.open(reserved / version, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                number += 1
+                continue
+            if not (self.root / version).exists():
+                return version
+            number += 1
+
+
+def _number(version: str) -> int:
+    return int(version[1:])
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with open(path, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

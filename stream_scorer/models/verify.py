@@ -1,0 +1,144 @@
+"""Load one stored model version only if it is the artefact published and still behaves so.
+
+Checks, in order: manifest readable; sha256 of the bytes (before anything is deserialised);
+scikit-learn version; manifest signature against the configured feature schema;
+deserialisation; the model's own signature; canary rows re-predicted.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from stream_scorer.errors import ModelRejectedError, ModelStoreError
+from stream_scorer.models.describe import canary_of, check_signature
+from stream_scorer.models.formats import load_model_bytes
+from stream_scorer.models.manifest import Canary, Manifest
+from stream_scorer.models.model_input import LAYOUT_KEY
+from stream_scorer.models.store import ModelStore
+
+
+@dataclass(frozen=True)
+class VerifiedModel:
+    """A model version that passed every check, with its bytes and the loaded estimator."""
+
+    version: str
+    manifest: Manifest
+    payload: bytes
+    model: object
+
+
+def load_verified(
+    store: ModelStore,
+    version: str,
+    feature_types: dict[str, str],
+    allow_library_mismatch: bool = False,
+    trusted_types: Sequence[str] = (),
+) -> VerifiedModel:
+    """Read, verify and load `version` of `store` for the configured `feature_types`.
+
+    Raises
+    ------
+    ModelRejectedError
+        On the first failed check; the message reads "<version> refused: <reason>".
+    """
+    try:
+        manifest = store.manifest(version)
+        payload = store.read_artifact(version)
+    except ModelStoreError as exc:
+        raise _refused(version, str(exc)) from exc
+    if manifest.version != version:
+        raise _refused(version, f"its manifest names version {manifest.version!r}")
+    actual = hashlib.sha256(payload).hexdigest()
+    if actual != manifest.sha256:
+        reason = (
+            f"sha256 mismatch (manifest {manifest.sha256[:12]}…, file {actual[:12]}…); "
+            "the artefact changed after publish"
+        )
+        raise _refused(version, reason)
+    if not allow_library_mismatch:
+        _check_sklearn(version, manifest)
+    _check_schema(version, manifest, feature_types)
+    try:
+        model = load_model_bytes(payload, manifest.format, trusted_types)
+    except Exception as exc:
+        raise _refused(version, f"cannot load the {manifest.format} artefact: {exc}") from exc
+    try:
+        check_signature(model, manifest.feature_names)
+    except ModelRejectedError as exc:
+        raise _refused(version, str(exc)) from exc
+    _check_canary(version, manifest, model)
+    return VerifiedModel(version=version, manifest=manifest, payload=payload, model=model)
+
+
+def _refused(version: str, reason: str) -> ModelRejectedError:
+    return ModelRejectedError(f"{version} refused: {reason}")
+
+
+def _check_sklearn(version: str, manifest: Manifest) -> None:
+    import sklearn
+
+    saved = manifest.library_versions.get("scikit-learn", "unknown")
+    if saved != sklearn.__version__:
+        reason = (
+            f"saved with scikit-learn {saved}, running {sklearn.__version__}; re-publish it "
+            "with this version, or set model.allow_library_mismatch: true to accept the risk"
+        )
+        raise _refused(version, reason)
+
+
+def _check_schema(version: str, manifest: Manifest, feature_types: dict[str, str]) -> None:
+    model_names, config_names = manifest.feature_names, list(feature_types)
+    problems = []
+    missing = [n for n in model_names if n not in feature_types]
+    extra = [n for n in config_names if n not in model_names]
+    if missing:
+        problems.append(f"model features not in the config schema: {missing}")
+    if extra:
+        problems.append(f"config features the model does not take: {extra}")
+    if not missing and not extra and model_names != config_names:
+        problems.append(f"order differs: model {model_names}, config {config_names}")
+    retyped = [
+        f"{n} (model {manifest.feature_types.get(n)}, config {feature_types[n]})"
+        for n in model_names
+        if n in feature_types and manifest.feature_types.get(n) != feature_types[n]
+    ]
+    if retyped:
+        problems.append(f"types differ: {', '.join(retyped)}")
+    if problems:
+        raise _refused(version, "feature schema mismatch: " + "; ".join(problems))
+
+
+def _check_canary(version: str, manifest: Manifest, model: object) -> None:
+    expected = manifest.canary
+    try:
+        got = canary_of(
+            model,
+            expected.rows,
+            manifest.feature_names,
+            manifest.feature_types,
+            manifest.extra.get(LAYOUT_KEY),
+        )
+    except ModelRejectedError as exc:
+        raise _refused(version, str(exc)) from exc
+    difference = _canary_difference(expected, got, exact=manifest.prediction_type != "double")
+    if difference:
+        raise _refused(version, f"canary mismatch: {difference}; the model behaves differently")
+
+
+def _canary_difference(expected: Canary, got: Canary, exact: bool) -> str | None:
+    if exact and got.predictions != expected.predictions:
+        return f"predictions {got.predictions}, manifest says {expected.predictions}"
+    if not exact and not _close(got.predictions, expected.predictions):
+        return f"predictions {got.predictions}, manifest says {expected.predictions}"
+    if (got.probabilities is None) != (expected.probabilities is None):
+        return "probabilities present in only one of model and manifest"
+    if got.probabilities is not None and not _close(got.probabilities, expected.probabilities):
+        return f"probabilities {got.probabilities}, manifest says {expected.probabilities}"
+    return None
+
+
+def _close(a: list, b: list | None) -> bool:
+    left, right = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return left.shape == right.shape and bool(np.allclose(left, right))
