@@ -1,0 +1,57 @@
+"""The installed `stream-scorer` command, run as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from kafka import KafkaConsumer, TopicPartition
+
+from tests.kafka_helpers import create_topic, produce_exact, spread
+from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records
+
+pytestmark = pytest.mark.integration
+
+CLI = [str(Path(sys.executable).with_name("stream-scorer"))]
+
+
+def test_produce_sends_count_records_with_malformed_ratio(bootstrap):
+    topic = "produce-cli"
+    out = subprocess.run(
+        [*CLI, "produce", "--bootstrap", bootstrap, "--topic", topic, "--count", "500",
+         "--partitions", "3", "--bad-ratio", "0.1", "--no-progress"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "sent 500 records" in out.stdout
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    ends = consumer.end_offsets([TopicPartition(topic, p) for p in range(3)])
+    consumer.close()
+    assert sum(ends.values()) == 500
+
+
+def test_run_once_drains_the_topic_and_exits_zero(tmp_path, spark, bootstrap):
+    topic = create_topic(bootstrap, 3)
+    produce_exact(bootstrap, topic, spread(encode(records(range(75), NUMERIC)), 3))
+    publish(tmp_path / "models", "binary", NUMERIC)
+    config = {
+        "source": {"options": {"kafka.bootstrap.servers": bootstrap, "subscribe": topic}},
+        "features": {"schema": NUMERIC, "passthrough": {"id": "long"}},
+        "model": {"store": str(tmp_path / "models")},
+        "checkpoint": str(tmp_path / "checkpoint"),
+        "sinks": [{"kind": "parquet", "path": str(tmp_path / "predictions")}],
+        "dead_letter": {"kind": "parquet", "path": str(tmp_path / "dead-letter")},
+        "spark": {"spark.master": "local[1]"},
+    }
+    path = tmp_path / "scorer.yaml"
+    path.write_text(yaml.safe_dump(config))
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+
+    done = subprocess.run(
+        [*CLI, "run", "--config", str(path), "--once"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(read_sink(spark, tmp_path / "predictions")["id"]) == list(range(75))
