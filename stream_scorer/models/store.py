@@ -151,7 +151,11 @@ class ModelStore:
         except Exception as exc:
             msg = f"{model_path}: cannot load as {fmt}: {exc!r}"
             raise ModelRejectedError(msg) from exc
-        described = describe(model, payload, fmt, feature_types, canary_rows)
+        try:
+            described = describe(model, payload, fmt, feature_types, canary_rows)
+        except ModelRejectedError as exc:
+            msg = f"{model_path} refused: {exc}"
+            raise ModelRejectedError(msg) from exc
         try:
             manifest = self._write_version(described, payload)
         except OSError as exc:
