@@ -11,6 +11,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.pipeline import BatchPipeline
 from stream_scorer.sinks.factory import build_sink
@@ -45,7 +46,14 @@ class Scorer:
         )
         self.pipeline: BatchPipeline | None = None
         self.query: StreamingQuery | None = None
+        self.listener: MetricsListener | None = None
+        self._closers: list = []
         self._stop = threading.Event()
+
+    @property
+    def status_path(self) -> Path:
+        """Where the last batch's metrics record is kept (read by `stream-scorer status`)."""
+        return status_path(self.config)
 
     def start(self) -> StreamingQuery:
         """Start the streaming query and return it."""
@@ -62,9 +70,11 @@ class Scorer:
         dead_letter = build_sink(cfg.dead_letter, str(sinks_dir / "dead-letter"), bootstrap)
         for sink in [*sinks, dead_letter]:
             sink.open(self.spark)
+            self._closers.append(sink.close)
         self.pipeline = BatchPipeline(
             cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions
         )
+        self._add_listener()
         writer = (
             read_stream(self.spark, cfg.source)
             .writeStream.queryName(cfg.app_name)
@@ -76,7 +86,31 @@ class Scorer:
         else:
             writer = writer.trigger(processingTime=cfg.trigger.processingTime)
         self.query = writer.start()
+        self.listener.query_id = str(self.query.id)
+        log.info("query %s started (checkpoint %s)", self.query.id, cfg.checkpoint)
         return self.query
+
+    def _add_listener(self) -> None:
+        publishers = ()
+        metrics = self.config.metrics
+        if metrics.prometheus_port:
+            from stream_scorer.metrics.prometheus import PrometheusExporter
+
+            exporter = PrometheusExporter(metrics.prometheus_port, metrics.prometheus_addr)
+            self._closers.append(exporter.close)
+            publishers = (exporter,)
+        self.listener = MetricsListener(
+            self.pipeline.stats, lambda: self.registry.serving_version, self.status_path, publishers
+        )
+        self.spark.streams.addListener(self.listener)
+        self._closers.append(lambda: self.spark.streams.removeListener(self.listener))
+
+    def close(self) -> None:
+        """Stop the query if it runs; release the listener, the metrics port and the sinks."""
+        if self.query is not None and self.query.isActive:
+            self.query.stop()
+        while self._closers:
+            self._closers.pop()()
 
     def request_stop(self) -> None:
         """Ask `run()` to stop at the next batch boundary."""
@@ -97,13 +131,15 @@ class Scorer:
                 query.awaitTermination(0.5)
             if query.isActive:
                 self._stop_between_batches(query, stop_timeout_s)
+            error = query.exception()
+            if error is not None:
+                raise error
+            log.info("query stopped after %d batches", self.pipeline.stats.batches)
+            return 0
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        if query.exception() is not None:
-            raise query.exception()
-        log.info("query stopped after %d batches", self.pipeline.stats.batches)
-        return 0
+            self.close()
 
     def _stop_between_batches(self, query: StreamingQuery, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -111,3 +147,8 @@ class Scorer:
         while not self.pipeline.idle and time.monotonic() < deadline:
             time.sleep(0.05)
         query.stop()
+
+
+def status_path(config: ScorerConfig) -> Path:
+    """The status file of the scorer that uses `config`'s checkpoint."""
+    return Path(config.checkpoint) / "scorer" / "status.json"

@@ -1,8 +1,10 @@
 """Counts the scorer keeps per micro-batch and in total, read by the CLI, demo and metrics."""
 
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+
+RECENT_BATCHES = 64
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class ScorerStats:
     scored_by_version: Counter = field(default_factory=Counter)
     dead_lettered: int = 0
     last: BatchStats | None = None
+    _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, batch: BatchStats) -> None:
@@ -39,6 +42,14 @@ class ScorerStats:
             self.scored_by_version[batch.model_version] += batch.scored
             self.dead_lettered += batch.dead_lettered
             self.last = batch
+            self._recent[batch.batch_id] = batch
+            while len(self._recent) > RECENT_BATCHES:
+                self._recent.popitem(last=False)
+
+    def batch(self, batch_id: int) -> BatchStats | None:
+        """The stats of a recent batch, if it ran in this process."""
+        with self._lock:
+            return self._recent.get(batch_id)
 
     @property
     def scored(self) -> int:

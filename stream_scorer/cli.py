@@ -5,7 +5,7 @@ import logging
 import sys
 
 from stream_scorer import __version__
-from stream_scorer.commands import broker, demo, model, produce, run
+from stream_scorer.commands import broker, demo, model, produce, run, status
 from stream_scorer.errors import ScorerError
 
 
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stream-scorer {__version__}")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, model, produce, broker, demo):
+    for command in (run, status, model, produce, broker, demo):
         command.register(sub)
     return parser
 

@@ -165,6 +165,15 @@ class ScoringConfig(_Settings):
     """Rows per Arrow batch handed to the model (spark.sql.execution.arrow.maxRecordsPerBatch)."""
 
 
+class MetricsConfig(_Settings):
+    """Operational metrics: a JSON log line per batch always; Prometheus when a port is set."""
+
+    prometheus_port: int | None = Field(default=None, ge=1, le=65535)
+    """Serve Prometheus metrics on this port (off when unset)."""
+    prometheus_addr: str = "127.0.0.1"
+    """Address the Prometheus endpoint binds to ('0.0.0.0' in containers)."""
+
+
 class ScorerConfig(_Settings):
     """One scorer: a source, a feature schema, a model store, sinks and a checkpoint."""
 
@@ -181,6 +190,7 @@ class ScorerConfig(_Settings):
     dead_letter: SinkConfig
     """Where records that cannot be scored go, with the reason."""
     scoring: ScoringConfig = ScoringConfig()
+    metrics: MetricsConfig = MetricsConfig()
     spark: dict[str, str] = Field(default_factory=dict)
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""
 

@@ -1,0 +1,1 @@
+"""Operational metrics: a JSON log line per batch, Prometheus gauges, a status file."""

@@ -1,0 +1,100 @@
+"""A StreamingQueryListener that reports each micro-batch as one structured JSON log line."""
+
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pyspark.sql.streaming import StreamingQueryListener
+
+from stream_scorer.batch_stats import ScorerStats
+from stream_scorer.metrics.lag import partition_lag
+
+log = logging.getLogger("stream_scorer.metrics")
+
+Publisher = Callable[[dict], None]
+
+
+class MetricsListener(StreamingQueryListener):
+    """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag.
+
+    Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
+    record to each `publishers` callable (the Prometheus exporter) and writes it to
+    `status_path` (read by `stream-scorer status`), replaced atomically.
+    """
+
+    def __init__(
+        self,
+        stats: ScorerStats,
+        serving_version: Callable[[], str | None],
+        status_path: str | Path | None = None,
+        publishers: tuple[Publisher, ...] = (),
+    ) -> None:
+        self.stats = stats
+        self.serving_version = serving_version
+        self.status_path = Path(status_path) if status_path else None
+        self.publishers = publishers
+        self.query_id: str | None = None
+        """Only events of this query are reported (set once the query has started)."""
+
+    def _ours(self, query_id: object) -> bool:
+        return self.query_id is not None and str(query_id) == self.query_id
+
+    def onQueryStarted(self, event) -> None:
+        """Query start events arrive before `query_id` is known; `Scorer` logs the start."""
+
+    def onQueryProgress(self, event) -> None:
+        if not self._ours(event.progress.id):
+            return
+        record = self.progress_record(event.progress)
+        log.info(json.dumps(record, sort_keys=True))
+        for publish in self.publishers:
+            publish(record)
+        if self.status_path:
+            _write_atomically(self.status_path, json.dumps(record, indent=2, sort_keys=True))
+
+    def onQueryIdle(self, event) -> None:
+        """Idle triggers carry no batch; nothing to report."""
+
+    def onQueryTerminated(self, event) -> None:
+        if not self._ours(event.id):
+            return
+        log.info(json.dumps({"event": "query_terminated", "exception": event.exception}))
+
+    def progress_record(self, progress) -> dict:
+        """The JSON-able record of one progress event."""
+        batch = self.stats.batch(progress.batchId)
+        lag: dict[str, int] = {}
+        for source in progress.sources:
+            lag.update(partition_lag(source.endOffset, source.latestOffset))
+        return {
+            "event": "batch",
+            "batch_id": progress.batchId,
+            "timestamp": progress.timestamp,
+            "input_rows": progress.numInputRows,
+            "input_rows_per_second": _finite(progress.inputRowsPerSecond),
+            "processed_rows_per_second": _finite(progress.processedRowsPerSecond),
+            "batch_duration_ms": progress.durationMs.get("triggerExecution"),
+            "scored": batch.scored if batch else None,
+            "dead_lettered": batch.dead_lettered if batch else None,
+            "model_version": batch.model_version if batch else self.serving_version(),
+            "source_lag": lag,
+            "total_lag": sum(lag.values()),
+            "written_at": time.time(),
+        }
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 1) if math.isfinite(value) else None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".status-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
