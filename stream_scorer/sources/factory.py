@@ -1,0 +1,49 @@
+"""Builds the streaming DataFrame of a scorer's source, whichever kind its config names.
+
+Both kinds give Spark's Kafka source schema (`key, value, topic, partition, offset,
+timestamp, timestampType`, and `headers` with includeHeaders=true).
+"""
+
+import weakref
+
+from pyspark.sql import DataFrame, SparkSession
+
+from stream_scorer.config.settings import SourceConfig
+from stream_scorer.errors import ConfigError
+from stream_scorer.sources.options import parse_options
+from stream_scorer.sources.python_kafka import KafkaDataSource
+from stream_scorer.sources.spark_kafka import PROVIDER_CLASS, provider_loads, read_kafka_stream
+
+_registered: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()
+
+
+def read_stream(spark: SparkSession, source: SourceConfig) -> DataFrame:
+    """Return the streaming DataFrame of `source` in `spark`.
+
+    `python-kafka` registers the Python data source once per session; its options are
+    validated here, before Spark sees them.
+
+    Raises
+    ------
+    ConfigError
+        If an option is invalid, or `spark-kafka` is asked for without its jar.
+    """
+    if source.kind == "spark-kafka":
+        if not spark_kafka_available(spark):
+            msg = (
+                f"source kind 'spark-kafka' needs {PROVIDER_CLASS} on the classpath: add "
+                "spark.jars.packages=org.apache.spark:spark-sql-kafka-0-10_2.13:<spark version>"
+                " or use kind 'python-kafka'"
+            )
+            raise ConfigError(msg)
+        return read_kafka_stream(spark, source.options)
+    parse_options(source.options)
+    if spark not in _registered:
+        spark.dataSource.register(KafkaDataSource)
+        _registered.add(spark)
+    return spark.readStream.format(KafkaDataSource.name()).options(**source.options).load()
+
+
+def spark_kafka_available(spark: SparkSession) -> bool:
+    """Return True if Spark's Kafka connector (spark-sql-kafka-0-10) is on the classpath."""
+    return provider_loads(spark)

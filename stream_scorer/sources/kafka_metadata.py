@@ -1,0 +1,116 @@
+"""Driver-side Kafka metadata: which partitions the subscription covers, and their offsets.
+
+One `KafkaMetadata` lives as long as the stream reader (one long-lived Python process per
+query) and reuses one KafkaConsumer, created on first use; it never joins a group and never
+commits. Every call asks the broker afresh, so new topics and partitions are seen.
+"""
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from kafka import KafkaConsumer
+from kafka import TopicPartition as KafkaTopicPartition
+from kafka.errors import KafkaError
+
+from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS
+from stream_scorer.errors import SourceError
+from stream_scorer.kafka_config import client_config
+from stream_scorer.sources.offsets import Offsets, TopicPartition
+from stream_scorer.sources.options import SourceOptions
+
+log = logging.getLogger(__name__)
+
+
+def consumer_settings(kafka_options: Mapping[str, str]) -> dict[str, Any]:
+    """Return KafkaConsumer settings: the `kafka.*` options, no group, no commits, bytes.
+
+    Offsets out of range raise (`auto_offset_reset='none'`) instead of silently jumping, so
+    lost records are always noticed; topics are never auto-created by a metadata request.
+    """
+    settings = {"allow_auto_create_topics": False, **client_config(kafka_options, "consumer")}
+    settings.update(
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="none",
+        key_deserializer=None,
+        value_deserializer=None,
+    )
+    return settings
+
+
+class KafkaMetadata:
+    """Partitions of a subscription and their earliest / latest offsets, from the broker.
+
+    Raises `SourceError` naming the bootstrap servers when the broker cannot answer.
+    Picklable: the consumer is dropped and re-created on first use after unpickling.
+    """
+
+    def __init__(self, options: SourceOptions) -> None:
+        self._options = options
+        self._consumer: KafkaConsumer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_options": self._options, "_consumer": None}
+
+    def partitions(self) -> list[TopicPartition]:
+        """Return the subscribed topic-partitions that exist now, sorted."""
+        sub = self._options.subscription
+        consumer = self._client()
+        topics = self._call("list topics", consumer.topics)
+        if sub.kind == "assign":
+            missing = [tp for tp in sub.assigned if tp[1] not in _parts(consumer, tp[0])]
+            if missing:
+                log.warning("assigned partitions %s do not exist (yet); skipping them", missing)
+            return [tp for tp in sub.assigned if tp not in missing]
+        if sub.kind == "subscribe":
+            wanted = [t for t in sub.topics if t in topics]
+        else:
+            pattern = re.compile(sub.pattern or "")
+            wanted = sorted(t for t in topics if pattern.fullmatch(t))
+        return sorted((t, p) for t in wanted for p in _parts(consumer, t))
+
+    def earliest(self, partitions: Iterable[TopicPartition]) -> Offsets:
+        """Return the first offset still stored in each partition."""
+        return self._offsets("earliest", partitions)
+
+    def latest(self, partitions: Iterable[TopicPartition]) -> Offsets:
+        """Return the offset the next record of each partition will get."""
+        return self._offsets("latest", partitions)
+
+    def close(self) -> None:
+        """Close the consumer, if one was opened."""
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+
+    def _offsets(self, which: str, partitions: Iterable[TopicPartition]) -> Offsets:
+        tps = [KafkaTopicPartition(t, p) for t, p in partitions]
+        if not tps:
+            return {}
+        consumer = self._client()
+        fetch = consumer.beginning_offsets if which == "earliest" else consumer.end_offsets
+        found = self._call(f"fetch {which} offsets", fetch, tps)
+        return {(tp.topic, tp.partition): int(offset) for tp, offset in found.items()}
+
+    def _client(self) -> KafkaConsumer:
+        if self._consumer is None:
+            settings = consumer_settings(self._options.kafka)
+            self._consumer = self._call("connect", KafkaConsumer, **settings)
+        return self._consumer
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KafkaError as exc:
+            servers = self._options.kafka.get(BOOTSTRAP_SERVERS)
+            msg = (
+                f"Kafka source could not {what} on {servers}: {exc!r}; check that the broker "
+                "is reachable and the kafka.* security options are right"
+            )
+            raise SourceError(msg) from exc
+
+
+def _parts(consumer: KafkaConsumer, topic: str) -> set[int]:
+    return consumer.partitions_for_topic(topic) or set()

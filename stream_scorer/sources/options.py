@@ -1,0 +1,163 @@
+"""The Kafka source's options, validated once into a small, picklable value.
+
+Option names are Spark's Kafka source names. Spark hands Python data sources their options
+with lower-cased keys, so names are matched without case. `kafka.*` options go to the
+client (see `stream_scorer.kafka_config`); every other name must be one the source knows.
+"""
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from stream_scorer.config.kafka_options import (
+    ASSIGN,
+    BOOTSTRAP_SERVERS,
+    FAIL_ON_DATA_LOSS,
+    FORBIDDEN_OPTIONS,
+    INCLUDE_HEADERS,
+    KAFKA_PREFIX,
+    MAX_OFFSETS_PER_TRIGGER,
+    MAX_RECORDS_PER_PARTITION,
+    MIN_PARTITIONS,
+    POLL_TIMEOUT_MS,
+    STARTING_OFFSETS,
+    SUBSCRIBE,
+    SUBSCRIBE_PATTERN,
+    SUBSCRIPTION_KEYS,
+)
+from stream_scorer.errors import ConfigError
+from stream_scorer.kafka_config import client_config
+from stream_scorer.sources.offsets import StartingOffsets, TopicPartition, parse_starting_offsets
+
+SUPPORTED_OPTIONS = (
+    *SUBSCRIPTION_KEYS,
+    STARTING_OFFSETS,
+    FAIL_ON_DATA_LOSS,
+    MAX_OFFSETS_PER_TRIGGER,
+    MIN_PARTITIONS,
+    MAX_RECORDS_PER_PARTITION,
+    INCLUDE_HEADERS,
+    POLL_TIMEOUT_MS,
+)
+DEFAULT_POLL_TIMEOUT_MS = 120_000  # Spark's default for kafkaConsumer.pollTimeoutMs
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Which partitions to read: named topics, a topic regex, or fixed partitions."""
+
+    kind: Literal["subscribe", "subscribePattern", "assign"]
+    topics: tuple[str, ...] = ()
+    pattern: str | None = None
+    assigned: tuple[TopicPartition, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """Validated source options; `kafka` keeps the `kafka.*` options for the client."""
+
+    subscription: Subscription
+    starting: StartingOffsets = "latest"
+    fail_on_data_loss: bool = True
+    max_offsets_per_trigger: int | None = None
+    min_partitions: int | None = None
+    max_records_per_partition: int | None = None
+    include_headers: bool = False
+    poll_timeout_ms: int = DEFAULT_POLL_TIMEOUT_MS
+    kafka: dict[str, str] = field(default_factory=dict)
+
+
+def parse_options(options: Mapping[str, str]) -> SourceOptions:
+    """Validate Spark-style Kafka source options.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key: unknown or forbidden option, missing bootstrap servers or
+        subscription, malformed startingOffsets / assign / pattern, non-numeric numbers.
+    """
+    given = {k.lower(): v for k, v in options.items()}
+    kafka = {k: v for k, v in given.items() if k.startswith(KAFKA_PREFIX)}
+    names = {name.lower(): name for name in SUPPORTED_OPTIONS}
+    unknown = sorted(k for k in given if k not in names and k not in kafka)
+    if unknown:
+        msg = f"unknown option(s) {unknown}; supported: {', '.join(SUPPORTED_OPTIONS)}, kafka.*"
+        raise ConfigError(msg)
+    for key, why in FORBIDDEN_OPTIONS.items():
+        if key in kafka:
+            msg = f"option '{key}' is not allowed: {why}"
+            raise ConfigError(msg)
+    if not kafka.get(BOOTSTRAP_SERVERS):
+        msg = f"option '{BOOTSTRAP_SERVERS}' is required (e.g. 127.0.0.1:9092)"
+        raise ConfigError(msg)
+    client_config(kafka, "consumer")  # refuses kafka.* names the client does not know
+    opts = {names[k]: v for k, v in given.items() if k in names}
+    return SourceOptions(
+        subscription=_subscription(opts),
+        starting=parse_starting_offsets(opts.get(STARTING_OFFSETS, "latest")),
+        fail_on_data_loss=_bool(opts, FAIL_ON_DATA_LOSS, True),
+        max_offsets_per_trigger=_positive(opts, MAX_OFFSETS_PER_TRIGGER),
+        min_partitions=_positive(opts, MIN_PARTITIONS),
+        max_records_per_partition=_positive(opts, MAX_RECORDS_PER_PARTITION),
+        include_headers=_bool(opts, INCLUDE_HEADERS, False),
+        poll_timeout_ms=_positive(opts, POLL_TIMEOUT_MS) or DEFAULT_POLL_TIMEOUT_MS,
+        kafka=kafka,
+    )
+
+
+def _subscription(opts: Mapping[str, str]) -> Subscription:
+    given = [k for k in SUBSCRIPTION_KEYS if opts.get(k, "").strip()]
+    if len(given) != 1:
+        msg = f"exactly one of {', '.join(SUBSCRIPTION_KEYS)} is required, got {given or 'none'}"
+        raise ConfigError(msg)
+    value = opts[given[0]].strip()
+    if given[0] == SUBSCRIBE:
+        return Subscription(
+            "subscribe", topics=tuple(t.strip() for t in value.split(",") if t.strip())
+        )
+    if given[0] == SUBSCRIBE_PATTERN:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            msg = f"option '{SUBSCRIBE_PATTERN}': {value!r} is not a valid regex ({exc})"
+            raise ConfigError(msg) from None
+        return Subscription("subscribePattern", pattern=value)
+    return Subscription("assign", assigned=_assigned(value))
+
+
+def _assigned(value: str) -> tuple[TopicPartition, ...]:
+    try:
+        data = json.loads(value)
+        pairs = sorted({(t, p) for t, parts in data.items() for p in parts})
+        if not pairs or not all(isinstance(p, int) and p >= 0 for _, p in pairs):
+            raise ValueError
+    except (ValueError, TypeError, AttributeError):
+        msg = f"option '{ASSIGN}': got {value!r}; expected JSON like {{\"topic\": [0, 1]}}"
+        raise ConfigError(msg) from None
+    return tuple(pairs)
+
+
+def _bool(opts: Mapping[str, str], key: str, default: bool) -> bool:
+    value = opts.get(key)
+    if value is None:
+        return default
+    if value.strip().lower() not in ("true", "false"):
+        msg = f"option '{key}': got {value!r}; expected true or false"
+        raise ConfigError(msg)
+    return value.strip().lower() == "true"
+
+
+def _positive(opts: Mapping[str, str], key: str) -> int | None:
+    value = opts.get(key)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        msg = f"option '{key}': got {value!r}; expected a positive integer"
+        raise ConfigError(msg)
+    return number

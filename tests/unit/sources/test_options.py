@@ -1,0 +1,78 @@
+"""Validation of the Kafka source's options (Spark's names, lower-cased by Spark)."""
+
+import pytest
+
+from stream_scorer.errors import ConfigError
+from stream_scorer.sources.options import parse_options
+
+BASE = {"kafka.bootstrap.servers": "127.0.0.1:9092", "subscribe": "a, b"}
+
+
+def test_defaults_match_sparks_kafka_source():
+    opts = parse_options(BASE)
+    assert opts.subscription.topics == ("a", "b")
+    assert (opts.starting, opts.fail_on_data_loss, opts.include_headers) == ("latest", True, False)
+    assert (opts.max_offsets_per_trigger, opts.poll_timeout_ms) == (None, 120_000)
+
+
+def test_lower_cased_names_are_understood():
+    opts = parse_options({**BASE, "maxoffsetspertrigger": "50", "failondataloss": "false"})
+    assert (opts.max_offsets_per_trigger, opts.fail_on_data_loss) == (50, False)
+
+
+def test_unknown_option_is_refused_listing_supported_ones():
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) \['startoffsets'\]; supported: "):
+        parse_options({**BASE, "startOffsets": "earliest"})
+
+
+def test_forbidden_kafka_option_is_refused():
+    with pytest.raises(ConfigError, match=r"'kafka\.enable\.auto\.commit' is not allowed"):
+        parse_options({**BASE, "kafka.enable.auto.commit": "true"})
+
+
+def test_unknown_kafka_client_option_is_refused():
+    with pytest.raises(ConfigError, match=r"'kafka\.no\.such\.setting'"):
+        parse_options({**BASE, "kafka.no.such.setting": "1"})
+
+
+def test_non_integer_max_offsets_per_trigger_is_refused():
+    with pytest.raises(ConfigError, match="option 'maxOffsetsPerTrigger': got 'many'"):
+        parse_options({**BASE, "maxOffsetsPerTrigger": "many"})
+
+
+def test_bad_boolean_is_refused():
+    with pytest.raises(ConfigError, match="option 'includeHeaders': got 'yes'"):
+        parse_options({**BASE, "includeHeaders": "yes"})
+
+
+def test_two_subscriptions_are_refused():
+    with pytest.raises(ConfigError, match="exactly one of subscribe, subscribePattern, assign"):
+        parse_options({**BASE, "subscribePattern": "a.*"})
+
+
+def test_bad_pattern_is_refused():
+    with pytest.raises(ConfigError, match="option 'subscribePattern'"):
+        parse_options({"kafka.bootstrap.servers": "h:1", "subscribePattern": "a("})
+
+
+def test_assign_json_gives_sorted_partitions():
+    opts = parse_options({"kafka.bootstrap.servers": "h:1", "assign": '{"t": [1, 0], "s": [2]}'})
+    assert opts.subscription.assigned == (("s", 2), ("t", 0), ("t", 1))
+
+
+def test_bad_assign_is_refused():
+    with pytest.raises(ConfigError, match="option 'assign'"):
+        parse_options({"kafka.bootstrap.servers": "h:1", "assign": '{"t": "0"}'})
+
+
+def test_missing_bootstrap_servers_is_refused():
+    with pytest.raises(ConfigError, match=r"'kafka\.bootstrap\.servers' is required"):
+        parse_options({"subscribe": "a"})
+
+
+def test_secret_values_never_appear_in_errors():
+    secret = 'org.x.PlainLoginModule required username="u" password="hunter2";'
+    bad = {**BASE, "kafka.sasl.jaas.config": secret, "maxOffsetsPerTrigger": "x"}
+    with pytest.raises(ConfigError) as info:
+        parse_options(bad)
+    assert "hunter2" not in str(info.value)
