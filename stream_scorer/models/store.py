@@ -64,6 +64,9 @@ class ModelStore:
 
     def manifest(self, version: str) -> Manifest:
         """Read the manifest of `version`; ModelStoreError if missing or unparseable."""
+        if not _VERSION.match(version):
+            msg = f"{self.root}: {version!r} is not a version name like 'v0001'"
+            raise ModelStoreError(msg)
         path = self.root / version / MANIFEST_FILE
         try:
             return Manifest.from_json(path.read_text())
