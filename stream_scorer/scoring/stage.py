@@ -1,0 +1,53 @@
+"""The scoring stage foreachBatch calls: score a micro-batch, then split it into predictions
+and dead letters.
+
+`score` evaluates the scoring UDF once per row only if the caller persists its result
+before deriving both outputs; the UDF is non-deterministic, so Spark neither pushes the
+`error` filters below it nor duplicates it when the struct is flattened.
+"""
+
+from typing import Any
+
+from pyspark import Accumulator
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.scoring.udf import scoring_udf
+
+SOURCE_COLUMNS = ["key", "value", "topic", "partition", "offset", "timestamp"]
+"""Columns of the Kafka source kept on every scored row."""
+COORDINATES = ["topic", "partition", "offset", "timestamp"]
+"""Where a record came from; with `model_version`, its identity in every output."""
+_SCORED = "_scored"
+
+
+def score(
+    batch: DataFrame,
+    serving: Any,
+    features: FeaturesConfig,
+    cache_capacity: int = 2,
+    load_counter: Accumulator | None = None,
+) -> DataFrame:
+    """Score every row of a Kafka-schema micro-batch with the serving model version.
+
+    Returns `key, value, topic, partition, offset, timestamp`, the passthrough fields,
+    `prediction`, for classifiers `probability, probabilities`, then `model_version,
+    scored_at, error` (null when scored). Lazy: nothing runs until an action; persist the
+    result before calling both `predictions` and `dead_letters` so the UDF runs once per row.
+    """
+    udf = scoring_udf(serving, features, cache_capacity, load_counter)
+    scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
+    return scored.select(*SOURCE_COLUMNS, f"{_SCORED}.*")
+
+
+def predictions(scored: DataFrame) -> DataFrame:
+    """Rows of `score` that were scored: coordinates, passthrough, model outputs, provenance."""
+    keep = [c for c in scored.columns if c not in ("key", "value", "error")]
+    return scored.filter(F.col("error").isNull()).select(*keep)
+
+
+def dead_letters(scored: DataFrame) -> DataFrame:
+    """Rows of `score` that could not be scored, with the raw key and value and the reason."""
+    keep = [*COORDINATES, "key", "value", "error", "model_version", "scored_at"]
+    return scored.filter(F.col("error").isNotNull()).select(*keep)

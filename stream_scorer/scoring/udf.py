@@ -1,0 +1,142 @@
+"""The scoring pandas UDF: Kafka `value` bytes in, the scored struct out, per Arrow batch.
+
+The UDF's closure holds small things only (broadcast handle, version, manifest, schemas);
+the model reaches executors as broadcast artefact bytes and each Python worker deserialises
+a version once (`model_cache`), at the start of a task, never per Arrow batch or per row.
+"""
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark import Accumulator, AccumulatorParam
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.features.json_parser import parse_json
+from stream_scorer.models.manifest import Canary
+from stream_scorer.models.model_input import LAYOUT_KEY, model_input
+from stream_scorer.scoring.model_cache import cached_model, load_count
+from stream_scorer.scoring.output import is_classifier, scored_struct
+from stream_scorer.scoring.predict import predict_rows
+
+_NULLABLE = {"double": "Float64", "long": "Int64", "boolean": "boolean", "string": object}
+
+
+class _CountsByWorker(AccumulatorParam):
+    """Merges {worker pid: model loads} dictionaries."""
+
+    def zero(self, value: dict[int, int]) -> dict[int, int]:
+        return {}
+
+    def addInPlace(self, value1: dict[int, int], value2: dict[int, int]) -> dict[int, int]:
+        for pid, count in value2.items():
+            value1[pid] = value1.get(pid, 0) + count
+        return value1
+
+
+def loads_by_worker(spark: SparkSession) -> Accumulator:
+    """An accumulator for `scoring_udf(load_counter=...)`: {worker pid: model loads}.
+
+    Read on the driver after an action; a worker that loaded each version once shows 1
+    per version it scored.
+    """
+    return spark.sparkContext.accumulator({}, _CountsByWorker())
+
+
+def scoring_udf(
+    serving: Any,
+    features: FeaturesConfig,
+    cache_capacity: int,
+    load_counter: Accumulator | None = None,
+) -> Any:
+    """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
+
+    Parameters
+    ----------
+    serving
+        A `ServingModel` (version, manifest, broadcast of the artefact bytes, trusted_types).
+    features
+        Declared feature schema and passthrough fields.
+    cache_capacity
+        Model versions each Python worker keeps deserialised.
+    load_counter
+        Optional `loads_by_worker` accumulator, added to when a task deserialises the model.
+
+    The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
+    broadcast artefact cannot be deserialised (ModelRejectedError).
+    """
+    manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
+    version, broadcast = serving.version, serving.broadcast
+    trusted = tuple(serving.trusted_types)
+    schema, passthrough = dict(features.feature_schema), dict(features.passthrough)
+
+    def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+        before = load_count()
+        model = cached_model(version, broadcast, manifest.format, trusted, cache_capacity)
+        if load_counter is not None and load_count() > before:
+            load_counter.add({os.getpid(): 1})
+        for values in batches:
+            yield _score_batch(model, values, version, manifest, schema, passthrough)
+
+    struct = scored_struct(manifest, passthrough)
+    return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
+
+
+def _score_batch(
+    model: Any, values: pd.Series, version: str, manifest: Any, schema: dict, passthrough: dict
+) -> pd.DataFrame:
+    """Parse, shape and predict one Arrow batch; returns the struct's columns in order."""
+    n = len(values)
+    parsed = parse_json(values, schema, passthrough)
+    errors = parsed.errors
+    ok = np.fromiter((e is None for e in errors), bool, n)
+    good = np.flatnonzero(ok)
+    frame = parsed.features if len(good) == n else parsed.features.iloc[good]
+    layout = manifest.extra.get(LAYOUT_KEY)
+    inputs = model_input(frame, manifest.feature_names, manifest.feature_types, layout)
+    predicted = predict_rows(model, inputs, manifest)
+    for i, error in zip(good, predicted.errors, strict=True):
+        if error is not None:
+            errors[i] = error
+            ok[i] = False
+    nullable = _NULLABLE[manifest.prediction_type]
+    columns = dict(parsed.passthrough.items())
+    columns["prediction"] = _spread(predicted.prediction, good, ok, nullable)
+    if is_classifier(manifest):
+        columns["probability"] = _spread(predicted.probability, good, ok, "Float64")
+        columns["probabilities"] = _lists(predicted.probabilities, good, ok)
+    index = pd.RangeIndex(n)
+    columns["model_version"] = pd.Series(version, index=index, dtype=object)
+    columns["scored_at"] = pd.Series(pd.Timestamp.now(tz="UTC"), index=index)
+    columns["error"] = pd.Series(errors, index=index, dtype=object)
+    return pd.DataFrame(columns, index=index)
+
+
+def _spread(values: np.ndarray | None, good: np.ndarray, ok: np.ndarray, dtype: Any) -> pd.Series:
+    """Values of the scored rows `good` placed in a batch-long column; null where not `ok`."""
+    if values is not None and len(values) == len(ok) and ok.all():
+        return pd.Series(values)
+    column = pd.Series(pd.array([None] * len(ok), dtype=dtype))
+    if values is not None:
+        column.iloc[good] = values
+        column[~ok] = None
+    return column
+
+
+def _lists(values: np.ndarray | None, good: np.ndarray, ok: np.ndarray) -> pd.Series:
+    """One list of class probabilities per row (Arrow list<double>); null where not `ok`."""
+    if values is None:
+        return pd.Series([None] * len(ok), dtype=object)
+    rows = values.tolist()
+    if len(rows) == len(ok) and ok.all():
+        return pd.Series(rows, dtype=object)
+    column: list[Any] = [None] * len(ok)
+    for row, i in zip(rows, good, strict=True):
+        if ok[i]:
+            column[i] = row
+    return pd.Series(column, dtype=object)
