@@ -1,0 +1,79 @@
+"""The `Sink` lifecycle every sink follows, and the commit markers that make replays safe."""
+
+from abc import ABC, abstractmethod
+
+from py4j.protocol import Py4JJavaError
+from pyspark.sql import DataFrame, SparkSession
+
+from stream_scorer.errors import SinkError
+
+
+class Sink(ABC):
+    """A destination for the rows of each micro-batch.
+
+    Lifecycle: `open(spark)` once at query start, `write(df, batch_id)` once per micro-batch
+    on the driver (inside `foreachBatch`), `close()` once when the query stops.
+    """
+
+    def open(self, spark: SparkSession) -> None:  # noqa: B027 (optional hook)
+        """Prepare the sink (markers, clients); called once at query start, on the driver."""
+
+    @abstractmethod
+    def write(self, df: DataFrame, batch_id: int) -> int:
+        """Write the rows of micro-batch `batch_id` and return how many were written.
+
+        Called once per micro-batch on the driver. Spark calls it again with the same
+        `batch_id` and the same rows after a crash; each sink documents what a replay does.
+
+        Raises
+        ------
+        SinkError
+            If the batch could not be written; it is then not committed, the query fails and
+            the batch is replayed when the query restarts from its checkpoint.
+        """
+
+    def close(self) -> None:  # noqa: B027 (optional hook)
+        """Release what `open` acquired; called once when the query stops."""
+
+
+class BatchMarkers:
+    """One empty marker file per committed batch id, in a directory of any Hadoop filesystem.
+
+    The Hadoop FileSystem API of the Spark session is used, so local paths, `hdfs://` and
+    `s3a://` URLs work alike. A marker is written only after its batch is fully written:
+    a marker present means the batch is durable; a marker absent means it may be partial.
+    """
+
+    def __init__(self, spark: SparkSession, dir_url: str) -> None:
+        jvm = getattr(spark, "_jvm", None)
+        if jvm is None:
+            msg = f"commit markers in {dir_url} need a classic (non-Connect) SparkSession"
+            raise SinkError(msg)
+        self._path_cls = jvm.org.apache.hadoop.fs.Path
+        self._dir = self._path_cls(dir_url)
+        self._fs = self._dir.getFileSystem(spark._jsc.hadoopConfiguration())
+        self.dir_url = dir_url
+
+    def is_committed(self, batch_id: int) -> bool:
+        """Return True if `batch_id` has a marker."""
+        return bool(self._fs.exists(self._marker(batch_id)))
+
+    def mark_committed(self, batch_id: int) -> None:
+        """Create the marker of `batch_id` (an empty file; an existing one is overwritten).
+
+        Raises
+        ------
+        SinkError
+            If the marker cannot be created; the batch then counts as not committed.
+        """
+        try:
+            self._fs.create(self._marker(batch_id), True).close()
+        except Py4JJavaError as exc:  # a Java IOException
+            msg = (
+                f"cannot write the commit marker of batch {batch_id} in {self.dir_url}: {exc}; "
+                "check that the directory is writable"
+            )
+            raise SinkError(msg) from exc
+
+    def _marker(self, batch_id: int):
+        return self._path_cls(self._dir, str(batch_id))
