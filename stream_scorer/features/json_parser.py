@@ -226,9 +226,9 @@ def _all_numbers(row: tuple) -> bool:
     return all(type(v) is float or type(v) is int for v in row)
 
 
-def _passthrough_of(doc: dict | None, passthrough: dict[str, str]) -> list | str | None:
-    """Passthrough values of a fast-path row, the reason they fail, or None (no doc)."""
-    if doc is None:
+def _passthrough_of(doc: Any, passthrough: dict[str, str]) -> list | str | None:
+    """Passthrough values of a fast-path row, the reason they fail, or None (no object)."""
+    if not isinstance(doc, dict):
         return None
     values, problems = [], []
     for name, kind in passthrough.items():
