@@ -1,0 +1,1 @@
+"""Model store, artefact formats, verification and the driver-side registry."""
