@@ -51,6 +51,11 @@ class ModelRegistry:
         self.refusals = 0
         self.last_error: str | None = None
 
+    @property
+    def serving_version(self) -> str | None:
+        """The version serving now, or None before the first successful refresh."""
+        return self._serving.version if self._serving else None
+
     def refresh(self) -> ServingModel:
         """Return the model for the next micro-batch, switching if CURRENT names a new one.
 
