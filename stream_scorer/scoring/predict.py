@@ -83,11 +83,12 @@ def _classify(model: Any, with_proba: bool) -> Callable[[Any], tuple[np.ndarray,
 
 
 def _calibrated_apart(model: Any) -> bool:
-    """True for libsvm estimators (`probA_`): their predict_proba may disagree with predict."""
+    """True for libsvm estimators fitted with `probability=True` (SVC, NuSVC): their
+    Platt-scaled predict_proba may disagree with predict."""
     final = model
     while hasattr(final, "steps"):  # Pipeline: the last step predicts
         final = final.steps[-1][1]
-    return hasattr(final, "probA_")
+    return getattr(final, "probability", False) is True
 
 
 def _checked(output: Any, rows: Any) -> np.ndarray:
