@@ -56,9 +56,9 @@ def read_range(
         pending: list = []
         for records in _polled(consumer, tp, offset_range, options):
             pending.extend(records)
-            if len(pending) >= ROWS_PER_BATCH:
-                yield to_record_batch(pending, schema)
-                pending = []
+            while len(pending) >= ROWS_PER_BATCH:
+                yield to_record_batch(pending[:ROWS_PER_BATCH], schema)
+                pending = pending[ROWS_PER_BATCH:]
         if pending:
             yield to_record_batch(pending, schema)
     finally:
