@@ -1,0 +1,56 @@
+"""Spark's own Kafka connector behind `read_stream`, when its jar is on the classpath."""
+
+import pytest
+
+from stream_scorer.config.settings import SourceConfig
+from stream_scorer.errors import ConfigError
+from stream_scorer.sources import read_stream, spark_kafka_available
+from tests.kafka_helpers import create_topic, produce_exact, spread
+
+pytestmark = pytest.mark.integration
+
+TIMEOUT_S = 180  # bound of the query wait; a healthy run takes a few seconds
+
+
+@pytest.fixture
+def spark_kafka(spark):
+    if not spark_kafka_available(spark):
+        pytest.skip(
+            "Spark's Kafka connector jar (spark-sql-kafka-0-10) is not on the classpath; "
+            "add spark.jars.packages=org.apache.spark:spark-sql-kafka-0-10_2.13:<version>"
+        )
+    return spark
+
+
+def source(bootstrap: str, topic: str, **extra: str) -> SourceConfig:
+    options = {"kafka.bootstrap.servers": bootstrap, "subscribe": topic, **extra}
+    return SourceConfig(kind="spark-kafka", options=options)
+
+
+def test_missing_jar_is_a_config_error_naming_the_package(spark, bootstrap):
+    if spark_kafka_available(spark):
+        pytest.skip("Spark's Kafka connector is on the classpath here")
+    with pytest.raises(ConfigError, match="spark-sql-kafka-0-10"):
+        read_stream(spark, source(bootstrap, "any"))
+
+
+def test_reads_every_offset_once(spark_kafka, bootstrap, tmp_path):
+    topic = create_topic(bootstrap, 3)
+    data = spread([f"r-{i}".encode() for i in range(30)], 3)
+    produce_exact(bootstrap, topic, data)
+    got: list[tuple] = []
+
+    def collect(df, batch_id):
+        for r in df.select("topic", "partition", "offset", "value").collect():
+            got.append((r.topic, r.partition, r.offset, bytes(r.value)))
+
+    df = read_stream(spark_kafka, source(bootstrap, topic, startingOffsets="earliest"))
+    query = (
+        df.writeStream.foreachBatch(collect)
+        .option("checkpointLocation", str(tmp_path))
+        .trigger(availableNow=True)
+        .start()
+    )
+    assert query.awaitTermination(TIMEOUT_S)
+    want = {(topic, p, o, v) for p, vals in data.items() for o, v in enumerate(vals)}
+    assert sorted(got) == sorted(want)
