@@ -111,6 +111,7 @@ def _scorer_config(tmp_path: Path, bootstrap: str, topic: str) -> Path:
         "checkpoint": str(tmp_path / "checkpoint"),
         "sinks": [{"kind": "parquet", "path": str(tmp_path / "out" / "predictions")}],
         "dead_letter": {"kind": "parquet", "path": str(tmp_path / "out" / "dead-letter")},
+        "spark": {"spark.sql.shuffle.partitions": "2"},
     }
     path = tmp_path / "scorer.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -135,4 +136,7 @@ def test_scorer_submitted_to_the_cluster_scores_every_offset_once(cluster, boots
     scored = sorted((row["partition"], row["offset"]) for row in coordinates)
     assert scored == [(p, o) for p in (0, 1) for o in range(30)]
     finished = [app["name"] for app in cluster.state()["completedapps"]]
-    assert f"scorer-on-cluster-{topic}" in finished
+    assert f"scorer-on-cluster-{topic}" in finished, (
+        f"the scorer never registered with {cluster.master_url} (finished apps: {finished}): "
+        "it ran in local mode, so the session ignored spark-submit's --master"
+    )
