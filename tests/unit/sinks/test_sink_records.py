@@ -1,4 +1,4 @@
-"""The Kafka sink's record building: key, headers, JSON value, UTC timestamps."""
+"""The Kafka sink's record building: keys, headers, JSON values, column-wise row conversion."""
 
 import datetime as dt
 from decimal import Decimal
@@ -6,25 +6,32 @@ from decimal import Decimal
 import orjson
 import pyarrow as pa
 
-from stream_scorer.sinks.kafka import encode_value, record_headers, record_key, utc_batch
+from stream_scorer.sinks.kafka import batch_rows, encode_value, record_headers, record_keys
 
-PARIS = dt.timezone(dt.timedelta(hours=1))
-PREDICTION = {
-    "topic": "in",
-    "partition": 2,
-    "offset": 41,
-    "id": "a-1",
-    "prediction": 1.0,
-    "model_version": "v0003",
-}
+PARIS = pa.timestamp("us", tz="Europe/Paris")
+NOON_UTC_IN_PARIS = dt.datetime(
+    2024, 1, 1, 13, 0, 0, 250000, tzinfo=dt.timezone(dt.timedelta(hours=1))
+)
+PREDICTIONS = pa.RecordBatch.from_pydict(
+    {
+        "topic": ["in", "in"],
+        "partition": pa.array([2, 0], pa.int32()),
+        "offset": pa.array([41, 7], pa.int64()),
+        "prediction": [1.0, 0.0],
+        "model_version": ["v0003", "v0003"],
+    }
+)
+DEAD_LETTERS = pa.RecordBatch.from_pydict(
+    {"topic": ["in"], "partition": [0], "offset": [3], "value": [b"x"], "error": ["bad json"]}
+)
 
 
-def test_record_key_is_source_coordinates():
-    assert record_key(PREDICTION) == b"in/2/41"
+def test_record_keys_are_source_coordinates():
+    assert record_keys(PREDICTIONS) == [b"in/2/41", b"in/0/7"]
 
 
 def test_headers_carry_model_version_coordinates_and_batch_id():
-    assert record_headers(PREDICTION, 7) == [
+    assert record_headers(PREDICTIONS, 7)[0] == [
         ("model_version", b"v0003"),
         ("source_topic", b"in"),
         ("source_partition", b"2"),
@@ -34,13 +41,26 @@ def test_headers_carry_model_version_coordinates_and_batch_id():
 
 
 def test_headers_omit_model_version_for_dead_letters():
-    dead = {"topic": "in", "partition": 0, "offset": 3, "value": b"x", "error": "bad json"}
-    assert [name for name, _ in record_headers(dead, 1)] == [
+    assert record_headers(DEAD_LETTERS, 1) == [
+        [
+            ("source_topic", b"in"),
+            ("source_partition", b"0"),
+            ("source_offset", b"3"),
+            ("batch_id", b"1"),
+        ]
+    ]
+
+
+def test_headers_omit_a_null_model_version():
+    batch = PREDICTIONS.set_column(4, "model_version", pa.array([None, "v1"], pa.string()))
+    first, second = record_headers(batch, 1)
+    assert [name for name, _ in first] == [
         "source_topic",
         "source_partition",
         "source_offset",
         "batch_id",
     ]
+    assert second[0] == ("model_version", b"v1")
 
 
 def test_value_encodes_binary_as_base64():
@@ -56,29 +76,47 @@ def test_value_encodes_maps_lists_and_decimals():
     }
 
 
-def test_value_encodes_utc_timestamp_with_z():
+def test_value_encodes_utc_datetime_with_z():
     stamp = dt.datetime(2024, 5, 1, 8, 30, 0, 250000, tzinfo=dt.timezone.utc)
     assert encode_value({"scored_at": stamp}) == b'{"scored_at":"2024-05-01T08:30:00.250000Z"}'
 
 
-def test_utc_batch_moves_zoned_timestamps_to_utc_at_every_depth():
-    paris = pa.timestamp("us", tz="Europe/Paris")
-    stamp = dt.datetime(2024, 1, 1, 13, 0, tzinfo=PARIS)
+def test_rows_have_top_level_timestamps_as_iso_utc_strings():
     batch = pa.RecordBatch.from_pydict(
         {
-            "ts": pa.array([stamp], paris),
-            "many": pa.array([[stamp]], pa.list_(paris)),
-            "by_name": pa.array([[("a", stamp)]], pa.map_(pa.string(), paris)),
-            "nested": pa.array([{"at": stamp}], pa.struct([("at", paris)])),
+            "ts": pa.array([NOON_UTC_IN_PARIS, None], PARIS),
+            "naive": pa.array([0, 0], pa.timestamp("s")),
         }
     )
-    row = utc_batch(batch).to_pylist(maps_as_pydicts="strict")[0]
-    want = '"2024-01-01T12:00:00Z"'
-    assert encode_value(row).decode() == (
-        f'{{"ts":{want},"many":[{want}],"by_name":{{"a":{want}}},"nested":{{"at":{want}}}}}'
+    assert batch_rows(batch) == [
+        {"ts": "2024-01-01T12:00:00.250000Z", "naive": dt.datetime(1970, 1, 1)},
+        {"ts": None, "naive": dt.datetime(1970, 1, 1)},
+    ]
+
+
+def test_rows_have_nested_timestamps_in_utc():
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "many": pa.array([[NOON_UTC_IN_PARIS]], pa.list_(PARIS)),
+            "by_name": pa.array([[("a", NOON_UTC_IN_PARIS)]], pa.map_(pa.string(), PARIS)),
+            "nested": pa.array([{"at": NOON_UTC_IN_PARIS}], pa.struct([("at", PARIS)])),
+        }
+    )
+    want = '"2024-01-01T12:00:00.250000Z"'
+    assert encode_value(batch_rows(batch)[0]).decode() == (
+        f'{{"many":[{want}],"by_name":{{"a":{want}}},"nested":{{"at":{want}}}}}'
     )
 
 
-def test_utc_batch_keeps_a_batch_without_zoned_timestamps():
-    batch = pa.RecordBatch.from_pydict({"x": [1], "naive": pa.array([0], pa.timestamp("us"))})
-    assert utc_batch(batch) is batch
+def test_rows_have_maps_as_dicts_in_a_sliced_batch():
+    maps = pa.array(
+        [[("a", 1.0)], [("b", 2.0), ("c", 3.0)], [], [("d", 4.0)]],
+        pa.map_(pa.string(), pa.float64()),
+    )
+    batch = pa.RecordBatch.from_arrays([maps], ["m"]).slice(1, 3)
+    assert batch_rows(batch) == [{"m": {"b": 2.0, "c": 3.0}}, {"m": {}}, {"m": {"d": 4.0}}]
+
+
+def test_rows_keep_null_maps():
+    maps = pa.array([[("a", 1.0)], None], pa.map_(pa.string(), pa.float64()))
+    assert batch_rows(pa.RecordBatch.from_arrays([maps], ["m"])) == [{"m": {"a": 1.0}}, {"m": None}]
