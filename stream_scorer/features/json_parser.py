@@ -242,6 +242,8 @@ def _passthrough_of(doc: Any, passthrough: dict[str, str]) -> list | str | None:
 
 def _frame(rows: list, types: dict[str, str], dtypes: dict[str, str]) -> pd.DataFrame:
     """Rows (lists, or None for all-null) -> one typed column per field."""
+    if not types:
+        return pd.DataFrame(index=pd.RangeIndex(len(rows)))
     data = {
         name: pd.Series([row[j] if row else None for row in rows], dtype=dtypes[kind])
         for j, (name, kind) in enumerate(types.items())
@@ -259,7 +261,7 @@ def parse_json(
     Guarantees every output is aligned with `values`; never raises for a bad record: its
     reason is in `errors` (several field problems are joined with '; ').
     """
-    values = list(values)
+    values = values.tolist() if isinstance(values, pd.Series) else list(values)
     parse = _parse_numeric if set(feature_schema.values()) <= _FLOATS else _parse_general
     features, extras, errors = parse(values, feature_schema, passthrough)
     return ParsedBatch(features, _frame(extras, passthrough, _PASSTHROUGH_DTYPES), errors)

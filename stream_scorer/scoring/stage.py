@@ -9,10 +9,11 @@ before deriving both outputs; the UDF is non-deterministic, so Spark neither pus
 from typing import Any
 
 from pyspark import Accumulator
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.scoring.output import probability_fields, scored_struct
 from stream_scorer.scoring.udf import scoring_udf
 
 SOURCE_COLUMNS = ["key", "value", "topic", "partition", "offset", "timestamp"]
@@ -38,7 +39,12 @@ def score(
     """
     udf = scoring_udf(serving, features, cache_capacity, load_counter)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
-    return scored.select(*SOURCE_COLUMNS, f"{_SCORED}.*")
+    row = scored_struct(serving.manifest, dict(features.passthrough))
+    columns = [
+        _probabilities(serving.manifest) if name == "probabilities" else _field(name)
+        for name in row.names
+    ]
+    return scored.select(*SOURCE_COLUMNS, *columns)
 
 
 def predictions(scored: DataFrame) -> DataFrame:
@@ -51,3 +57,13 @@ def dead_letters(scored: DataFrame) -> DataFrame:
     """Rows of `score` that could not be scored, with the raw key and value and the reason."""
     keep = [*COORDINATES, "key", "value", "error", "model_version", "scored_at"]
     return scored.filter(F.col("error").isNotNull()).select(*keep)
+
+
+def _field(name: str) -> Column:
+    return F.col(f"{_SCORED}.{name}").alias(name)
+
+
+def _probabilities(manifest: Any) -> Column:
+    """The class probabilities array, built in the JVM from the UDF's per-class fields."""
+    fields = [F.col(f"{_SCORED}.{name}") for name in probability_fields(manifest)]
+    return F.when(fields[0].isNotNull(), F.array(*fields)).alias("probabilities")

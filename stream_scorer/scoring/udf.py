@@ -21,7 +21,7 @@ from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.manifest import Canary
 from stream_scorer.models.model_input import LAYOUT_KEY, model_input
 from stream_scorer.scoring.model_cache import cached_model, load_count
-from stream_scorer.scoring.output import is_classifier, scored_struct
+from stream_scorer.scoring.output import is_classifier, probability_fields, udf_struct
 from stream_scorer.scoring.predict import predict_rows
 
 _NULLABLE = {"double": "Float64", "long": "Int64", "boolean": "boolean", "string": object}
@@ -83,7 +83,7 @@ def scoring_udf(
         for values in batches:
             yield _score_batch(model, values, version, manifest, schema, passthrough)
 
-    struct = scored_struct(manifest, passthrough)
+    struct = udf_struct(manifest, passthrough)
     return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
 
 
@@ -109,7 +109,9 @@ def _score_batch(
     columns["prediction"] = _spread(predicted.prediction, good, ok, nullable)
     if is_classifier(manifest):
         columns["probability"] = _spread(predicted.probability, good, ok, "Float64")
-        columns["probabilities"] = _lists(predicted.probabilities, good, ok)
+        proba = predicted.probabilities
+        for i, name in enumerate(probability_fields(manifest)):
+            columns[name] = _spread(None if proba is None else proba[:, i], good, ok, "Float64")
     index = pd.RangeIndex(n)
     columns["model_version"] = pd.Series(version, index=index, dtype=object)
     columns["scored_at"] = pd.Series(pd.Timestamp.now(tz="UTC"), index=index)
@@ -126,17 +128,3 @@ def _spread(values: np.ndarray | None, good: np.ndarray, ok: np.ndarray, dtype: 
         column.iloc[good] = values
         column[~ok] = None
     return column
-
-
-def _lists(values: np.ndarray | None, good: np.ndarray, ok: np.ndarray) -> pd.Series:
-    """One list of class probabilities per row (Arrow list<double>); null where not `ok`."""
-    if values is None:
-        return pd.Series([None] * len(ok), dtype=object)
-    rows = values.tolist()
-    if len(rows) == len(ok) and ok.all():
-        return pd.Series(rows, dtype=object)
-    column: list[Any] = [None] * len(ok)
-    for row, i in zip(rows, good, strict=True):
-        if ok[i]:
-            column[i] = row
-    return pd.Series(column, dtype=object)
