@@ -184,7 +184,7 @@ def _run_approach(approach, frames, models, args, workdir) -> list[Result]:
             results.append(result)
             score = approach.score
             if score is None:
-                score = stage_scorer(frames.spark, model, workdir / name)
+                score = stage_scorer(frames.spark, model, workdir)
                 if isinstance(score, str):
                     result.note = score
                     print(f"{label} {name}: {score}", flush=True)
@@ -207,9 +207,11 @@ def _time_once(score: Scorer, df: DataFrame, model: ClassifierMixin, kind: str) 
 def stage_scorer(spark: SparkSession, model: ClassifierMixin, workdir: Path) -> Scorer | str:
     """Approach 7: stream-scorer's own stage, `stream_scorer.scoring.stage.score`.
 
-    The model is published into a temporary ModelStore and served the real way, by
-    `ModelRegistry.refresh()` (verify, broadcast), once before timing, as a running scorer
-    does once per model version. Returns the scorer, or why it is skipped (a string).
+    The model is published as a new version of the store `workdir/store` and served the real
+    way, by `ModelRegistry.refresh()` (verify, broadcast), once before timing, as a running
+    scorer does once per model version. One store for every model, because Python workers
+    cache models by version: a second store's v0001 would hit the first one's cache entry.
+    Returns the scorer, or why it is skipped (a string).
     """
     try:
         from stream_scorer.config.settings import FeaturesConfig, ModelConfig
@@ -219,10 +221,10 @@ def stage_scorer(spark: SparkSession, model: ClassifierMixin, workdir: Path) -> 
     except ImportError as exc:
         return f"skipped: stream-scorer's stage is not importable yet ({exc})"
     types = dict.fromkeys(FEATURES, "double")
-    workdir.mkdir(parents=True)
-    joblib.dump(model, workdir / "model.joblib")
+    with tempfile.NamedTemporaryFile(suffix=".joblib", dir=workdir, delete=False) as artefact:
+        joblib.dump(model, artefact)
     try:
-        ModelStore(workdir / "store").publish(workdir / "model.joblib", types)
+        ModelStore(workdir / "store").publish(Path(artefact.name), types)
         registry = ModelRegistry(ModelConfig(store=str(workdir / "store")), types, spark)
         serving = registry.refresh()
     except ScorerError as exc:
