@@ -4,6 +4,7 @@ import os
 import sys
 from collections.abc import Mapping
 
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 DEFAULT_CONF: Mapping[str, str] = {
@@ -19,8 +20,9 @@ def build_session(
     conf: Mapping[str, str] | None = None,
     arrow_batch_size: int | None = None,
 ) -> SparkSession:
-    """Return the active SparkSession or build one (default master `local[*]`).
+    """Return the active SparkSession or build one.
 
+    The master comes from `conf`, else from spark-submit (`--master`), else `local[*]`.
     Python workers run this interpreter (`sys.executable`) unless PYSPARK_PYTHON says
     otherwise, so they import the same packages as the driver.
     """
@@ -28,7 +30,9 @@ def build_session(
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     settings = {**DEFAULT_CONF, **(conf or {})}
-    settings.setdefault("spark.master", "local[*]")
+    SparkContext._ensure_initialized()  # loads spark-submit's settings into SparkConf
+    if "spark.master" not in settings and not SparkConf().contains("spark.master"):
+        settings["spark.master"] = "local[*]"
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
