@@ -217,6 +217,15 @@ def test_kafka_sends_dead_letters_as_base64_without_model_version(spark, bootstr
     ]
 
 
+def test_kafka_failed_send_leaves_the_batch_uncommitted(spark, bootstrap, tmp_path):
+    topic = create_topic(bootstrap, 1)
+    options = {"kafka.bootstrap.servers": bootstrap, "kafka.max.request.size": "100"}
+    sink = opened(KafkaSink(topic, options, str(tmp_path / "state")), spark)
+    with pytest.raises(SinkError, match=f"cannot send batch 2 to topic '{topic}'"):
+        sink.write(predictions(spark), 2)
+    assert not (tmp_path / "state" / "2").exists()
+
+
 def test_kafka_rows_without_coordinates_are_refused(spark, bootstrap, tmp_path):
     sink = kafka_sink(bootstrap, "never-created", tmp_path, spark)
     with pytest.raises(SinkError, match=r"\['partition', 'offset'\]"):
