@@ -76,6 +76,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self._schema = schema
         self._metadata = KafkaMetadata(options)
         self._target: Offsets | None = None  # availableNow: latest offsets at query start
+        self._broker_latest: Offsets | None = None  # from the last latestOffset, for lag
 
     def initialOffset(self) -> dict:
         """Resolve `startingOffsets` to numbers for a query without a checkpoint."""
@@ -103,11 +104,14 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         begin = from_json_dict(start)
         parts = self._metadata.partitions()
         earliest, latest = self._metadata.earliest(parts), self._metadata.latest(parts)
+        self._broker_latest = latest
         for loss in find_data_loss(begin, earliest, latest):
             self._data_loss(loss)
-            begin.pop((loss.topic, loss.partition))
-            if loss.resume is not None:
-                begin[(loss.topic, loss.partition)] = loss.resume
+            tp = (loss.topic, loss.partition)
+            if loss.resume is None:
+                del begin[tp]
+            else:
+                begin[tp] = loss.resume
         new = {tp: earliest[tp] for tp in parts if tp not in begin}
         for loss in lost_new_partitions(new):
             self._data_loss(loss)
@@ -127,8 +131,15 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         raise SourceError(msg)
 
     def reportLatestOffset(self) -> dict:
-        """Return the broker's latest offsets of every subscribed partition (for lag)."""
-        return to_json_dict(self._metadata.latest(self._metadata.partitions()))
+        """Return the broker's latest offsets of every subscribed partition (for lag).
+
+        Spark asks right after `latestOffset`, which has just fetched them (as Spark's own
+        Kafka source does, they are reused rather than fetched twice).
+        """
+        latest = self._broker_latest
+        if latest is None:
+            latest = self._metadata.latest(self._metadata.partitions())
+        return to_json_dict(latest)
 
     def partitions(self, start: dict, end: dict) -> Sequence[InputPartition]:
         """Return one input partition per Kafka partition with records (more when split)."""
