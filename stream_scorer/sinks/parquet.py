@@ -51,7 +51,7 @@ class ParquetSink(Sink):
             log.info("batch %d already committed to %s; replay skipped", batch_id, self.path)
             return 0
         target = f"{self.path}/batch_id={batch_id}"
-        rows = Observation(f"parquet_rows_{batch_id}")
+        rows = Observation()
         try:
             df.observe(rows, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(
                 target
