@@ -48,7 +48,11 @@ def read_range(
         If records are missing (out of range) or no progress is made for
         `kafkaConsumer.pollTimeoutMs`, unless failOnDataLoss=false (then the range is cut).
     """
-    consumer = KafkaConsumer(**consumer_settings(options.kafka))
+    try:
+        consumer = KafkaConsumer(**consumer_settings(options.kafka))
+    except KafkaError as exc:
+        msg = f"{_where(offset_range, offset_range.start)}: cannot connect to Kafka: {exc!r}"
+        raise SourceError(msg) from exc
     tp = KafkaTopicPartition(offset_range.topic, offset_range.partition)
     try:
         consumer.assign([tp])

@@ -36,24 +36,23 @@ def options(bootstrap: str, **extra: str) -> dict[str, str]:
     }
 
 
-def start(spark, opts, checkpoint, batches, columns=("topic", "partition", "offset", "value")):
+def plain(row) -> tuple:
+    return tuple(bytes(x) if isinstance(x, bytearray) else x for x in row)
+
+
+def writer_for(spark, opts, checkpoint, batches, columns=("topic", "partition", "offset", "value")):
+    """A DataStreamWriter that appends (batch_id, [row tuples]) to `batches` per micro-batch."""
+
     def collect(df, batch_id):
-        rows = [tuple(r) for r in df.select(*columns).collect()]
-        batches.append(
-            (
-                batch_id,
-                [tuple(bytes(x) if isinstance(x, bytearray) else x for x in r) for r in rows],
-            )
-        )
+        batches.append((batch_id, [plain(r) for r in df.select(*columns).collect()]))
 
     df = read_stream(spark, SourceConfig(options=opts))
-    writer = df.writeStream.foreachBatch(collect).option("checkpointLocation", str(checkpoint))
-    return writer
+    return df.writeStream.foreachBatch(collect).option("checkpointLocation", str(checkpoint))
 
 
 def run_available_now(spark, opts, checkpoint) -> list[tuple[int, list[tuple]]]:
     batches: list[tuple[int, list[tuple]]] = []
-    query = start(spark, opts, checkpoint, batches).trigger(availableNow=True).start()
+    query = writer_for(spark, opts, checkpoint, batches).trigger(availableNow=True).start()
     try:
         assert query.awaitTermination(TIMEOUT_S), "availableNow query did not finish"
     finally:
@@ -117,7 +116,11 @@ def test_starting_offsets_latest_skips_existing_records(spark, bootstrap, tmp_pa
     produce_exact(bootstrap, topic, spread(values("before", 10), 2))
     batches: list = []
     opts = options(bootstrap, subscribe=topic, startingOffsets="latest")
-    query = start(spark, opts, tmp_path, batches).trigger(processingTime="200 milliseconds").start()
+    query = (
+        writer_for(spark, opts, tmp_path, batches)
+        .trigger(processingTime="200 milliseconds")
+        .start()
+    )
     try:
         query.processAllAvailable()  # the initial (latest) offsets are fixed from here on
         after = spread(values("after", 6), 2)
@@ -134,7 +137,11 @@ def test_processing_time_trigger_reads_records_produced_while_running(spark, boo
     produce_exact(bootstrap, topic, first)
     batches: list = []
     opts = options(bootstrap, subscribe=topic)
-    query = start(spark, opts, tmp_path, batches).trigger(processingTime="200 milliseconds").start()
+    query = (
+        writer_for(spark, opts, tmp_path, batches)
+        .trigger(processingTime="200 milliseconds")
+        .start()
+    )
     try:
         query.processAllAvailable()
         second = spread(values("two", 6), 3)
@@ -179,7 +186,7 @@ def test_headers_are_included_when_asked(spark, bootstrap, tmp_path):
     produce_exact(bootstrap, topic, {0: values("h", 3)}, headers=[("trace", b"t1"), ("k", b"")])
     batches: list = []
     opts = options(bootstrap, subscribe=topic, includeHeaders="true")
-    writer = start(spark, opts, tmp_path, batches, columns=("offset", "headers"))
+    writer = writer_for(spark, opts, tmp_path, batches, columns=("offset", "headers"))
     query = writer.trigger(availableNow=True).start()
     assert query.awaitTermination(TIMEOUT_S)
     got = sorted(rows(batches))
