@@ -97,12 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     models = train_models()
     X, _ = make_rows(args.rows)
-    results = [
-        Result(key, f"limit: numpy {procs} process", "array", name, len(X),
-               [limits.numpy_seconds(model, X, procs) for _ in range(args.repeats)])
-        for key, procs in NUMPY.items() if key in args.only
-        for name, model in models.items()
-    ]  # fmt: skip
+    results = []
+    for key, procs in NUMPY.items():
+        if key not in args.only:
+            continue
+        label = f"limit: numpy {procs} process{'es' if procs > 1 else ''}"
+        for name, model in models.items():
+            seconds = [limits.numpy_seconds(model, X, procs) for _ in range(args.repeats)]
+            results.append(Result(key, label, "array", name, len(X), seconds))
     spark = _session()
     frames = _Frames(spark, X)
     _time_once(limits_scorer, frames.get("columns", 1000), models["LR"], "columns")  # warm-up
