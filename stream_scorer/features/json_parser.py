@@ -12,7 +12,6 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -195,13 +194,9 @@ def _parse_numeric(values, schema, passthrough):
                 except (KeyError, TypeError, ValueError):
                     rows.append(fill)
                     doubtful.append(i)
-    if not set(map(type, chain.from_iterable(rows))) <= {float, int}:
-        odd = [i for i, row in enumerate(rows) if not _all_numbers(row)]
-        for i in odd:
-            rows[i] = fill
+    matrix, odd = _numbers(rows, names)
+    if odd:
         doubtful = sorted(set(doubtful).union(odd))
-    matrix = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * len(names))
-    matrix = matrix.reshape(len(rows), len(names))
     errors: list[str | None] = [None] * len(rows)
     extras = [_passthrough_of(doc, passthrough) for doc in docs] or [None] * len(rows)
     for i in doubtful:
@@ -220,6 +215,29 @@ def _safe_loads(value: bytes | None) -> Any:
         return orjson.loads(value)
     except (TypeError, ValueError):
         return None
+
+
+def _numbers(rows: list[tuple], names: list[str]) -> tuple[np.ndarray, list[int]]:
+    """Rows of JSON scalars -> (float64 matrix, indices of rows holding a non-number).
+
+    pandas' C type inference does the checking: a column of ints and floats comes out
+    numeric, a bool or string makes it object, a null makes a NaN (JSON has no NaN).
+    """
+    frame = pd.DataFrame.from_records(rows, columns=names, nrows=len(rows))
+    odd: list[int] = []
+    if any(dtype.kind not in "fiu" for dtype in frame.dtypes):
+        odd = [i for i, row in enumerate(rows) if not _all_numbers(row)]
+        fill = (0.0,) * len(names)
+        rows = list(rows)
+        for i in odd:
+            rows[i] = fill
+        frame = pd.DataFrame.from_records(rows, columns=names, nrows=len(rows))
+    matrix = frame.to_numpy(dtype=np.float64)
+    nulls = np.isnan(matrix).any(axis=1)
+    if nulls.any():  # only from a JSON null: non-numbers were caught above
+        matrix[nulls] = 0.0
+        odd = sorted(set(odd).union(np.flatnonzero(nulls).tolist()))
+    return matrix, odd
 
 
 def _all_numbers(row: tuple) -> bool:

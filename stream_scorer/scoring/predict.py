@@ -43,19 +43,22 @@ def predict_rows(model: Any, features: pd.DataFrame | np.ndarray, manifest: Any)
     """
     n = len(features)
     kind = manifest.prediction_type
-    prediction = np.full(n, _PLACEHOLDERS[kind], dtype=_DTYPES[kind])
     errors: list[str | None] = [None] * n
     classifier = manifest.task != "regression"
     with_proba = classifier and hasattr(model, "predict_proba")
-    proba = np.full((n, len(manifest.classes)), np.nan) if with_proba else None
-    run = _classify(model, with_proba)
-    for lo, hi, outcome in _bisect(run, features, 0, n):
-        if isinstance(outcome, str):
-            errors[lo] = outcome
-            continue
-        prediction[lo:hi] = _typed(outcome[0], kind)
-        if proba is not None:
-            proba[lo:hi] = outcome[1]
+    outcomes = list(_bisect(_classify(model, with_proba), features, 0, n))
+    if len(outcomes) == 1 and not isinstance(outcomes[0][2], str):  # the usual case
+        prediction, proba = _typed(outcomes[0][2][0], kind), outcomes[0][2][1]
+    else:
+        prediction = np.full(n, _PLACEHOLDERS[kind], dtype=_DTYPES[kind])
+        proba = np.full((n, len(manifest.classes)), np.nan) if with_proba else None
+        for lo, hi, outcome in outcomes:
+            if isinstance(outcome, str):
+                errors[lo] = outcome
+                continue
+            prediction[lo:hi] = _typed(outcome[0], kind)
+            if proba is not None:
+                proba[lo:hi] = outcome[1]
     if not classifier:
         for i in np.flatnonzero(~np.isfinite(prediction)):
             if errors[i] is None:

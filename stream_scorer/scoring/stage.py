@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
-from stream_scorer.scoring.output import probability_fields, scored_struct
+from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, scored_struct
 from stream_scorer.scoring.udf import scoring_udf
 
 SOURCE_COLUMNS = ["key", "value", "topic", "partition", "offset", "timestamp"]
@@ -39,11 +39,9 @@ def score(
     """
     udf = scoring_udf(serving, features, cache_capacity, load_counter)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
+    derived = _derived(serving)
     row = scored_struct(serving.manifest, dict(features.passthrough))
-    columns = [
-        _probabilities(serving.manifest) if name == "probabilities" else _field(name)
-        for name in row.names
-    ]
+    columns = [derived.get(name, _field(name)).alias(name) for name in row.names]
     return scored.select(*SOURCE_COLUMNS, *columns)
 
 
@@ -60,10 +58,18 @@ def dead_letters(scored: DataFrame) -> DataFrame:
 
 
 def _field(name: str) -> Column:
-    return F.col(f"{_SCORED}.{name}").alias(name)
+    return F.col(f"{_SCORED}.{name}")
 
 
-def _probabilities(manifest: Any) -> Column:
-    """The class probabilities array, built in the JVM from the UDF's per-class fields."""
-    fields = [F.col(f"{_SCORED}.{name}") for name in probability_fields(manifest)]
-    return F.when(fields[0].isNotNull(), F.array(*fields)).alias("probabilities")
+def _derived(serving: Any) -> dict[str, Column]:
+    """Row fields the JVM computes from the UDF's fields (see `output.udf_struct`)."""
+    columns = {
+        "model_version": F.lit(serving.version),
+        "scored_at": F.timestamp_micros(_field(SCORED_AT_MICROS)),
+    }
+    fields = [_field(name) for name in probability_fields(serving.manifest)]
+    if fields:
+        binary = serving.manifest.task == "binary"
+        columns["probability"] = fields[1] if binary else F.greatest(*fields)
+        columns["probabilities"] = F.when(fields[0].isNotNull(), F.array(*fields))
+    return columns

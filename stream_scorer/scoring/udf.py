@@ -7,6 +7,7 @@ a version once (`model_cache`), at the start of a task, never per Arrow batch or
 
 import dataclasses
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.manifest import Canary
 from stream_scorer.models.model_input import LAYOUT_KEY, model_input
 from stream_scorer.scoring.model_cache import cached_model, load_count
-from stream_scorer.scoring.output import is_classifier, probability_fields, udf_struct
+from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
 from stream_scorer.scoring.predict import predict_rows
 
 _NULLABLE = {"double": "Float64", "long": "Int64", "boolean": "boolean", "string": object}
@@ -81,42 +82,39 @@ def scoring_udf(
         if load_counter is not None and load_count() > before:
             load_counter.add({os.getpid(): 1})
         for values in batches:
-            yield _score_batch(model, values, version, manifest, schema, passthrough)
+            yield _score_batch(model, values, manifest, schema, passthrough)
 
     struct = udf_struct(manifest, passthrough)
     return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
 
 
 def _score_batch(
-    model: Any, values: pd.Series, version: str, manifest: Any, schema: dict, passthrough: dict
+    model: Any, values: pd.Series, manifest: Any, schema: dict, passthrough: dict
 ) -> pd.DataFrame:
-    """Parse, shape and predict one Arrow batch; returns the struct's columns in order."""
+    """Parse, shape and predict one Arrow batch; returns `udf_struct`'s columns in order."""
     n = len(values)
     parsed = parse_json(values, schema, passthrough)
     errors = parsed.errors
-    ok = np.fromiter((e is None for e in errors), bool, n)
+    ok = np.equal(errors, None) if any(errors) else np.ones(n, dtype=bool)
     good = np.flatnonzero(ok)
     frame = parsed.features if len(good) == n else parsed.features.iloc[good]
     layout = manifest.extra.get(LAYOUT_KEY)
     inputs = model_input(frame, manifest.feature_names, manifest.feature_types, layout)
     predicted = predict_rows(model, inputs, manifest)
-    for i, error in zip(good, predicted.errors, strict=True):
-        if error is not None:
-            errors[i] = error
-            ok[i] = False
+    if any(predicted.errors):
+        for i, error in zip(good, predicted.errors, strict=True):
+            if error is not None:
+                errors[i] = error
+                ok[i] = False
     nullable = _NULLABLE[manifest.prediction_type]
     columns = dict(parsed.passthrough.items())
     columns["prediction"] = _spread(predicted.prediction, good, ok, nullable)
-    if is_classifier(manifest):
-        columns["probability"] = _spread(predicted.probability, good, ok, "Float64")
-        proba = predicted.probabilities
-        for i, name in enumerate(probability_fields(manifest)):
-            columns[name] = _spread(None if proba is None else proba[:, i], good, ok, "Float64")
-    index = pd.RangeIndex(n)
-    columns["model_version"] = pd.Series(version, index=index, dtype=object)
-    columns["scored_at"] = pd.Series(pd.Timestamp.now(tz="UTC"), index=index)
-    columns["error"] = pd.Series(errors, index=index, dtype=object)
-    return pd.DataFrame(columns, index=index)
+    proba = predicted.probabilities
+    for i, name in enumerate(probability_fields(manifest)):
+        columns[name] = _spread(None if proba is None else proba[:, i], good, ok, "Float64")
+    columns[SCORED_AT_MICROS] = np.full(n, time.time_ns() // 1000, dtype=np.int64)
+    columns["error"] = np.fromiter(errors, dtype=object, count=n)  # 6x np.array's speed
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
 def _spread(values: np.ndarray | None, good: np.ndarray, ok: np.ndarray, dtype: Any) -> pd.Series:
