@@ -1,4 +1,4 @@
-"""Per-Python-worker cache of deserialised models, keyed by model version.
+"""Per-Python-worker cache of deserialised models, keyed by model identity (version + sha256).
 
 Spark reuses Python workers across tasks, so a module-level cache lets a worker deserialise
 each model version once, however many tasks and Arrow batches it scores. Like PySpark's

@@ -72,13 +72,14 @@ def scoring_udf(
     broadcast artefact cannot be deserialised (ModelRejectedError).
     """
     manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
-    version, broadcast = serving.version, serving.broadcast
+    # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
+    cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted = tuple(serving.trusted_types)
     schema, passthrough = dict(features.feature_schema), dict(features.passthrough)
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
         before = load_count()
-        model = cached_model(version, broadcast, manifest.format, trusted, cache_capacity)
+        model = cached_model(cache_key, broadcast, manifest.format, trusted, cache_capacity)
         if load_counter is not None and load_count() > before:
             load_counter.add({os.getpid(): 1})
         for values in batches:

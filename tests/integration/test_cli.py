@@ -36,7 +36,13 @@ def test_run_once_drains_the_topic_and_exits_zero(tmp_path, spark, bootstrap):
     produce_exact(bootstrap, topic, spread(encode(records(range(75), NUMERIC)), 3))
     publish(tmp_path / "models", "binary", NUMERIC)
     config = {
-        "source": {"options": {"kafka.bootstrap.servers": bootstrap, "subscribe": topic}},
+        "source": {
+            "options": {
+                "kafka.bootstrap.servers": bootstrap,
+                "subscribe": topic,
+                "startingOffsets": "earliest",
+            }
+        },
         "features": {"schema": NUMERIC, "passthrough": {"id": "long"}},
         "model": {"store": str(tmp_path / "models")},
         "checkpoint": str(tmp_path / "checkpoint"),
