@@ -4,6 +4,8 @@
 PLAIN or SCRAM login module becomes `sasl_plain_username` / `sasl_plain_password`, and
 numbers and booleans get the type kafka-python expects. A name kafka-python does not know
 is refused with the key, so a typo never silently drops a security setting.
+`confluent_config` does the same for librdkafka (confluent-kafka), which mostly shares the
+Java names; librdkafka itself refuses the names it does not know when a client is built.
 """
 
 import re
@@ -24,6 +26,11 @@ _RENAMES = {
 }
 # Java names with no kafka-python meaning that are safe to drop (types of PEM stores).
 _IGNORED = {"ssl.truststore.type", "ssl.keystore.type"}
+# Java client names whose librdkafka spelling differs (PEM stores, as for kafka-python).
+_CONFLUENT_RENAMES = {
+    "ssl.truststore.location": ("ssl.ca.location",),
+    "ssl.keystore.location": ("ssl.certificate.location", "ssl.key.location"),
+}
 _JAAS = re.compile(r'(username|password)\s*=\s*"([^"]*)"')
 
 
@@ -48,6 +55,35 @@ def client_config(options: Mapping[str, str], role: Role) -> dict[str, Any]:
             msg = f"option 'kafka.{java_name}' has no equivalent in the kafka-python {role} client"
             raise ConfigError(msg)
         out[name] = _typed(f"kafka.{java_name}", value, known[name], name)
+    return out
+
+
+def confluent_config(options: Mapping[str, str]) -> dict[str, str]:
+    """Return librdkafka (confluent-kafka) settings from Spark-style `kafka.*` options.
+
+    Names are the Java client's, except PEM stores (`ssl.truststore.location` becomes
+    `ssl.ca.location`; `ssl.keystore.location`, a PEM with certificate and key, becomes
+    `ssl.certificate.location` and `ssl.key.location`) and `sasl.jaas.config`, whose PLAIN or
+    SCRAM login module becomes `sasl.username` / `sasl.password`. An empty
+    `ssl.endpoint.identification.algorithm` (Java: no host check) becomes `none`.
+
+    Raises
+    ------
+    ConfigError
+        If `sasl.jaas.config` has no username and password.
+    """
+    out: dict[str, str] = {}
+    for java_name, value in client_options(options).items():
+        if java_name in _IGNORED:
+            continue
+        if java_name == "sasl.jaas.config":
+            found = _jaas(value)
+            out["sasl.username"] = found["sasl_plain_username"]
+            out["sasl.password"] = found["sasl_plain_password"]
+        elif java_name == "ssl.endpoint.identification.algorithm":
+            out[java_name] = value or "none"
+        else:
+            out.update(dict.fromkeys(_CONFLUENT_RENAMES.get(java_name, (java_name,)), value))
     return out
 
 

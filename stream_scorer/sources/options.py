@@ -31,6 +31,10 @@ from stream_scorer.errors import ConfigError
 from stream_scorer.kafka_config import client_config
 from stream_scorer.sources.offsets import StartingOffsets, TopicPartition, parse_starting_offsets
 
+KAFKA_CLIENT = "kafkaClient"
+KafkaClient = Literal["kafka-python", "confluent-kafka"]
+KAFKA_CLIENTS: tuple[KafkaClient, ...] = ("kafka-python", "confluent-kafka")
+GROUP_ID = "kafka.group.id"
 SUPPORTED_OPTIONS = (
     *SUBSCRIPTION_KEYS,
     STARTING_OFFSETS,
@@ -40,6 +44,7 @@ SUPPORTED_OPTIONS = (
     MAX_RECORDS_PER_PARTITION,
     INCLUDE_HEADERS,
     POLL_TIMEOUT_MS,
+    KAFKA_CLIENT,
 )
 DEFAULT_POLL_TIMEOUT_MS = 120_000  # Spark's default for kafkaConsumer.pollTimeoutMs
 
@@ -56,7 +61,12 @@ class Subscription:
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """Validated source options; `kafka` keeps the `kafka.*` options for the client."""
+    """Validated source options; `kafka` keeps the `kafka.*` options for the client.
+
+    `kafka_client` is the library executors read records with (the driver's metadata
+    calls always use kafka-python); `kafka.group.id`, when given, is the consumer group
+    the processed offsets are committed to, for lag tools only (never read back).
+    """
 
     subscription: Subscription
     starting: StartingOffsets = "latest"
@@ -67,6 +77,12 @@ class SourceOptions:
     include_headers: bool = False
     poll_timeout_ms: int = DEFAULT_POLL_TIMEOUT_MS
     kafka: dict[str, str] = field(default_factory=dict)
+    kafka_client: KafkaClient = "kafka-python"
+
+    @property
+    def group_id(self) -> str | None:
+        """Return the consumer group to commit processed offsets to, or None."""
+        return self.kafka.get(GROUP_ID) or None
 
 
 def parse_options(options: Mapping[str, str]) -> SourceOptions:
@@ -104,7 +120,17 @@ def parse_options(options: Mapping[str, str]) -> SourceOptions:
         include_headers=_bool(opts, INCLUDE_HEADERS, False),
         poll_timeout_ms=_positive(opts, POLL_TIMEOUT_MS) or DEFAULT_POLL_TIMEOUT_MS,
         kafka=kafka,
+        kafka_client=_client(opts),
     )
+
+
+def _client(opts: Mapping[str, str]) -> KafkaClient:
+    value = opts.get(KAFKA_CLIENT, "kafka-python").strip().lower()
+    for client in KAFKA_CLIENTS:
+        if value == client:
+            return client
+    msg = f"option '{KAFKA_CLIENT}': got {value!r}; expected one of {', '.join(KAFKA_CLIENTS)}"
+    raise ConfigError(msg)
 
 
 def _subscription(opts: Mapping[str, str]) -> Subscription:

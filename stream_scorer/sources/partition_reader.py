@@ -51,22 +51,28 @@ def read_range(
     try:
         consumer = KafkaConsumer(**consumer_settings(options.kafka))
     except KafkaError as exc:
-        msg = f"{_where(offset_range, offset_range.start)}: cannot connect to Kafka: {exc!r}"
+        msg = f"{where(offset_range, offset_range.start)}: cannot connect to Kafka: {exc!r}"
         raise SourceError(msg) from exc
     tp = KafkaTopicPartition(offset_range.topic, offset_range.partition)
     try:
         consumer.assign([tp])
         consumer.seek(tp, offset_range.start)
-        pending: list = []
-        for records in _polled(consumer, tp, offset_range, options):
-            pending.extend(records)
-            while len(pending) >= ROWS_PER_BATCH:
-                yield to_record_batch(pending[:ROWS_PER_BATCH], schema)
-                pending = pending[ROWS_PER_BATCH:]
-        if pending:
-            yield to_record_batch(pending, schema)
+        for records in rebatched(_polled(consumer, tp, offset_range, options)):
+            yield to_record_batch(records, schema)
     finally:
         consumer.close()
+
+
+def rebatched(chunks: Iterator[list]) -> Iterator[list]:
+    """Yield the items of `chunks` regrouped into lists of ROWS_PER_BATCH (the last shorter)."""
+    pending: list = []
+    for chunk in chunks:
+        pending.extend(chunk)
+        while len(pending) >= ROWS_PER_BATCH:
+            yield pending[:ROWS_PER_BATCH]
+            pending = pending[ROWS_PER_BATCH:]
+    if pending:
+        yield pending
 
 
 def _polled(
@@ -82,7 +88,7 @@ def _polled(
             next_offset = _skip_lost(consumer, tp, rng, next_offset, options)
             continue
         except KafkaError as exc:
-            msg = f"{_where(rng, next_offset)}: Kafka read failed: {exc!r}"
+            msg = f"{where(rng, next_offset)}: Kafka read failed: {exc!r}"
             raise SourceError(msg) from exc
         if records:
             if records[-1].offset >= rng.until:
@@ -96,7 +102,7 @@ def _polled(
         if position is not None and position > next_offset:
             next_offset, progressed = position, time.monotonic()
         elif (time.monotonic() - progressed) * 1000 > options.poll_timeout_ms:
-            _stalled(rng, next_offset, options)
+            stalled(rng, next_offset, options)
             return
 
 
@@ -108,8 +114,18 @@ def _skip_lost(
     options: SourceOptions,
 ) -> int:
     """Handle records gone from the broker: raise, or continue at the earliest offset left."""
-    earliest = consumer.beginning_offsets([tp])[tp]
-    what = f"{_where(rng, offset)}: offset {offset} is no longer stored (earliest {earliest})"
+    resume = resume_after_loss(rng, offset, consumer.beginning_offsets([tp])[tp], options)
+    if resume < rng.until:
+        consumer.seek(tp, resume)
+    return resume
+
+
+def resume_after_loss(rng: OffsetRange, offset: int, earliest: int, options: SourceOptions) -> int:
+    """Return where to go on after `offset` was found missing (earliest stored: `earliest`).
+
+    Raises `SourceError` naming the range unless failOnDataLoss=false.
+    """
+    what = f"{where(rng, offset)}: offset {offset} is no longer stored (earliest {earliest})"
     if options.fail_on_data_loss:
         msg = f"{what}; some records were never read. Set failOnDataLoss=false to skip them."
         raise SourceError(msg)
@@ -117,14 +133,17 @@ def _skip_lost(
     # log ends before `offset` (truncated or recreated): nothing of this range is left.
     resume = earliest if earliest > offset else rng.until
     log.warning("%s; failOnDataLoss=false: continuing at offset %d", what, resume)
-    if resume < rng.until:
-        consumer.seek(tp, resume)
     return resume
 
 
-def _stalled(rng: OffsetRange, offset: int, options: SourceOptions) -> None:
+def stalled(rng: OffsetRange, offset: int, options: SourceOptions) -> None:
+    """Handle a range that made no progress for `kafkaConsumer.pollTimeoutMs`.
+
+    Raises `SourceError` naming the range and offset, or, with failOnDataLoss=false, logs
+    that the rest of the range is skipped.
+    """
     what = (
-        f"{_where(rng, offset)}: no records for kafkaConsumer.pollTimeoutMs="
+        f"{where(rng, offset)}: no records for kafkaConsumer.pollTimeoutMs="
         f"{options.poll_timeout_ms} ms"
     )
     if options.fail_on_data_loss:
@@ -136,7 +155,8 @@ def _stalled(rng: OffsetRange, offset: int, options: SourceOptions) -> None:
     log.warning("%s; failOnDataLoss=false: skipping offsets %d to %d", what, offset, rng.until)
 
 
-def _where(rng: OffsetRange, offset: int) -> str:
+def where(rng: OffsetRange, offset: int) -> str:
+    """Return "topic 't' partition 0 range [a, b) at offset o", for messages."""
     return (
         f"topic '{rng.topic}' partition {rng.partition} range [{rng.start}, {rng.until}) "
         f"at offset {offset}"

@@ -2,8 +2,10 @@
 
 Offsets per topic-partition live in Spark's checkpoint (the offset dicts in the JSON shape
 of Spark's Kafka source), so a restarted query resumes exactly where its last committed
-batch ended; no consumer-group offsets are read or written. Each micro-batch reads exact
-offset ranges, at least one Spark task per Kafka partition with records.
+batch ended; consumer-group offsets are never read. With `kafka.group.id` set, each
+committed batch's end offsets are written to that group, for lag tools only. Each
+micro-batch reads exact offset ranges, at least one Spark task per Kafka partition with
+records, with kafka-python or (`kafkaClient=confluent-kafka`) librdkafka.
 """
 
 import logging
@@ -23,6 +25,8 @@ from pyspark.sql.types import StructType
 from stream_scorer.config.kafka_options import redact
 from stream_scorer.errors import SourceError
 from stream_scorer.kafka_schema import kafka_schema
+from stream_scorer.sources import confluent_reader, partition_reader
+from stream_scorer.sources.group_offsets import GroupOffsetCommitter
 from stream_scorer.sources.kafka_metadata import KafkaMetadata
 from stream_scorer.sources.offsets import (
     DataLoss,
@@ -37,7 +41,6 @@ from stream_scorer.sources.offsets import (
     to_json_dict,
 )
 from stream_scorer.sources.options import SourceOptions, parse_options
-from stream_scorer.sources.partition_reader import read_range
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self._options = options
         self._schema = schema
         self._metadata = KafkaMetadata(options)
+        self._group = GroupOffsetCommitter(options)
         self._target: Offsets | None = None  # availableNow: latest offsets at query start
         self._broker_latest: Offsets | None = None  # from the last latestOffset, for lag
 
@@ -154,11 +158,22 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         """Yield the records of one offset range as Arrow record batches (executor side)."""
         arrow_schema = to_arrow_schema(self._schema, timezone="UTC")
-        return read_range(partition.value, self._options, arrow_schema)
+        reader = partition_reader
+        if self._options.kafka_client == "confluent-kafka":
+            reader = confluent_reader
+        return reader.read_range(partition.value, self._options, arrow_schema)
+
+    def commit(self, end: dict) -> None:
+        """Write `end` to the consumer group `kafka.group.id`, if set (Spark committed it).
+
+        For lag tools only: positions come from the checkpoint. A failed write is logged.
+        """
+        self._group.commit(from_json_dict(end))
 
     def stop(self) -> None:
-        """Close the driver-side consumer."""
+        """Close the driver-side clients."""
         self._metadata.close()
+        self._group.close()
 
     def _data_loss(self, loss: DataLoss) -> None:
         if self._options.fail_on_data_loss:

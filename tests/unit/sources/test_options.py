@@ -76,3 +76,23 @@ def test_secret_values_never_appear_in_errors():
     with pytest.raises(ConfigError) as info:
         parse_options(bad)
     assert "hunter2" not in str(info.value)
+
+
+def test_kafka_client_defaults_to_kafka_python():
+    assert parse_options(BASE).kafka_client == "kafka-python"
+
+
+def test_kafka_client_confluent_is_accepted_in_any_case():
+    assert parse_options({**BASE, "kafkaclient": "Confluent-Kafka"}).kafka_client == (
+        "confluent-kafka"
+    )
+
+
+def test_unknown_kafka_client_is_refused_listing_choices():
+    with pytest.raises(ConfigError, match="'kafkaClient': got 'librdkafka'; expected one of"):
+        parse_options({**BASE, "kafkaClient": "librdkafka"})
+
+
+def test_group_id_is_the_commit_group_and_absent_by_default():
+    assert parse_options(BASE).group_id is None
+    assert parse_options({**BASE, "kafka.group.id": "scorers"}).group_id == "scorers"
