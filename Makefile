@@ -37,7 +37,7 @@ prereqs:
 $(STAMP): pyproject.toml | prereqs
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	@touch $(STAMP)
 
 clean:
