@@ -9,6 +9,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
+from stream_scorer.checkpoint import verify_checkpoint
 from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.metrics.listener import MetricsListener
@@ -58,6 +59,7 @@ class Scorer:
     def start(self) -> StreamingQuery:
         """Start the streaming query and return it."""
         cfg = self.config
+        verify_checkpoint(cfg.checkpoint)
         serving = self.registry.refresh()
         log.info("model %s serving from %s", serving.version, cfg.model.store)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))

@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from stream_scorer.batch_stats import BatchStats, ScorerStats
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.faults import fault_point
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.sinks.base import Sink
@@ -59,6 +60,7 @@ class BatchPipeline:
 
     def _process(self, batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
+        fault_point("slow-batch", batch_id)
         serving = self.registry.refresh()
         scored = score(batch, serving, self.features, self.cache_capacity)
         scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
@@ -71,8 +73,10 @@ class BatchPipeline:
                 rows = predictions(scored)
                 for sink in self.sinks:
                     sink.write(rows, batch_id)
+                    fault_point("between-sinks", batch_id)
             if bad:
                 self.dead_letter.write(dead_letters(scored), batch_id)
+            fault_point("after-sinks", batch_id)
         finally:
             scored.unpersist()
         self.registry.release_retired()

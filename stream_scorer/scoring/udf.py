@@ -18,6 +18,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.faults import kill_driver, scoring_victim
 from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.manifest import Canary
 from stream_scorer.models.model_input import LAYOUT_KEY, model_input
@@ -76,8 +77,11 @@ def scoring_udf(
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted = tuple(serving.trusted_types)
     schema, passthrough = dict(features.feature_schema), dict(features.passthrough)
+    victim = scoring_victim()  # None unless a test armed the `scoring` fault
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+        if victim is not None:
+            kill_driver(victim)
         before = load_count()
         model = cached_model(cache_key, broadcast, manifest.format, trusted, cache_capacity)
         if load_counter is not None and load_count() > before:

@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 
 from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS
 from stream_scorer.errors import ConfigError, SinkError
+from stream_scorer.faults import fault_point
 from stream_scorer.kafka_config import client_config
 from stream_scorer.sinks.base import BatchMarkers, Sink
 
@@ -230,5 +231,6 @@ class KafkaSink(Sink):
         except (PySparkException, Py4JJavaError) as exc:
             msg = f"cannot send batch {batch_id} to topic '{self.topic}': {exc}"
             raise SinkError(msg) from exc
+        fault_point("kafka-write", batch_id)
         self._markers.mark_committed(batch_id)
         return int(sent or 0)

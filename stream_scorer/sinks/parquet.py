@@ -8,6 +8,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from stream_scorer.errors import SinkError
+from stream_scorer.faults import fault_point
 from stream_scorer.sinks.base import BatchMarkers, Sink
 
 log = logging.getLogger(__name__)
@@ -59,5 +60,6 @@ class ParquetSink(Sink):
         except (PySparkException, Py4JJavaError) as exc:
             msg = f"cannot write batch {batch_id} to {target}: {exc}"
             raise SinkError(msg) from exc
+        fault_point("parquet-write", batch_id)
         self._markers.mark_committed(batch_id)
         return int(rows.get["rows"])
