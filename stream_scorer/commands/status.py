@@ -33,20 +33,28 @@ def run(args: argparse.Namespace) -> int:
     print(f"checkpoint:            {config.checkpoint}")
     print(f"last committed batch:  {status['last_committed_batch']}")
     print(f"committed offsets:     {json.dumps(status['committed_offsets'])}")
+    print(f"serving model:         {status['serving_model']} (in the last batch)")
     print(f"model store CURRENT:   {status['current_model']}")
     last = status["last_progress"]
     if last:
-        print(f"last progress ({last['age_s']:.0f}s ago): batch {last['batch_id']}, ")
-        print(f"  {last['input_rows']} rows, {last['processed_rows_per_second']} rows/s, ")
-        print(f"  scored {last['scored']}, dead-lettered {last['dead_lettered']}, ")
-        print(f"  model {last['model_version']}, total lag {last['total_lag']}")
+        print(
+            f"last batch:            {last['batch_id']}, {last['age_s']:.0f}s ago: "
+            f"{last['input_rows']} rows, {last['processed_rows_per_second']} rows/s, "
+            f"scored {last['scored']}, dead-lettered {last['dead_lettered']}, "
+            f"total lag {last['total_lag']}"
+        )
     else:
-        print("last progress:         none yet (the scorer has not completed a batch)")
+        print("last batch:            none yet (the scorer has not completed a batch)")
     return 0
 
 
 def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
-    """Gather the status from the checkpoint, the status file and the model store."""
+    """Gather the status from the checkpoint, the status file and the model store.
+
+    `serving_model` is the version that scored the last batch; `current_model` is what the
+    store's CURRENT names (they differ while a new version waits for the next batch, or after
+    a version was refused).
+    """
     committed = _last_log_entry(checkpoint / "commits")
     offsets = None
     if committed is not None:
@@ -59,6 +67,7 @@ def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
     return {
         "last_committed_batch": committed,
         "committed_offsets": offsets,
+        "serving_model": last["model_version"] if last else None,
         "current_model": store.current_version(),
         "last_progress": last,
     }

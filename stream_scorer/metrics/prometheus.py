@@ -2,11 +2,24 @@
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from stream_scorer.errors import ConfigError
+
 
 class PrometheusExporter:
-    """Gauges and counters fed from the listener's batch records; serves `/metrics` on `port`."""
+    """Counters and gauges fed from the listener's batch records; serves `/metrics` on `port`.
 
-    def __init__(self, port: int, addr: str = "0.0.0.0") -> None:
+    Metrics: `stream_scorer_batches_total`, `stream_scorer_input_rows_total`,
+    `stream_scorer_scored_rows_total{model_version}`, `stream_scorer_dead_lettered_rows_total`,
+    `stream_scorer_batch_duration_seconds`, `stream_scorer_processed_rows_per_second`,
+    `stream_scorer_source_lag{partition="topic/N"}`, `stream_scorer_model_info{model_version}`.
+
+    Raises
+    ------
+    ConfigError
+        If `addr:port` cannot be bound (in use, or not an address of this host).
+    """
+
+    def __init__(self, port: int, addr: str = "127.0.0.1") -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.batches = Counter("stream_scorer_batches", "Micro-batches completed", registry=r)
@@ -30,7 +43,14 @@ class PrometheusExporter:
         self.version = Gauge(
             "stream_scorer_model_info", "Serving model version (1)", ["model_version"], registry=r
         )
-        self.server, self.thread = start_http_server(port, addr=addr, registry=r)
+        try:
+            self.server, self.thread = start_http_server(port, addr=addr, registry=r)
+        except OSError as exc:
+            msg = (
+                f"metrics.prometheus_port: cannot serve on {addr}:{port}: {exc.strerror}; "
+                "choose a free port or another metrics.prometheus_addr"
+            )
+            raise ConfigError(msg) from exc
 
     def __call__(self, record: dict) -> None:
         """Apply one batch record from `MetricsListener`."""
@@ -47,5 +67,7 @@ class PrometheusExporter:
         self.version.labels(model_version=version).set(1)
 
     def close(self) -> None:
-        """Stop serving."""
+        """Stop serving and release the port (a restarted scorer may bind it again)."""
         self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
