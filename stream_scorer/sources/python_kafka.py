@@ -106,6 +106,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         with failOnDataLoss=true; with false, logs it and goes on from what exists.
         """
         begin = from_json_dict(start)
+        self._group.commit(begin)  # Spark asks once the batch ending at `start` is done
         parts = self._metadata.partitions()
         earliest, latest = self._metadata.earliest(parts), self._metadata.latest(parts)
         self._broker_latest = latest

@@ -15,6 +15,9 @@ from tests.kafka_helpers import add_partitions, create_topic, produce_exact, spr
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S = 180  # bound of every query wait; a healthy run takes a few seconds
+# Tests of the executor-side read run with both clients; planning tests (driver side,
+# always kafka-python) run once.
+both_clients = pytest.mark.parametrize("client", ["kafka-python", "confluent-kafka"])
 
 
 def values(prefix: str, n: int) -> list[bytes]:
@@ -27,11 +30,12 @@ def expected(topic: str, by_partition: dict[int, list[bytes]], first: int = 0) -
     }
 
 
-def options(bootstrap: str, **extra: str) -> dict[str, str]:
+def options(bootstrap: str, client: str = "kafka-python", **extra: str) -> dict[str, str]:
     return {
         "kafka.bootstrap.servers": bootstrap,
         "startingOffsets": "earliest",
         "kafkaConsumer.pollTimeoutMs": "10000",
+        "kafkaClient": client,
         **extra,
     }
 
@@ -64,20 +68,22 @@ def rows(batches) -> list[tuple]:
     return [row for _, batch in batches for row in batch]
 
 
-def test_reads_every_offset_once_over_three_partitions(spark, bootstrap, tmp_path):
+@both_clients
+def test_reads_every_offset_once_over_three_partitions(client, spark, bootstrap, tmp_path):
     topic = create_topic(bootstrap, 3)
     data = spread(values("r", 60), 3)
     produce_exact(bootstrap, topic, data)
-    got = rows(run_available_now(spark, options(bootstrap, subscribe=topic), tmp_path))
+    got = rows(run_available_now(spark, options(bootstrap, client, subscribe=topic), tmp_path))
     assert len(got) == 60
     assert set(got) == expected(topic, data)
 
 
-def test_max_offsets_per_trigger_caps_every_batch(spark, bootstrap, tmp_path):
+@both_clients
+def test_max_offsets_per_trigger_caps_every_batch(client, spark, bootstrap, tmp_path):
     topic = create_topic(bootstrap, 3)
     data = {0: values("a", 61), 1: values("b", 23), 2: values("c", 5)}
     produce_exact(bootstrap, topic, data)
-    opts = options(bootstrap, subscribe=topic, maxOffsetsPerTrigger="20")
+    opts = options(bootstrap, client, subscribe=topic, maxOffsetsPerTrigger="20")
     batches = run_available_now(spark, opts, tmp_path)
     sizes = [len(batch) for _, batch in batches]
     assert max(sizes) <= 20
@@ -97,14 +103,15 @@ def test_restart_from_checkpoint_reads_only_new_records(spark, bootstrap, tmp_pa
     assert sorted(got) == sorted(expected(topic, fresh, first=10))
 
 
-def test_starting_offsets_json_picks_offsets_and_markers(spark, bootstrap, tmp_path):
+@both_clients
+def test_starting_offsets_json_picks_offsets_and_markers(client, spark, bootstrap, tmp_path):
     topic = create_topic(bootstrap, 3)
     data = spread(values("s", 30), 3)
     produce_exact(bootstrap, topic, data)
     starting = json.dumps({topic: {"0": 7, "1": -2, "2": -1}})
     got = rows(
         run_available_now(
-            spark, options(bootstrap, subscribe=topic, startingOffsets=starting), tmp_path
+            spark, options(bootstrap, client, subscribe=topic, startingOffsets=starting), tmp_path
         )
     )
     want = {r for r in expected(topic, data) if (r[1] == 0 and r[2] >= 7) or r[1] == 1}
@@ -181,11 +188,12 @@ def test_partitions_added_between_runs_are_read_from_earliest(spark, bootstrap, 
     assert sorted(got) == sorted(expected(topic, {1: values("b", 4)}))
 
 
-def test_headers_are_included_when_asked(spark, bootstrap, tmp_path):
+@both_clients
+def test_headers_are_included_when_asked(client, spark, bootstrap, tmp_path):
     topic = create_topic(bootstrap, 1)
     produce_exact(bootstrap, topic, {0: values("h", 3)}, headers=[("trace", b"t1"), ("k", b"")])
     batches: list = []
-    opts = options(bootstrap, subscribe=topic, includeHeaders="true")
+    opts = options(bootstrap, client, subscribe=topic, includeHeaders="true")
     writer = writer_for(spark, opts, tmp_path, batches, columns=("offset", "headers"))
     query = writer.trigger(availableNow=True).start()
     assert query.awaitTermination(TIMEOUT_S)
@@ -235,10 +243,11 @@ def test_recreated_topic_fails_the_query_by_default(spark, bootstrap, tmp_path):
     assert "next offset to read was 10" in str(info.value)
 
 
-def test_recreated_topic_with_fail_on_data_loss_false_goes_on(spark, bootstrap, tmp_path):
+@both_clients
+def test_recreated_topic_with_fail_on_data_loss_false_goes_on(client, spark, bootstrap, tmp_path):
     topic = create_topic(bootstrap, 1)
     produce_exact(bootstrap, topic, {0: values("a", 10)})
-    opts = options(bootstrap, subscribe=topic, failOnDataLoss="false")
+    opts = options(bootstrap, client, subscribe=topic, failOnDataLoss="false")
     assert len(rows(run_available_now(spark, opts, tmp_path))) == 10
     recreate(bootstrap, topic, 1)
     produce_exact(bootstrap, topic, {0: values("b", 3)})
@@ -246,3 +255,22 @@ def test_recreated_topic_with_fail_on_data_loss_false_goes_on(spark, bootstrap, 
     produce_exact(bootstrap, topic, {0: values("c", 2)})
     got = rows(run_available_now(spark, opts, tmp_path))
     assert sorted(got) == [(topic, 0, 3, b"c-0"), (topic, 0, 4, b"c-1")]
+
+
+def committed(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        found = admin.list_group_offsets(group)[group]  # kafka-python 3 name of the Java call
+    finally:
+        admin.close()
+    return {(tp.topic, tp.partition): meta.offset for tp, meta in found.items()}
+
+
+def test_processed_offsets_are_committed_to_the_group_for_lag(spark, bootstrap, tmp_path):
+    topic = create_topic(bootstrap, 2)
+    produce_exact(bootstrap, topic, {0: values("a", 7), 1: values("b", 4)})
+    group = f"lag-{uuid.uuid4().hex[:8]}"
+    opts = options(bootstrap, subscribe=topic, maxOffsetsPerTrigger="5")
+    opts["kafka.group.id"] = group
+    assert len(rows(run_available_now(spark, opts, tmp_path))) == 11
+    assert committed(bootstrap, group) == {(topic, 0): 7, (topic, 1): 4}

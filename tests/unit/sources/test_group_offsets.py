@@ -61,3 +61,10 @@ def test_failed_commit_is_logged_not_raised(fake, caplog):
     fake.fail = True
     GroupOffsetCommitter(opts(**{"kafka.group.id": "g"})).commit({("t", 0): 5})
     assert "could not commit offsets to consumer group 'g'" in caplog.text
+
+
+def test_unchanged_offsets_are_not_committed_again(fake):
+    committer = GroupOffsetCommitter(opts(**{"kafka.group.id": "g"}))
+    committer.commit({("t", 0): 5})
+    committer.commit({("t", 0): 5})
+    assert fake.commits == [{("t", 0): 5}]
