@@ -5,6 +5,7 @@ import logging
 import math
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,9 @@ class MetricsListener(StreamingQueryListener):
     Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
     record to each `publishers` callable (the Prometheus exporter) and writes it to
     `status_path` (read by `stream-scorer status`), replaced atomically.
+
+    Spark delivers these events asynchronously: a process that exits right after its query
+    stops loses the last batch's report unless it first calls `wait_terminated`.
     """
 
     def __init__(
@@ -40,6 +44,7 @@ class MetricsListener(StreamingQueryListener):
         self.publishers = publishers
         self.query_id: str | None = None
         """Only events of this query are reported (set once the query has started)."""
+        self._terminated = threading.Event()
 
     def _ours(self, query_id: object) -> bool:
         return self.query_id is not None and str(query_id) == self.query_id
@@ -64,6 +69,15 @@ class MetricsListener(StreamingQueryListener):
         if not self._ours(event.id):
             return
         log.info(json.dumps({"event": "query_terminated", "exception": event.exception}))
+        self._terminated.set()
+
+    def wait_terminated(self, timeout_s: float = 30.0) -> bool:
+        """Block until the query's termination event has been handled; return whether it was.
+
+        Spark posts it after the query's last progress event, so once this returns True every
+        batch has been logged, published and written to the status file.
+        """
+        return self._terminated.wait(timeout_s)
 
     def progress_record(self, progress) -> dict:
         """The JSON-able record of one progress event."""

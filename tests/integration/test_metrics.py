@@ -8,7 +8,6 @@ batches of 40 by `maxOffsetsPerTrigger`, so each batch's counts and lag are know
 import json
 import logging
 import socket
-import time
 import urllib.request
 from pathlib import Path
 
@@ -37,16 +36,6 @@ def _values() -> list[bytes]:
     return values  # spread over 2 partitions: batch k reads values[40k:40k+40]
 
 
-def _wait_for(what: str, check, timeout_s: float = 60.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory, spark, bootstrap):
     """Run the scorer over the three batches; keep its log lines, a scrape and its config."""
@@ -73,7 +62,7 @@ def scenario(tmp_path_factory, spark, bootstrap):
         query = scorer.start()
         assert query.awaitTermination(120), "the availableNow query did not finish in 120s"
         assert query.exception() is None
-        _wait_for("three batch log lines", lambda: len(_batches(lines)) >= len(EXPECTED))
+        assert scorer.listener.wait_terminated(60), "no query-terminated event within 60s"
         url = f"http://127.0.0.1:{port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as response:
             scrape = response.read().decode()
