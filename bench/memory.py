@@ -1,0 +1,172 @@
+"""Python worker memory across many hot reloads of a large model.
+
+The RF benchmark model (100 trees, depth 10, `bench.data.train_models`) is published 50 times
+(quick: 8) while 2k records/s stream; after each version has scored a batch, the resident
+memory (RSS, from /proc) of Spark's Python workers is recorded. Each worker keeps
+`model.worker_cache_versions` (2) models and the driver unpersists retired broadcasts, so
+worker RSS should level off after the first reloads. Growth = least-squares slope of the
+workers' total RSS over the reloads after the cache filled. Linux only (/proc).
+Run: `python -m bench.memory [--quick]`.
+"""
+
+import argparse
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from bench.data import FEATURES, train_models
+from bench.stream_harness import StreamBench, exactly_once, save_result, target_row
+
+SCHEMA = dict.fromkeys(FEATURES, "double")
+CACHE_VERSIONS = 2
+"""`model.worker_cache_versions` default: samples before this many reloads are left out."""
+GROWTH_LIMIT_MB = 1.0
+"""Most total worker RSS growth per reload (MB) that counts as flat; a leaked model is more."""
+MB = 1024 * 1024
+_DAEMON = ["pyspark.daemon", "pyspark.worker"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the memory bench, print the figures, write bench/results/memory.json."""
+    args = _parse(argv)
+    model = train_models()["RF"]
+    samples = []
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp,
+        StreamBench(Path(tmp), SCHEMA) as bench,
+    ):
+        artefact = Path(tmp) / "rf.joblib"
+        joblib.dump(model, artefact)
+        bench.store.publish(artefact, SCHEMA)
+        bench.start()
+        bench.warm_up()
+        steady = bench.stream(args.rate)
+        samples.append({"version": bench.scorer.registry.serving_version, **process_rss()})
+        for _ in range(args.versions):
+            version = bench.store.publish(artefact, SCHEMA).version
+            bench.wait_scored_by(version, timeout_s=120)
+            samples.append({"version": version, **process_rss()})
+            print(f"{version}: workers {_mb(samples[-1]['workers'])}", flush=True)
+        produced = bench.finish(steady)
+        rows = exactly_once(bench.outputs(), produced)
+    document = analyse(samples, len(pickle.dumps(model)) / MB)
+    document |= {"settings": vars(args), "exactly_once": rows}
+    _print(document)
+    print(f"wrote {save_result('memory', document)}")
+    return 0
+
+
+def process_rss(root: int | None = None) -> dict:
+    """RSS in bytes of the Spark JVM below `root` (this process) and its Python workers.
+
+    Workers are the processes forked by the JVM's `pyspark.daemon pyspark.worker` (they read
+    the source and run the scoring UDF); the daemon is reported apart, the data source
+    planners' daemons not at all. Returns {"jvm", "daemon", "workers": {pid: rss}}.
+    """
+    tree = _processes()
+    root = root or os.getpid()
+    jvms = [pid for pid, (ppid, cmd) in tree.items() if ppid == root and "java" in cmd]
+    below = _descendants(tree, set(jvms))
+    daemons = {p for p in below if tree[p][0] in jvms and tree[p][1].split()[-2:] == _DAEMON}
+    workers = {p for p in below if tree[p][0] in daemons}
+    return {
+        "jvm": sum(_rss(p) for p in jvms),
+        "daemon": sum(_rss(p) for p in daemons),
+        "workers": {p: _rss(p) for p in sorted(workers)},
+    }
+
+
+def analyse(samples: list[dict], model_mb: float) -> dict:
+    """First/last/max total worker RSS, the growth slope after the cache filled, the verdict."""
+    totals = np.array([sum(s["workers"].values()) / MB for s in samples])
+    steady = totals[CACHE_VERSIONS + 1 :]
+    slope = float(np.polyfit(np.arange(len(steady)), steady, 1)[0]) if len(steady) > 2 else 0.0
+    pids = [sorted(s["workers"]) for s in samples]
+    document = {
+        "model_pickle_mb": model_mb,
+        "workers_total_mb": {"first": totals[0], "last": totals[-1], "max": totals.max()},
+        "growth_mb_per_reload": slope,
+        "grows": slope > GROWTH_LIMIT_MB,
+        "workers_first_last": [len(pids[0]), len(pids[-1])],
+        "worker_pids_changed": any(p != pids[0] for p in pids),
+        "samples": [
+            {"version": s["version"], "jvm_mb": s["jvm"] / MB, "daemon_mb": s["daemon"] / MB,
+             "workers_mb": {str(p): rss / MB for p, rss in s["workers"].items()}}
+            for s in samples
+        ],
+    }  # fmt: skip
+    document["summary"] = [
+        target_row("worker RSS growth per reload", slope, "MB",
+                   f"<= {GROWTH_LIMIT_MB:g} MB (flat)", slope <= GROWTH_LIMIT_MB),
+    ]  # fmt: skip
+    return document
+
+
+def _print(doc: dict) -> None:
+    mb = doc["workers_total_mb"]
+    print(f"RF model: {doc['model_pickle_mb']:.1f} MB pickled; {len(doc['samples']) - 1} reloads")
+    print(
+        f"Python workers, total RSS (MB): first {mb['first']:.0f}, last {mb['last']:.0f}, "
+        f"max {mb['max']:.0f}; growth after the cache filled "
+        f"{doc['growth_mb_per_reload']:+.2f} MB/reload -> "
+        f"{'GROWS' if doc['grows'] else 'flat'}; worker pids changed: "
+        f"{doc['worker_pids_changed']}"
+    )
+    first, last = doc["samples"][0], doc["samples"][-1]
+    print(f"JVM RSS (MB): first {first['jvm_mb']:.0f}, last {last['jvm_mb']:.0f}")
+    print(f"rows: {doc['exactly_once']}")  # fmt: skip
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process /proc shows."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended while we looked
+            continue
+        out[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmd)
+    return out
+
+
+def _descendants(tree: dict[int, tuple[int, str]], roots: set[int]) -> set[int]:
+    found, frontier = set(), set(roots)
+    while frontier:
+        frontier = {pid for pid, (ppid, _) in tree.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _mb(workers: dict[int, int]) -> str:
+    return ", ".join(f"{pid}: {rss / MB:.0f} MB" for pid, rss in workers.items()) or "none"
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="8 versions instead of 50")
+    parser.add_argument("--versions", type=int, help="versions published (50; quick 8)")
+    parser.add_argument("--rate", type=float, default=2_000, help="records/s (2,000)")
+    args = parser.parse_args(argv)
+    args.versions = args.versions or (8 if args.quick else 50)
+    return args
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
