@@ -31,6 +31,7 @@ class ScorerStats:
     batches: int = 0
     scored_by_version: Counter = field(default_factory=Counter)
     dead_lettered: int = 0
+    busy_seconds: float = 0.0
     last: BatchStats | None = None
     _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -41,6 +42,7 @@ class ScorerStats:
             self.batches += 1
             self.scored_by_version[batch.model_version] += batch.scored
             self.dead_lettered += batch.dead_lettered
+            self.busy_seconds += batch.seconds
             self.last = batch
             self._recent[batch.batch_id] = batch
             while len(self._recent) > RECENT_BATCHES:

@@ -27,10 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; a ScorerError prints `error: ...` and exits 2."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=logging.WARNING,  # clients' INFO chatter (kafka-python, py4j) stays out
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("stream_scorer").setLevel(args.log_level.upper())
     try:
         return args.func(args)
     except ScorerError as exc:

@@ -111,8 +111,9 @@ def _summary(scorer: Scorer, workdir: Path, elapsed: float) -> None:
     print(f"  rows dead-lettered: {dead.count()}")
     for row in dead.groupBy("error").count().orderBy("count", ascending=False).limit(5).collect():
         print(f"    {row['count']:>6} x {row['error']}")
-    print(f"  micro-batches: {stats.batches}; time taken: {elapsed:.1f}s")
-    print(f"  end-to-end: {stats.processed / elapsed:,.0f} records/s (incl. start-up)")
+    busy = stats.busy_seconds
+    print(f"  micro-batches: {stats.batches}; time taken: {elapsed:.1f}s (incl. start-up)")
+    print(f"  end-to-end: {stats.processed / busy:,.0f} records/s over {busy:.1f}s of batches")
     print(f"  outputs: {workdir}/predictions, {workdir}/dead-letter (Parquet)")
 
 

@@ -61,9 +61,12 @@ def model_input(
     layout = layout or default_layout(feature_types)
     if layout == "column":
         return frame[feature_names[0]].to_numpy(dtype=object)
+    exact = list(frame.columns) == list(feature_names)  # skip a column-selection copy
     if layout == "array":
-        return frame[feature_names].to_numpy(dtype=np.float64)
+        return (frame if exact else frame[feature_names]).to_numpy(dtype=np.float64)
     if all(feature_types[name] in NUMERIC_TYPES for name in feature_names):
+        if exact and all(dtype == np.float64 for dtype in frame.dtypes):
+            return frame
         values = frame[feature_names].to_numpy(dtype=np.float64)
         return pd.DataFrame(values, columns=feature_names, copy=False)
     columns = {
