@@ -111,6 +111,8 @@ class Scorer:
         """Stop the query if it runs; release the listener, the metrics port and the sinks."""
         if self.query is not None and self.query.isActive:
             self.query.stop()
+        if self.listener is not None:  # progress events arrive asynchronously: get the last
+            self.listener.wait_terminated(30)
         while self._closers:
             self._closers.pop()()
 
