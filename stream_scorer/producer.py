@@ -30,14 +30,16 @@ class ProduceReport:
         return self.sent / self.seconds if self.seconds else 0.0
 
 
-def ensure_topic(options: Mapping[str, str], topic: str, partitions: int) -> None:
-    """Create `topic` with `partitions` partitions unless it exists."""
+def ensure_topic(options: Mapping[str, str], topic: str, partitions: int) -> int:
+    """Create `topic` with `partitions` partitions unless it exists; return its partition count."""
     admin = KafkaAdminClient(**client_config(options, "admin"))
     try:
         admin.create_topics([NewTopic(topic, partitions, 1)])
         log.info("created topic %s with %d partitions", topic, partitions)
+        return partitions
     except TopicAlreadyExistsError:
-        pass
+        (described,) = admin.describe_topics([topic])
+        return len(described["partitions"])
     finally:
         admin.close()
 

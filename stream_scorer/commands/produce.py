@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bad-ratio", type=float, default=0.0, help="share of malformed records")
     p.add_argument("--schema", default="f0:double,f1:double,f2:double,f3:double")
     p.add_argument("--file", type=Path, help="send the lines of this file instead (cycled)")
-    p.add_argument("--partitions", type=int, default=3, help="create the topic with N partitions")
+    p.add_argument("--partitions", type=int, default=3, help="partitions of a new topic")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--start-id", type=int, default=0, help="first synthetic record id")
     p.add_argument("--no-progress", action="store_true")
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Produce and print what was sent."""
     options = producer.bootstrap_options(args.bootstrap, kafka_option_pairs(args.kafka_option))
-    producer.ensure_topic(options, args.topic, args.partitions)
+    partitions = producer.ensure_topic(options, args.topic, args.partitions)
     if args.file:
         records = _file_values(args.file, args.count)
     else:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         records,
         total=args.count,
         rate=args.rate,
-        partitions=args.partitions,
+        partitions=partitions,
         progress=not args.no_progress,
     )
     print(
