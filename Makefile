@@ -23,10 +23,10 @@ integration: $(STAMP)
 	$(BIN)/pytest -q -m integration
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.suite
 
 bench-quick: $(STAMP)
-	$(BIN)/python -m bench.run --quick
+	$(BIN)/python -m bench.suite --quick
 
 dist: $(STAMP)
 	$(BIN)/python scripts/build_dist.py
