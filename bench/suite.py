@@ -33,7 +33,6 @@ _CALL_MAIN = (
 )
 _E2E_LINE = re.compile(r"^(\S+)\s+(maxRecordsPerPartition=\S+)\s+([\d,]+) records/s", re.M)
 """A rate line `bench.e2e` prints (it writes no results file)."""
-"""A rate line `bench.e2e` prints (it writes no results file)."""
 
 
 @dataclass(frozen=True)
