@@ -102,7 +102,11 @@ class Scorer:
             self._closers.append(exporter.close)
             publishers = (exporter,)
         self.listener = MetricsListener(
-            self.pipeline.stats, lambda: self.registry.serving_version, self.status_path, publishers
+            self.pipeline.stats,
+            lambda: self.registry.serving_version,
+            self.status_path,
+            publishers,
+            model_refusals=lambda: self.registry.refusals,
         )
         self.spark.streams.addListener(self.listener)
         self._closers.append(lambda: self.spark.streams.removeListener(self.listener))

@@ -21,7 +21,8 @@ Publisher = Callable[[dict], None]
 
 
 class MetricsListener(StreamingQueryListener):
-    """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag.
+    """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
+    and `model_refusals`: model versions refused and failed reads of the store so far.
 
     Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
     record to each `publishers` callable (the Prometheus exporter) and writes it to
@@ -37,9 +38,12 @@ class MetricsListener(StreamingQueryListener):
         serving_version: Callable[[], str | None],
         status_path: str | Path | None = None,
         publishers: tuple[Publisher, ...] = (),
+        model_refusals: Callable[[], int] | None = None,
     ) -> None:
         self.stats = stats
         self.serving_version = serving_version
+        self.model_refusals = model_refusals
+        """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
         self.status_path = Path(status_path) if status_path else None
         self.publishers = publishers
         self.query_id: str | None = None
@@ -96,6 +100,7 @@ class MetricsListener(StreamingQueryListener):
             "scored": batch.scored if batch else None,
             "dead_lettered": batch.dead_lettered if batch else None,
             "model_version": batch.model_version if batch else self.serving_version(),
+            "model_refusals": self.model_refusals() if self.model_refusals else None,
             "source_lag": lag,
             "total_lag": sum(lag.values()),
             "written_at": time.time(),

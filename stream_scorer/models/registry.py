@@ -34,7 +34,8 @@ class ModelRegistry:
     """Tracks CURRENT of a model store and keeps one verified version serving.
 
     Counters: `reloads` (versions loaded and broadcast, the first included), `refusals`
-    (versions refused, and failed reads of CURRENT), `last_error` (latest reason, or None).
+    (versions refused, failed reads of CURRENT, and CURRENT gone once a model serves),
+    `last_error` (latest reason, or None).
     """
 
     def __init__(
@@ -73,6 +74,8 @@ class ModelRegistry:
             self.refusals += 1
             return self._keep_serving(str(exc))
         if version is None:
+            if self._serving is not None:  # CURRENT vanished: the store moved or is unmounted
+                self.refusals += 1
             return self._keep_serving(f"{self.store.root}: CURRENT is not set")
         if self._serving is not None and version == self._serving.version:
             return self._serving

@@ -1,0 +1,106 @@
+"""Test-side helpers to run `stream-scorer run` as a subprocess (killable) and read its outputs."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from kafka import KafkaConsumer
+
+from tests.scorer_helpers import NUMERIC
+
+CLI = str(Path(sys.executable).with_name("stream-scorer"))
+RUN_TIMEOUT_S = 300
+
+
+def write_config(
+    tmp: Path,
+    bootstrap: str,
+    topic: str,
+    kafka_sink_topic: str | None = None,
+    max_offsets: int | None = None,
+    trigger: dict | None = None,
+) -> Path:
+    """Write a scorer YAML under `tmp` (Parquet sink, optional Kafka sink, Parquet dead letter)."""
+    options = {
+        "kafka.bootstrap.servers": bootstrap,
+        "subscribe": topic,
+        "startingOffsets": "earliest",
+        "kafkaConsumer.pollTimeoutMs": "20000",
+    }
+    if max_offsets:
+        options["maxOffsetsPerTrigger"] = str(max_offsets)
+    sinks = [{"kind": "parquet", "path": str(tmp / "predictions")}]
+    if kafka_sink_topic:
+        sinks.append({"kind": "kafka", "topic": kafka_sink_topic})
+    config = {
+        "source": {"options": options},
+        "features": {"schema": NUMERIC, "passthrough": {"id": "long"}},
+        "model": {"store": str(tmp / "models")},
+        "checkpoint": str(tmp / "checkpoint"),
+        "trigger": trigger or {"processingTime": "500 milliseconds"},
+        "sinks": sinks,
+        "dead_letter": {"kind": "parquet", "path": str(tmp / "dead-letter")},
+        "spark": {"spark.master": "local[1]", "spark.sql.shuffle.partitions": "1"},
+    }
+    path = tmp / "scorer.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def scorer_env(fault: str | None = None) -> dict[str, str]:
+    """The subprocess environment: this interpreter for workers, the fault armed or not."""
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    env.pop("STREAM_SCORER_FAULT", None)
+    if fault:
+        env["STREAM_SCORER_FAULT"] = fault
+    return env
+
+
+def run_once(config: Path, fault: str | None = None) -> subprocess.CompletedProcess:
+    """Run `stream-scorer run --config config --once` to its end; output captured."""
+    return subprocess.run(
+        [CLI, "run", "--config", str(config), "--once"],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=scorer_env(fault),
+    )  # fmt: skip
+
+
+def start_daemon(config: Path, log: Path, fault: str | None = None) -> subprocess.Popen:
+    """Start `stream-scorer run --config config` (the daemon), its output going to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [CLI, "run", "--config", str(config)],
+            stdout=out, stderr=subprocess.STDOUT, env=scorer_env(fault),
+        )  # fmt: skip
+
+
+def wait_for(condition, timeout_s: float, what: str, interval_s: float = 0.2) -> None:
+    """Poll `condition()` until it is true; fail naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout_s}s waiting for {what}"
+        time.sleep(interval_s)
+
+
+def batch_files(checkpoint: Path, log: str) -> list[int]:
+    """Batch ids with a file in `<checkpoint>/<log>` (`offsets` or `commits`), sorted."""
+    folder = checkpoint / log
+    return sorted(int(p.name) for p in folder.glob("[0-9]*")) if folder.is_dir() else []
+
+
+def sink_keys(bootstrap: str, topic: str, expected: set[str], timeout_s: float = 60.0) -> list[str]:
+    """Keys of `topic`'s records from the start, read until all of `expected` were seen."""
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    keys: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not expected <= set(keys) and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                keys.extend(record.key.decode() for record in batch)
+    finally:
+        consumer.close()
+    return keys
