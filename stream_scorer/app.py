@@ -16,6 +16,7 @@ from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.pipeline import BatchPipeline
 from stream_scorer.sinks.factory import build_sink
+from stream_scorer.source_topics import check_source_topics
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.spark_session import build_session
 
@@ -63,6 +64,7 @@ class Scorer:
         serving = self.registry.refresh()
         log.info("model %s serving from %s", serving.version, cfg.model.store)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
+        check_source_topics(cfg.source)
         sinks_dir = Path(cfg.checkpoint) / "sinks"
         bootstrap = cfg.source.options.get(BOOTSTRAP_SERVERS)
         sinks = [
