@@ -4,9 +4,10 @@ Pre-loads N JSON records (`id` + 4 double features) into a 4-partition topic on 
 embedded broker (each partition's load ends with a one-record batch: the broker reports a
 partition's end as its last batch's base offset + 1), publishes the LR demo model, then
 times a run-once scorer writing Parquet, once per client and split setting, in one Spark
-session warmed up by a small run first. Run:
+session warmed up by a small run first (`--cold`: no warm-up, so the first run pays for
+Python worker start-up, as `stream-scorer run --once` does). Run:
 `.venv/bin/python -m bench.e2e --records 200000 [--clients kafka-python confluent-kafka]
-[--max-records-per-partition 0 125000] [--master local[2]]`.
+[--max-records-per-partition 0 125000] [--master local[2]] [--conf key=value ...]`.
 """
 
 import argparse
@@ -21,13 +22,14 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from stream_scorer.app import Scorer
-from stream_scorer.broker import EmbeddedBroker
+from stream_scorer.broker import EmbeddedBroker, broker_binary
 from stream_scorer.config.loader import parse_config
 from stream_scorer.demo_models import save_model, train_demo_model
 from stream_scorer.models.store import ModelStore
 from stream_scorer.spark_session import build_session
 
 PARTITIONS = 4
+BROKER = Path(broker_binary()).name
 FEATURES = {"f0": "double", "f1": "double", "f2": "double", "f3": "double"}
 
 
@@ -72,12 +74,36 @@ def config(root: Path, bootstrap: str, topic: str, client: str, max_records: int
     return parse_config(raw, "bench")
 
 
-def timed_run(spark, cfg, records: int) -> tuple[float, dict[str, int]]:
-    """Return seconds of one run-once scorer and Spark's summed durations by phase (ms)."""
+def cpu_seconds(skip: str) -> float:
+    """Return CPU seconds used by this process and its descendants (JVM, Python workers),
+    leaving out processes named `skip` (the broker). Reaped children count via their parent."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        name = stat.read_text().partition("(")[2].rpartition(")")[0]
+        if name != skip[:15]:  # the kernel keeps 15 characters of a process name
+            stats[int(stat.parent.name)] = (int(fields[1]), sum(map(int, fields[11:15])) / tick)
+    mine, total, frontier = set(), 0.0, [os.getpid()]
+    while frontier:
+        pid = frontier.pop()
+        if pid in mine or pid not in stats:
+            continue
+        mine.add(pid)
+        total += stats[pid][1]
+        frontier += [child for child, (parent, _) in stats.items() if parent == pid]
+    return total
+
+
+def timed_run(spark, cfg, records: int, skip: str = "tansu") -> tuple[float, float, dict[str, int]]:
+    """Return wall and CPU seconds of one run-once scorer and Spark's durations by phase."""
     scorer = Scorer(cfg, spark=spark, once=True)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), cpu_seconds(skip)
     scorer.run()
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, cpu_seconds(skip) - cpu
     written = pq.read_table(cfg.sinks[0].path, columns=["offset"]).num_rows
     if written != records:
         msg = f"scorer wrote {written} predictions, expected {records}"
@@ -86,7 +112,7 @@ def timed_run(spark, cfg, records: int) -> tuple[float, dict[str, int]]:
     for progress in scorer.query.recentProgress:
         for phase, ms in progress["durationMs"].items():
             phases[phase] = phases.get(phase, 0) + ms
-    return seconds, phases
+    return seconds, cpu, phases
 
 
 def main() -> None:
@@ -95,6 +121,8 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--clients", nargs="+", default=["kafka-python", "confluent-kafka"])
     parser.add_argument("--max-records-per-partition", type=int, nargs="+", default=[0])
+    parser.add_argument("--cold", action="store_true", help="no warm-up run")
+    parser.add_argument("--conf", nargs="*", default=[], help="extra Spark settings key=value")
     args = parser.parse_args()
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
         root, bootstrap = Path(tmp), broker.bootstrap_servers
@@ -104,19 +132,24 @@ def main() -> None:
         print(f"loaded {args.records:,} records in {time.perf_counter() - began:.0f} s")
         model = save_model(train_demo_model("binary", n_features=4), root / "lr.joblib")
         ModelStore(root / "models").publish(model, FEATURES)
-        spark = build_session("e2e-bench", {"spark.master": args.master})
+        conf = dict(kv.split("=", 1) for kv in args.conf)
+        spark = build_session("e2e-bench", {"spark.master": args.master, **conf})
         spark.sparkContext.setLogLevel("ERROR")
         print(f"driver pid {os.getpid()}, load average {os.getloadavg()[0]:.1f}")
         for client in args.clients:
-            timed_run(spark, config(root, bootstrap, "warmup", client, 0), 2_000)
+            if not args.cold:
+                timed_run(spark, config(root, bootstrap, "warmup", client, 0), 2_000, BROKER)
+            print(f"timing {client}", flush=True)
             for max_records in args.max_records_per_partition:
                 cfg = config(root, bootstrap, "bench", client, max_records)
-                seconds, phases = timed_run(spark, cfg, args.records)
+                seconds, cpu, phases = timed_run(spark, cfg, args.records, BROKER)
                 split = f"maxRecordsPerPartition={max_records or 'unset'}"
                 print(
                     f"{client:16s} {split:30s} {args.records / seconds:10,.0f} records/s "
                     f"({seconds:.1f} s; addBatch {phases.get('addBatch', 0) / 1000:.1f} s; "
-                    f"load average {os.getloadavg()[0]:.1f})"
+                    f"{args.records / cpu:,.0f} records per CPU-second of the scorer; "
+                    f"load average {os.getloadavg()[0]:.1f})",
+                    flush=True,
                 )
         spark.stop()
 

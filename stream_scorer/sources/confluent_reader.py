@@ -100,7 +100,10 @@ def _consumed(ck: Any, consumer: Any, rng: OffsetRange, options: SourceOptions) 
     next_offset = rng.start
     progressed = time.monotonic()
     while next_offset < rng.until:
-        messages = consumer.consume(partition_reader.ROWS_PER_BATCH, _POLL_SLICE_S)
+        # consume() waits for as many messages as asked (or the timeout): never ask for more
+        # than the range holds, or every range ending at the log's end would wait it out.
+        wanted = min(partition_reader.ROWS_PER_BATCH, rng.until - next_offset)
+        messages = consumer.consume(wanted, _POLL_SLICE_S)
         records = [m for m in messages if m.error() is None]
         reached = -1
         if len(records) < len(messages):
