@@ -74,36 +74,48 @@ def config(root: Path, bootstrap: str, topic: str, client: str, max_records: int
     return parse_config(raw, "bench")
 
 
-def cpu_seconds(skip: str) -> float:
-    """Return CPU seconds used by this process and its descendants (JVM, Python workers),
-    leaving out processes named `skip` (the broker). Reaped children count via their parent."""
+def cpu_seconds(skip: str) -> dict[str, float]:
+    """Return CPU seconds used by this process and its descendants, by kind (driver, JVM,
+    Python workers), leaving out processes named `skip` (the broker). Reaped children count
+    via their parent."""
     tick = os.sysconf("SC_CLK_TCK")
     stats = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rpartition(")")[2].split()
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        name = stat.read_text().partition("(")[2].rpartition(")")[0]
+        name, fields = text.partition("(")[2].rpartition(")")[0], text.rpartition(")")[2].split()
         if name != skip[:15]:  # the kernel keeps 15 characters of a process name
-            stats[int(stat.parent.name)] = (int(fields[1]), sum(map(int, fields[11:15])) / tick)
-    mine, total, frontier = set(), 0.0, [os.getpid()]
+            cpu = sum(map(int, fields[11:15])) / tick
+            stats[int(stat.parent.name)] = (int(fields[1]), cpu, _kind(name, cmdline))
+    found: dict[str, float] = {}
+    seen, frontier = set(), [os.getpid()]
     while frontier:
         pid = frontier.pop()
-        if pid in mine or pid not in stats:
+        if pid in seen or pid not in stats:
             continue
-        mine.add(pid)
-        total += stats[pid][1]
-        frontier += [child for child, (parent, _) in stats.items() if parent == pid]
-    return total
+        seen.add(pid)
+        found[stats[pid][2]] = found.get(stats[pid][2], 0.0) + stats[pid][1]
+        frontier += [child for child, (parent, *_) in stats.items() if parent == pid]
+    return found
 
 
-def timed_run(spark, cfg, records: int, skip: str = "tansu") -> tuple[float, float, dict[str, int]]:
-    """Return wall and CPU seconds of one run-once scorer and Spark's durations by phase."""
+def _kind(name: str, cmdline: bytes) -> str:
+    if name == "java":
+        return "JVM"
+    return "Python workers" if b"pyspark.daemon" in cmdline else "driver"
+
+
+def timed_run(spark, cfg, records: int, skip: str = "tansu") -> tuple[float, dict, dict]:
+    """Return wall seconds of one run-once scorer, CPU seconds by process kind and Spark's
+    durations by phase (ms)."""
     scorer = Scorer(cfg, spark=spark, once=True)
-    began, cpu = time.perf_counter(), cpu_seconds(skip)
+    began, before = time.perf_counter(), cpu_seconds(skip)
     scorer.run()
-    seconds, cpu = time.perf_counter() - began, cpu_seconds(skip) - cpu
+    seconds, after = time.perf_counter() - began, cpu_seconds(skip)
+    cpu = {kind: after.get(kind, 0.0) - before.get(kind, 0.0) for kind in after}
     written = pq.read_table(cfg.sinks[0].path, columns=["offset"]).num_rows
     if written != records:
         msg = f"scorer wrote {written} predictions, expected {records}"
@@ -147,8 +159,9 @@ def main() -> None:
                 print(
                     f"{client:16s} {split:30s} {args.records / seconds:10,.0f} records/s "
                     f"({seconds:.1f} s; addBatch {phases.get('addBatch', 0) / 1000:.1f} s; "
-                    f"{args.records / cpu:,.0f} records per CPU-second of the scorer; "
-                    f"load average {os.getloadavg()[0]:.1f})",
+                    f"load average {os.getloadavg()[0]:.1f})\n    CPU seconds: "
+                    + ", ".join(f"{kind} {sec:.1f}" for kind, sec in sorted(cpu.items()))
+                    + f"; {args.records / sum(cpu.values()):,.0f} records per CPU-second",
                     flush=True,
                 )
         spark.stop()

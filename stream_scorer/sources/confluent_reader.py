@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyarrow as pa
 from stream_scorer.errors import ConfigError, SourceError
 from stream_scorer.kafka_config import confluent_config
 from stream_scorer.sources import partition_reader
+from stream_scorer.sources.arrow_columns import binary_column
 from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.options import SourceOptions
 from stream_scorer.sources.partition_reader import rebatched, resume_after_loss, stalled, where
@@ -163,16 +165,18 @@ def _events(
 def to_record_batch(messages: list, schema: pa.Schema, rng: OffsetRange) -> pa.RecordBatch:
     """Return `messages` (confluent-kafka Messages of `rng`'s partition) as one batch of `schema`.
 
-    Columns are built whole, one C-level pass each. librdkafka's timestamp types (0 none,
-    1 create, 2 log append) become Spark's (-1, 0, 1). No headers gives a null `headers`.
+    Columns are built whole, one C-level pass each (binary ones from joined buffers).
+    librdkafka's timestamp types (0 none, 1 create, 2 log append) become Spark's (-1, 0, 1).
+    No headers gives a null `headers`.
     """
     from confluent_kafka import Message
 
     n = len(messages)
-    stamps = np.array(list(map(Message.timestamp, messages)), dtype=np.int64).reshape(n, 2)
+    pairs = chain.from_iterable(map(Message.timestamp, messages))  # (type, millis) each
+    stamps = np.fromiter(pairs, dtype=np.int64, count=2 * n).reshape(n, 2)
     arrays = [
-        pa.array(list(map(Message.key, messages)), pa.binary()),
-        pa.array(list(map(Message.value, messages)), pa.binary()),
+        binary_column(list(map(Message.key, messages))),
+        binary_column(list(map(Message.value, messages))),
         pa.repeat(pa.scalar(rng.topic, pa.string()), n),
         pa.repeat(pa.scalar(rng.partition, pa.int32()), n),
         pa.array(np.fromiter(map(Message.offset, messages), dtype=np.int64, count=n)),
