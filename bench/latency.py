@@ -71,6 +71,7 @@ def analyse(frame: pd.DataFrame, batches: pd.DataFrame, produced: Produced, warm
                       "p99_second_half": float(late_half.quantile(0.99)), "rows": len(rows)},
         "batches": {"count": len(batches), "median_s": float(batches["seconds"].median()),
                     "p95_s": float(batches["seconds"].quantile(0.95)),
+                    "median_add_batch_s": float(batches["add_batch_s"].median()),
                     "median_rows": float(batches["rows"].median())},
         "tansu_bug": {"delayed_rows": len(delayed),
                       "delayed_fraction": float((delay > 0).mean()),

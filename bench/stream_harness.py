@@ -50,6 +50,8 @@ class StreamBench:
         self.scorer: Scorer | None = None
         self.warmed = 0
         """Warm-up records scored before the steady stream."""
+        self.first_steady_batch = 0
+        """The first micro-batch after the warm-up."""
 
     def __enter__(self) -> "StreamBench":
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,7 @@ class StreamBench:
         )
         self.wait_processed(records, timeout_s)
         self.warmed = records
+        self.first_steady_batch = self.scorer.pipeline.stats.last.batch_id + 1
 
     def stream(self, rate: float) -> SteadyProducer:
         """Start a producer of `rate` records/s into the topic."""
@@ -140,14 +143,16 @@ class StreamBench:
         ).where(F.col("id") >= 0).toPandas()  # fmt: skip
 
     def batches(self) -> pd.DataFrame:
-        """One row per micro-batch with input: batch_id, trigger_at (epoch s), seconds, rows."""
+        """One row per micro-batch after the warm-up that read records: batch_id, trigger_at
+        (epoch s), seconds (whole trigger), add_batch_s (foreachBatch: score + sinks), rows."""
         rows = [
             (p["batchId"], _epoch(p["timestamp"]), p["durationMs"].get("triggerExecution", 0) / 1e3,
-             p["numInputRows"])
+             p["durationMs"].get("addBatch", 0) / 1e3, p["numInputRows"])
             for p in self.scorer.query.recentProgress
-            if p["numInputRows"]
+            if p["numInputRows"] and p["batchId"] >= self.first_steady_batch
         ]  # fmt: skip
-        return pd.DataFrame(rows, columns=["batch_id", "trigger_at", "seconds", "rows"])
+        columns = ["batch_id", "trigger_at", "seconds", "add_batch_s", "rows"]
+        return pd.DataFrame(rows, columns=columns)
 
 
 def exactly_once(frame: pd.DataFrame, produced: Produced) -> dict[str, int]:
