@@ -132,7 +132,8 @@ def _print(doc: dict) -> None:
         f"{lat['p99_second_half']:.3f})"
     )
     print(
-        f"batches: {bat['count']}, median {bat['median_s']:.2f} s, p95 {bat['p95_s']:.2f} s, "
+        f"batches: {bat['count']}, median {bat['median_s']:.2f} s (foreachBatch "
+        f"{bat['median_add_batch_s']:.2f} s), p95 {bat['p95_s']:.2f} s, "
         f"median {bat['median_rows']:,.0f} rows"
     )
     print(
