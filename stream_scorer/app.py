@@ -154,7 +154,11 @@ class Scorer:
     def _stop_between_batches(self, query: StreamingQuery, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         log.info("stop requested: finishing the batch in flight")
-        while not self.pipeline.idle and time.monotonic() < deadline:
+        # foreachBatch returning is not enough: Spark writes the commit log after it, and the
+        # trigger stays active until that commit is written.
+        while time.monotonic() < deadline and not (
+            self.pipeline.idle and not query.status["isTriggerActive"]
+        ):
             time.sleep(0.05)
         query.stop()
 
