@@ -9,7 +9,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
-from stream_scorer.checkpoint import verify_checkpoint
+from stream_scorer.checkpoint import refuse_reused_sinks, verify_checkpoint
 from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.metrics.listener import MetricsListener
@@ -75,6 +75,7 @@ class Scorer:
         for sink in [*sinks, dead_letter]:
             sink.open(self.spark)
             self._closers.append(sink.close)
+        refuse_reused_sinks(cfg.checkpoint, [*sinks, dead_letter])
         self.pipeline = BatchPipeline(
             cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions
         )

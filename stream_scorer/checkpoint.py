@@ -8,11 +8,12 @@ query starts, with an error that names the file and what to do. It never resets 
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
 from stream_scorer.errors import ScorerError
+from stream_scorer.sinks.base import Sink
 
 VERSION_LINE = "v1"
 _REMEDY = (
@@ -48,6 +49,32 @@ def verify_checkpoint(path: str) -> None:
         _refuse(path, "offsets", f"is missing or empty while commits/ records batch {commits[-1]}")
     if commits and commits[-1] not in offsets:
         _refuse(path, f"offsets/{commits[-1]}", "is missing: the newest commit has no offsets")
+
+
+def committed_batch_count(path: str) -> int:
+    """How many batches the checkpoint at `path` has committed (0 for a new checkpoint)."""
+    files = _files(path)
+    return len(_batch_ids(files, "commits")) if files.exists("metadata") else 0
+
+
+def refuse_reused_sinks(path: str, sinks: Sequence[Sink]) -> None:
+    """Refuse a new checkpoint whose sinks already hold committed batches.
+
+    Sink markers count batch ids; a new checkpoint restarts at batch 0, so its batches would
+    be taken for replays and skipped: silent loss. Raises ScorerError naming the sink.
+    """
+    if committed_batch_count(path):
+        return
+    for sink in sinks:
+        done = sink.committed_batches()
+        if done:
+            msg = (
+                f"checkpoint {path} is new but sink {sink.describe()} already holds committed "
+                f"batches {done[0]}..{done[-1]} of an earlier checkpoint; its batches 0.. "
+                "would be skipped as replays. Point the sink at a new path, or restore the "
+                "checkpoint that wrote it."
+            )
+            raise ScorerError(msg)
 
 
 def offsets_problem(text: str) -> str | None:

@@ -35,6 +35,16 @@ class Sink(ABC):
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release what `open` acquired; called once when the query stops."""
 
+    def describe(self) -> str:
+        """A short name for messages: the kind and its target."""
+        target = getattr(self, "path", None) or getattr(self, "topic", None) or ""
+        return f"{type(self).__name__}({target})"
+
+    def committed_batches(self) -> list[int]:
+        """Batch ids this sink's markers record as written (after `open`); [] if it keeps none."""
+        markers = getattr(self, "_markers", None)
+        return markers.committed_ids() if markers is not None else []
+
 
 class BatchMarkers:
     """One empty marker file per committed batch id, in a directory of any Hadoop filesystem.
@@ -74,6 +84,13 @@ class BatchMarkers:
                 "check that the directory is writable"
             )
             raise SinkError(msg) from exc
+
+    def committed_ids(self) -> list[int]:
+        """All batch ids with a marker, ascending."""
+        if not self._fs.exists(self._dir):
+            return []
+        names = (status.getPath().getName() for status in self._fs.listStatus(self._dir))
+        return sorted(int(name) for name in names if name.isdigit())
 
     def _marker(self, batch_id: int):
         return self._path_cls(self._dir, str(batch_id))

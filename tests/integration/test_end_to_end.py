@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from stream_scorer.app import Scorer
+from stream_scorer.errors import ScorerError
 from stream_scorer.models.formats import load_model_bytes
 from stream_scorer.models.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
@@ -202,3 +203,15 @@ def test_replayed_batch_writes_nothing_twice(tmp_path, spark, bootstrap):
     dead = read_sink(spark, tmp_path / "dead-letter")
     assert len(scored) == len(set(coordinates(scored))) == 60
     assert len(dead) == 1
+
+
+def test_new_checkpoint_on_used_sink_path_is_refused_not_skipped(tmp_path, spark, bootstrap):
+    topic = create_topic(bootstrap, 1)
+    publish(tmp_path / "models", "binary", NUMERIC)
+    produce_exact(bootstrap, topic, {0: encode(records(range(10), NUMERIC))})
+    Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark, once=True).run()
+    fresh = scorer_config(tmp_path, bootstrap, topic, checkpoint=str(tmp_path / "new-checkpoint"))
+
+    with pytest.raises(ScorerError, match=r"already holds committed batches 0\.\.0"):
+        Scorer(fresh, spark=spark, once=True).run()
+    assert len(read_sink(spark, tmp_path / "predictions")) == 10
