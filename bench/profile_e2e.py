@@ -50,7 +50,10 @@ def summarize(raw: Path) -> dict[str, int]:
         frames = [f for f in stack.split(";") if not f.startswith("process ")]
         if frames and frames[-1].startswith("manager (daemon.py"):
             continue  # the daemon waiting in select(): idle, not CPU
-        counts[phase_of(frames)] += int(samples)
+        phase = (
+            phase_of(frames) if frames else "native threads, no Python frame (librdkafka, Arrow)"
+        )
+        counts[phase] += int(samples)
     return dict(counts.most_common())
 
 
