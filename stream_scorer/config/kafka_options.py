@@ -16,6 +16,8 @@ MAX_RECORDS_PER_PARTITION = "maxRecordsPerPartition"
 INCLUDE_HEADERS = "includeHeaders"
 POLL_TIMEOUT_MS = "kafkaConsumer.pollTimeoutMs"
 GROUP_ID_PREFIX = "groupIdPrefix"
+FETCH_OFFSET_RETRIES = "fetchOffset.numRetries"
+FETCH_OFFSET_RETRY_INTERVAL_MS = "fetchOffset.retryIntervalMs"
 
 # Options Spark's Kafka source refuses because the source itself owns what they control:
 # positions live in the checkpoint, records stay bytes, nothing runs inside the client.

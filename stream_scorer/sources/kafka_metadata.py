@@ -7,12 +7,13 @@ commits. Every call asks the broker afresh, so new topics and partitions are see
 
 import logging
 import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
 from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS
 from stream_scorer.errors import SourceError
@@ -101,15 +102,36 @@ class KafkaMetadata:
         return self._consumer
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except KafkaError as exc:
-            servers = self._options.kafka.get(BOOTSTRAP_SERVERS)
-            msg = (
-                f"Kafka source could not {what} on {servers}: {exc!r}; check that the broker "
-                "is reachable and the kafka.* security options are right"
-            )
-            raise SourceError(msg) from exc
+        """Call `fn`; a retriable Kafka error is retried with back-off, as a broker restarts."""
+        servers = self._options.kafka.get(BOOTSTRAP_SERVERS)
+        delay_s = self._options.fetch_retry_interval_ms / 1000
+        for attempt in range(self._options.fetch_retries + 1):
+            try:
+                return fn(*args, **kwargs)
+            except KafkaError as exc:
+                retriable = getattr(exc, "retriable", False) or isinstance(
+                    exc, KafkaConnectionError | KafkaTimeoutError
+                )
+                if not retriable or attempt == self._options.fetch_retries:
+                    msg = (
+                        f"Kafka source could not {what} on {servers} after {attempt + 1} "
+                        f"attempt(s): {exc!r}; check that the broker is reachable and the "
+                        "kafka.* security options are right (retries: fetchOffset.numRetries)"
+                    )
+                    raise SourceError(msg) from exc
+                log.warning(
+                    "Kafka source could not %s on %s (%r); retry %d/%d in %.1fs",
+                    what, servers, exc, attempt + 1, self._options.fetch_retries, delay_s,
+                )  # fmt: skip
+                if fn is not KafkaConsumer:
+                    self.close()
+                    fn = getattr(self._client(), fn.__name__)
+                time.sleep(delay_s)
+                delay_s = min(delay_s * 2, MAX_RETRY_INTERVAL_S)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+MAX_RETRY_INTERVAL_S = 30.0
 
 
 def _parts(consumer: KafkaConsumer, topic: str) -> set[int]:

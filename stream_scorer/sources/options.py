@@ -15,6 +15,8 @@ from stream_scorer.config.kafka_options import (
     ASSIGN,
     BOOTSTRAP_SERVERS,
     FAIL_ON_DATA_LOSS,
+    FETCH_OFFSET_RETRIES,
+    FETCH_OFFSET_RETRY_INTERVAL_MS,
     FORBIDDEN_OPTIONS,
     INCLUDE_HEADERS,
     KAFKA_PREFIX,
@@ -45,8 +47,14 @@ SUPPORTED_OPTIONS = (
     INCLUDE_HEADERS,
     POLL_TIMEOUT_MS,
     KAFKA_CLIENT,
+    FETCH_OFFSET_RETRIES,
+    FETCH_OFFSET_RETRY_INTERVAL_MS,
 )
 DEFAULT_POLL_TIMEOUT_MS = 120_000  # Spark's default for kafkaConsumer.pollTimeoutMs
+# Spark retries offset fetches 3 times 10 ms apart; a broker restart takes seconds, so our
+# driver waits 1 s, then doubles (1 + 2 + 4 s) before the query fails.
+DEFAULT_FETCH_RETRIES = 3
+DEFAULT_FETCH_RETRY_INTERVAL_MS = 1_000
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,8 @@ class SourceOptions:
     max_records_per_partition: int | None = None
     include_headers: bool = False
     poll_timeout_ms: int = DEFAULT_POLL_TIMEOUT_MS
+    fetch_retries: int = DEFAULT_FETCH_RETRIES
+    fetch_retry_interval_ms: int = DEFAULT_FETCH_RETRY_INTERVAL_MS
     kafka: dict[str, str] = field(default_factory=dict)
     kafka_client: KafkaClient = "kafka-python"
 
@@ -119,6 +129,9 @@ def parse_options(options: Mapping[str, str]) -> SourceOptions:
         max_records_per_partition=_positive(opts, MAX_RECORDS_PER_PARTITION),
         include_headers=_bool(opts, INCLUDE_HEADERS, False),
         poll_timeout_ms=_positive(opts, POLL_TIMEOUT_MS) or DEFAULT_POLL_TIMEOUT_MS,
+        fetch_retries=_positive(opts, FETCH_OFFSET_RETRIES) or DEFAULT_FETCH_RETRIES,
+        fetch_retry_interval_ms=_positive(opts, FETCH_OFFSET_RETRY_INTERVAL_MS)
+        or DEFAULT_FETCH_RETRY_INTERVAL_MS,
         kafka=kafka,
         kafka_client=_client(opts),
     )
