@@ -51,10 +51,10 @@ def verify_checkpoint(path: str) -> None:
         _refuse(path, f"offsets/{commits[-1]}", "is missing: the newest commit has no offsets")
 
 
-def committed_batch_count(path: str) -> int:
-    """How many batches the checkpoint at `path` has committed (0 for a new checkpoint)."""
+def is_new_checkpoint(path: str) -> bool:
+    """True if the checkpoint at `path` has planned no batch yet (a replay pending is not new)."""
     files = _files(path)
-    return len(_batch_ids(files, "commits")) if files.exists("metadata") else 0
+    return not (files.exists("metadata") and _batch_ids(files, "offsets"))
 
 
 def refuse_reused_sinks(path: str, sinks: Sequence[Sink]) -> None:
@@ -63,7 +63,7 @@ def refuse_reused_sinks(path: str, sinks: Sequence[Sink]) -> None:
     Sink markers count batch ids; a new checkpoint restarts at batch 0, so its batches would
     be taken for replays and skipped: silent loss. Raises ScorerError naming the sink.
     """
-    if committed_batch_count(path):
+    if not is_new_checkpoint(path):
         return
     for sink in sinks:
         done = sink.committed_batches()

@@ -37,7 +37,11 @@ def run_first_load(tmp_path, spark, broker):
     produce_exact(broker.bootstrap_servers, topic, spread(encode(records(range(40), NUMERIC)), 2))
     publish(tmp_path / "models", "binary", NUMERIC)
     config = make_config(tmp_path, broker.bootstrap_servers, topic)
-    return topic, config
+    # One quick retry: the back-off itself is unit-tested; here the outage outlasts any retry.
+    options = {**config.source.options, "fetchOffset.numRetries": "1"}
+    options["fetchOffset.retryIntervalMs"] = "100"
+    source = config.source.model_copy(update={"options": options})
+    return topic, config.model_copy(update={"source": source})
 
 
 def test_broker_down_ends_the_query_with_an_error_naming_it(tmp_path, spark, broker):
