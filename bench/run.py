@@ -149,7 +149,7 @@ def _session() -> SparkSession:
     spark = build_session(
         "stream-scorer-bench",
         {"spark.master": "local[2]", "spark.ui.showConsoleProgress": "false",
-         "spark.driver.memory": "3g"},
+         "spark.driver.memory": "8g"},
     )  # fmt: skip
     spark.sparkContext.setLogLevel("ERROR")
     return spark
