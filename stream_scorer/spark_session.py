@@ -31,8 +31,7 @@ def build_session(
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     settings = {**DEFAULT_CONF, **(conf or {})}
-    SparkContext._ensure_initialized()  # loads spark-submit's settings into SparkConf
-    if "spark.master" not in settings and not SparkConf().contains("spark.master"):
+    if "spark.master" not in settings and not _submitted_master():
         settings["spark.master"] = "local[*]"
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -40,3 +39,15 @@ def build_session(
     if arrow_batch_size is not None:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(arrow_batch_size))
     return spark
+
+
+def _submitted_master() -> bool:
+    """True if spark-submit started this driver with a master.
+
+    Only then does a JVM exist already (PYSPARK_GATEWAY_PORT); starting one here would fix
+    its heap before the builder's `spark.driver.memory` applies.
+    """
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return False
+    SparkContext._ensure_initialized()
+    return SparkConf().contains("spark.master")
