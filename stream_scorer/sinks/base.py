@@ -15,6 +15,9 @@ class Sink(ABC):
     on the driver (inside `foreachBatch`), `close()` once when the query stops.
     """
 
+    _markers: "BatchMarkers | None" = None
+    """Commit markers of an idempotent sink, attached by its `open`; None for the others."""
+
     def open(self, spark: SparkSession) -> None:  # noqa: B027 (optional hook)
         """Prepare the sink (markers, clients); called once at query start, on the driver."""
 
@@ -42,8 +45,7 @@ class Sink(ABC):
 
     def committed_batches(self) -> list[int]:
         """Batch ids this sink's markers record as written (after `open`); [] if it keeps none."""
-        markers = getattr(self, "_markers", None)
-        return markers.committed_ids() if markers is not None else []
+        return self._markers.committed_ids() if self._markers is not None else []
 
 
 class BatchMarkers:
