@@ -10,8 +10,9 @@ and integral floats (``3.0``) are longs; booleans are never numbers.
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -19,14 +20,16 @@ import numpy as np
 import orjson
 import pandas as pd
 
-_CHUNK = 512
-"""Rows the fast path parses per C-level pass; a bad row sends its chunk row by row."""
 _FLOATS = frozenset({"double", "float"})
 _INT_RANGE = {"long": (-(2**63), 2**63 - 1), "int": (-(2**31), 2**31 - 1)}
 _FEATURE_DTYPES = {"double": "float64", "float": "float64", "long": "int64", "int": "int64"}
 _FEATURE_DTYPES |= {"boolean": "bool", "string": "object"}
 _PASSTHROUGH_DTYPES = {"double": "float64", "float": "float64", "long": "Int64", "int": "Int64"}
 _PASSTHROUGH_DTYPES |= {"boolean": "boolean", "string": "object"}
+_ARRAY_DTYPES = {"double": np.float64, "float": np.float64, "long": np.int64, "int": np.int64}
+_ARRAY_DTYPES |= {"boolean": np.bool_, "string": object}
+_PLAIN_TYPES = {"double": {float, int}, "float": {float, int}, "long": {int}, "int": {int}}
+_PLAIN_TYPES |= {"boolean": {bool}, "string": {str}}
 _PLACEHOLDERS = {"double": 0.0, "float": 0.0, "long": 0, "int": 0, "boolean": False, "string": ""}
 _JSON_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number"}
 _JSON_KINDS |= {bool: "a boolean", type(None): "null"}
@@ -98,7 +101,12 @@ def _to_str(value: Any, kind: str) -> str:
 
 def _as_text(value: Any, kind: str) -> str:
     """Passthrough strings take any JSON value; non-strings keep their JSON text."""
-    return value if type(value) is str else orjson.dumps(value).decode()
+    if type(value) is str:
+        return value
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an int past 64 bits, which only the stdlib fallback reads
+        return json.dumps(value)
 
 
 _Convert = Callable[[Any, str], Any]
@@ -160,6 +168,7 @@ def _parse_record(value: bytes | None, schema: dict[str, str], passthrough: dict
 
 
 def _parse_general(values, schema, passthrough):
+    """Every row through `_parse_record`: (features, passthrough, errors)."""
     features, extras, errors = [], [], []
     feature_fill = [_PLACEHOLDERS[k] for k in schema.values()]
     for value in values:
@@ -167,106 +176,145 @@ def _parse_general(values, schema, passthrough):
         features.append(row or feature_fill)
         extras.append(extra)
         errors.append(error)
-    return _frame(features, schema, _FEATURE_DTYPES), extras, errors
+    features = _frame(features, schema, _FEATURE_DTYPES)
+    return features, _frame(extras, passthrough, _PASSTHROUGH_DTYPES), errors
 
 
 def _parse_numeric(values, schema, passthrough):
-    """Fast path for all-double schemas: one orjson call and a C-level field pick per row.
+    """Fast path for all-double schemas: C-level decode, field pick and type checks.
 
-    Rows the fast path doubts (bad JSON, missing fields, non-numbers) are re-read by the
-    general path, which names the reason; so both paths give identical results.
+    Rows it doubts (bad JSON, not an object, a missing feature, a value that does not fit
+    its type) are re-read by the general path, which names the reason; so both paths give
+    identical results.
     """
     names = list(schema)
-    pick = itemgetter(*names) if len(names) > 1 else (lambda doc: (doc[names[0]],))
-    loads = orjson.loads
     fill = (0.0,) * len(names)
-    docs = list(map(_safe_loads, values)) if passthrough else []
-    rows, doubtful = [], []
-    for start in range(0, len(values), _CHUNK):
-        chunk = docs[start : start + _CHUNK] if passthrough else values[start : start + _CHUNK]
-        try:  # all C-level calls; a chunk with a bad row is redone row by row
-            rows += map(pick, chunk) if passthrough else map(pick, map(loads, chunk))
-        except (KeyError, TypeError, ValueError):
-            del rows[start:]
-            for i, item in enumerate(chunk, start):
-                try:
-                    rows.append(pick(item if passthrough else loads(item)))
-                except (KeyError, TypeError, ValueError):
-                    rows.append(fill)
-                    doubtful.append(i)
-    matrix, odd = _numbers(rows, names)
-    if odd:
-        doubtful = sorted(set(doubtful).union(odd))
-    errors: list[str | None] = [None] * len(rows)
-    extras = [_passthrough_of(doc, passthrough) for doc in docs] or [None] * len(rows)
-    for i in doubtful:
-        row, extras[i], errors[i] = _parse_record(values[i], schema, passthrough)
-        matrix[i] = row or fill
+    pick = itemgetter(*names) if len(names) > 1 else (lambda doc: (doc[names[0]],))
+    # docs are kept only for passthrough fields; a doc that failed to decode fails the pick
+    docs = _map_each(orjson.loads, values, None)[0] if passthrough else map(orjson.loads, values)
+    rows, doubtful = _map_each(pick, docs, fill)
     if passthrough:
-        for i, extra in enumerate(extras):
-            if isinstance(extra, str):  # a passthrough field did not fit its type
-                errors[i], extras[i] = extra, None
-                matrix[i] = fill
-    return pd.DataFrame(matrix, columns=names, copy=False), extras, errors
+        for i in doubtful:
+            docs[i] = {}  # so that every doc has .get
+    frame = pd.DataFrame.from_records(rows, columns=names, nrows=len(rows))
+    matrix = np.empty((len(rows), len(names)))
+    for j in range(len(names)):
+        matrix[:, j], odd = _doubles(frame.iloc[:, j], rows, j)
+        doubtful += odd
+    columns = []
+    for name, kind in passthrough.items():  # a missing field is null, as in the general path
+        data, null, odd = _passthrough_column(list(map(dict.get, docs, repeat(name))), kind)
+        columns.append((data, null))
+        doubtful += odd
+    errors: list[str | None] = [None] * len(rows)
+    nulls = (None,) * len(passthrough)
+    for i in set(doubtful):
+        row, extra, errors[i] = _parse_record(values[i], schema, passthrough)
+        matrix[i] = row or fill
+        for (data, null), value in zip(columns, extra or nulls, strict=True):
+            null[i] = value is None
+            if value is not None:
+                data[i] = value
+    extras = {
+        name: _nullable(data, null, kind)
+        for name, kind, (data, null) in zip(passthrough, passthrough.values(), columns, strict=True)
+    }
+    features = pd.DataFrame(matrix, columns=names, copy=False)
+    return features, _table(extras, len(rows)), errors
 
 
-def _safe_loads(value: bytes | None) -> Any:
-    try:
-        return orjson.loads(value)
-    except (TypeError, ValueError):
-        return None
+def _map_each(function: Callable, items: Iterable, fill: Any) -> tuple[list, list[int]]:
+    """([function(item) for item in items], indices where it raised); those hold `fill`.
+
+    Runs in C; an item that raises KeyError, TypeError or ValueError costs one caught
+    exception, and the map goes on with the next item.
+    """
+    results: list = []
+    failed: list[int] = []
+    mapped = map(function, items)
+    while True:
+        try:
+            results.extend(mapped)
+            return results, failed
+        except (KeyError, TypeError, ValueError):  # extend keeps the results before it
+            failed.append(len(results))
+            results.append(fill)
 
 
-def _numbers(rows: list[tuple], names: list[str]) -> tuple[np.ndarray, list[int]]:
-    """Rows of JSON scalars -> (float64 matrix, indices of rows holding a non-number).
+def _doubles(column: pd.Series, rows: list[tuple], j: int) -> tuple[np.ndarray, list[int]]:
+    """A feature column as float64, and the rows whose value is not a number.
 
     pandas' C type inference does the checking: a column of ints and floats comes out
     numeric, a bool or string makes it object, a null makes a NaN (JSON has no NaN).
     """
-    frame = pd.DataFrame.from_records(rows, columns=names, nrows=len(rows))
-    odd: list[int] = []
-    if any(dtype.kind not in "fiu" for dtype in frame.dtypes):
-        odd = [i for i, row in enumerate(rows) if not _all_numbers(row)]
-        fill = (0.0,) * len(names)
-        rows = list(rows)
+    if column.dtype.kind in "fiu":
+        doubles = column.to_numpy(dtype=np.float64)
+        odd = []
+    else:
+        values = list(map(itemgetter(j), rows))
+        odd = [i for i, v in enumerate(values) if type(v) is not float and type(v) is not int]
         for i in odd:
-            rows[i] = fill
-        frame = pd.DataFrame.from_records(rows, columns=names, nrows=len(rows))
-    matrix = frame.to_numpy(dtype=np.float64)
-    nulls = np.isnan(matrix).any(axis=1)
-    if nulls.any():  # only from a JSON null: non-numbers were caught above
-        matrix[nulls] = 0.0
-        odd = sorted(set(odd).union(np.flatnonzero(nulls).tolist()))
-    return matrix, odd
+            values[i] = 0.0
+        doubles = np.array(values, dtype=np.float64)
+    return doubles, odd + np.flatnonzero(np.isnan(doubles)).tolist()
 
 
-def _all_numbers(row: tuple) -> bool:
-    return all(type(v) is float or type(v) is int for v in row)
+def _passthrough_column(values: list, kind: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """(data, null mask, rows whose value does not fit `kind`) of one passthrough field.
+
+    `values` are decoded by orjson (None for null or missing). If a C-level type census
+    finds only the plain types of `kind`, the column converts whole; otherwise only the
+    other values are converted one by one. Consumes `values`.
+    """
+    plain = _PLAIN_TYPES[kind]
+    null = np.zeros(len(values), dtype=bool)
+    odd = []
+    if not plain.issuperset(map(type, values)):
+        convert = _PASSTHROUGH_CONVERT[kind]
+        for i in [i for i, v in enumerate(values) if type(v) not in plain]:
+            value, values[i] = values[i], _PLACEHOLDERS[kind]
+            if value is None:
+                null[i] = True
+                continue
+            try:
+                values[i] = convert(value, kind)
+            except _FieldError:
+                odd.append(i)
+    if kind in _INT_RANGE and values:  # all ints now, but orjson reads ints up to 2**64 - 1
+        low, high = _INT_RANGE[kind]
+        if min(values) < low or max(values) > high:
+            for i in [i for i, v in enumerate(values) if not low <= v <= high]:
+                values[i] = 0
+                odd.append(i)
+    return np.array(values, dtype=_ARRAY_DTYPES[kind]), null, odd
 
 
-def _passthrough_of(doc: Any, passthrough: dict[str, str]) -> list | str | None:
-    """Passthrough values of a fast-path row, the reason they fail, or None (no object)."""
-    if not isinstance(doc, dict):
-        return None
-    values, problems = [], []
-    for name, kind in passthrough.items():
-        field = doc.get(name)
-        try:
-            values.append(None if field is None else _PASSTHROUGH_CONVERT[kind](field, kind))
-        except _FieldError as exc:
-            problems.append(f"field '{name}': {exc}")
-    return "; ".join(problems) if problems else values
+def _nullable(
+    data: np.ndarray, null: np.ndarray, kind: str
+) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Values and a null mask -> a column of the passthrough dtype of `kind`."""
+    if kind in _INT_RANGE:
+        return pd.arrays.IntegerArray(data, null)
+    if kind == "boolean":
+        return pd.arrays.BooleanArray(data, null)
+    data[null] = np.nan if kind in _FLOATS else None
+    return data
 
 
 def _frame(rows: list, types: dict[str, str], dtypes: dict[str, str]) -> pd.DataFrame:
     """Rows (lists, or None for all-null) -> one typed column per field."""
-    if not types:
-        return pd.DataFrame(index=pd.RangeIndex(len(rows)))
-    data = {
+    columns = {
         name: pd.Series([row[j] if row else None for row in rows], dtype=dtypes[kind])
         for j, (name, kind) in enumerate(types.items())
     }
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)), columns=list(types))
+    return _table(columns, len(rows))
+
+
+def _table(columns: dict, length: int) -> pd.DataFrame:
+    """Columns (name -> Series or array) -> a frame of `length` rows, even with no columns."""
+    if not columns:
+        return pd.DataFrame(index=pd.RangeIndex(length))
+    return pd.DataFrame(columns, index=pd.RangeIndex(length), columns=list(columns))
 
 
 def parse_json(
@@ -281,5 +329,4 @@ def parse_json(
     """
     values = values.tolist() if isinstance(values, pd.Series) else list(values)
     parse = _parse_numeric if set(feature_schema.values()) <= _FLOATS else _parse_general
-    features, extras, errors = parse(values, feature_schema, passthrough)
-    return ParsedBatch(features, _frame(extras, passthrough, _PASSTHROUGH_DTYPES), errors)
+    return ParsedBatch(*parse(values, feature_schema, passthrough))

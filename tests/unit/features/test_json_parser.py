@@ -1,5 +1,9 @@
 """parse_json: typed columns, one precise reason per bad record, fast path == general path."""
 
+import json
+import math
+import random
+
 import numpy as np
 import orjson
 import pandas as pd
@@ -130,6 +134,11 @@ def test_string_passthrough_keeps_json_text_of_any_value() -> None:
     assert parsed.passthrough["tag"].tolist() == ["12", "1.5", "true", '{"a":[1]}', '[1,"x"]']
 
 
+def test_huge_int_beside_a_nan_is_an_error_not_a_crash() -> None:
+    value = b'{"f0": NaN, "f1": 2, "f2": 3, "f3": 4, "tag": %d}' % 2**70
+    assert _error(value, DOUBLES, {"tag": "string"}) == "field 'f0': not a finite number"
+
+
 def test_passthrough_type_mismatch_is_an_error() -> None:
     value = orjson.dumps(_good(id="seven"))
     assert (
@@ -177,13 +186,123 @@ def _mixed_values() -> list[bytes | None]:
     return values
 
 
-@pytest.mark.parametrize(("passthrough", "bad"), [({}, 26), ({"id": "long", "tag": "string"}, 40)])
-def test_fast_path_equals_general_path(passthrough: dict, bad: int) -> None:
-    values = _mixed_values()
+def _assert_fast_equals_general(values: list, passthrough: dict) -> list[str | None]:
     fast = parse_json(values, DOUBLES, passthrough)
     features, extras, errors = json_parser._parse_general(values, DOUBLES, passthrough)
     assert fast.errors == errors
+    pd.testing.assert_frame_equal(fast.features, features, check_exact=True)
+    pd.testing.assert_frame_equal(fast.passthrough, extras, check_exact=True)
+    return errors
+
+
+@pytest.mark.parametrize(("passthrough", "bad"), [({}, 26), ({"id": "long", "tag": "string"}, 40)])
+def test_fast_path_equals_general_path(passthrough: dict, bad: int) -> None:
+    errors = _assert_fast_equals_general(_mixed_values(), passthrough)
     assert sum(e is not None for e in errors) == bad
-    pd.testing.assert_frame_equal(fast.features, features)
-    general_extras = json_parser._frame(extras, passthrough, json_parser._PASSTHROUGH_DTYPES)
-    pd.testing.assert_frame_equal(fast.passthrough, general_extras)
+
+
+def test_int_passthrough_out_of_range_is_an_error() -> None:
+    values = [orjson.dumps(_good(n=n)) for n in (2**31 - 1, 2**31, -(2**31), -(2**31) - 1)]
+    parsed = parse_json(values, DOUBLES, {"n": "int"})
+    assert parsed.errors == [
+        None,
+        "field 'n': 2147483648 is out of range for int",
+        None,
+        "field 'n': -2147483649 is out of range for int",
+    ]
+    assert parsed.passthrough["n"].tolist() == [2**31 - 1, pd.NA, -(2**31), pd.NA]
+
+
+def test_long_passthrough_past_int64_is_an_error() -> None:
+    values = [orjson.dumps(_good(id=n)) for n in (2**63 - 1, 2**63, 2**64 - 1)]
+    parsed = parse_json(values, DOUBLES, {"id": "long"})
+    assert parsed.errors == [
+        None,
+        f"field 'id': {2**63} is out of range for long",
+        f"field 'id': {2**64 - 1} is out of range for long",
+    ]
+    assert parsed.passthrough["id"].tolist() == [2**63 - 1, pd.NA, pd.NA]
+
+
+def test_long_passthrough_beside_nulls_keeps_large_ints_exact() -> None:
+    values = [orjson.dumps(_good(id=v)) for v in (2**53 + 1, None, 3.0, 2**63 - 1)]
+    parsed = parse_json(values, DOUBLES, {"id": "long"})
+    assert parsed.errors == [None] * 4
+    assert parsed.passthrough["id"].tolist() == [2**53 + 1, pd.NA, 3, 2**63 - 1]
+
+
+_FITTING = {
+    "long": [0, -1, 7, 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 3.0, -0.0],
+    "int": [0, 5, -(2**31), 2**31 - 1, -2.0],
+    "double": [0.5, -1e300, 3, -(2**40), 2**63 + 7],
+    "boolean": [True, False],
+    "string": ["a", "", "\u00fcn\u00ef", "7"],
+}
+_ODD = ["x", "7", 1.5, True, False, 2**63, 2**64 - 1, 2**70, -(2**63) - 1, 2**31, [1], {"a": 1}]
+_NOT_OBJECTS = [None, b"", b"{", b"\xff", b"[1]", b'"s"', b"3", b"null", b"{}", b" "]
+ALL_KINDS = {"id": "long", "n": "int", "tag": "string", "score": "double", "ok": "boolean"}
+
+
+def _random_value(
+    rng: random.Random, passthrough: dict, mode: dict, fitting: dict = _FITTING
+) -> bytes | None:
+    """A record whose passthrough values are drawn from `fitting`, or (by `mode`'s rates)
+    are odd or null, or a record damaged in one of several ways."""
+    record = {f"f{j}": rng.choice([rng.gauss(0, 1), rng.randint(-9, 9)]) for j in range(4)}
+    for name, kind in passthrough.items():
+        pool = _ODD if rng.random() < mode["odd"] else fitting[kind]
+        record[name] = None if rng.random() < mode["null"] else rng.choice(pool)
+    if rng.random() < mode["bad"]:
+        damage = rng.randrange(6)
+        if damage == 0:
+            return rng.choice(_NOT_OBJECTS)
+        if damage == 1:
+            del record[rng.choice(list(passthrough))]
+        elif damage == 2:
+            del record[f"f{rng.randrange(4)}"]
+        elif damage == 3:
+            record[f"f{rng.randrange(4)}"] = rng.choice(["1", True, None, [1], {}])
+        else:  # NaN or Infinity, which only the stdlib reads, in a feature or passthrough
+            field = rng.choice([f"f{rng.randrange(4)}", *passthrough])
+            record[field] = rng.choice([math.nan, math.inf, -math.inf])
+    return json.dumps(record).encode()  # the stdlib writes ints past 64 bits, NaN, Infinity
+
+
+MODES = {
+    "all fit": {"odd": 0.0, "null": 0.0, "bad": 0.0},
+    "nulls": {"odd": 0.0, "null": 0.1, "bad": 0.0},
+    "bad rows": {"odd": 0.0, "null": 0.0, "bad": 0.05},
+    "odd values": {"odd": 0.02, "null": 0.0, "bad": 0.0},
+    "everything": {"odd": 0.1, "null": 0.1, "bad": 0.2},
+}
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize(
+    "passthrough",
+    [{name: kind} for name, kind in ALL_KINDS.items()] + [ALL_KINDS],
+    ids=[*ALL_KINDS.values(), "all"],
+)
+def test_fast_path_equals_general_path_on_random_records(
+    passthrough: dict, mode: str, seed: int
+) -> None:
+    rng = random.Random(f"{seed}-{mode}-{sorted(passthrough.items())}")
+    # a few of the fitting values per batch, so some columns hold only plain types and some mix
+    fitting = {
+        kind: rng.sample(pool, min(len(pool), rng.randint(1, 3))) for kind, pool in _FITTING.items()
+    }
+    values = [_random_value(rng, passthrough, MODES[mode], fitting) for _ in range(300)]
+    errors = _assert_fast_equals_general(values, passthrough)
+    if MODES[mode]["bad"] > 0:
+        assert any(e is None for e in errors) and any(e is not None for e in errors)
+
+
+@pytest.mark.parametrize("passthrough", [{}, {"id": "long"}, ALL_KINDS])
+def test_fast_path_equals_general_path_on_a_small_or_empty_batch(passthrough: dict) -> None:
+    rng = random.Random(2)
+    mode = MODES["everything"]
+    for size in range(4):
+        _assert_fast_equals_general(
+            [_random_value(rng, passthrough, mode) for _ in range(size)], passthrough
+        )
