@@ -11,7 +11,9 @@ Python worker start-up, as `stream-scorer run --once` does). Run:
 """
 
 import argparse
+import itertools
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -53,8 +55,8 @@ def load(bootstrap: str, topic: str, records: int) -> None:
     producer.close()
 
 
-def config(root: Path, bootstrap: str, topic: str, client: str, max_records: int):
-    """A run-once scorer config for `topic`, Parquet sinks under `root`."""
+def config(root: Path, bootstrap: str, topic: str, client: str, max_records: int, run: int = 0):
+    """A run-once scorer config for `topic`, Parquet sinks under `root` (one set per run)."""
     options = {
         "kafka.bootstrap.servers": bootstrap,
         "subscribe": topic,
@@ -63,13 +65,14 @@ def config(root: Path, bootstrap: str, topic: str, client: str, max_records: int
     }
     if max_records:
         options["maxRecordsPerPartition"] = str(max_records)
+    tag = f"{topic}-{client}-{max_records}-{run}"
     raw = {
         "source": {"kind": "python-kafka", "options": options},
         "features": {"schema": FEATURES, "passthrough": {"id": "long"}},
         "model": {"store": str(root / "models")},
-        "checkpoint": str(root / f"checkpoint-{topic}-{client}-{max_records}"),
-        "sinks": [{"kind": "parquet", "path": str(root / f"out-{topic}-{client}-{max_records}")}],
-        "dead_letter": {"kind": "parquet", "path": str(root / f"dead-{topic}-{client}")},
+        "checkpoint": str(root / f"checkpoint-{tag}"),
+        "sinks": [{"kind": "parquet", "path": str(root / f"out-{tag}")}],
+        "dead_letter": {"kind": "parquet", "path": str(root / f"dead-{topic}-{client}-{run}")},
     }
     return parse_config(raw, "bench")
 
@@ -133,6 +136,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--clients", nargs="+", default=["kafka-python", "confluent-kafka"])
     parser.add_argument("--max-records-per-partition", type=int, nargs="+", default=[0])
+    parser.add_argument("--repeats", type=int, default=1, help="timed runs per setting")
     parser.add_argument("--cold", action="store_true", help="no warm-up run")
     parser.add_argument("--conf", nargs="*", default=[], help="extra Spark settings key=value")
     args = parser.parse_args()
@@ -145,6 +149,7 @@ def main() -> None:
         model = save_model(train_demo_model("binary", n_features=4), root / "lr.joblib")
         ModelStore(root / "models").publish(model, FEATURES)
         conf = dict(kv.split("=", 1) for kv in args.conf)
+        rates: dict[tuple[str, str], list[float]] = {}
         spark = build_session("e2e-bench", {"spark.master": args.master, **conf})
         spark.sparkContext.setLogLevel("ERROR")
         print(f"driver pid {os.getpid()}, load average {os.getloadavg()[0]:.1f}")
@@ -152,19 +157,26 @@ def main() -> None:
             if not args.cold:
                 timed_run(spark, config(root, bootstrap, "warmup", client, 0), 2_000, BROKER)
             print(f"timing {client}", flush=True)
-            for max_records in args.max_records_per_partition:
-                cfg = config(root, bootstrap, "bench", client, max_records)
+            for max_records, run in itertools.product(
+                args.max_records_per_partition, range(args.repeats)
+            ):
+                cfg = config(root, bootstrap, "bench", client, max_records, run)
                 seconds, cpu, phases = timed_run(spark, cfg, args.records, BROKER)
                 split = f"maxRecordsPerPartition={max_records or 'unset'}"
+                rates.setdefault((client, split), []).append(args.records / seconds)
                 print(
                     f"{client:16s} {split:30s} {args.records / seconds:10,.0f} records/s "
                     f"({seconds:.1f} s; addBatch {phases.get('addBatch', 0) / 1000:.1f} s; "
                     f"load average {os.getloadavg()[0]:.1f})\n    CPU seconds: "
                     + ", ".join(f"{kind} {sec:.1f}" for kind, sec in sorted(cpu.items()))
-                    + f"; {args.records / sum(cpu.values()):,.0f} records per CPU-second",
+                    + f"; {args.records / sum(cpu.values()):,.0f} records per CPU-second"
+                    + "\n    Spark phases (s): "
+                    + ", ".join(f"{k} {ms / 1000:.2f}" for k, ms in phases.items() if ms >= 50),
                     flush=True,
                 )
         spark.stop()
+    for (client, split), found in rates.items():
+        print(f"median {client:16s} {split:30s} {statistics.median(found):10,.0f} records/s")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from stream_scorer.batch_stats import BatchStats, ScorerStats
@@ -23,8 +23,9 @@ class BatchPipeline:
     """Called by Spark once per micro-batch, on the driver, as `foreachBatch(pipeline)`.
 
     Guarantees: every row of a batch is scored by the single model version the registry
-    serves when the batch starts; the scoring UDF runs once per row (the scored frame is
-    persisted for the sinks); each sink is idempotent for a batch id, so a batch that Spark
+    serves when the batch starts; the scored frame is persisted when it is expected to be
+    read more than once (`_needs_cache`), so the scoring UDF runs once per row except when
+    bad rows turn up unexpectedly; each sink is idempotent for a batch id, so a batch that Spark
     replays after a failure writes nothing twice. An exception from a sink fails the batch,
     Spark does not commit its offsets, and a restart replays it.
     """
@@ -43,6 +44,7 @@ class BatchPipeline:
         self.dead_letter = dead_letter
         self.cache_capacity = cache_capacity
         self.stats = ScorerStats()
+        self._last_bad = 0
         self._idle = threading.Event()
         self._idle.set()
 
@@ -58,27 +60,47 @@ class BatchPipeline:
         finally:
             self._idle.set()
 
+    def _needs_cache(self, pending: Sequence[Sink]) -> bool:
+        """Whether to persist the scored batch: yes if it will be read more than once.
+
+        A sink that evaluates its frame twice, or two sinks, read it twice; so does the
+        dead-letter sink, which is expected to be needed when the previous batch had bad
+        rows. Otherwise one pass writes the predictions and, should bad rows turn up after
+        all, the dead letters rescore the batch (same offsets, same model: same rows).
+        """
+        passes = sum(1 if sink.single_pass else 2 for sink in pending)
+        return passes + (self._last_bad > 0) > 1
+
     def _process(self, batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         fault_point("slow-batch", batch_id)
         serving = self.registry.refresh()
-        scored = score(batch, serving, self.features, self.cache_capacity)
-        scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
+        counter = Observation()
+        scored = score(batch, serving, self.features, self.cache_capacity).observe(
+            counter,
+            F.count_if(F.col("error").isNull()).alias("good"),
+            F.count_if(F.col("error").isNotNull()).alias("bad"),
+        )
+        pending = [sink for sink in self.sinks if not sink.is_committed(batch_id)]
+        cached = self._needs_cache(pending)
+        if cached:
+            scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            counts = dict(
-                scored.groupBy(F.col("error").isNull().alias("ok")).count().collect()  # type: ignore[arg-type]
-            )
-            good, bad = counts.get(True, 0), counts.get(False, 0)
-            if good:
+            if pending:
                 rows = predictions(scored)
-                for sink in self.sinks:
+                for sink in pending:
                     sink.write(rows, batch_id)
                     fault_point("between-sinks", batch_id)
+            else:  # a replay every sink already holds: score only to count and dead-letter
+                scored.write.format("noop").mode("overwrite").save()
+            good, bad = (int(counter.get[name]) for name in ("good", "bad"))
             if bad:
                 self.dead_letter.write(dead_letters(scored), batch_id)
             fault_point("after-sinks", batch_id)
         finally:
-            scored.unpersist()
+            if cached:
+                scored.unpersist()
+        self._last_bad = bad
         self.registry.release_retired()
         stats = BatchStats(batch_id, serving.version, good, bad, time.monotonic() - started)
         self.stats.record(stats)

@@ -17,6 +17,9 @@ class Sink(ABC):
 
     _markers: "BatchMarkers | None" = None
     """Commit markers of an idempotent sink, attached by its `open`; None for the others."""
+    single_pass: bool = True
+    """True if `write` evaluates its frame once; the pipeline caches the scored batch for a
+    sink that does not, so the scoring UDF still runs once per row."""
 
     def open(self, spark: SparkSession) -> None:  # noqa: B027 (optional hook)
         """Prepare the sink (markers, clients); called once at query start, on the driver."""
@@ -42,6 +45,10 @@ class Sink(ABC):
         """A short name for messages: the kind and its target."""
         target = getattr(self, "path", None) or getattr(self, "topic", None) or ""
         return f"{type(self).__name__}({target})"
+
+    def is_committed(self, batch_id: int) -> bool:
+        """True if this sink's markers record `batch_id` as written (a replay it will skip)."""
+        return self._markers is not None and self._markers.is_committed(batch_id)
 
     def committed_batches(self) -> list[int]:
         """Batch ids this sink's markers record as written (after `open`); [] if it keeps none."""

@@ -11,6 +11,8 @@ class ConsoleSink(Sink):
     Not idempotent: a replayed batch is printed again.
     """
 
+    single_pass = False  # a count, then show
+
     def __init__(self, num_rows: int = 20) -> None:
         self.num_rows = num_rows
 
