@@ -89,13 +89,17 @@ class MetricsListener(StreamingQueryListener):
         lag: dict[str, int] = {}
         for source in progress.sources:
             lag.update(partition_lag(source.endOffset, source.latestOffset))
+        # Spark counts every read of the source: a batch whose dead letters rescored it (see
+        # BatchPipeline._needs_cache) shows twice its records. Ours count each record once.
+        rows = batch.input_rows if batch else progress.numInputRows
+        scale = rows / progress.numInputRows if progress.numInputRows else 1.0
         return {
             "event": "batch",
             "batch_id": progress.batchId,
             "timestamp": progress.timestamp,
-            "input_rows": progress.numInputRows,
-            "input_rows_per_second": _finite(progress.inputRowsPerSecond),
-            "processed_rows_per_second": _finite(progress.processedRowsPerSecond),
+            "input_rows": rows,
+            "input_rows_per_second": _finite(progress.inputRowsPerSecond * scale),
+            "processed_rows_per_second": _finite(progress.processedRowsPerSecond * scale),
             "batch_duration_ms": progress.durationMs.get("triggerExecution"),
             "scored": batch.scored if batch else None,
             "dead_lettered": batch.dead_lettered if batch else None,
