@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from stream_scorer import worker_daemon
 from stream_scorer.app import Scorer
 from stream_scorer.broker import EmbeddedBroker, broker_binary
 from stream_scorer.config.loader import parse_config
@@ -108,7 +109,8 @@ def cpu_seconds(skip: str) -> dict[str, float]:
 def _kind(name: str, cmdline: bytes) -> str:
     if name == "java":
         return "JVM"
-    return "Python workers" if b"pyspark.daemon" in cmdline else "driver"
+    daemons = ("pyspark.daemon", worker_daemon.MODULE)
+    return "Python workers" if any(d.encode() in cmdline for d in daemons) else "driver"
 
 
 def timed_run(spark, cfg, records: int, skip: str = "tansu") -> tuple[float, dict, dict]:

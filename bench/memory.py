@@ -21,12 +21,13 @@ import numpy as np
 
 from bench.data import FEATURES, train_models
 from bench.stream_harness import StreamBench, exactly_once, save_result, target_row
+from stream_scorer import worker_daemon
 
 SCHEMA = dict.fromkeys(FEATURES, "double")
 CACHE_VERSIONS = 2
 """`model.worker_cache_versions` default: at least this many reloads are left out of the fit."""
 MB = 1024 * 1024
-_DAEMON = ["pyspark.daemon", "pyspark.worker"]
+_DAEMON = [worker_daemon.MODULE, "pyspark.worker"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 def process_rss(root: int | None = None) -> dict:
     """RSS in bytes of the Spark JVM below `root` (this process) and its Python workers.
 
-    Workers are the processes forked by the JVM's `pyspark.daemon pyspark.worker` (they read
+    Workers are the processes forked by the JVM's worker daemon (`stream_scorer.worker_daemon
+    pyspark.worker`; they read
     the source and run the scoring UDF); the daemon is reported apart, the data source
     planners' daemons not at all. Returns {"jvm", "daemon", "workers": {pid: rss}}.
     """

@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from stream_scorer import worker_daemon
+
 # (phase, substrings of a frame), first match wins, so specific phases come first.
 PHASES = (
     ("worker start-up: imports", ("_find_and_load", "zipimport", "invalidate_caches")),
@@ -45,7 +47,7 @@ def summarize(raw: Path) -> dict[str, int]:
     counts: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
-        if "pyspark.daemon" not in stack or not samples.isdigit():
+        if worker_daemon.MODULE not in stack or not samples.isdigit():
             continue
         frames = [f for f in stack.split(";") if not f.startswith("process ")]
         if frames and frames[-1].startswith("manager (daemon.py"):

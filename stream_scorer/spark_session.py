@@ -7,12 +7,16 @@ from collections.abc import Mapping
 from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
+from stream_scorer import worker_daemon
+
 DEFAULT_CONF: Mapping[str, str] = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.shuffle.partitions": "4",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+    # Workers fork from a daemon that has imported pandas, scikit-learn... once.
+    "spark.python.daemon.module": worker_daemon.MODULE,
 }
 
 
