@@ -87,7 +87,7 @@ class SourceOptions:
     fetch_retries: int = DEFAULT_FETCH_RETRIES
     fetch_retry_interval_ms: int = DEFAULT_FETCH_RETRY_INTERVAL_MS
     kafka: dict[str, str] = field(default_factory=dict)
-    kafka_client: KafkaClient = "kafka-python"
+    kafka_client: KafkaClient = "confluent-kafka"
 
     @property
     def group_id(self) -> str | None:
@@ -138,7 +138,7 @@ def parse_options(options: Mapping[str, str]) -> SourceOptions:
 
 
 def _client(opts: Mapping[str, str]) -> KafkaClient:
-    value = opts.get(KAFKA_CLIENT, "kafka-python").strip().lower()
+    value = opts.get(KAFKA_CLIENT, "confluent-kafka").strip().lower()
     for client in KAFKA_CLIENTS:
         if value == client:
             return client

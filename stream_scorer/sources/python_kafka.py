@@ -1,11 +1,12 @@
-"""The jar-free Kafka source: a PySpark Python Data Source stream reader over kafka-python.
+"""The jar-free Kafka source: a PySpark Python Data Source stream reader.
 
 Offsets per topic-partition live in Spark's checkpoint (the offset dicts in the JSON shape
 of Spark's Kafka source), so a restarted query resumes exactly where its last committed
 batch ended; consumer-group offsets are never read. With `kafka.group.id` set, each
 committed batch's end offsets are written to that group, for lag tools only. Each
 micro-batch reads exact offset ranges, at least one Spark task per Kafka partition with
-records, with kafka-python or (`kafkaClient=confluent-kafka`) librdkafka.
+records, with librdkafka (confluent-kafka, the default) or (`kafkaClient=kafka-python`)
+kafka-python.
 """
 
 import logging

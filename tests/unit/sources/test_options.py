@@ -78,8 +78,8 @@ def test_secret_values_never_appear_in_errors():
     assert "hunter2" not in str(info.value)
 
 
-def test_kafka_client_defaults_to_kafka_python():
-    assert parse_options(BASE).kafka_client == "kafka-python"
+def test_kafka_client_defaults_to_confluent_kafka():
+    assert parse_options(BASE).kafka_client == "confluent-kafka"
 
 
 def test_kafka_client_confluent_is_accepted_in_any_case():
