@@ -3,11 +3,12 @@
 Pre-loads N JSON records (`id` + 4 double features) into a 4-partition topic on a fresh
 embedded broker (each partition's load ends with a one-record batch: the broker reports a
 partition's end as its last batch's base offset + 1), publishes the LR demo model, then
-times a run-once scorer writing Parquet, once per client and split setting, in one Spark
-session warmed up by a small run first (`--cold`: no warm-up, so the first run pays for
-Python worker start-up, as `stream-scorer run --once` does). Run:
+times a run-once scorer writing Parquet, `--repeats` times per client and split setting
+(taking turns), in one Spark session warmed up first by a small run per client and one
+untimed full run (`--cold`: none, so the first run pays for Python worker start-up and JIT
+compilation, as `stream-scorer run --once` does). Run:
 `.venv/bin/python -m bench.e2e --records 200000 [--clients kafka-python confluent-kafka]
-[--max-records-per-partition 0 125000] [--master local[2]] [--conf key=value ...]`.
+[--repeats 3] [--max-records-per-partition 0 125000] [--master local[2]] [--conf k=v ...]`.
 """
 
 import argparse
@@ -139,7 +140,7 @@ def main() -> None:
     parser.add_argument("--clients", nargs="+", default=["kafka-python", "confluent-kafka"])
     parser.add_argument("--max-records-per-partition", type=int, nargs="+", default=[0])
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per setting")
-    parser.add_argument("--cold", action="store_true", help="no warm-up run")
+    parser.add_argument("--cold", action="store_true", help="no warm-up runs")
     parser.add_argument("--conf", nargs="*", default=[], help="extra Spark settings key=value")
     args = parser.parse_args()
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
@@ -155,27 +156,29 @@ def main() -> None:
         spark = build_session("e2e-bench", {"spark.master": args.master, **conf})
         spark.sparkContext.setLogLevel("ERROR")
         print(f"driver pid {os.getpid()}, load average {os.getloadavg()[0]:.1f}")
-        for client in args.clients:
-            if not args.cold:
+        if not args.cold:  # Python workers start, and the JVM's JIT compiles the hot paths
+            for client in args.clients:
                 timed_run(spark, config(root, bootstrap, "warmup", client, 0), 2_000, BROKER)
-            print(f"timing {client}", flush=True)
-            for max_records, run in itertools.product(
-                args.max_records_per_partition, range(args.repeats)
-            ):
-                cfg = config(root, bootstrap, "bench", client, max_records, run)
-                seconds, cpu, phases = timed_run(spark, cfg, args.records, BROKER)
-                split = f"maxRecordsPerPartition={max_records or 'unset'}"
-                rates.setdefault((client, split), []).append(args.records / seconds)
-                print(
-                    f"{client:16s} {split:30s} {args.records / seconds:10,.0f} records/s "
-                    f"({seconds:.1f} s; addBatch {phases.get('addBatch', 0) / 1000:.1f} s; "
-                    f"load average {os.getloadavg()[0]:.1f})\n    CPU seconds: "
-                    + ", ".join(f"{kind} {sec:.1f}" for kind, sec in sorted(cpu.items()))
-                    + f"; {args.records / sum(cpu.values()):,.0f} records per CPU-second"
-                    + "\n    Spark phases (s): "
-                    + ", ".join(f"{k} {ms / 1000:.2f}" for k, ms in phases.items() if ms >= 50),
-                    flush=True,
-                )
+            cfg = config(root, bootstrap, "bench", args.clients[0], 0, -1)
+            print(f"warm-up run: {args.records / timed_run(spark, cfg, args.records)[0]:,.0f}")
+        # Settings take turns run by run, so drift on a shared machine spreads over all of them.
+        for run, client, max_records in itertools.product(
+            range(args.repeats), args.clients, args.max_records_per_partition
+        ):
+            cfg = config(root, bootstrap, "bench", client, max_records, run)
+            seconds, cpu, phases = timed_run(spark, cfg, args.records, BROKER)
+            split = f"maxRecordsPerPartition={max_records or 'unset'}"
+            rates.setdefault((client, split), []).append(args.records / seconds)
+            print(
+                f"{client:16s} {split:30s} {args.records / seconds:10,.0f} records/s "
+                f"({seconds:.1f} s; addBatch {phases.get('addBatch', 0) / 1000:.1f} s; "
+                f"load average {os.getloadavg()[0]:.1f})\n    CPU seconds: "
+                + ", ".join(f"{kind} {sec:.1f}" for kind, sec in sorted(cpu.items()))
+                + f"; {args.records / sum(cpu.values()):,.0f} records per CPU-second"
+                + "\n    Spark phases (s): "
+                + ", ".join(f"{k} {ms / 1000:.2f}" for k, ms in phases.items() if ms >= 50),
+                flush=True,
+            )
         spark.stop()
     for (client, split), found in rates.items():
         print(f"median {client:16s} {split:30s} {statistics.median(found):10,.0f} records/s")
