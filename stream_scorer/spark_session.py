@@ -15,9 +15,8 @@ DEFAULT_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.streaming.stopGracefullyOnShutdown": "true",
-    # Workers fork from a daemon that has imported pandas, scikit-learn... once.
-    "spark.python.daemon.module": worker_daemon.MODULE,
 }
+DAEMON_MODULE = "spark.python.daemon.module"
 
 
 def build_session(
@@ -29,14 +28,18 @@ def build_session(
 
     The master comes from `conf`, else from spark-submit (`--master`), else `local[*]`.
     Python workers run this interpreter (`sys.executable`) unless PYSPARK_PYTHON says
-    otherwise, so they import the same packages as the driver.
+    otherwise, so they import the same packages as the driver. With a local master they
+    fork from `worker_daemon`, which has the heavy imports done; on a cluster that needs
+    stream-scorer installed on the executors, so it is left to `spark.python.daemon.module`.
     """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     settings = {**DEFAULT_CONF, **(conf or {})}
-    if "spark.master" not in settings and not _submitted_master():
-        settings["spark.master"] = "local[*]"
+    master = settings.get("spark.master") or _submitted_master() or "local[*]"
+    settings.setdefault("spark.master", master)
+    if master.startswith("local"):
+        settings.setdefault(DAEMON_MODULE, worker_daemon.MODULE)
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -45,13 +48,13 @@ def build_session(
     return spark
 
 
-def _submitted_master() -> bool:
-    """True if spark-submit started this driver with a master.
+def _submitted_master() -> str | None:
+    """The master spark-submit started this driver with, or None.
 
     Only then does a JVM exist already (PYSPARK_GATEWAY_PORT); starting one here would fix
     its heap before the builder's `spark.driver.memory` applies.
     """
     if "PYSPARK_GATEWAY_PORT" not in os.environ:
-        return False
+        return None
     SparkContext._ensure_initialized()
-    return SparkConf().contains("spark.master")
+    return SparkConf().get("spark.master", None)

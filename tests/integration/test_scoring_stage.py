@@ -183,3 +183,9 @@ def test_text_pipeline_scores_strings(spark) -> None:
     frame = frame.sort_values("offset")
     assert frame["error"].isna().all()
     assert frame["prediction"].tolist() == model.predict(pd.Series(texts)).tolist()
+
+
+def test_local_session_forks_workers_from_the_preloading_daemon(spark):
+    from stream_scorer import worker_daemon
+
+    assert spark.conf.get("spark.python.daemon.module") == worker_daemon.MODULE
