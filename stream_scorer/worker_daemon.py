@@ -18,25 +18,18 @@ MODULE = "stream_scorer.worker_daemon"
 
 PRELOADED = (
     "pyspark.worker",
-    "pyspark.sql.pandas.serializers",
-    "pyspark.sql.worker.plan_data_source_read",
-    "pyspark.sql.streaming.python_streaming_source_runner",
-    "pandas",
-    "pyarrow",
-    "orjson",
+    "stream_scorer.scoring.udf",  # pandas, pyarrow, orjson
+    "stream_scorer.sources.python_kafka",  # both readers, kafka-python
+    "confluent_kafka",  # imported lazily by its reader
     "joblib",
     "sklearn.base",
     "sklearn.linear_model",
     "sklearn.ensemble",
     "sklearn.pipeline",
     "sklearn.preprocessing",
-    "stream_scorer.scoring.udf",
-    "stream_scorer.sources.python_kafka",
-    "stream_scorer.sources.partition_reader",
-    "stream_scorer.sources.confluent_reader",
-    "confluent_kafka",
 )
-"""Modules the scorer's workers import; one that is not installed is skipped."""
+"""Modules the scorer's task workers import, each with its own imports; one that is not
+installed is skipped. (Data source planners run from Spark's own daemon, not this one.)"""
 
 
 def preload(modules: tuple[str, ...] = PRELOADED) -> list[str]:
