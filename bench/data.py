@@ -17,7 +17,7 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from stream_scorer.kafka_schema import kafka_schema
+from stream_scorer.kafka.schema import kafka_schema
 
 FEATURES: tuple[str, ...] = tuple(f"f{i}" for i in range(8))
 SEED = 20260101

@@ -24,13 +24,13 @@ import pyarrow.parquet as pq
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from stream_scorer import worker_daemon
-from stream_scorer.app import Scorer
-from stream_scorer.broker import EmbeddedBroker, broker_binary
 from stream_scorer.config.loader import parse_config
-from stream_scorer.demo_models import save_model, train_demo_model
+from stream_scorer.devtools.broker import EmbeddedBroker, broker_binary
+from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.models.store import ModelStore
-from stream_scorer.spark_session import build_session
+from stream_scorer.runtime import worker_daemon
+from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.runtime.session import build_session
 
 PARTITIONS = 4
 BROKER = Path(broker_binary()).name

@@ -12,9 +12,9 @@ import time
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from stream_scorer.broker import EmbeddedBroker
+from stream_scorer.devtools.broker import EmbeddedBroker
+from stream_scorer.runtime.session import build_session
 from stream_scorer.sinks import KafkaSink
-from stream_scorer.spark_session import build_session
 from tests.kafka_helpers import create_topic
 
 PARTITIONS = 4

@@ -21,7 +21,7 @@ import numpy as np
 
 from bench.data import FEATURES, train_models
 from bench.stream_harness import StreamBench, exactly_once, save_result, target_row
-from stream_scorer import worker_daemon
+from stream_scorer.runtime import worker_daemon
 
 SCHEMA = dict.fromkeys(FEATURES, "double")
 CACHE_VERSIONS = 2
@@ -63,9 +63,9 @@ def main(argv: list[str] | None = None) -> int:
 def process_rss(root: int | None = None) -> dict:
     """RSS in bytes of the Spark JVM below `root` (this process) and its Python workers.
 
-    Workers are the processes forked by the JVM's worker daemon (`stream_scorer.worker_daemon
-    pyspark.worker`; they read
-    the source and run the scoring UDF); the daemon is reported apart, the data source
+    Workers are the processes forked by the JVM's worker daemon
+    (`stream_scorer.runtime.worker_daemon` or `pyspark.daemon`; they read the source and run
+    the scoring UDF); the daemon is reported apart, the data source
     planners' daemons not at all. Returns {"jvm", "daemon", "workers": {pid: rss}}.
     """
     tree = _processes()

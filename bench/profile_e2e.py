@@ -18,14 +18,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stream_scorer import worker_daemon
+from stream_scorer.runtime import worker_daemon
 
 # (phase, substrings of a frame), first match wins, so specific phases come first.
 PHASES = (
     ("worker start-up: imports", ("_find_and_load", "zipimport", "invalidate_caches")),
     ("record decoding (kafka-python)", ("kafka/record/",)),
     ("broker fetch + protocol (kafka-python)", ("kafka/",)),
-    ("fetch + decoding (librdkafka consume)", ("_consumed (stream_scorer/sources/confluent",)),
+    ("fetch + decoding (librdkafka consume)", ("_consumed (stream_scorer/sources/readers/confluent",)),
     ("Arrow conversion of records", ("to_record_batch",)),
     ("JSON parsing", ("json_parser.py",)),
     ("scoring (model + UDF output)", ("stream_scorer/scoring/",)),

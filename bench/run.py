@@ -144,7 +144,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _session() -> SparkSession:
-    from stream_scorer.spark_session import build_session
+    from stream_scorer.runtime.session import build_session
 
     spark = build_session(
         "stream-scorer-bench",

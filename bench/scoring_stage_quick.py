@@ -34,8 +34,8 @@ from sklearn.linear_model import LogisticRegression
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.describe import describe
+from stream_scorer.runtime.session import build_session
 from stream_scorer.scoring.stage import score
-from stream_scorer.spark_session import build_session
 
 NAMES = [f"f{i}" for i in range(8)]
 SCHEMA = dict.fromkeys(NAMES, "double")

@@ -13,11 +13,11 @@ import time
 import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from stream_scorer.broker import EmbeddedBroker
 from stream_scorer.config.settings import SourceConfig
+from stream_scorer.devtools.broker import EmbeddedBroker
+from stream_scorer.runtime.session import build_session
 from stream_scorer.sources import read_stream
-from stream_scorer.sources.kafka_metadata import consumer_settings
-from stream_scorer.spark_session import build_session
+from stream_scorer.sources.metadata import consumer_settings
 
 TOPIC_PARTITIONS = 4
 

@@ -14,11 +14,11 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from bench.steady_producer import Produced, SteadyProducer
-from stream_scorer import producer, synthetic
-from stream_scorer.app import Scorer
-from stream_scorer.broker import EmbeddedBroker
+from stream_scorer.devtools import producer, synthetic
+from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.errors import ScorerError
 from stream_scorer.models.store import ModelStore
+from stream_scorer.runtime.scorer import Scorer
 from tests.scorer_helpers import scorer_config
 
 TOPIC = "features"

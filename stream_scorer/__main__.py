@@ -2,7 +2,7 @@
 
 import sys
 
-from stream_scorer.cli import main
+from stream_scorer.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -1,7 +1,7 @@
 """The file spark-submit runs: `spark-submit ... stream_scorer/entry.py run --config FILE`.
 
 spark-submit needs a file path, not a module or a console script; this one hands its
-arguments to `stream_scorer.cli.main` and exits with its code, so a cluster job and the
+arguments to `stream_scorer.cli.main.main` and exits with its code, so a cluster job and the
 `stream-scorer` command behave the same.
 """
 
@@ -13,7 +13,7 @@ import sys
 if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]
 
-from stream_scorer.cli import main
+from stream_scorer.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

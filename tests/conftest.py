@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from stream_scorer.broker import EmbeddedBroker
+from stream_scorer.devtools.broker import EmbeddedBroker
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,7 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> str:
 def spark():
     """A local[2] SparkSession shared by every integration test."""
     os.environ["PYSPARK_PYTHON"] = sys.executable
-    from stream_scorer.spark_session import build_session
+    from stream_scorer.runtime.session import build_session
 
     session = build_session(
         "stream-scorer-tests",

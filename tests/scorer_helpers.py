@@ -8,7 +8,7 @@ import pandas as pd
 
 from stream_scorer.config.loader import parse_config
 from stream_scorer.config.settings import ScorerConfig
-from stream_scorer.demo_models import save_model, train_demo_model
+from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.models.store import ModelStore
 
 NUMERIC = {"f0": "double", "f1": "double", "f2": "double", "f3": "double"}

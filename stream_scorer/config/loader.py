@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stream_scorer.config.kafka_options import REDACTED, is_secret
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.errors import ConfigError
+from stream_scorer.kafka.options import REDACTED, is_secret
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from stream_scorer.config.kafka_options import (
+from stream_scorer.kafka.options import (
     BOOTSTRAP_SERVERS,
     FORBIDDEN_OPTIONS,
     SUBSCRIPTION_KEYS,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pyspark.sql.streaming import StreamingQueryListener
 
-from stream_scorer.batch_stats import ScorerStats
 from stream_scorer.metrics.lag import partition_lag
+from stream_scorer.metrics.stats import ScorerStats
 
 log = logging.getLogger("stream_scorer.metrics")
 

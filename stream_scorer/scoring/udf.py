@@ -18,13 +18,13 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
-from stream_scorer.faults import kill_driver, scoring_victim
 from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.manifest import Canary
 from stream_scorer.models.model_input import LAYOUT_KEY, model_input
 from stream_scorer.scoring.model_cache import cached_model, load_count
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
 from stream_scorer.scoring.predict import predict_rows
+from stream_scorer.testing.faults import kill_driver, scoring_victim
 
 _NULLABLE = {"double": "Float64", "long": "Int64", "boolean": "boolean", "string": object}
 

@@ -1,8 +1,8 @@
 """Builds a sink from its configuration."""
 
-from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS
 from stream_scorer.config.settings import ConsoleSinkConfig, KafkaSinkConfig, ParquetSinkConfig
 from stream_scorer.errors import ConfigError
+from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
 from stream_scorer.sinks.base import Sink
 from stream_scorer.sinks.console import ConsoleSink
 from stream_scorer.sinks.kafka import KafkaSink

@@ -22,11 +22,11 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from stream_scorer.config.kafka_options import BOOTSTRAP_SERVERS
 from stream_scorer.errors import ConfigError, SinkError
-from stream_scorer.faults import fault_point
-from stream_scorer.kafka_config import client_config
+from stream_scorer.kafka.client_config import client_config
+from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
 from stream_scorer.sinks.base import BatchMarkers, Sink
+from stream_scorer.testing.faults import fault_point
 
 log = logging.getLogger(__name__)
 

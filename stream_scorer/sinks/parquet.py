@@ -8,8 +8,8 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from stream_scorer.errors import SinkError
-from stream_scorer.faults import fault_point
 from stream_scorer.sinks.base import BatchMarkers, Sink
+from stream_scorer.testing.faults import fault_point
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Option names are Spark's Kafka source names. Spark hands Python data sources their options
 with lower-cased keys, so names are matched without case. `kafka.*` options go to the
-client (see `stream_scorer.kafka_config`); every other name must be one the source knows.
+client (see `stream_scorer.kafka.client_config`); every other name must be one the source knows.
 """
 
 import json
@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from stream_scorer.config.kafka_options import (
+from stream_scorer.errors import ConfigError
+from stream_scorer.kafka.client_config import client_config
+from stream_scorer.kafka.options import (
     ASSIGN,
     BOOTSTRAP_SERVERS,
     FAIL_ON_DATA_LOSS,
@@ -29,8 +31,6 @@ from stream_scorer.config.kafka_options import (
     SUBSCRIBE_PATTERN,
     SUBSCRIPTION_KEYS,
 )
-from stream_scorer.errors import ConfigError
-from stream_scorer.kafka_config import client_config
 from stream_scorer.sources.offsets import StartingOffsets, TopicPartition, parse_starting_offsets
 
 KAFKA_CLIENT = "kafkaClient"

@@ -23,12 +23,11 @@ from pyspark.sql.streaming.datasource import (
 )
 from pyspark.sql.types import StructType
 
-from stream_scorer.config.kafka_options import redact
 from stream_scorer.errors import SourceError
-from stream_scorer.kafka_schema import kafka_schema
-from stream_scorer.sources import confluent_reader, partition_reader
+from stream_scorer.kafka.options import redact
+from stream_scorer.kafka.schema import kafka_schema
 from stream_scorer.sources.group_offsets import GroupOffsetCommitter
-from stream_scorer.sources.kafka_metadata import KafkaMetadata
+from stream_scorer.sources.metadata import KafkaMetadata
 from stream_scorer.sources.offsets import (
     DataLoss,
     OffsetRange,
@@ -42,6 +41,7 @@ from stream_scorer.sources.offsets import (
     to_json_dict,
 )
 from stream_scorer.sources.options import SourceOptions, parse_options
+from stream_scorer.sources.readers import confluent, kafka_python
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,9 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         """Yield the records of one offset range as Arrow record batches (executor side)."""
         arrow_schema = to_arrow_schema(self._schema, timezone="UTC")
-        reader = partition_reader
+        reader = kafka_python
         if self._options.kafka_client == "confluent-kafka":
-            reader = confluent_reader
+            reader = confluent
         return reader.read_range(partition.value, self._options, arrow_schema)
 
     def commit(self, end: dict) -> None:

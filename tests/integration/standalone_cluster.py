@@ -19,7 +19,7 @@ from typing import Any
 
 import pyspark
 
-from stream_scorer.broker import free_port
+from stream_scorer.devtools.broker import free_port
 
 SPARK_HOME = Path(pyspark.__file__).parent
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"

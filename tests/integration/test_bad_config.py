@@ -6,7 +6,7 @@ import pytest
 import yaml
 from kafka import KafkaAdminClient
 
-from stream_scorer.cli import main
+from stream_scorer.cli.main import main
 from tests.kafka_helpers import create_topic, produce_exact
 from tests.scorer_helpers import NUMERIC, encode, publish, records
 from tests.scorer_process import write_config
@@ -67,7 +67,7 @@ def test_pattern_matching_no_topic_yet_only_warns(tmp_path, spark, bootstrap, ca
     prefix = create_topic(bootstrap, 1)
     path = _config(tmp_path, bootstrap, {"subscribePattern": f"{prefix}-later-.*"})
 
-    with caplog.at_level(logging.WARNING, logger="stream_scorer.source_topics"):
+    with caplog.at_level(logging.WARNING, logger="stream_scorer.sources.topic_check"):
         assert main(["run", "--config", str(path), "--once"]) == 0
 
     assert f"subscribePattern '{prefix}-later-.*' matches no topic" in caplog.text

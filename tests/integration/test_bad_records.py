@@ -14,8 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from stream_scorer.app import Scorer
 from stream_scorer.models.store import ModelStore
+from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.raising_model import ThresholdRaisingClassifier, expected_error
 from tests.scorer_helpers import (

@@ -12,8 +12,8 @@ reported as data loss instead of being read from a wrong position.
 import pytest
 from pyspark.errors import StreamingQueryException
 
-from stream_scorer.app import Scorer
-from stream_scorer.broker import EmbeddedBroker
+from stream_scorer.devtools.broker import EmbeddedBroker
+from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
 from tests.scorer_helpers import scorer_config as make_config

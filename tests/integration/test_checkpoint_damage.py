@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from stream_scorer.app import Scorer
 from stream_scorer.errors import ScorerError
+from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, records, scorer_config
 

@@ -5,10 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from stream_scorer.app import Scorer
 from stream_scorer.errors import ScorerError
 from stream_scorer.models.formats import load_model_bytes
 from stream_scorer.models.store import ModelStore
+from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import (
     NUMERIC,

@@ -15,9 +15,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from stream_scorer.app import Scorer
-from stream_scorer.broker import free_port
-from stream_scorer.cli import main
+from stream_scorer.cli.main import main
+from stream_scorer.devtools.broker import free_port
+from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, records, scorer_config
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from stream_scorer.app import Scorer
+from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import (
     NUMERIC,

@@ -14,13 +14,13 @@ import pytest
 from pyspark import Broadcast
 
 from stream_scorer.config.settings import FeaturesConfig
-from stream_scorer.demo_models import demo_texts, train_demo_model
-from stream_scorer.kafka_schema import kafka_schema
+from stream_scorer.devtools.demo_models import demo_texts, train_demo_model
+from stream_scorer.devtools.synthetic import values
+from stream_scorer.kafka.schema import kafka_schema
 from stream_scorer.models.describe import describe
 from stream_scorer.models.manifest import Manifest
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.scoring.udf import loads_by_worker
-from stream_scorer.synthetic import values
 
 pytestmark = pytest.mark.integration
 
@@ -186,6 +186,6 @@ def test_text_pipeline_scores_strings(spark) -> None:
 
 
 def test_local_session_forks_workers_from_the_preloading_daemon(spark):
-    from stream_scorer import worker_daemon
+    from stream_scorer.runtime import worker_daemon
 
     assert spark.conf.get("spark.python.daemon.module") == worker_daemon.MODULE

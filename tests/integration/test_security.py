@@ -8,10 +8,10 @@ import pytest
 import skops.io as sio
 import yaml
 
-from stream_scorer.app import Scorer
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
 from stream_scorer.models.store import ModelStore
+from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.raising_model import ThresholdRaisingClassifier
 from tests.scorer_helpers import (
@@ -170,7 +170,9 @@ def test_secrets_appear_in_no_log_and_no_file(tmp_path, spark, bootstrap):
 
     logs = done.stdout + done.stderr
     assert done.returncode == 0, logs.decode(errors="replace")[-3000:]
-    assert b"INFO stream_scorer.app: source python-kafka" in done.stderr  # logs were captured
+    assert (
+        b"INFO stream_scorer.runtime.scorer: source python-kafka" in done.stderr
+    )  # logs were captured
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.parts[-2] == "commits" for p in files)
     for secret in SECRETS.values():

@@ -12,13 +12,14 @@ from typing import Any
 import kafka
 import pytest
 
-from stream_scorer import producer, source_topics
 from stream_scorer.config.loader import parse_config
+from stream_scorer.devtools import producer
 from stream_scorer.sinks.kafka import KafkaSink, send_partition
-from stream_scorer.sources import confluent_reader, partition_reader
-from stream_scorer.sources.kafka_metadata import consumer_settings
+from stream_scorer.sources import topic_check
+from stream_scorer.sources.metadata import consumer_settings
 from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.options import parse_options
+from stream_scorer.sources.readers import confluent, kafka_python
 
 OPTIONS = {
     "kafka.bootstrap.servers": "b1:9093,b2:9093",
@@ -68,8 +69,8 @@ def built(monkeypatch) -> dict[str, Any]:
         client.DEFAULT_CONFIG = getattr(real, "DEFAULT_CONFIG", {})  # read by client_config
         return client
 
-    monkeypatch.setattr(partition_reader, "KafkaConsumer", fake("reader"))
-    monkeypatch.setattr(source_topics, "KafkaConsumer", fake("topic-check"))
+    monkeypatch.setattr(kafka_python, "KafkaConsumer", fake("reader"))
+    monkeypatch.setattr(topic_check, "KafkaConsumer", fake("topic-check"))
     monkeypatch.setattr(producer, "KafkaProducer", fake("produce"))
     monkeypatch.setattr(producer, "KafkaAdminClient", fake("admin"))
     monkeypatch.setattr("kafka.KafkaProducer", fake("sink", kafka.KafkaProducer))
@@ -87,18 +88,14 @@ def test_driver_metadata_consumer_gets_sasl_and_ssl_settings():
 
 def test_kafka_python_reader_gets_sasl_and_ssl_settings(built):
     with pytest.raises(_Built):
-        next(
-            partition_reader.read_range(
-                OffsetRange("features", 0, 0, 1), parse_options(SOURCE), None
-            )
-        )
+        next(kafka_python.read_range(OffsetRange("features", 0, 0, 1), parse_options(SOURCE), None))
     assert _subset(built["reader"], KAFKA_PYTHON) == KAFKA_PYTHON
 
 
 def test_confluent_reader_gets_sasl_and_ssl_settings(built):
     options = parse_options({**SOURCE, "kafkaClient": "confluent-kafka"})
     with pytest.raises(_Built):
-        next(confluent_reader.read_range(OffsetRange("features", 0, 0, 1), options, None))
+        next(confluent.read_range(OffsetRange("features", 0, 0, 1), options, None))
     assert _subset(built["confluent-reader"], LIBRDKAFKA) == LIBRDKAFKA
 
 
@@ -114,7 +111,7 @@ def test_start_time_topic_check_gets_sasl_and_ssl_settings(built):
         }
     )
     with pytest.raises(_Built):
-        source_topics.check_source_topics(config.source)
+        topic_check.check_source_topics(config.source)
     assert _subset(built["topic-check"], KAFKA_PYTHON) == KAFKA_PYTHON
     assert built["topic-check"]["allow_auto_create_topics"] is False
 

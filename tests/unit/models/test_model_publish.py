@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from stream_scorer.demo_models import save_model, train_demo_model
+from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.describe import synthetic_rows
 from stream_scorer.models.model_input import model_input

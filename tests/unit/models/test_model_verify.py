@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from stream_scorer.demo_models import save_model
+from stream_scorer.devtools.demo_models import save_model
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.manifest import Manifest
 from stream_scorer.models.verify import load_verified

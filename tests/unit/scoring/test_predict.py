@@ -13,7 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.svm import SVC
 
-from stream_scorer.demo_models import demo_features, demo_texts, train_demo_model
+from stream_scorer.devtools.demo_models import demo_features, demo_texts, train_demo_model
 from stream_scorer.models.describe import describe
 from stream_scorer.models.model_input import LAYOUT_KEY, model_input
 from stream_scorer.scoring import model_cache

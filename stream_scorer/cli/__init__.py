@@ -1,0 +1,1 @@
+"""The `stream-scorer` command line: `main` parses arguments, `commands/` holds each verb."""

@@ -1,0 +1,165 @@
+"""`stream-scorer model publish | list | rollback`: manage a model store."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from stream_scorer.cli.commands.options import parse_schema
+from stream_scorer.config import load_config
+from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
+from stream_scorer.models.formats import format_of, load_model_bytes
+from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.store import ModelStore
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `model` sub-command and its `publish`, `list` and `rollback` actions."""
+    p = subparsers.add_parser("model", help="publish, list or roll back model versions")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    pub = actions.add_parser(
+        "publish",
+        help="store a model file as a new version and make it CURRENT",
+        description="Verify a fitted scikit-learn model against the feature schema, store it "
+        "with its manifest and canary rows, then point CURRENT at it. A running scorer "
+        "switches to it at the next micro-batch.",
+    )
+    pub.add_argument("model_file", help="model file: .joblib, .pkl or .skops")
+    pub.add_argument("--store", required=True, help="model store directory")
+    schema = pub.add_mutually_exclusive_group()
+    schema.add_argument("--config", help="scorer YAML config: features.schema is the signature")
+    schema.add_argument("--features", help="feature schema, e.g. 'f0:double,f1:double'")
+    pub.add_argument("--canary", help="JSON-lines file of canary input rows (default: synthetic)")
+    pub.set_defaults(func=_guarded(publish))
+
+    lst = actions.add_parser("list", help="list the versions of a model store")
+    lst.add_argument("--store", required=True, help="model store directory")
+    lst.set_defaults(func=_guarded(list_versions))
+
+    back = actions.add_parser(
+        "rollback", help="point CURRENT at the previous valid version (or --to one)"
+    )
+    back.add_argument("--store", required=True, help="model store directory")
+    back.add_argument("--to", metavar="VERSION", help="version to serve, e.g. v0002")
+    back.set_defaults(func=_guarded(rollback))
+
+
+def publish(args: argparse.Namespace) -> int:
+    """Publish `args.model_file`; print its manifest summary and the new CURRENT."""
+    store = ModelStore(args.store)
+    previous = store.current_version()
+    trusted: list[str] = []
+    if args.config:
+        config = load_config(args.config)
+        feature_types, trusted = dict(config.features.feature_schema), config.model.trusted_types
+    elif args.features:
+        feature_types = parse_schema(args.features)
+    else:
+        feature_types = _fitted_feature_types(Path(args.model_file))
+    canary = _read_canary(Path(args.canary)) if args.canary else None
+    manifest = store.publish(args.model_file, feature_types, canary, trusted_types=trusted)
+    print(_summary(manifest))
+    print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
+    return 0
+
+
+def list_versions(args: argparse.Namespace) -> int:
+    """Print one row per version; `*` marks CURRENT."""
+    store = ModelStore(args.store)
+    versions = store.versions()
+    if not versions:
+        print(f"no versions in {store.root}")
+        return 0
+    current = store.current_version()
+    print(f"  {'VERSION':<8} {'CREATED (UTC)':<25} {'TASK':<10} {'SHA256':<12}  ESTIMATOR")
+    for version in versions:
+        mark = "*" if version == current else " "
+        try:
+            m = store.manifest(version)
+        except ModelStoreError:
+            print(f"{mark} {version:<8} (manifest unreadable)")
+            continue
+        print(f"{mark} {version:<8} {m.created_at:<25} {m.task:<10} {m.sha256[:12]}  {m.estimator}")
+    return 0
+
+
+def rollback(args: argparse.Namespace) -> int:
+    """Point CURRENT at `--to` or at the previous valid version; print the switch."""
+    store = ModelStore(args.store)
+    previous = store.current_version()
+    if args.to:
+        if not store.is_valid(args.to):
+            msg = f"{store.root}: {args.to} is missing or invalid (manifest, sha256); not switching"
+            raise ModelStoreError(msg)
+        store.set_current(args.to)
+        target = args.to
+    else:
+        target = store.rollback()
+    print(f"CURRENT -> {target} (was {previous or 'none'})")
+    return 0
+
+
+def _guarded(command):
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except ScorerError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _fitted_feature_types(path: Path) -> dict[str, str]:
+    """Feature names the model was fitted with, typed double (no --config or --features)."""
+    try:
+        model = load_model_bytes(path.read_bytes(), format_of(path))
+    except OSError as exc:
+        msg = f"{path}: cannot read model file: {exc.strerror}"
+        raise ModelStoreError(msg) from exc
+    except ScorerError:
+        raise
+    except Exception as exc:
+        msg = f"{path}: cannot load the model: {exc!r}"
+        raise ModelRejectedError(msg) from exc
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        msg = f"{path}: the model has no feature_names_in_; give --config or --features"
+        raise ConfigError(msg)
+    return dict.fromkeys((str(n) for n in names), "double")
+
+
+def _read_canary(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        msg = f"{path}: cannot read canary rows: {exc.strerror}"
+        raise ConfigError(msg) from exc
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            msg = f"{path}:{number}: not JSON ({exc.msg}); expected one object per line"
+            raise ConfigError(msg) from exc
+        if not isinstance(row, dict):
+            msg = f"{path}:{number}: expected a JSON object of feature values"
+            raise ConfigError(msg)
+        rows.append(row)
+    return rows
+
+
+def _summary(m: Manifest) -> str:
+    features = ", ".join(f"{n}:{m.feature_types[n]}" for n in m.feature_names)
+    lines = [
+        f"published {m.version}: {m.task} {m.estimator} ({m.format}, sha256 {m.sha256[:12]})",
+        f"  features: {features}",
+        f"  predicts: {m.prediction_type}" + (f", classes {m.classes}" if m.classes else ""),
+        f"  canary: {len(m.canary.rows)} rows -> {m.canary.predictions}",
+        f"  libraries: {', '.join(f'{k} {v}' for k, v in sorted(m.library_versions.items()))}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""`stream-scorer status`: last progress, committed offsets and the serving model version."""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from stream_scorer.config import load_config
+from stream_scorer.models.store import ModelStore
+from stream_scorer.runtime.scorer import status_path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `status` sub-command."""
+    p = subparsers.add_parser(
+        "status",
+        help="show the scorer's last progress and serving model",
+        description="Reads the checkpoint (last committed batch and its offsets), the status "
+        "file the running scorer writes after each batch, and the model store's CURRENT.",
+    )
+    p.add_argument("--config", required=True)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the status; exit 0 even when the scorer has not run yet."""
+    config = load_config(args.config)
+    status = collect(Path(config.checkpoint), status_path(config), ModelStore(config.model.store))
+    if args.json:
+        print(json.dumps(status, indent=2, sort_keys=True))
+        return 0
+    print(f"checkpoint:            {config.checkpoint}")
+    print(f"last committed batch:  {status['last_committed_batch']}")
+    print(f"committed offsets:     {json.dumps(status['committed_offsets'])}")
+    print(f"serving model:         {status['serving_model']} (in the last batch)")
+    print(f"model store CURRENT:   {status['current_model']}")
+    last = status["last_progress"]
+    if last:
+        print(
+            f"last batch:            {last['batch_id']}, {last['age_s']:.0f}s ago: "
+            f"{last['input_rows']} rows, {last['processed_rows_per_second']} rows/s, "
+            f"scored {last['scored']}, dead-lettered {last['dead_lettered']}, "
+            f"total lag {last['total_lag']}"
+        )
+    else:
+        print("last batch:            none yet (the scorer has not completed a batch)")
+    return 0
+
+
+def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
+    """Gather the status from the checkpoint, the status file and the model store.
+
+    `serving_model` is the version that scored the last batch; `current_model` is what the
+    store's CURRENT names (they differ while a new version waits for the next batch, or after
+    a version was refused).
+    """
+    committed = _last_log_entry(checkpoint / "commits")
+    offsets = None
+    if committed is not None:
+        lines = (checkpoint / "offsets" / str(committed)).read_text().splitlines()
+        offsets = [json.loads(line) for line in lines[2:] if line.strip()]
+    last = None
+    if status_file.exists():
+        last = json.loads(status_file.read_text())
+        last["age_s"] = time.time() - last.get("written_at", time.time())
+    return {
+        "last_committed_batch": committed,
+        "committed_offsets": offsets,
+        "serving_model": last["model_version"] if last else None,
+        "current_model": store.current_version(),
+        "last_progress": last,
+    }
+
+
+def _last_log_entry(folder: Path) -> int | None:
+    if not folder.exists():
+        return None
+    return max((int(p.name) for p in folder.iterdir() if p.name.isdigit()), default=None)

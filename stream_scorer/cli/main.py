@@ -1,0 +1,43 @@
+"""The `stream-scorer` command line."""
+
+import argparse
+import logging
+import sys
+
+from stream_scorer import __version__
+from stream_scorer.cli.commands import broker, demo, model, produce, run, status
+from stream_scorer.errors import ScorerError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="stream-scorer",
+        description="Score a Kafka stream with a scikit-learn model on Spark, with hot reload.",
+    )
+    parser.add_argument("--version", action="version", version=f"stream-scorer {__version__}")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in (run, status, model, produce, broker, demo):
+        command.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a sub-command; a ScorerError prints `error: ...` and exits 2."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING,  # clients' INFO chatter (kafka-python, py4j) stays out
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("stream_scorer").setLevel(args.log_level.upper())
+    try:
+        return args.func(args)
+    except ScorerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

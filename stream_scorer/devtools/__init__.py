@@ -1,0 +1,1 @@
+"""Development tools: the embedded broker, the test producer, synthetic data and the demo."""

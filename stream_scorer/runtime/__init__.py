@@ -1,0 +1,1 @@
+"""Runtime wiring: the Spark session, the streaming query, foreachBatch and the checkpoint."""

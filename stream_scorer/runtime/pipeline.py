@@ -1,0 +1,114 @@
+"""The foreachBatch function: one model version per batch, scored once, written to all sinks."""
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, Observation
+from pyspark.sql import functions as F
+
+from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.metrics.stats import BatchStats, ScorerStats
+from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.scoring.stage import dead_letters, predictions, score
+from stream_scorer.sinks.base import Sink
+from stream_scorer.testing.faults import fault_point
+
+log = logging.getLogger(__name__)
+
+
+class BatchPipeline:
+    """Called by Spark once per micro-batch, on the driver, as `foreachBatch(pipeline)`.
+
+    Guarantees: every row of a batch is scored by the single model version the registry
+    serves when the batch starts; the scored frame is persisted when it is expected to be
+    read more than once (`_needs_cache`), so the scoring UDF runs once per row except when
+    bad rows turn up unexpectedly; each sink is idempotent for a batch id, so a batch that Spark
+    replays after a failure writes nothing twice. An exception from a sink fails the batch,
+    Spark does not commit its offsets, and a restart replays it.
+    """
+
+    def __init__(
+        self,
+        features: FeaturesConfig,
+        registry: ModelRegistry,
+        sinks: Sequence[Sink],
+        dead_letter: Sink,
+        cache_capacity: int = 2,
+    ) -> None:
+        self.features = features
+        self.registry = registry
+        self.sinks = list(sinks)
+        self.dead_letter = dead_letter
+        self.cache_capacity = cache_capacity
+        self.stats = ScorerStats()
+        self._last_bad = 0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    @property
+    def idle(self) -> bool:
+        """True between batches: a stop now interrupts no batch."""
+        return self._idle.is_set()
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        self._idle.clear()
+        try:
+            self._process(batch, batch_id)
+        finally:
+            self._idle.set()
+
+    def _needs_cache(self, pending: Sequence[Sink]) -> bool:
+        """Whether to persist the scored batch: yes if it will be read more than once.
+
+        A sink that evaluates its frame twice, or two sinks, read it twice; so does the
+        dead-letter sink, which is expected to be needed when the previous batch had bad
+        rows. Otherwise one pass writes the predictions and, should bad rows turn up after
+        all, the dead letters rescore the batch (same offsets, same model: same rows).
+        """
+        passes = sum(1 if sink.single_pass else 2 for sink in pending)
+        return passes + (self._last_bad > 0) > 1
+
+    def _process(self, batch: DataFrame, batch_id: int) -> None:
+        started = time.monotonic()
+        fault_point("slow-batch", batch_id)
+        serving = self.registry.refresh()
+        counter = Observation()
+        scored = score(batch, serving, self.features, self.cache_capacity).observe(
+            counter,
+            F.count_if(F.col("error").isNull()).alias("good"),
+            F.count_if(F.col("error").isNotNull()).alias("bad"),
+        )
+        pending = [sink for sink in self.sinks if not sink.is_committed(batch_id)]
+        cached = self._needs_cache(pending)
+        if cached:
+            scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            if pending:
+                rows = predictions(scored)
+                for sink in pending:
+                    sink.write(rows, batch_id)
+                    fault_point("between-sinks", batch_id)
+            else:  # a replay every sink already holds: score only to count and dead-letter
+                scored.write.format("noop").mode("overwrite").save()
+            good, bad = (int(counter.get[name]) for name in ("good", "bad"))
+            if bad:
+                self.dead_letter.write(dead_letters(scored), batch_id)
+            fault_point("after-sinks", batch_id)
+        finally:
+            if cached:
+                scored.unpersist()
+        self._last_bad = bad
+        self.registry.release_retired()
+        stats = BatchStats(batch_id, serving.version, good, bad, time.monotonic() - started)
+        self.stats.record(stats)
+        log.info(
+            "batch %d: %d scored by model %s, %d dead-lettered, %.2fs",
+            batch_id,
+            good,
+            serving.version,
+            bad,
+            stats.seconds,
+        )

@@ -1,0 +1,169 @@
+"""Wires a scorer: SparkSession, source, model registry, sinks, the streaming query, stop."""
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+from pyspark.sql.streaming import StreamingQuery
+
+from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
+from stream_scorer.metrics.listener import MetricsListener
+from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.runtime.checkpoint import refuse_reused_sinks, verify_checkpoint
+from stream_scorer.runtime.pipeline import BatchPipeline
+from stream_scorer.runtime.session import build_session
+from stream_scorer.sinks.factory import build_sink
+from stream_scorer.sources.factory import read_stream
+from stream_scorer.sources.topic_check import check_source_topics
+
+log = logging.getLogger(__name__)
+
+
+class Scorer:
+    """One streaming scorer built from a `ScorerConfig`.
+
+    `start()` checks that a model can serve (fails fast otherwise), then starts the query;
+    it resumes from the checkpoint when one exists. `run()` blocks until the query ends or a
+    stop is requested (SIGTERM/SIGINT), and stops between batches so no batch is cut short.
+    """
+
+    def __init__(
+        self, config: ScorerConfig, spark: SparkSession | None = None, once: bool = False
+    ) -> None:
+        self.config = config
+        self.once = once
+        self.spark = spark or build_session(
+            config.app_name, config.spark, config.scoring.arrow_batch_size
+        )
+        if spark is not None:
+            self.spark.conf.set(
+                "spark.sql.execution.arrow.maxRecordsPerBatch", str(config.scoring.arrow_batch_size)
+            )
+        self.registry = ModelRegistry(
+            config.model, dict(config.features.feature_schema), self.spark
+        )
+        self.pipeline: BatchPipeline | None = None
+        self.query: StreamingQuery | None = None
+        self.listener: MetricsListener | None = None
+        self._closers: list = []
+        self._stop = threading.Event()
+
+    @property
+    def status_path(self) -> Path:
+        """Where the last batch's metrics record is kept (read by `stream-scorer status`)."""
+        return status_path(self.config)
+
+    def start(self) -> StreamingQuery:
+        """Start the streaming query and return it."""
+        cfg = self.config
+        verify_checkpoint(cfg.checkpoint)
+        serving = self.registry.refresh()
+        log.info("model %s serving from %s", serving.version, cfg.model.store)
+        log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
+        check_source_topics(cfg.source)
+        sinks_dir = Path(cfg.checkpoint) / "sinks"
+        bootstrap = cfg.source.options.get(BOOTSTRAP_SERVERS)
+        sinks = [
+            build_sink(sink, str(sinks_dir / f"{i}-{sink.kind}"), bootstrap)
+            for i, sink in enumerate(cfg.sinks)
+        ]
+        dead_letter = build_sink(cfg.dead_letter, str(sinks_dir / "dead-letter"), bootstrap)
+        for sink in [*sinks, dead_letter]:
+            sink.open(self.spark)
+            self._closers.append(sink.close)
+        refuse_reused_sinks(cfg.checkpoint, [*sinks, dead_letter])
+        self.pipeline = BatchPipeline(
+            cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions
+        )
+        self._add_listener()
+        writer = (
+            read_stream(self.spark, cfg.source)
+            .writeStream.queryName(cfg.app_name)
+            .foreachBatch(self.pipeline)
+            .option("checkpointLocation", cfg.checkpoint)
+        )
+        if self.once or cfg.trigger.availableNow:
+            writer = writer.trigger(availableNow=True)
+        else:
+            writer = writer.trigger(processingTime=cfg.trigger.processingTime)
+        self.query = writer.start()
+        self.listener.query_id = str(self.query.id)
+        log.info("query %s started (checkpoint %s)", self.query.id, cfg.checkpoint)
+        return self.query
+
+    def _add_listener(self) -> None:
+        publishers = ()
+        metrics = self.config.metrics
+        if metrics.prometheus_port:
+            from stream_scorer.metrics.prometheus import PrometheusExporter
+
+            exporter = PrometheusExporter(metrics.prometheus_port, metrics.prometheus_addr)
+            self._closers.append(exporter.close)
+            publishers = (exporter,)
+        self.listener = MetricsListener(
+            self.pipeline.stats,
+            lambda: self.registry.serving_version,
+            self.status_path,
+            publishers,
+            model_refusals=lambda: self.registry.refusals,
+        )
+        self.spark.streams.addListener(self.listener)
+        self._closers.append(lambda: self.spark.streams.removeListener(self.listener))
+
+    def close(self) -> None:
+        """Stop the query if it runs; release the listener, the metrics port and the sinks."""
+        if self.query is not None and self.query.isActive:
+            self.query.stop()
+        if self.listener is not None:  # progress events arrive asynchronously: get the last
+            self.listener.wait_terminated(30)
+        while self._closers:
+            self._closers.pop()()
+
+    def request_stop(self) -> None:
+        """Ask `run()` to stop at the next batch boundary."""
+        self._stop.set()
+
+    def run(self, stop_timeout_s: float = 120.0) -> int:
+        """Start, then block until the query ends or a stop is requested; return an exit code.
+
+        A query that fails re-raises its error (StreamingQueryException).
+        """
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, lambda *_: self.request_stop())
+        try:
+            query = self.start()
+            while query.isActive and not self._stop.is_set():
+                query.awaitTermination(0.5)
+            if query.isActive:
+                self._stop_between_batches(query, stop_timeout_s)
+            error = query.exception()
+            if error is not None:
+                raise error
+            log.info("query stopped after %d batches", self.pipeline.stats.batches)
+            return 0
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.close()
+
+    def _stop_between_batches(self, query: StreamingQuery, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        log.info("stop requested: finishing the batch in flight")
+        # foreachBatch returning is not enough: Spark writes the commit log after it, and the
+        # trigger stays active until that commit is written.
+        while time.monotonic() < deadline and not (
+            self.pipeline.idle and not query.status["isTriggerActive"]
+        ):
+            time.sleep(0.05)
+        query.stop()
+
+
+def status_path(config: ScorerConfig) -> Path:
+    """The status file of the scorer that uses `config`'s checkpoint."""
+    return Path(config.checkpoint) / "scorer" / "status.json"

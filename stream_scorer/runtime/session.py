@@ -1,0 +1,60 @@
+"""Builds the SparkSession a scorer runs in."""
+
+import os
+import sys
+from collections.abc import Mapping
+
+from pyspark import SparkConf, SparkContext
+from pyspark.sql import SparkSession
+
+from stream_scorer.runtime import worker_daemon
+
+DEFAULT_CONF: Mapping[str, str] = {
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+}
+DAEMON_MODULE = "spark.python.daemon.module"
+
+
+def build_session(
+    app_name: str = "stream-scorer",
+    conf: Mapping[str, str] | None = None,
+    arrow_batch_size: int | None = None,
+) -> SparkSession:
+    """Return the active SparkSession or build one.
+
+    The master comes from `conf`, else from spark-submit (`--master`), else `local[*]`.
+    Python workers run this interpreter (`sys.executable`) unless PYSPARK_PYTHON says
+    otherwise, so they import the same packages as the driver. With a local master they
+    fork from `worker_daemon`, which has the heavy imports done; on a cluster that needs
+    stream-scorer installed on the executors, so it is left to `spark.python.daemon.module`.
+    """
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    settings = {**DEFAULT_CONF, **(conf or {})}
+    master = settings.get("spark.master") or _submitted_master() or "local[*]"
+    settings.setdefault("spark.master", master)
+    if master.startswith("local"):
+        settings.setdefault(DAEMON_MODULE, worker_daemon.MODULE)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    if arrow_batch_size is not None:
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(arrow_batch_size))
+    return spark
+
+
+def _submitted_master() -> str | None:
+    """The master spark-submit started this driver with, or None.
+
+    Only then does a JVM exist already (PYSPARK_GATEWAY_PORT); starting one here would fix
+    its heap before the builder's `spark.driver.memory` applies.
+    """
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return None
+    SparkContext._ensure_initialized()
+    return SparkConf().get("spark.master", None)

@@ -1,0 +1,51 @@
+"""Spark's Python worker daemon, with the scorer's heavy imports done once, before it forks.
+
+Spark starts one daemon per executor (`spark.python.daemon.module`, set by `spark_session`)
+and forks a worker from it for each Python task slot. `pyspark.daemon` imports nothing
+heavy, so every forked worker used to pay for pandas, pyarrow, scikit-learn and the Kafka
+client on its first task (about 1.8 CPU-seconds each, four workers or more per executor).
+Imported here, they are paid once and every worker starts warm.
+
+Fork safety: Spark sets OMP_NUM_THREADS to the task's cores for its Python workers, so with
+one core numpy's BLAS starts no thread pool; the only thread left is pyarrow's jemalloc
+background thread, which jemalloc's own fork handlers take care of.
+"""
+
+import importlib
+
+MODULE = "stream_scorer.runtime.worker_daemon"
+"""This module's name, the value of `spark.python.daemon.module`."""
+
+PRELOADED = (
+    "pyspark.worker",
+    "stream_scorer.scoring.udf",  # pandas, pyarrow, orjson
+    "stream_scorer.sources.python_kafka",  # both readers, kafka-python
+    "confluent_kafka",  # imported lazily by its reader
+    "joblib",
+    "sklearn.base",
+    "sklearn.linear_model",
+    "sklearn.ensemble",
+    "sklearn.pipeline",
+    "sklearn.preprocessing",
+)
+"""Modules the scorer's task workers import, each with its own imports; one that is not
+installed is skipped. (Data source planners run from Spark's own daemon, not this one.)"""
+
+
+def preload(modules: tuple[str, ...] = PRELOADED) -> list[str]:
+    """Import `modules`, skipping those not installed; return the ones imported."""
+    imported = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+        imported.append(name)
+    return imported
+
+
+if __name__ == "__main__":
+    preload()
+    from pyspark import daemon
+
+    daemon.manager()

@@ -1,0 +1,90 @@
+"""Start-time check that the topics a source subscribes to exist, so a typo fails fast.
+
+Without it a scorer subscribed to a missing topic would start and wait forever for records
+that never come. The check asks the broker for its topic list once, with kafka-python,
+never auto-creates a topic and never joins a consumer group.
+"""
+
+import logging
+import re
+from typing import Any
+
+from kafka import KafkaConsumer
+from kafka.errors import KafkaError
+
+from stream_scorer.config.settings import SourceConfig
+from stream_scorer.errors import ConfigError, SourceError
+from stream_scorer.kafka.options import ASSIGN, BOOTSTRAP_SERVERS, SUBSCRIBE
+from stream_scorer.sources.metadata import consumer_settings
+from stream_scorer.sources.options import Subscription, parse_options
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_MS = 15_000
+"""How long the check waits for the broker's metadata unless kafka.bootstrap.timeout.ms says."""
+
+
+def check_source_topics(source: SourceConfig, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+    """Fail unless every topic named by `subscribe` or `assign` exists on the broker.
+
+    A `subscribePattern` may legitimately match nothing yet: that only logs a warning, as
+    do assigned partitions missing from a topic that exists (they may be added later).
+    A `spark-kafka` source whose `kafka.*` options kafka-python cannot use is not checked.
+
+    Raises
+    ------
+    ConfigError
+        Naming `source.options.<key>` and the missing topics.
+    SourceError
+        If the broker cannot be reached within `timeout_ms`.
+    """
+    try:
+        options = parse_options(source.options)
+    except ConfigError as exc:
+        if source.kind == "python-kafka":
+            raise
+        log.warning("topics of the spark-kafka source not checked at start: %s", exc)
+        return
+    servers = options.kafka.get(BOOTSTRAP_SERVERS)
+    topics = _broker_topics(options.kafka, servers, timeout_ms)
+    _check(options.subscription, topics, servers)
+
+
+def _check(sub: Subscription, topics: dict[str, set[int]], servers: str | None) -> None:
+    if sub.kind == "subscribePattern":
+        pattern = re.compile(sub.pattern or "")
+        if not any(pattern.fullmatch(t) for t in topics):
+            log.warning("subscribePattern %r matches no topic on %s yet", sub.pattern, servers)
+        return
+    key = SUBSCRIBE if sub.kind == "subscribe" else ASSIGN
+    wanted = sub.topics if sub.kind == "subscribe" else tuple(t for t, _ in sub.assigned)
+    missing = sorted({t for t in wanted if t not in topics})
+    if missing:
+        msg = (
+            f"option 'source.options.{key}': topic(s) {missing} do not exist on {servers}; "
+            "fix the name or create the topic first (the scorer never creates topics)"
+        )
+        raise ConfigError(msg)
+    absent = [(t, p) for t, p in sub.assigned if p not in topics[t]]
+    if absent:
+        log.warning("option 'source.options.%s': partitions %s do not exist yet", key, absent)
+
+
+def _broker_topics(
+    kafka: dict[str, str], servers: str | None, timeout_ms: int
+) -> dict[str, set[int]]:
+    """Topic -> partitions, from one metadata request; SourceError naming `servers`."""
+    hint = "check that the broker is reachable and the kafka.* security options are right"
+    settings: dict[str, Any] = {"bootstrap_timeout_ms": timeout_ms, **consumer_settings(kafka)}
+    try:
+        consumer = KafkaConsumer(**settings)
+    except KafkaError as exc:
+        msg = f"cannot reach the Kafka source's brokers {servers}: {exc!r}; {hint}"
+        raise SourceError(msg) from exc
+    try:
+        return {t: consumer.partitions_for_topic(t) or set() for t in consumer.topics()}
+    except KafkaError as exc:
+        msg = f"cannot list the topics on {servers}: {exc!r}; {hint}"
+        raise SourceError(msg) from exc
+    finally:
+        consumer.close()

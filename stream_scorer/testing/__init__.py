@@ -1,0 +1,1 @@
+"""What tests and benchmarks share: fault injection and test models."""
