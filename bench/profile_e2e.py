@@ -25,7 +25,10 @@ PHASES = (
     ("worker start-up: imports", ("_find_and_load", "zipimport", "invalidate_caches")),
     ("record decoding (kafka-python)", ("kafka/record/",)),
     ("broker fetch + protocol (kafka-python)", ("kafka/",)),
-    ("fetch + decoding (librdkafka consume)", ("_consumed (stream_scorer/sources/readers/confluent",)),
+    (
+        "fetch + decoding (librdkafka consume)",
+        ("_consumed (stream_scorer/sources/readers/confluent",),
+    ),
     ("Arrow conversion of records", ("to_record_batch",)),
     ("JSON parsing", ("json_parser.py",)),
     ("scoring (model + UDF output)", ("stream_scorer/scoring/",)),
