@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration bench bench-quick dist prereqs clean
+.PHONY: demo test lint typecheck unit integration bench bench-quick dist prereqs clean
 
 demo: $(STAMP)
 	$(BIN)/stream-scorer demo
@@ -12,9 +12,12 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check stream_scorer tests bench
 	$(BIN)/ruff format --check stream_scorer tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -41,4 +44,4 @@ $(STAMP): pyproject.toml | prereqs
 	@touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info state out .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info state out .pytest_cache .ruff_cache .mypy_cache

@@ -10,9 +10,7 @@ from stream_scorer.kafka.options import (
     SUBSCRIPTION_KEYS,
     redact,
 )
-
-FieldType = Literal["double", "float", "long", "int", "string", "boolean"]
-"""Types a feature or passthrough field may declare (Spark SQL type names)."""
+from stream_scorer.types import FieldType
 
 
 class _Settings(BaseModel):

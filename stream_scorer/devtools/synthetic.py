@@ -5,6 +5,8 @@ from collections.abc import Iterator, Mapping
 
 import orjson
 
+from stream_scorer.types import TYPES
+
 # Malformed shapes the producer mixes in when asked: each must be dead-lettered, never scored.
 MALFORMED_KINDS = ("not-json", "missing-field", "wrong-type", "not-an-object", "empty")
 
@@ -13,11 +15,12 @@ def good_record(i: int, schema: Mapping[str, str], rng: random.Random) -> dict[s
     """One valid record: an `id` plus a value of the right type for every feature."""
     record: dict[str, object] = {"id": i}
     for name, kind in schema.items():
-        if kind in ("double", "float"):
+        python = TYPES[kind].python
+        if python is float:
             record[name] = round(rng.gauss(0.0, 1.0), 6)
-        elif kind in ("long", "int"):
+        elif python is int:
             record[name] = rng.randint(-100, 100)
-        elif kind == "boolean":
+        elif python is bool:
             record[name] = rng.random() < 0.5
         else:
             record[name] = rng.choice(_WORDS) + " " + rng.choice(_WORDS)

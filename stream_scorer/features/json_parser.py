@@ -2,10 +2,10 @@
 
 Each value is one JSON object. Declared fields are read, type-checked and converted; extra
 fields are ignored. A row that fails gets placeholder values and a human-readable reason,
-so one bad record never fails a batch. Types: double/float -> float64, long/int -> int64,
-boolean -> bool, string -> object (features); passthrough columns are nullable
-(float64 with NaN, Int64, boolean, object). JSON has one number type, so ints are doubles
-and integral floats (``3.0``) are longs; booleans are never numbers.
+so one bad record never fails a batch. Column dtypes come from `stream_scorer.types.TYPES`:
+features get a type's `dtype` (float64, int64, bool, object), passthrough columns its
+`nullable` dtype (Float64, Int64, boolean, object). JSON has one number type, so ints are
+doubles and integral floats (``3.0``) are longs; booleans are never numbers.
 """
 
 import json
@@ -14,23 +14,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
 import pandas as pd
 
-_FLOATS = frozenset({"double", "float"})
-_INT_RANGE = {"long": (-(2**63), 2**63 - 1), "int": (-(2**31), 2**31 - 1)}
-_FEATURE_DTYPES = {"double": "float64", "float": "float64", "long": "int64", "int": "int64"}
-_FEATURE_DTYPES |= {"boolean": "bool", "string": "object"}
-_PASSTHROUGH_DTYPES = {"double": "float64", "float": "float64", "long": "Int64", "int": "Int64"}
-_PASSTHROUGH_DTYPES |= {"boolean": "boolean", "string": "object"}
-_ARRAY_DTYPES = {"double": np.float64, "float": np.float64, "long": np.int64, "int": np.int64}
-_ARRAY_DTYPES |= {"boolean": np.bool_, "string": object}
-_PLAIN_TYPES = {"double": {float, int}, "float": {float, int}, "long": {int}, "int": {int}}
-_PLAIN_TYPES |= {"boolean": {bool}, "string": {str}}
-_PLACEHOLDERS = {"double": 0.0, "float": 0.0, "long": 0, "int": 0, "boolean": False, "string": ""}
+from stream_scorer.types import TYPES, FieldType, Scalar
+
+_FLOATS = frozenset(name for name, spec in TYPES.items() if spec.python is float)
 _JSON_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number"}
 _JSON_KINDS |= {bool: "a boolean", type(None): "null"}
 
@@ -66,7 +58,7 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-def _to_float(value: Any, kind: str) -> float:
+def _to_float(value: Any, kind: FieldType) -> float:
     if type(value) is float:
         if not math.isfinite(value):
             raise _FieldError("not a finite number")
@@ -76,30 +68,30 @@ def _to_float(value: Any, kind: str) -> float:
     raise _FieldError(f"expected {kind}, got {_describe(value)}")
 
 
-def _to_int(value: Any, kind: str) -> int:
+def _to_int(value: Any, kind: FieldType) -> int:
     if type(value) is float and value.is_integer():
         value = int(value)
     if type(value) is not int:
         raise _FieldError(f"expected {kind}, got {_describe(value)}")
-    low, high = _INT_RANGE[kind]
-    if not low <= value <= high:
+    bounds = TYPES[kind].int_range
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
         raise _FieldError(f"{value} is out of range for {kind}")
     return value
 
 
-def _to_bool(value: Any, kind: str) -> bool:
+def _to_bool(value: Any, kind: FieldType) -> bool:
     if type(value) is not bool:
         raise _FieldError(f"expected boolean, got {_describe(value)}")
     return value
 
 
-def _to_str(value: Any, kind: str) -> str:
+def _to_str(value: Any, kind: FieldType) -> str:
     if type(value) is not str:
         raise _FieldError(f"expected string, got {_describe(value)}")
     return value
 
 
-def _as_text(value: Any, kind: str) -> str:
+def _as_text(value: Any, kind: FieldType) -> str:
     """Passthrough strings take any JSON value; non-strings keep their JSON text."""
     if type(value) is str:
         return value
@@ -109,9 +101,9 @@ def _as_text(value: Any, kind: str) -> str:
         return json.dumps(value)
 
 
-_Convert = Callable[[Any, str], Any]
-_FEATURE_CONVERT: dict[str, _Convert] = {"double": _to_float, "float": _to_float}
-_FEATURE_CONVERT |= {"long": _to_int, "int": _to_int, "boolean": _to_bool, "string": _to_str}
+_Convert = Callable[[Any, FieldType], Scalar]
+_BY_PYTHON: dict[type, _Convert] = {float: _to_float, int: _to_int, bool: _to_bool, str: _to_str}
+_FEATURE_CONVERT = {name: _BY_PYTHON[spec.python] for name, spec in TYPES.items()}
 _PASSTHROUGH_CONVERT = {**_FEATURE_CONVERT, "string": _as_text}
 
 
@@ -135,7 +127,15 @@ def _decode(value: bytes | None) -> tuple[Any, str | None]:
         return None, strict
 
 
-def _parse_record(value: bytes | None, schema: dict[str, str], passthrough: dict[str, str]):
+_Schema = dict[str, FieldType]
+_Row = list[Scalar | None]
+_Parsed = tuple[pd.DataFrame, pd.DataFrame, list[str | None]]
+"""(features, passthrough, errors) of a batch."""
+
+
+def _parse_record(
+    value: bytes | None, schema: _Schema, passthrough: _Schema
+) -> tuple[_Row | None, _Row | None, str | None]:
     """The general path: (feature values, passthrough values, reason or None) of one value."""
     doc, reason = _decode(value)
     if not isinstance(doc, dict):
@@ -144,7 +144,7 @@ def _parse_record(value: bytes | None, schema: dict[str, str], passthrough: dict
             reason += "expected an object"
         return None, None, reason
     problems: list[str] = []
-    features = []
+    features: _Row = []
     for name, kind in schema.items():
         if name not in doc:
             problems.append(f"missing field '{name}'")
@@ -153,7 +153,7 @@ def _parse_record(value: bytes | None, schema: dict[str, str], passthrough: dict
             features.append(_FEATURE_CONVERT[kind](doc[name], kind))
         except _FieldError as exc:
             problems.append(f"field '{name}': {exc}")
-    extra = []
+    extra: _Row = []
     for name, kind in passthrough.items():
         field = doc.get(name)
         try:
@@ -167,20 +167,22 @@ def _parse_record(value: bytes | None, schema: dict[str, str], passthrough: dict
     return features, extra, None
 
 
-def _parse_general(values, schema, passthrough):
+def _parse_general(values: list[bytes | None], schema: _Schema, passthrough: _Schema) -> _Parsed:
     """Every row through `_parse_record`: (features, passthrough, errors)."""
-    features, extras, errors = [], [], []
-    feature_fill = [_PLACEHOLDERS[k] for k in schema.values()]
+    rows: list[_Row] = []
+    extras: list[_Row | None] = []
+    errors: list[str | None] = []
+    feature_fill: _Row = [TYPES[k].placeholder for k in schema.values()]
     for value in values:
         row, extra, error = _parse_record(value, schema, passthrough)
-        features.append(row or feature_fill)
+        rows.append(row or feature_fill)
         extras.append(extra)
         errors.append(error)
-    features = _frame(features, schema, _FEATURE_DTYPES)
-    return features, _frame(extras, passthrough, _PASSTHROUGH_DTYPES), errors
+    features = _frame(rows, schema, nullable=False)
+    return features, _frame(extras, passthrough, nullable=True), errors
 
 
-def _parse_numeric(values, schema, passthrough):
+def _parse_numeric(values: list[bytes | None], schema: _Schema, passthrough: _Schema) -> _Parsed:
     """Fast path for all-double schemas: C-level decode, field pick and type checks.
 
     Rows it doubts (bad JSON, not an object, a missing feature, a value that does not fit
@@ -190,12 +192,14 @@ def _parse_numeric(values, schema, passthrough):
     names = list(schema)
     fill = (0.0,) * len(names)
     pick = itemgetter(*names) if len(names) > 1 else (lambda doc: (doc[names[0]],))
-    # docs are kept only for passthrough fields; a doc that failed to decode fails the pick
-    docs = _map_each(orjson.loads, values, None)[0] if passthrough else map(orjson.loads, values)
-    rows, doubtful = _map_each(pick, docs, fill)
-    if passthrough:
+    # A value that fails to decode (None included: orjson raises TypeError) fails the pick.
+    if passthrough:  # docs are kept for passthrough fields
+        docs = _map_each(orjson.loads, values, None)[0]
+        rows, doubtful = _map_each(pick, docs, fill)
         for i in doubtful:
             docs[i] = {}  # so that every doc has .get
+    else:
+        rows, doubtful = _map_each(pick, map(orjson.loads, cast("list[bytes]", values)), fill)
     frame = pd.DataFrame.from_records(rows, columns=names, nrows=len(rows))
     matrix = np.empty((len(rows), len(names)))
     for j in range(len(names)):
@@ -259,20 +263,21 @@ def _doubles(column: pd.Series, rows: list[tuple], j: int) -> tuple[np.ndarray, 
     return doubles, odd + np.flatnonzero(np.isnan(doubles)).tolist()
 
 
-def _passthrough_column(values: list, kind: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def _passthrough_column(values: list, kind: FieldType) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """(data, null mask, rows whose value does not fit `kind`) of one passthrough field.
 
     `values` are decoded by orjson (None for null or missing). If a C-level type census
     finds only the plain types of `kind`, the column converts whole; otherwise only the
     other values are converted one by one. Consumes `values`.
     """
-    plain = _PLAIN_TYPES[kind]
+    spec = TYPES[kind]
+    plain = spec.json_types
     null = np.zeros(len(values), dtype=bool)
     odd = []
     if not plain.issuperset(map(type, values)):
         convert = _PASSTHROUGH_CONVERT[kind]
         for i in [i for i, v in enumerate(values) if type(v) not in plain]:
-            value, values[i] = values[i], _PLACEHOLDERS[kind]
+            value, values[i] = values[i], spec.placeholder
             if value is None:
                 null[i] = True
                 continue
@@ -280,31 +285,38 @@ def _passthrough_column(values: list, kind: str) -> tuple[np.ndarray, np.ndarray
                 values[i] = convert(value, kind)
             except _FieldError:
                 odd.append(i)
-    if kind in _INT_RANGE and values:  # all ints now, but orjson reads ints up to 2**64 - 1
-        low, high = _INT_RANGE[kind]
+    if spec.int_range is not None and values:  # all ints now; orjson reads up to 2**64 - 1
+        low, high = spec.int_range
         if min(values) < low or max(values) > high:
             for i in [i for i, v in enumerate(values) if not low <= v <= high]:
-                values[i] = 0
+                values[i] = spec.placeholder
                 odd.append(i)
-    return np.array(values, dtype=_ARRAY_DTYPES[kind]), null, odd
+    return np.array(values, dtype=spec.dtype), null, odd
 
 
 def _nullable(
-    data: np.ndarray, null: np.ndarray, kind: str
+    data: np.ndarray, null: np.ndarray, kind: FieldType
 ) -> np.ndarray | pd.api.extensions.ExtensionArray:
-    """Values and a null mask -> a column of the passthrough dtype of `kind`."""
-    if kind in _INT_RANGE:
+    """Values and a null mask -> a column of the nullable dtype of `kind`."""
+    python = TYPES[kind].python
+    if python is float:
+        return pd.arrays.FloatingArray(data, null)
+    if python is int:
         return pd.arrays.IntegerArray(data, null)
-    if kind == "boolean":
+    if python is bool:
         return pd.arrays.BooleanArray(data, null)
-    data[null] = np.nan if kind in _FLOATS else None
+    data[null] = None
     return data
 
 
-def _frame(rows: list, types: dict[str, str], dtypes: dict[str, str]) -> pd.DataFrame:
-    """Rows (lists, or None for all-null) -> one typed column per field."""
+def _frame(rows: list, types: dict[str, FieldType], nullable: bool) -> pd.DataFrame:
+    """Rows (lists, or None for all-null) -> one column per field, of the type's dtype
+    (`nullable`: its nullable dtype)."""
     columns = {
-        name: pd.Series([row[j] if row else None for row in rows], dtype=dtypes[kind])
+        name: pd.Series(
+            [row[j] if row else None for row in rows],
+            dtype=TYPES[kind].nullable if nullable else TYPES[kind].dtype,
+        )
         for j, (name, kind) in enumerate(types.items())
     }
     return _table(columns, len(rows))
@@ -319,8 +331,8 @@ def _table(columns: dict, length: int) -> pd.DataFrame:
 
 def parse_json(
     values: Sequence[bytes | None],
-    feature_schema: dict[str, str],
-    passthrough: dict[str, str],
+    feature_schema: dict[str, FieldType],
+    passthrough: dict[str, FieldType],
 ) -> ParsedBatch:
     """Parse Kafka values (JSON objects) into typed feature and passthrough columns.
 

@@ -1,17 +1,25 @@
 """Describe a fitted estimator as a `Manifest` at publish time: signature, task, canary."""
 
+import dataclasses
 import hashlib
 import platform
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 
-from stream_scorer.config.settings import FieldType
 from stream_scorer.errors import ModelRejectedError
-from stream_scorer.models.manifest import Canary, Manifest, ModelFormat, PredictionType, Task
-from stream_scorer.models.model_input import LAYOUT_KEY, NUMERIC_TYPES, Layout, model_input
+from stream_scorer.models.estimator import (
+    Estimator,
+    as_estimator,
+    estimator_name,
+    gives_probabilities,
+    has_classes,
+)
+from stream_scorer.models.manifest import Canary, Manifest, ModelFormat, Task
+from stream_scorer.models.model_input import Layout, default_layout, model_input
+from stream_scorer.types import FIELD_TYPES, TYPES, FieldType, PredictionType, Scalar, is_field_type
 
 FILE_NAMES: dict[ModelFormat, str] = {
     "joblib": "model.joblib",
@@ -20,22 +28,13 @@ FILE_NAMES: dict[ModelFormat, str] = {
 }
 """Artefact file name inside a version directory, by format."""
 
-_SYNTHETIC: dict[str, tuple[Any, ...]] = {
-    "double": (0.0, 1.0, -1.5),
-    "float": (0.0, 1.0, -1.5),
-    "long": (0, 1, -1),
-    "int": (0, 1, -1),
-    "string": ("", "canary text", ""),
-    "boolean": (False, True, False),
-}
-
 
 def describe(
     model: object,
     payload: bytes,
     fmt: ModelFormat,
-    feature_types: dict[str, str],
-    canary_rows: list[dict[str, Any]] | None = None,
+    feature_types: Mapping[str, str],
+    canary_rows: list[dict[str, Scalar]] | None = None,
 ) -> Manifest:
     """Build the manifest of `model`, whose artefact bytes are `payload`.
 
@@ -47,35 +46,36 @@ def describe(
         If the model is neither classifier nor regressor, its signature does not match
         `feature_types`, a canary row lacks a feature, or predicting the canary fails.
     """
-    names = _checked_features(model, feature_types)
-    task, prediction_type, classes = task_of(model)
-    layout = _layout(model, feature_types)
-    rows = canary_rows if canary_rows is not None else synthetic_rows(feature_types)
-    return Manifest(
+    estimator = as_estimator(model)
+    types = _checked_types(estimator, feature_types)
+    task, prediction_type, classes = task_of(estimator)
+    rows = canary_rows if canary_rows is not None else synthetic_rows(types)
+    manifest = Manifest(
         version="",
         file=FILE_NAMES[fmt],
         format=fmt,
         sha256=hashlib.sha256(payload).hexdigest(),
-        feature_names=names,
-        feature_types=dict(feature_types),
+        feature_names=list(types),
+        feature_types=types,
+        input_layout=_layout(estimator, types),
         task=task,
         prediction_type=prediction_type,
         classes=classes,
         library_versions=library_versions(),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        canary=canary_of(model, rows, names, feature_types, layout),
-        estimator=estimator_name(model),
-        extra={LAYOUT_KEY: layout},
+        canary=Canary(rows=[], predictions=[]),
+        estimator=estimator_name(estimator),
     )
+    return dataclasses.replace(manifest, canary=canary_of(estimator, rows, manifest))
 
 
-def task_of(model: object) -> tuple[Task, PredictionType, list[Any] | None]:
+def task_of(model: Estimator) -> tuple[Task, PredictionType, list[Scalar] | None]:
     """Return (task, prediction type, classes as JSON-able values) of a fitted estimator."""
     from sklearn.base import is_classifier, is_regressor
 
     if is_regressor(model):
         return "regression", "double", None
-    if not is_classifier(model) or not hasattr(model, "classes_"):
+    if not is_classifier(model) or not has_classes(model):
         msg = f"{estimator_name(model)} is neither a fitted classifier nor a regressor"
         raise ModelRejectedError(msg)
     classes = np.asarray(model.classes_)
@@ -94,30 +94,27 @@ def task_of(model: object) -> tuple[Task, PredictionType, list[Any] | None]:
     return task, kind, classes.tolist()
 
 
-def synthetic_rows(feature_types: dict[str, str]) -> list[dict[str, Any]]:
-    """Three canary rows built from the feature types (0.0 / 1.0 / -1.5, '' / 'canary text')."""
-    return [{name: _SYNTHETIC[kind][i] for name, kind in feature_types.items()} for i in range(3)]
+def synthetic_rows(feature_types: Mapping[str, FieldType]) -> list[dict[str, Scalar]]:
+    """Three canary rows of each type's `canary` values (0.0 / 1.0 / -1.5, '' / 'canary text')."""
+    return [{name: TYPES[kind].canary[i] for name, kind in feature_types.items()} for i in range(3)]
 
 
-def canary_of(
-    model: object,
-    rows: list[dict[str, Any]],
-    names: list[str],
-    feature_types: dict[str, str],
-    layout: Layout | None,
-) -> Canary:
-    """Predict `rows` (and their probabilities, for classifiers) with `model`."""
+def canary_of(model: Estimator, rows: list[dict[str, Scalar]], manifest: Manifest) -> Canary:
+    """Predict `rows` (and their probabilities, for classifiers) with `model`, shaped for it
+    as `manifest` says (feature names, types, input layout)."""
+    names = manifest.feature_names
     missing = sorted({n for row in rows for n in names if n not in row})
     if not rows or missing:
         msg = f"canary rows must be non-empty and hold every feature; missing {missing}"
         raise ModelRejectedError(msg)
     kept = [{name: row[name] for name in names} for row in rows]
-    features = model_input(pd.DataFrame(kept, columns=names), names, feature_types, layout)
+    frame = pd.DataFrame(kept, columns=names)
+    features = model_input(frame, names, manifest.feature_types, manifest.input_layout)
     try:
         predictions = np.asarray(model.predict(features)).tolist()
         probabilities = (
             np.asarray(model.predict_proba(features), dtype=np.float64).tolist()
-            if hasattr(model, "classes_") and hasattr(model, "predict_proba")
+            if manifest.is_classifier and gives_probabilities(model)
             else None
         )
     except Exception as exc:
@@ -139,14 +136,6 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def estimator_name(model: object) -> str:
-    """Class name, with the steps of a Pipeline: 'Pipeline(HashingVectorizer, MultinomialNB)'."""
-    steps = getattr(model, "steps", None)
-    if isinstance(steps, list):
-        return f"{type(model).__name__}({', '.join(type(s).__name__ for _, s in steps)})"
-    return type(model).__name__
-
-
 def check_signature(model: object, names: list[str]) -> None:
     """Raise ModelRejectedError unless the model's own feature names and count match `names`."""
     fitted = getattr(model, "feature_names_in_", None)
@@ -162,22 +151,20 @@ def check_signature(model: object, names: list[str]) -> None:
         raise ModelRejectedError(msg)
 
 
-def _checked_features(model: object, feature_types: dict[str, str]) -> list[str]:
-    names = list(feature_types)
-    unknown = {n: t for n, t in feature_types.items() if t not in get_args(FieldType)}
-    if not names or unknown:
-        msg = f"feature types must be non-empty, each one of {get_args(FieldType)}; got {unknown}"
+def _checked_types(model: Estimator, feature_types: Mapping[str, str]) -> dict[str, FieldType]:
+    types = {n: t for n, t in feature_types.items() if is_field_type(t)}
+    unknown = {n: t for n, t in feature_types.items() if n not in types}
+    if not types or unknown:
+        msg = f"feature types must be non-empty, each one of {FIELD_TYPES}; got {unknown}"
         raise ModelRejectedError(msg)
-    check_signature(model, names)
-    return names
+    check_signature(model, list(types))
+    return types
 
 
-def _layout(model: object, feature_types: dict[str, str]) -> Layout:
+def _layout(model: Estimator, feature_types: dict[str, FieldType]) -> Layout:
     """DataFrame for models fitted with names; arrays for numeric models fitted without."""
     if getattr(model, "feature_names_in_", None) is not None:
         return "frame"
-    if len(feature_types) == 1 and "string" in feature_types.values():
-        return "column"
-    if all(kind in NUMERIC_TYPES for kind in feature_types.values()):
+    if all(TYPES[kind].numeric for kind in feature_types.values()):
         return "array"
-    return "frame"
+    return default_layout(feature_types)

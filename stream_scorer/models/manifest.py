@@ -4,19 +4,23 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from stream_scorer.models.model_input import Layout, default_layout
+from stream_scorer.types import FieldType, PredictionType, Scalar
+
 Task = Literal["binary", "multiclass", "regression"]
-PredictionType = Literal["double", "long", "string", "boolean"]
 ModelFormat = Literal["joblib", "pickle", "skops"]
 
 MANIFEST_FILE = "manifest.json"
+_LEGACY_LAYOUT_KEY = "input_layout"
+"""Where manifests written before `Manifest.input_layout` existed kept it: in `extra`."""
 
 
 @dataclass(frozen=True)
 class Canary:
     """Input rows (feature name -> value) and the outputs the model gave at publish time."""
 
-    rows: list[dict[str, Any]]
-    predictions: list[Any]
+    rows: list[dict[str, Scalar]]
+    predictions: list[Scalar]
     probabilities: list[list[float]] | None = None
 
 
@@ -33,11 +37,13 @@ class Manifest:
     """Hex sha256 of the artefact bytes; checked before deserialising."""
     feature_names: list[str]
     """Model input columns, in order."""
-    feature_types: dict[str, str]
-    """Feature name -> Spark SQL type name ('double', 'string'...)."""
+    feature_types: dict[str, FieldType]
+    """Feature name -> declared type name ('double', 'string'...)."""
+    input_layout: Layout
+    """How `model_input` shapes the features for this model, decided at publish time."""
     task: Task
     prediction_type: PredictionType
-    classes: list[Any] | None
+    classes: list[Scalar] | None
     """Classifier classes in `predict_proba` column order; None for regressors."""
     library_versions: dict[str, str]
     """python, scikit-learn, numpy, joblib versions at save time."""
@@ -47,6 +53,12 @@ class Manifest:
     estimator: str = ""
     """Class name of the estimator, for humans."""
     extra: dict[str, Any] = field(default_factory=dict)
+    """Free-form additions, kept as read."""
+
+    @property
+    def is_classifier(self) -> bool:
+        """True when the model predicts `classes`: rows carry `probability(ies)` then."""
+        return self.task != "regression"
 
     def to_json(self) -> str:
         """Serialise to pretty JSON."""
@@ -54,7 +66,14 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
-        """Parse a manifest; raises KeyError/TypeError/ValueError when fields are off."""
+        """Parse a manifest; raises KeyError/TypeError/ValueError when fields are off.
+
+        A manifest without `input_layout` takes it from `extra` (where older versions
+        recorded it), else the default layout of its feature types.
+        """
         data = json.loads(text)
         data["canary"] = Canary(**data["canary"])
+        if "input_layout" not in data:
+            legacy = data.get("extra", {}).pop(_LEGACY_LAYOUT_KEY, None)
+            data["input_layout"] = legacy or default_layout(data["feature_types"])
         return cls(**data)

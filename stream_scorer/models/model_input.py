@@ -4,26 +4,25 @@ Publish (`describe`), verification (`verify`) and the scoring UDF all call `mode
 so a model sees the same input layout at publish time, at load time and per Arrow batch.
 """
 
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
+
+from stream_scorer.types import TYPES, FieldType
 
 Layout = Literal["frame", "array", "column"]
 """'frame': DataFrame with the feature names as columns (models fitted on DataFrames).
 'array': 2-D float64 ndarray (numeric models fitted on arrays, which warn on named input).
 'column': 1-D object ndarray of str (a text Pipeline whose first step is a vectorizer)."""
 
-LAYOUT_KEY = "input_layout"
-"""Key of the layout in `Manifest.extra`, recorded at publish time."""
-
-NUMERIC_TYPES = frozenset({"double", "float", "long", "int", "boolean"})
-"""Feature types fed to models as float64."""
+ModelInput: TypeAlias = pd.DataFrame | np.ndarray
+"""What `model_input` gives a model's `predict`."""
 
 
-def default_layout(feature_types: dict[str, str]) -> Layout:
-    """Layout when the model does not say: one string feature is a column, else a frame."""
-    if len(feature_types) == 1 and next(iter(feature_types.values())) == "string":
+def default_layout(feature_types: dict[str, FieldType]) -> Layout:
+    """Layout when the model does not say: one text feature is a column, else a frame."""
+    if len(feature_types) == 1 and not TYPES[next(iter(feature_types.values()))].numeric:
         return "column"
     return "frame"
 
@@ -31,9 +30,9 @@ def default_layout(feature_types: dict[str, str]) -> Layout:
 def model_input(
     frame: pd.DataFrame,
     feature_names: list[str],
-    feature_types: dict[str, str],
+    feature_types: dict[str, FieldType],
     layout: Layout | None = None,
-) -> object:
+) -> ModelInput:
     """Select and convert the feature columns of `frame` for `model.predict`.
 
     Parameters
@@ -43,13 +42,13 @@ def model_input(
     feature_names
         Model input columns, in order.
     feature_types
-        Feature name -> Spark SQL type name.
+        Feature name -> declared type name.
     layout
-        From the manifest (`manifest.extra["input_layout"]`); None means `default_layout`.
+        From the manifest (`Manifest.input_layout`); None means `default_layout`.
 
     Returns
     -------
-    object
+    ModelInput
         A DataFrame (numeric columns float64, others unchanged), a 2-D float64 ndarray, or a
         1-D object ndarray of str. `frame` is never modified.
 
@@ -64,15 +63,14 @@ def model_input(
     exact = list(frame.columns) == list(feature_names)  # skip a column-selection copy
     if layout == "array":
         return (frame if exact else frame[feature_names]).to_numpy(dtype=np.float64)
-    if all(feature_types[name] in NUMERIC_TYPES for name in feature_names):
+    numeric = {name: TYPES[feature_types[name]].numeric for name in feature_names}
+    if all(numeric.values()):
         if exact and all(dtype == np.float64 for dtype in frame.dtypes):
             return frame
         values = frame[feature_names].to_numpy(dtype=np.float64)
         return pd.DataFrame(values, columns=feature_names, copy=False)
     columns = {
-        name: frame[name].astype(np.float64)
-        if feature_types[name] in NUMERIC_TYPES
-        else frame[name]
+        name: frame[name].astype(np.float64) if numeric[name] else frame[name]
         for name in feature_names
     }
     return pd.DataFrame(columns, copy=False)

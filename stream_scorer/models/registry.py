@@ -6,28 +6,17 @@ Executors only ever see the broadcast artefact bytes, never a driver-local path.
 """
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from pyspark import Broadcast
 from pyspark.sql import SparkSession
 
 from stream_scorer.config.settings import ModelConfig
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
-from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.serving import ServingModel
 from stream_scorer.models.store import ModelStore
 from stream_scorer.models.verify import load_verified
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ServingModel:
-    """The verified model version scoring a micro-batch; `broadcast` holds its artefact bytes."""
-
-    version: str
-    manifest: Manifest
-    broadcast: Broadcast
-    trusted_types: tuple[str, ...]
 
 
 class ModelRegistry:
@@ -39,7 +28,7 @@ class ModelRegistry:
     """
 
     def __init__(
-        self, config: ModelConfig, feature_types: dict[str, str], spark: SparkSession
+        self, config: ModelConfig, feature_types: Mapping[str, str], spark: SparkSession
     ) -> None:
         self.store = ModelStore(config.store)
         self._config = config

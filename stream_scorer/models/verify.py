@@ -6,17 +6,18 @@ deserialisation; the model's own signature; canary rows re-predicted.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.describe import canary_of, check_signature
+from stream_scorer.models.estimator import as_estimator
 from stream_scorer.models.formats import load_model_bytes
 from stream_scorer.models.manifest import Canary, Manifest
-from stream_scorer.models.model_input import LAYOUT_KEY
 from stream_scorer.models.store import ModelStore
+from stream_scorer.types import TYPES
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class VerifiedModel:
 def load_verified(
     store: ModelStore,
     version: str,
-    feature_types: dict[str, str],
+    feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
 ) -> VerifiedModel:
@@ -88,7 +89,7 @@ def _check_sklearn(version: str, manifest: Manifest) -> None:
         raise _refused(version, reason)
 
 
-def _check_schema(version: str, manifest: Manifest, feature_types: dict[str, str]) -> None:
+def _check_schema(version: str, manifest: Manifest, feature_types: Mapping[str, str]) -> None:
     model_names, config_names = manifest.feature_names, list(feature_types)
     problems = []
     missing = [n for n in model_names if n not in feature_types]
@@ -113,16 +114,11 @@ def _check_schema(version: str, manifest: Manifest, feature_types: dict[str, str
 def _check_canary(version: str, manifest: Manifest, model: object) -> None:
     expected = manifest.canary
     try:
-        got = canary_of(
-            model,
-            expected.rows,
-            manifest.feature_names,
-            manifest.feature_types,
-            manifest.extra.get(LAYOUT_KEY),
-        )
+        got = canary_of(as_estimator(model), expected.rows, manifest)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
-    difference = _canary_difference(expected, got, exact=manifest.prediction_type != "double")
+    exact = TYPES[manifest.prediction_type].python is not float
+    difference = _canary_difference(expected, got, exact=exact)
     if difference:
         raise _refused(version, f"canary mismatch: {difference}; the model behaves differently")
 

@@ -8,23 +8,26 @@ each model version once, however many tasks and Arrow batches it scores. Like Py
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import cast
 
+from pyspark import Broadcast
+
+from stream_scorer.models.estimator import Estimator
 from stream_scorer.models.formats import load_model_bytes
 from stream_scorer.models.manifest import ModelFormat
 
-_models: OrderedDict[str, Any] = OrderedDict()
+_models: OrderedDict[str, Estimator] = OrderedDict()
 _lock = threading.Lock()
 _loads = 0
 
 
 def cached_model(
     version: str,
-    broadcast: Any,
+    broadcast: Broadcast[bytes],
     fmt: ModelFormat,
     trusted_types: Sequence[str],
     capacity: int,
-) -> Any:
+) -> Estimator:
     """Return the estimator of `version`, deserialising `broadcast.value` on first use.
 
     Guarantees one deserialisation per (process, version) while the version stays among the
@@ -43,10 +46,10 @@ def cached_model(
             return _models[version]
         model = load_model_bytes(broadcast.value, fmt, trusted_types)
         _loads += 1
-        _models[version] = model
+        _models[version] = cast(Estimator, model)  # verified on the driver before broadcast
         while len(_models) > capacity:
             _models.popitem(last=False)
-        return model
+        return _models[version]
 
 
 def load_count() -> int:

@@ -9,15 +9,11 @@ column costs a fixed conversion per Arrow batch; measured, the array alone cost 
 output columns together.
 """
 
-from typing import Any
+from collections.abc import Mapping
 
 from pyspark.sql.types import (
     ArrayType,
-    BooleanType,
-    DataType,
     DoubleType,
-    FloatType,
-    IntegerType,
     LongType,
     StringType,
     StructField,
@@ -25,26 +21,14 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-SPARK_TYPES: dict[str, DataType] = {
-    "double": DoubleType(),
-    "float": FloatType(),
-    "long": LongType(),
-    "int": IntegerType(),
-    "string": StringType(),
-    "boolean": BooleanType(),
-}
-"""Declared field or prediction type name -> Spark SQL type."""
+from stream_scorer.models.manifest import Manifest
+from stream_scorer.types import TYPES, FieldType
 
 SCORED_AT_MICROS = "_scored_at_us"
 """UDF field: wall time the Arrow batch was scored, microseconds since the epoch (UTC)."""
 
 
-def is_classifier(manifest: Any) -> bool:
-    """True when the model has classes, so rows carry `probability` and `probabilities`."""
-    return manifest.task != "regression"
-
-
-def scored_struct(manifest: Any, passthrough: dict[str, str]) -> StructType:
+def scored_struct(manifest: Manifest, passthrough: Mapping[str, FieldType]) -> StructType:
     """Return the scored row's struct type.
 
     Fields: passthrough fields (declared types), `prediction` (manifest.prediction_type),
@@ -53,9 +37,8 @@ def scored_struct(manifest: Any, passthrough: dict[str, str]) -> StructType:
     `model_version`, `scored_at` (wall time the Arrow batch was scored) and `error` (null
     when the row was scored).
     """
-    fields = [StructField(name, SPARK_TYPES[kind]) for name, kind in passthrough.items()]
-    fields.append(StructField("prediction", SPARK_TYPES[manifest.prediction_type]))
-    if is_classifier(manifest):
+    fields = _typed_fields(manifest, passthrough)
+    if manifest.is_classifier:
         fields.append(StructField("probability", DoubleType()))
         fields.append(StructField("probabilities", ArrayType(DoubleType())))
     fields += [
@@ -66,17 +49,25 @@ def scored_struct(manifest: Any, passthrough: dict[str, str]) -> StructType:
     return StructType(fields)
 
 
-def probability_fields(manifest: Any) -> list[str]:
+def probability_fields(manifest: Manifest) -> list[str]:
     """UDF fields holding P(class i), in manifest.classes order (classifiers only)."""
-    return [f"_p{i}" for i in range(len(manifest.classes))] if is_classifier(manifest) else []
+    if not manifest.is_classifier:
+        return []
+    return [f"_p{i}" for i in range(len(manifest.classes or ()))]
 
 
-def udf_struct(manifest: Any, passthrough: dict[str, str]) -> StructType:
+def udf_struct(manifest: Manifest, passthrough: Mapping[str, FieldType]) -> StructType:
     """The struct the scoring UDF returns: passthrough, `prediction`, `probability_fields`,
     `SCORED_AT_MICROS` (long) and `error`."""
-    fields = [StructField(name, SPARK_TYPES[kind]) for name, kind in passthrough.items()]
-    fields.append(StructField("prediction", SPARK_TYPES[manifest.prediction_type]))
+    fields = _typed_fields(manifest, passthrough)
     fields += [StructField(name, DoubleType()) for name in probability_fields(manifest)]
     fields.append(StructField(SCORED_AT_MICROS, LongType()))
     fields.append(StructField("error", StringType()))
     return StructType(fields)
+
+
+def _typed_fields(manifest: Manifest, passthrough: Mapping[str, FieldType]) -> list[StructField]:
+    """Passthrough fields, then `prediction`, each of its declared type's Spark type."""
+    fields = [StructField(name, TYPES[kind].spark) for name, kind in passthrough.items()]
+    fields.append(StructField("prediction", TYPES[manifest.prediction_type].spark))
+    return fields

@@ -6,15 +6,24 @@ scikit-learn's classifiers, except libsvm ones (SVC, NuSVC), whose `predict_prob
 calibrated apart from `predict`; those get both calls.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-_DTYPES = {"double": np.float64, "long": np.int64, "boolean": np.bool_, "string": object}
-_PLACEHOLDERS = {"double": 0.0, "long": 0, "boolean": False, "string": None}
+from stream_scorer.models.estimator import (
+    Estimator,
+    ProbabilisticClassifier,
+    gives_probabilities,
+)
+from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.model_input import ModelInput
+from stream_scorer.types import TYPES, TypeSpec
+
+_Outputs = tuple[np.ndarray, np.ndarray | None]
+"""What the model gives for some rows: (predictions, probabilities or None)."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +31,7 @@ class Predictions:
     """Model outputs for a batch, aligned with its rows; error rows hold placeholders."""
 
     prediction: np.ndarray
-    """Typed by the manifest's prediction_type (float64, int64, bool, or object of str)."""
+    """Typed by the manifest's prediction_type (its `TypeSpec.dtype`)."""
     probability: np.ndarray | None
     """Binary: P(classes[1]); multiclass: P(predicted class); NaN on error rows. None for
     regressors and for classifiers without predict_proba."""
@@ -33,7 +42,7 @@ class Predictions:
     """Why each row has no prediction, or None."""
 
 
-def predict_rows(model: Any, features: pd.DataFrame | np.ndarray, manifest: Any) -> Predictions:
+def predict_rows(model: Estimator, features: ModelInput, manifest: Manifest) -> Predictions:
     """Predict every row of `features` (the output of `model_input`) with `model`.
 
     Guarantees one vectorised call (two for libsvm classifiers) when the model does not
@@ -42,24 +51,26 @@ def predict_rows(model: Any, features: pd.DataFrame | np.ndarray, manifest: Any)
     A non-finite regression output is an error for its row. Never raises for bad rows.
     """
     n = len(features)
-    kind = manifest.prediction_type
+    spec = TYPES[manifest.prediction_type]
     errors: list[str | None] = [None] * n
-    classifier = manifest.task != "regression"
-    with_proba = classifier and hasattr(model, "predict_proba")
-    outcomes = list(_bisect(_classify(model, with_proba), features, 0, n))
-    if len(outcomes) == 1 and not isinstance(outcomes[0][2], str):  # the usual case
-        prediction, proba = _typed(outcomes[0][2][0], kind), outcomes[0][2][1]
+    classifier = model if manifest.is_classifier and gives_probabilities(model) else None
+    run = _predict(model) if classifier is None else _predict_with_proba(classifier)
+    outcomes = list(_bisect(run, features, 0, n))
+    first = outcomes[0][2] if len(outcomes) == 1 else None
+    if first is not None and not isinstance(first, str):  # the usual case
+        prediction, proba = _typed(first[0], spec), first[1]
     else:
-        prediction = np.full(n, _PLACEHOLDERS[kind], dtype=_DTYPES[kind])
-        proba = np.full((n, len(manifest.classes)), np.nan) if with_proba else None
+        prediction = np.full(n, spec.placeholder, dtype=spec.dtype)
+        width = len(manifest.classes or ())
+        proba = None if classifier is None else np.full((n, width), np.nan)
         for lo, hi, outcome in outcomes:
             if isinstance(outcome, str):
                 errors[lo] = outcome
                 continue
-            prediction[lo:hi] = _typed(outcome[0], kind)
+            prediction[lo:hi] = _typed(outcome[0], spec)
             if proba is not None:
                 proba[lo:hi] = outcome[1]
-    if not classifier:
+    if not manifest.is_classifier:
         for i in np.flatnonzero(~np.isfinite(prediction)):
             if errors[i] is None:
                 errors[i] = f"model returned a non-finite prediction ({prediction[i]})"
@@ -69,14 +80,17 @@ def predict_rows(model: Any, features: pd.DataFrame | np.ndarray, manifest: Any)
     return Predictions(prediction, probability, proba, errors)
 
 
-def _classify(model: Any, with_proba: bool) -> Callable[[Any], tuple[np.ndarray, Any]]:
-    """Return rows -> (predictions, probabilities or None) for `model`."""
-    if not with_proba:
-        return lambda rows: (_checked(model.predict(rows), rows), None)
+def _predict(model: Estimator) -> Callable[[ModelInput], _Outputs]:
+    """Return rows -> (predictions, None) for `model`."""
+    return lambda rows: (_checked(model.predict(rows), rows), None)
+
+
+def _predict_with_proba(model: ProbabilisticClassifier) -> Callable[[ModelInput], _Outputs]:
+    """Return rows -> (predictions, probabilities) for `model`."""
     classes = np.asarray(model.classes_)
     also_predict = _calibrated_apart(model)
 
-    def run(rows: Any) -> tuple[np.ndarray, np.ndarray]:
+    def run(rows: ModelInput) -> _Outputs:
         proba = _checked(model.predict_proba(rows), rows)
         if also_predict:
             return _checked(model.predict(rows), rows), proba
@@ -85,16 +99,16 @@ def _classify(model: Any, with_proba: bool) -> Callable[[Any], tuple[np.ndarray,
     return run
 
 
-def _calibrated_apart(model: Any) -> bool:
+def _calibrated_apart(model: Estimator) -> bool:
     """True for libsvm estimators fitted with `probability=True` (SVC, NuSVC): their
     Platt-scaled predict_proba may disagree with predict."""
-    final = model
+    final: object = model
     while hasattr(final, "steps"):  # Pipeline: the last step predicts
         final = final.steps[-1][1]
     return getattr(final, "probability", False) is True
 
 
-def _checked(output: Any, rows: Any) -> np.ndarray:
+def _checked(output: npt.ArrayLike, rows: ModelInput) -> np.ndarray:
     output = np.asarray(output)
     if len(output) != len(rows):
         msg = f"model returned {len(output)} outputs for {len(rows)} rows"
@@ -102,7 +116,9 @@ def _checked(output: Any, rows: Any) -> np.ndarray:
     return output
 
 
-def _bisect(run: Callable, features: Any, lo: int, hi: int):
+def _bisect(
+    run: Callable[[ModelInput], _Outputs], features: ModelInput, lo: int, hi: int
+) -> Iterator[tuple[int, int, _Outputs | str]]:
     """Yield (lo, hi, outputs) for row ranges the model scores, (i, i + 1, reason) for
     single rows it raises on."""
     if lo == hi:
@@ -120,13 +136,13 @@ def _bisect(run: Callable, features: Any, lo: int, hi: int):
     yield lo, hi, outcome
 
 
-def _slice(features: Any, lo: int, hi: int) -> Any:
+def _slice(features: ModelInput, lo: int, hi: int) -> ModelInput:
     if lo == 0 and hi == len(features):
         return features
     return features.iloc[lo:hi] if isinstance(features, pd.DataFrame) else features[lo:hi]
 
 
-def _typed(values: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "string" and values.dtype != object:
+def _typed(values: np.ndarray, spec: TypeSpec) -> np.ndarray:
+    if spec.python is str and values.dtype != object:
         return values.astype(str).astype(object)
-    return values.astype(_DTYPES[kind], copy=False)
+    return values.astype(spec.dtype, copy=False)

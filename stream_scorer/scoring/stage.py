@@ -6,13 +6,12 @@ before deriving both outputs; the UDF is non-deterministic, so Spark neither pus
 `error` filters below it nor duplicates it when the struct is flattened.
 """
 
-from typing import Any
-
 from pyspark import Accumulator
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, scored_struct
 from stream_scorer.scoring.udf import scoring_udf
 
@@ -25,7 +24,7 @@ _SCORED = "_scored"
 
 def score(
     batch: DataFrame,
-    serving: Any,
+    serving: ServingModel,
     features: FeaturesConfig,
     cache_capacity: int = 2,
     load_counter: Accumulator | None = None,
@@ -61,7 +60,7 @@ def _field(name: str) -> Column:
     return F.col(f"{_SCORED}.{name}")
 
 
-def _derived(serving: Any) -> dict[str, Column]:
+def _derived(serving: ServingModel) -> dict[str, Column]:
     """Row fields the JVM computes from the UDF's fields (see `output.udf_struct`)."""
     columns = {
         "model_version": F.lit(serving.version),

@@ -8,25 +8,28 @@ a version once (`model_cache`), at the start of a task, never per Arrow batch or
 import dataclasses
 import os
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 from pyspark import Accumulator, AccumulatorParam
-from pyspark.sql import SparkSession
+from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.features.json_parser import parse_json
-from stream_scorer.models.manifest import Canary
-from stream_scorer.models.model_input import LAYOUT_KEY, model_input
+from stream_scorer.models.estimator import Estimator
+from stream_scorer.models.manifest import Canary, Manifest
+from stream_scorer.models.model_input import model_input
+from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.model_cache import cached_model, load_count
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
 from stream_scorer.scoring.predict import predict_rows
 from stream_scorer.testing.faults import kill_driver, scoring_victim
+from stream_scorer.types import TYPES, FieldType
 
-_NULLABLE = {"double": "Float64", "long": "Int64", "boolean": "boolean", "string": object}
+_PROBABILITY = TYPES["double"].nullable
+"""pandas dtype of a probability column (null on rows that were not scored)."""
 
 
 class _CountsByWorker(AccumulatorParam):
@@ -51,11 +54,11 @@ def loads_by_worker(spark: SparkSession) -> Accumulator:
 
 
 def scoring_udf(
-    serving: Any,
+    serving: ServingModel,
     features: FeaturesConfig,
     cache_capacity: int,
     load_counter: Accumulator | None = None,
-) -> Any:
+) -> Callable[..., Column]:
     """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
 
     Parameters
@@ -94,16 +97,20 @@ def scoring_udf(
 
 
 def _score_batch(
-    model: Any, values: pd.Series, manifest: Any, schema: dict, passthrough: dict
+    model: Estimator,
+    values: pd.Series,
+    manifest: Manifest,
+    schema: dict[str, FieldType],
+    passthrough: dict[str, FieldType],
 ) -> pd.DataFrame:
     """Parse, shape and predict one Arrow batch; returns `udf_struct`'s columns in order."""
     n = len(values)
     parsed = parse_json(values, schema, passthrough)
     errors = parsed.errors
-    ok = np.equal(errors, None) if any(errors) else np.ones(n, dtype=bool)
+    ok = pd.isna(errors) if any(errors) else np.ones(n, dtype=bool)
     good = np.flatnonzero(ok)
     frame = parsed.features if len(good) == n else parsed.features.iloc[good]
-    layout = manifest.extra.get(LAYOUT_KEY)
+    layout = manifest.input_layout
     inputs = model_input(frame, manifest.feature_names, manifest.feature_types, layout)
     predicted = predict_rows(model, inputs, manifest)
     if any(predicted.errors):
@@ -111,18 +118,18 @@ def _score_batch(
             if error is not None:
                 errors[i] = error
                 ok[i] = False
-    nullable = _NULLABLE[manifest.prediction_type]
+    nullable = TYPES[manifest.prediction_type].nullable
     columns = dict(parsed.passthrough.items())
     columns["prediction"] = _spread(predicted.prediction, good, ok, nullable)
     proba = predicted.probabilities
-    for i, name in enumerate(probability_fields(manifest)):
-        columns[name] = _spread(None if proba is None else proba[:, i], good, ok, "Float64")
+    for k, name in enumerate(probability_fields(manifest)):
+        columns[name] = _spread(None if proba is None else proba[:, k], good, ok, _PROBABILITY)
     columns[SCORED_AT_MICROS] = np.full(n, time.time_ns() // 1000, dtype=np.int64)
     columns["error"] = np.fromiter(errors, dtype=object, count=n)  # 6x np.array's speed
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
-def _spread(values: np.ndarray | None, good: np.ndarray, ok: np.ndarray, dtype: Any) -> pd.Series:
+def _spread(values: np.ndarray | None, good: np.ndarray, ok: np.ndarray, dtype: str) -> pd.Series:
     """Values of the scored rows `good` placed in a batch-long column; null where not `ok`."""
     if values is not None and len(values) == len(ok) and ok.all():
         return pd.Series(values)

@@ -3,7 +3,6 @@
 import io
 import random
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import joblib
@@ -11,14 +10,13 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
-from pyspark import Broadcast
 
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.demo_models import demo_texts, train_demo_model
 from stream_scorer.devtools.synthetic import values
 from stream_scorer.kafka.schema import kafka_schema
 from stream_scorer.models.describe import describe
-from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.scoring.udf import loads_by_worker
 
@@ -30,23 +28,13 @@ ROWS = 300
 TOMBSTONE_OFFSET = 299
 
 
-@dataclass(frozen=True)
-class Serving:
-    """Stands in for models.registry.ServingModel."""
-
-    version: str
-    manifest: Manifest
-    broadcast: Broadcast
-    trusted_types: tuple[str, ...] = ()
-
-
-def _serving(spark, model: object, feature_types: dict[str, str]) -> Serving:
+def _serving(spark, model: object, feature_types: dict[str, str]) -> ServingModel:
     buffer = io.BytesIO()
     joblib.dump(model, buffer)
     payload = buffer.getvalue()
     manifest = describe(model, payload, "joblib", feature_types)
     version = f"v-{uuid.uuid4().hex[:8]}"
-    return Serving(version, manifest, spark.sparkContext.broadcast(payload))
+    return ServingModel(version, manifest, spark.sparkContext.broadcast(payload), ())
 
 
 def _kafka_frame(spark, encoded: list[bytes | None], partitions: int):

@@ -1,18 +1,18 @@
 """Parsing helpers shared by sub-commands."""
 
 from stream_scorer.errors import ConfigError
+from stream_scorer.types import FIELD_TYPES, FieldType, is_field_type
 
-_TYPES = ("double", "float", "long", "int", "string", "boolean")
 
-
-def parse_schema(text: str) -> dict[str, str]:
-    """Parse 'f0:double,f1:string' into an ordered name -> type mapping."""
-    schema: dict[str, str] = {}
+def parse_schema(text: str) -> dict[str, FieldType]:
+    """Parse 'f0:double,f1:string' into an ordered name -> type mapping (default double)."""
+    schema: dict[str, FieldType] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, _, kind = item.partition(":")
         kind = kind or "double"
-        if kind not in _TYPES:
-            msg = f"--schema: field '{name}' has type {kind!r}; expected one of {', '.join(_TYPES)}"
+        if not is_field_type(kind):
+            expected = ", ".join(FIELD_TYPES)
+            msg = f"--schema: field '{name}' has type {kind!r}; expected one of {expected}"
             raise ConfigError(msg)
         schema[name] = kind
     if not schema:

@@ -128,6 +128,13 @@ def test_missing_and_null_passthrough_are_null_not_errors() -> None:
     assert parsed.passthrough["tag"].tolist() == ["a", None]
 
 
+def test_missing_double_passthrough_is_a_null_of_the_nullable_dtype() -> None:
+    values = [orjson.dumps(_good(score=2.5)), orjson.dumps(_good())]
+    parsed = parse_json(values, DOUBLES, {"score": "double"})
+    assert parsed.passthrough["score"].dtype == "Float64"
+    assert parsed.passthrough["score"].tolist() == [2.5, pd.NA]
+
+
 def test_string_passthrough_keeps_json_text_of_any_value() -> None:
     values = [orjson.dumps(_good(tag=v)) for v in (12, 1.5, True, {"a": [1]}, [1, "x"])]
     parsed = parse_json(values, DOUBLES, {"tag": "string"})

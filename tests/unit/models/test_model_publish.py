@@ -42,7 +42,7 @@ def test_publish_records_task_classes_and_input_layout(
         prediction_type,
         classes,
     )
-    assert manifest.extra["input_layout"] == layout
+    assert manifest.input_layout == layout
     assert manifest.feature_names == list(schema)
     assert manifest.feature_types == schema
     assert manifest.file == f"model.{ext}"
@@ -129,7 +129,7 @@ def test_model_fitted_on_arrays_gets_the_array_layout(store, tmp_path):
 
     manifest = store.publish(path, NUMERIC)
 
-    assert manifest.extra["input_layout"] == "array"
+    assert manifest.input_layout == "array"
     assert manifest.prediction_type == "boolean"
     assert manifest.classes == [False, True]
 

@@ -15,7 +15,7 @@ from sklearn.svm import SVC
 
 from stream_scorer.devtools.demo_models import demo_features, demo_texts, train_demo_model
 from stream_scorer.models.describe import describe
-from stream_scorer.models.model_input import LAYOUT_KEY, model_input
+from stream_scorer.models.model_input import model_input
 from stream_scorer.scoring import model_cache
 from stream_scorer.scoring.predict import predict_rows
 
@@ -27,9 +27,7 @@ def _manifest(model: object, feature_types: dict[str, str] = NUMERIC):
 
 
 def _inputs(frame: pd.DataFrame, manifest) -> object:
-    return model_input(
-        frame, manifest.feature_names, manifest.feature_types, manifest.extra.get(LAYOUT_KEY)
-    )
+    return model_input(frame, manifest.feature_names, manifest.feature_types, manifest.input_layout)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,59 @@
+"""What a model artefact must deserialise to: a fitted scikit-learn-style estimator."""
+
+from typing import Protocol, TypeGuard, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from stream_scorer.errors import ModelRejectedError
+from stream_scorer.models.model_input import ModelInput
+
+
+class Estimator(Protocol):
+    """A fitted model: scikit-learn's `predict` over what `model_input` gives."""
+
+    def predict(self, X: ModelInput, /) -> npt.ArrayLike: ...
+
+
+class Classifier(Estimator, Protocol):
+    """A fitted classifier: `predict` gives one of `classes_`."""
+
+    classes_: np.ndarray
+
+
+class ProbabilisticClassifier(Classifier, Protocol):
+    """A fitted classifier that also gives class probabilities, in `classes_` order."""
+
+    def predict_proba(self, X: ModelInput, /) -> npt.ArrayLike: ...
+
+
+def as_estimator(model: object) -> Estimator:
+    """Return `model` typed as an `Estimator`.
+
+    Raises
+    ------
+    ModelRejectedError
+        If `model` has no `predict` method.
+    """
+    if not callable(getattr(model, "predict", None)):
+        msg = f"{estimator_name(model)} is neither a fitted classifier nor a regressor"
+        raise ModelRejectedError(msg)
+    return cast(Estimator, model)
+
+
+def has_classes(model: Estimator) -> TypeGuard[Classifier]:
+    """True when `model` was fitted on classes."""
+    return hasattr(model, "classes_")
+
+
+def gives_probabilities(model: Estimator) -> TypeGuard[ProbabilisticClassifier]:
+    """True when `model` has `classes_` and `predict_proba` (sklearn's `available_if` too)."""
+    return hasattr(model, "classes_") and hasattr(model, "predict_proba")
+
+
+def estimator_name(model: object) -> str:
+    """Class name, with the steps of a Pipeline: 'Pipeline(HashingVectorizer, MultinomialNB)'."""
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list):
+        return f"{type(model).__name__}({', '.join(type(s).__name__ for _, s in steps)})"
+    return type(model).__name__

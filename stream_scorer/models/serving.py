@@ -1,0 +1,18 @@
+"""The model version serving a micro-batch, as the scoring stage receives it."""
+
+from dataclasses import dataclass
+
+from pyspark import Broadcast
+
+from stream_scorer.models.manifest import Manifest
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """The verified model version scoring a micro-batch; `broadcast` holds its artefact bytes."""
+
+    version: str
+    manifest: Manifest
+    broadcast: Broadcast[bytes]
+    trusted_types: tuple[str, ...]
+    """Type names a skops artefact may contain beyond skops' defaults (`model.trusted_types`)."""
