@@ -1,4 +1,5 @@
-"""Feature parsing: Kafka record values -> typed feature columns, with a reason per bad row.
+"""Input decoders: Kafka record values -> model inputs, with a reason per bad row.
 
-JSON is the first format (`json_parser.parse_json`); the parser is the seam for CSV or Avro.
+Every format implements `base.Decoder`; `factory.build_decoder` picks the one
+`features.format` names. JSON objects (`json_parser`) are the first format.
 """

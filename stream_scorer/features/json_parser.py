@@ -11,7 +11,6 @@ doubles and integral floats (``3.0``) are longs; booleans are never numbers.
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, cast
@@ -20,23 +19,12 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from stream_scorer.features.base import DecodedBatch, Decoder
 from stream_scorer.types import TYPES, FieldType, Scalar
 
 _FLOATS = frozenset(name for name, spec in TYPES.items() if spec.python is float)
 _JSON_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number"}
 _JSON_KINDS |= {bool: "a boolean", type(None): "null"}
-
-
-@dataclass(frozen=True)
-class ParsedBatch:
-    """Columns parsed from a batch of values; every field aligned with the input."""
-
-    features: pd.DataFrame
-    """Feature columns in schema order; placeholder values on rows with an error."""
-    passthrough: pd.DataFrame
-    """Passthrough columns (nullable); missing or null fields are null."""
-    errors: list[str | None]
-    """Why each row cannot be scored, or None."""
 
 
 class _FieldError(ValueError):
@@ -333,7 +321,7 @@ def parse_json(
     values: Sequence[bytes | None],
     feature_schema: dict[str, FieldType],
     passthrough: dict[str, FieldType],
-) -> ParsedBatch:
+) -> DecodedBatch:
     """Parse Kafka values (JSON objects) into typed feature and passthrough columns.
 
     Guarantees every output is aligned with `values`; never raises for a bad record: its
@@ -341,4 +329,18 @@ def parse_json(
     """
     values = values.tolist() if isinstance(values, pd.Series) else list(values)
     parse = _parse_numeric if set(feature_schema.values()) <= _FLOATS else _parse_general
-    return ParsedBatch(*parse(values, feature_schema, passthrough))
+    return DecodedBatch(*parse(values, feature_schema, passthrough))
+
+
+class JsonDecoder(Decoder):
+    """JSON objects -> the declared feature and passthrough columns (`parse_json`)."""
+
+    def __init__(
+        self, feature_schema: dict[str, FieldType], passthrough: dict[str, FieldType]
+    ) -> None:
+        self.feature_schema = feature_schema
+        self.passthrough = passthrough
+
+    def decode(self, values: Sequence[bytes | None]) -> DecodedBatch:
+        """Parse every value; see `parse_json`."""
+        return parse_json(values, self.feature_schema, self.passthrough)

@@ -52,6 +52,9 @@ class Manifest:
     canary: Canary
     estimator: str = ""
     """Class name of the estimator, for humans."""
+    kind: str = "sklearn"
+    """Which predictor serves it (`predictors.base.KINDS`): 'sklearn' for an
+    estimator or pipeline in a joblib, pickle or skops artefact."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form additions, kept as read."""
 

@@ -12,22 +12,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
-from stream_scorer.models.describe import canary_of, check_signature
-from stream_scorer.models.estimator import as_estimator
-from stream_scorer.models.formats import load_model_bytes
 from stream_scorer.models.manifest import Canary, Manifest
 from stream_scorer.models.store import ModelStore
+from stream_scorer.predictors.base import Predictor, load_predictor
 from stream_scorer.types import TYPES
 
 
 @dataclass(frozen=True)
 class VerifiedModel:
-    """A model version that passed every check, with its bytes and the loaded estimator."""
+    """A model version that passed every check, with its bytes and its loaded predictor."""
 
     version: str
     manifest: Manifest
     payload: bytes
-    model: object
+    predictor: Predictor
 
 
 def load_verified(
@@ -62,15 +60,11 @@ def load_verified(
         _check_sklearn(version, manifest)
     _check_schema(version, manifest, feature_types)
     try:
-        model = load_model_bytes(payload, manifest.format, trusted_types)
-    except Exception as exc:
-        raise _refused(version, f"cannot load the {manifest.format} artefact: {exc}") from exc
-    try:
-        check_signature(model, manifest.feature_names)
+        predictor = load_predictor(payload, manifest, trusted_types)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
-    _check_canary(version, manifest, model)
-    return VerifiedModel(version=version, manifest=manifest, payload=payload, model=model)
+    _check_canary(version, manifest, predictor)
+    return VerifiedModel(version=version, manifest=manifest, payload=payload, predictor=predictor)
 
 
 def _refused(version: str, reason: str) -> ModelRejectedError:
@@ -111,10 +105,10 @@ def _check_schema(version: str, manifest: Manifest, feature_types: Mapping[str, 
         raise _refused(version, "feature schema mismatch: " + "; ".join(problems))
 
 
-def _check_canary(version: str, manifest: Manifest, model: object) -> None:
+def _check_canary(version: str, manifest: Manifest, predictor: Predictor) -> None:
     expected = manifest.canary
     try:
-        got = canary_of(as_estimator(model), expected.rows, manifest)
+        got = predictor.canary(expected.rows)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
     exact = TYPES[manifest.prediction_type].python is not float

@@ -1,4 +1,4 @@
-"""Per-Python-worker cache of deserialised models, keyed by model identity (version + sha256).
+"""Per-Python-worker cache of loaded predictors, keyed by model identity (version + sha256).
 
 Spark reuses Python workers across tasks, so a module-level cache lets a worker deserialise
 each model version once, however many tasks and Arrow batches it scores. Like PySpark's
@@ -8,27 +8,25 @@ each model version once, however many tasks and Arrow batches it scores. Like Py
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import cast
 
 from pyspark import Broadcast
 
-from stream_scorer.models.estimator import Estimator
-from stream_scorer.models.formats import load_model_bytes
-from stream_scorer.models.manifest import ModelFormat
+from stream_scorer.models.manifest import Manifest
+from stream_scorer.predictors.base import Predictor, load_predictor
 
-_models: OrderedDict[str, Estimator] = OrderedDict()
+_models: OrderedDict[str, Predictor] = OrderedDict()
 _lock = threading.Lock()
 _loads = 0
 
 
-def cached_model(
+def cached_predictor(
     version: str,
     broadcast: Broadcast[bytes],
-    fmt: ModelFormat,
+    manifest: Manifest,
     trusted_types: Sequence[str],
     capacity: int,
-) -> Estimator:
-    """Return the estimator of `version`, deserialising `broadcast.value` on first use.
+) -> Predictor:
+    """Return the predictor of `version`, loading it from `broadcast.value` on first use.
 
     Guarantees one deserialisation per (process, version) while the version stays among the
     `capacity` most recently used; older versions are evicted (and freed). Thread-safe:
@@ -44,9 +42,9 @@ def cached_model(
         if version in _models:
             _models.move_to_end(version)
             return _models[version]
-        model = load_model_bytes(broadcast.value, fmt, trusted_types)
+        predictor = load_predictor(broadcast.value, manifest, trusted_types)
         _loads += 1
-        _models[version] = cast(Estimator, model)  # verified on the driver before broadcast
+        _models[version] = predictor
         while len(_models) > capacity:
             _models.popitem(last=False)
         return _models[version]

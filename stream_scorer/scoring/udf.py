@@ -17,16 +17,15 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
-from stream_scorer.features.json_parser import parse_json
-from stream_scorer.models.estimator import Estimator
-from stream_scorer.models.manifest import Canary, Manifest
-from stream_scorer.models.model_input import model_input
+from stream_scorer.features.base import DecodedBatch, Decoder
+from stream_scorer.features.factory import build_decoder
+from stream_scorer.models.manifest import Canary
 from stream_scorer.models.serving import ServingModel
-from stream_scorer.scoring.model_cache import cached_model, load_count
+from stream_scorer.predictors.base import Features, Predictor
+from stream_scorer.scoring.model_cache import cached_predictor, load_count
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
-from stream_scorer.scoring.predict import predict_rows
 from stream_scorer.testing.faults import kill_driver, scoring_victim
-from stream_scorer.types import TYPES, FieldType
+from stream_scorer.types import TYPES
 
 _PROBABILITY = TYPES["double"].nullable
 """pandas dtype of a probability column (null on rows that were not scored)."""
@@ -79,47 +78,38 @@ def scoring_udf(
     # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted = tuple(serving.trusted_types)
-    schema, passthrough = dict(features.feature_schema), dict(features.passthrough)
+    decoder, passthrough = build_decoder(features), dict(features.passthrough)
     victim = scoring_victim()  # None unless a test armed the `scoring` fault
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
         if victim is not None:
             kill_driver(victim)
         before = load_count()
-        model = cached_model(cache_key, broadcast, manifest.format, trusted, cache_capacity)
+        predictor = cached_predictor(cache_key, broadcast, manifest, trusted, cache_capacity)
         if load_counter is not None and load_count() > before:
             load_counter.add({os.getpid(): 1})
         for values in batches:
-            yield _score_batch(model, values, manifest, schema, passthrough)
+            yield _score_batch(predictor, decoder, values)
 
     struct = udf_struct(manifest, passthrough)
     return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
 
 
-def _score_batch(
-    model: Estimator,
-    values: pd.Series,
-    manifest: Manifest,
-    schema: dict[str, FieldType],
-    passthrough: dict[str, FieldType],
-) -> pd.DataFrame:
-    """Parse, shape and predict one Arrow batch; returns `udf_struct`'s columns in order."""
-    n = len(values)
-    parsed = parse_json(values, schema, passthrough)
-    errors = parsed.errors
+def _score_batch(predictor: Predictor, decoder: Decoder, values: pd.Series) -> pd.DataFrame:
+    """Decode and predict one Arrow batch; returns `udf_struct`'s columns in order."""
+    n, manifest = len(values), predictor.manifest
+    decoded = decoder.decode(values)
+    errors = decoded.errors
     ok = pd.isna(errors) if any(errors) else np.ones(n, dtype=bool)
     good = np.flatnonzero(ok)
-    frame = parsed.features if len(good) == n else parsed.features.iloc[good]
-    layout = manifest.input_layout
-    inputs = model_input(frame, manifest.feature_names, manifest.feature_types, layout)
-    predicted = predict_rows(model, inputs, manifest)
+    predicted = predictor.predict(decoded.features if len(good) == n else _rows(decoded, good))
     if any(predicted.errors):
         for i, error in zip(good, predicted.errors, strict=True):
             if error is not None:
                 errors[i] = error
                 ok[i] = False
     nullable = TYPES[manifest.prediction_type].nullable
-    columns = dict(parsed.passthrough.items())
+    columns = dict(decoded.passthrough.items())
     columns["prediction"] = _spread(predicted.prediction, good, ok, nullable)
     proba = predicted.probabilities
     for k, name in enumerate(probability_fields(manifest)):
@@ -127,6 +117,11 @@ def _score_batch(
     columns[SCORED_AT_MICROS] = np.full(n, time.time_ns() // 1000, dtype=np.int64)
     columns["error"] = np.fromiter(errors, dtype=object, count=n)  # 6x np.array's speed
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def _rows(decoded: DecodedBatch, good: np.ndarray) -> Features:
+    features = decoded.features
+    return features.iloc[good] if isinstance(features, pd.DataFrame) else features[good]
 
 
 def _spread(values: np.ndarray | None, good: np.ndarray, ok: np.ndarray, dtype: str) -> pd.Series:

@@ -50,7 +50,7 @@ def test_published_model_verifies_and_loads(store, published, kind, ext):
     assert verified.version == version
     assert verified.manifest == store.manifest(version)
     assert verified.payload == store.read_artifact(version)
-    assert verified.model.predict is not None
+    assert verified.predictor.manifest == verified.manifest
 
 
 def test_flipped_byte_is_refused_by_sha256(store, published):

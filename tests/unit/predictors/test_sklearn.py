@@ -1,12 +1,7 @@
 """predict_rows and the per-worker model cache, on the demo models (no Spark)."""
 
-import gc
-import io
 import pickle
-import uuid
-import weakref
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,8 +11,7 @@ from sklearn.svm import SVC
 from stream_scorer.devtools.demo_models import demo_features, demo_texts, train_demo_model
 from stream_scorer.models.describe import describe
 from stream_scorer.models.model_input import model_input
-from stream_scorer.scoring import model_cache
-from stream_scorer.scoring.predict import predict_rows
+from stream_scorer.predictors.sklearn import predict_rows
 
 NUMERIC = {f"f{i}": "double" for i in range(4)}
 
@@ -141,42 +135,3 @@ def test_non_finite_regression_output_is_a_row_error(rows: pd.DataFrame) -> None
     assert expected
     assert [i for i, e in enumerate(result.errors) if e] == expected
     assert result.errors[expected[0]] == "model returned a non-finite prediction (nan)"
-
-
-class _Bytes:
-    """Stands in for a pyspark Broadcast: `.value` is the artefact bytes."""
-
-    def __init__(self, model: object) -> None:
-        buffer = io.BytesIO()
-        joblib.dump(model, buffer)
-        self.value = buffer.getvalue()
-
-
-def _version() -> str:
-    return f"v-{uuid.uuid4().hex}"
-
-
-def test_cache_deserialises_a_version_once() -> None:
-    version, payload = _version(), _Bytes(train_demo_model("binary", 4))
-    before = model_cache.load_count()
-    first = model_cache.cached_model(version, payload, "joblib", (), 2)
-    again = model_cache.cached_model(version, payload, "joblib", (), 2)
-    assert again is first
-    assert model_cache.load_count() == before + 1
-
-
-def test_cache_evicts_least_recently_used_version() -> None:
-    a, b, c = _version(), _version(), _version()
-    payload = _Bytes(train_demo_model("regression", 4))
-    for version in (a, b, a, c):
-        model_cache.cached_model(version, payload, "joblib", (), 2)
-    assert model_cache.cached_versions()[-2:] == [a, c]
-    assert b not in model_cache.cached_versions()
-
-
-def test_evicted_model_is_freed() -> None:
-    payload = _Bytes(train_demo_model("regression", 4))
-    evicted = weakref.ref(model_cache.cached_model(_version(), payload, "joblib", (), 1))
-    model_cache.cached_model(_version(), payload, "joblib", (), 1)
-    gc.collect()
-    assert evicted() is None

@@ -1,4 +1,5 @@
-"""Vectorised prediction of one Arrow batch, with per-row errors instead of a failed batch.
+"""scikit-learn estimators and pipelines: vectorised prediction of one Arrow batch, with
+per-row errors instead of a failed batch.
 
 A classifier with `predict_proba` is called once per batch: the prediction is the class of
 the highest probability (in `classes_` order), which is what `predict` returns for
@@ -6,40 +7,68 @@ scikit-learn's classifiers, except libsvm ones (SVC, NuSVC), whose `predict_prob
 calibrated apart from `predict`; those get both calls.
 """
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from stream_scorer.errors import ModelRejectedError
+from stream_scorer.models.describe import canary_of, check_signature
 from stream_scorer.models.estimator import (
     Estimator,
     ProbabilisticClassifier,
+    as_estimator,
     gives_probabilities,
 )
-from stream_scorer.models.manifest import Manifest
-from stream_scorer.models.model_input import ModelInput
+from stream_scorer.models.formats import load_model_bytes
+from stream_scorer.models.manifest import Canary, Manifest
+from stream_scorer.models.model_input import ModelInput, model_input
+from stream_scorer.predictors.base import Features, Predictions, Predictor
 from stream_scorer.types import TYPES, TypeSpec
 
 _Outputs = tuple[np.ndarray, np.ndarray | None]
 """What the model gives for some rows: (predictions, probabilities or None)."""
 
 
-@dataclass(frozen=True)
-class Predictions:
-    """Model outputs for a batch, aligned with its rows; error rows hold placeholders."""
+class SklearnPredictor(Predictor):
+    """A fitted scikit-learn estimator or pipeline, fed as its manifest's input layout says."""
 
-    prediction: np.ndarray
-    """Typed by the manifest's prediction_type (its `TypeSpec.dtype`)."""
-    probability: np.ndarray | None
-    """Binary: P(classes[1]); multiclass: P(predicted class); NaN on error rows. None for
-    regressors and for classifiers without predict_proba."""
-    probabilities: np.ndarray | None
-    """2-D float64, one column per class in `manifest.classes` order (an Arrow list<double>
-    per row: cheaper than a map, whose keys would repeat on every row)."""
-    errors: list[str | None]
-    """Why each row has no prediction, or None."""
+    def __init__(self, model: Estimator, manifest: Manifest) -> None:
+        super().__init__(manifest)
+        self.model = model
+
+    def predict(self, features: Features) -> Predictions:
+        """Shape `features` for the model (`model_input`), then `predict_rows`."""
+        m = self.manifest
+        if isinstance(features, pd.DataFrame):
+            features = model_input(features, m.feature_names, m.feature_types, m.input_layout)
+        return predict_rows(self.model, features, m)
+
+    def canary(self, rows: list[dict[str, Any]]) -> Canary:
+        """Predict canary rows through the same input layout as publish did."""
+        return canary_of(self.model, rows, self.manifest)
+
+
+def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) -> SklearnPredictor:
+    """Deserialise a joblib, pickle or skops artefact and check its input signature.
+
+    Raises
+    ------
+    ModelRejectedError
+        If the bytes do not load, hold no estimator, or the model's own feature names
+        differ from the manifest's.
+    """
+    try:
+        model = as_estimator(load_model_bytes(payload, manifest.format, trusted_types))
+    except ModelRejectedError:
+        raise
+    except Exception as exc:
+        msg = f"cannot load the {manifest.format} artefact: {exc}"
+        raise ModelRejectedError(msg) from exc
+    check_signature(model, manifest.feature_names)
+    return SklearnPredictor(model, manifest)
 
 
 def predict_rows(model: Estimator, features: ModelInput, manifest: Manifest) -> Predictions:

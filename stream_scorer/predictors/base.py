@@ -1,0 +1,88 @@
+"""The predictor interface every model kind implements, and the loader that picks a kind.
+
+A predictor is built once per Python worker and model version (`scoring.model_cache`), from
+the artefact bytes and the manifest, and then called once per Arrow batch. It never raises
+for bad rows: each gets a reason in `Predictions.errors`.
+"""
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+from stream_scorer.errors import ModelRejectedError
+from stream_scorer.models.manifest import Canary, Manifest
+
+Features: TypeAlias = pd.DataFrame | np.ndarray
+"""Decoded inputs of the rows to predict: feature columns, or a tensor with one row per
+record along its first axis (images, raw tensors)."""
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Model outputs for a batch, aligned with its rows; error rows hold placeholders."""
+
+    prediction: np.ndarray
+    """Typed by the manifest's prediction_type (its `TypeSpec.dtype`)."""
+    probability: np.ndarray | None
+    """Binary: P(classes[1]); multiclass: P(predicted class); NaN on error rows. None for
+    regressors and for classifiers without probabilities."""
+    probabilities: np.ndarray | None
+    """2-D float64, one column per class in `manifest.classes` order (an Arrow list<double>
+    per row: cheaper than a map, whose keys would repeat on every row)."""
+    errors: list[str | None]
+    """Why each row has no prediction, or None."""
+
+
+class Predictor(ABC):
+    """One loaded model version of some kind, ready to score batches.
+
+    Built by its kind's `load(payload, manifest, trusted_types)`; thread-safe for `predict`.
+    """
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+
+    @abstractmethod
+    def predict(self, features: Features) -> Predictions:
+        """Predict every row of `features`; one vectorised call for a batch without bad rows.
+
+        Never raises for a row the model cannot score: the row gets a reason in `errors`.
+        """
+
+    @abstractmethod
+    def canary(self, rows: list[dict[str, Any]]) -> Canary:
+        """Predict canary `rows` (feature name -> value) as publish recorded them.
+
+        Raises
+        ------
+        ModelRejectedError
+            If the model cannot predict them.
+        """
+
+
+KINDS: dict[str, str] = {"sklearn": "stream_scorer.predictors.sklearn"}
+"""Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types)`.
+A new kind is a new module and one entry here."""
+
+
+def load_predictor(
+    payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()
+) -> Predictor:
+    """Build the predictor of `manifest.kind` from verified artefact bytes.
+
+    Raises
+    ------
+    ModelRejectedError
+        If the kind is unknown or the artefact does not load as that kind.
+    """
+    module = KINDS.get(manifest.kind)
+    if module is None:
+        msg = f"model kind {manifest.kind!r} is not supported; known kinds: {sorted(KINDS)}"
+        raise ModelRejectedError(msg)
+    loaded: Predictor = importlib.import_module(module).load(payload, manifest, trusted_types)
+    return loaded

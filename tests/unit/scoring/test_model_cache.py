@@ -1,0 +1,60 @@
+"""The per-worker predictor cache: one load per process and version, least recently used out."""
+
+import gc
+import io
+import uuid
+import weakref
+
+import joblib
+
+from stream_scorer.devtools.demo_models import train_demo_model
+from stream_scorer.models.describe import describe
+from stream_scorer.models.manifest import Manifest
+from stream_scorer.scoring import model_cache
+from tests.scorer_helpers import NUMERIC
+
+
+class _Bytes:
+    """Stands in for a pyspark Broadcast: `.value` is the artefact bytes."""
+
+    def __init__(self, model: object) -> None:
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        self.value = buffer.getvalue()
+
+
+MODEL = train_demo_model("regression", 4)
+
+
+def _manifest() -> Manifest:
+    return describe(MODEL, _Bytes(MODEL).value, "joblib", NUMERIC)
+
+
+def _version() -> str:
+    return f"v-{uuid.uuid4().hex}"
+
+
+def test_cache_deserialises_a_version_once() -> None:
+    version, payload = _version(), _Bytes(MODEL)
+    before = model_cache.load_count()
+    first = model_cache.cached_predictor(version, payload, _manifest(), (), 2)
+    again = model_cache.cached_predictor(version, payload, _manifest(), (), 2)
+    assert again is first
+    assert model_cache.load_count() == before + 1
+
+
+def test_cache_evicts_least_recently_used_version() -> None:
+    a, b, c = _version(), _version(), _version()
+    payload = _Bytes(MODEL)
+    for version in (a, b, a, c):
+        model_cache.cached_predictor(version, payload, _manifest(), (), 2)
+    assert model_cache.cached_versions()[-2:] == [a, c]
+    assert b not in model_cache.cached_versions()
+
+
+def test_evicted_model_is_freed() -> None:
+    payload = _Bytes(MODEL)
+    evicted = weakref.ref(model_cache.cached_predictor(_version(), payload, _manifest(), (), 1))
+    model_cache.cached_predictor(_version(), payload, _manifest(), (), 1)
+    gc.collect()
+    assert evicted() is None
