@@ -40,10 +40,18 @@ from stream_scorer.sources.offsets import (
     split_ranges,
     to_json_dict,
 )
-from stream_scorer.sources.options import SourceOptions, parse_options
-from stream_scorer.sources.readers import confluent, kafka_python
+from stream_scorer.sources.options import KafkaClient, SourceOptions, parse_options
+from stream_scorer.sources.readers.base import RangeReader
+from stream_scorer.sources.readers.confluent import ConfluentReader
+from stream_scorer.sources.readers.kafka_python import KafkaPythonReader
 
 log = logging.getLogger(__name__)
+
+READERS: dict[KafkaClient, type[RangeReader]] = {
+    "confluent-kafka": ConfluentReader,
+    "kafka-python": KafkaPythonReader,
+}
+"""The range reader of each `kafkaClient`."""
 
 
 class KafkaDataSource(DataSource):
@@ -160,10 +168,8 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         """Yield the records of one offset range as Arrow record batches (executor side)."""
         arrow_schema = to_arrow_schema(self._schema, timezone="UTC")
-        reader = kafka_python
-        if self._options.kafka_client == "confluent-kafka":
-            reader = confluent
-        return reader.read_range(partition.value, self._options, arrow_schema)
+        reader = READERS[self._options.kafka_client](self._options, arrow_schema)
+        return reader.read(partition.value)
 
     def commit(self, end: dict) -> None:
         """Write `end` to the consumer group `kafka.group.id`, if set (Spark committed it).

@@ -19,7 +19,9 @@ from stream_scorer.sources import topic_check
 from stream_scorer.sources.metadata import consumer_settings
 from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.options import parse_options
-from stream_scorer.sources.readers import confluent, kafka_python
+from stream_scorer.sources.readers import kafka_python
+from stream_scorer.sources.readers.confluent import ConfluentReader
+from stream_scorer.sources.readers.kafka_python import KafkaPythonReader
 
 OPTIONS = {
     "kafka.bootstrap.servers": "b1:9093,b2:9093",
@@ -88,14 +90,14 @@ def test_driver_metadata_consumer_gets_sasl_and_ssl_settings():
 
 def test_kafka_python_reader_gets_sasl_and_ssl_settings(built):
     with pytest.raises(_Built):
-        next(kafka_python.read_range(OffsetRange("features", 0, 0, 1), parse_options(SOURCE), None))
+        next(KafkaPythonReader(parse_options(SOURCE), None).read(OffsetRange("features", 0, 0, 1)))
     assert _subset(built["reader"], KAFKA_PYTHON) == KAFKA_PYTHON
 
 
 def test_confluent_reader_gets_sasl_and_ssl_settings(built):
     options = parse_options({**SOURCE, "kafkaClient": "confluent-kafka"})
     with pytest.raises(_Built):
-        next(confluent.read_range(OffsetRange("features", 0, 0, 1), options, None))
+        next(ConfluentReader(options, None).read(OffsetRange("features", 0, 0, 1)))
     assert _subset(built["confluent-reader"], LIBRDKAFKA) == LIBRDKAFKA
 
 
