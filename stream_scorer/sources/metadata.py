@@ -18,8 +18,8 @@ from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from stream_scorer.errors import SourceError
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
+from stream_scorer.kafka.source_options import SourceOptions
 from stream_scorer.sources.offsets import Offsets, TopicPartition
-from stream_scorer.sources.options import SourceOptions
 
 log = logging.getLogger(__name__)
 

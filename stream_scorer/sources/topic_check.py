@@ -15,8 +15,8 @@ from kafka.errors import KafkaError
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.errors import ConfigError, SourceError
 from stream_scorer.kafka.options import ASSIGN, BOOTSTRAP_SERVERS, SUBSCRIBE
+from stream_scorer.kafka.source_options import Subscription
 from stream_scorer.sources.metadata import consumer_settings
-from stream_scorer.sources.options import Subscription, parse_options
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +38,13 @@ def check_source_topics(source: SourceConfig, timeout_ms: int = DEFAULT_TIMEOUT_
     SourceError
         If the broker cannot be reached within `timeout_ms`.
     """
+    options = source.parsed
+    servers = options.kafka.get(BOOTSTRAP_SERVERS)
     try:
-        options = parse_options(source.options)
-    except ConfigError as exc:
-        if source.kind == "python-kafka":
-            raise
+        topics = _broker_topics(options.kafka, servers, timeout_ms)
+    except ConfigError as exc:  # spark-kafka only: python-kafka's were checked at load
         log.warning("topics of the spark-kafka source not checked at start: %s", exc)
         return
-    servers = options.kafka.get(BOOTSTRAP_SERVERS)
-    topics = _broker_topics(options.kafka, servers, timeout_ms)
     _check(options.subscription, topics, servers)
 
 

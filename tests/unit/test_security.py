@@ -14,11 +14,11 @@ import pytest
 
 from stream_scorer.config.loader import parse_config
 from stream_scorer.devtools import producer
+from stream_scorer.kafka.source_options import parse_options
 from stream_scorer.sinks.kafka import KafkaSink, send_partition
 from stream_scorer.sources import topic_check
 from stream_scorer.sources.metadata import consumer_settings
 from stream_scorer.sources.offsets import OffsetRange
-from stream_scorer.sources.options import parse_options
 from stream_scorer.sources.readers import kafka_python
 from stream_scorer.sources.readers.confluent import ConfluentReader
 from stream_scorer.sources.readers.kafka_python import KafkaPythonReader

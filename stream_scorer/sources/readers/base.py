@@ -21,8 +21,8 @@ import numpy as np
 import pyarrow as pa
 
 from stream_scorer.errors import SourceError
+from stream_scorer.kafka.source_options import SourceOptions
 from stream_scorer.sources.offsets import OffsetRange
-from stream_scorer.sources.options import SourceOptions
 from stream_scorer.sources.readers.arrow import binary_column
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from pyspark.sql.pandas.types import to_arrow_schema
 
 from stream_scorer.errors import ConfigError, SourceError
 from stream_scorer.kafka.schema import kafka_schema
+from stream_scorer.kafka.source_options import SourceOptions, Subscription
 from stream_scorer.sources.offsets import OffsetRange
-from stream_scorer.sources.options import SourceOptions, Subscription
 from stream_scorer.sources.readers import base, confluent, kafka_python
 from stream_scorer.sources.readers.confluent import ConfluentReader
 from stream_scorer.sources.readers.kafka_python import KafkaPythonReader
