@@ -27,7 +27,7 @@ PHASES = (
     ("broker fetch + protocol (kafka-python)", ("kafka/",)),
     (
         "fetch + decoding (librdkafka consume)",
-        ("_consumed (stream_scorer/sources/readers/confluent",),
+        ("_fetch (stream_scorer/sources/readers/confluent",),
     ),
     ("Arrow conversion of records", ("to_record_batch",)),
     ("JSON parsing", ("json_parser.py",)),

@@ -59,6 +59,8 @@ def _describe(err: Mapping[str, Any]) -> str:
     shown = REDACTED if any(is_secret(str(p)) for p in err["loc"]) else _short(value)
     if err["type"] == "missing":
         return f"{key}: missing; {err['msg'].lower()}"
+    if err["type"] == "source_options":  # names the option, its value and the need itself
+        return f"{key}: {err['msg']}"
     if err["type"] == "extra_forbidden":
         return f"{key}: unknown key (value {shown}); see the configuration reference"
     return f"{key}: got {shown}; expected: {err['msg'].removeprefix('Value error, ')}"

@@ -2,14 +2,20 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from stream_scorer.kafka.options import (
-    BOOTSTRAP_SERVERS,
-    FORBIDDEN_OPTIONS,
-    SUBSCRIPTION_KEYS,
-    redact,
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from stream_scorer.errors import ConfigError
+from stream_scorer.kafka.options import redact
+from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.types import FieldType
 
 
@@ -35,29 +41,28 @@ def _scalar_text(value: object) -> object:
 class SourceConfig(_Settings):
     """Where records come from: a Kafka topic, with Spark's Kafka source option names."""
 
-    kind: Literal["python-kafka", "spark-kafka"] = "python-kafka"
+    kind: SourceKind = "python-kafka"
     """`python-kafka`: our jar-free source (default). `spark-kafka`: Spark's connector jar."""
     options: dict[str, str]
     """Spark Kafka source options verbatim: `kafka.*` go to the client, the rest to the source."""
+    _parsed: SourceOptions = PrivateAttr()
 
     _stringify_options = field_validator("options", mode="before")(_stringify)
 
-    @field_validator("options")
-    @classmethod
-    def _check_options(cls, options: dict[str, str]) -> dict[str, str]:
-        for key, why in FORBIDDEN_OPTIONS.items():
-            if key in options:
-                msg = f"option '{key}' is not allowed: {why}"
-                raise ValueError(msg)
-        if not options.get(BOOTSTRAP_SERVERS):
-            msg = f"'{BOOTSTRAP_SERVERS}' is required (e.g. 127.0.0.1:9092)"
-            raise ValueError(msg)
-        given = [k for k in SUBSCRIPTION_KEYS if options.get(k)]
-        if len(given) != 1:
-            names = ", ".join(SUBSCRIPTION_KEYS)
-            msg = f"exactly one of {names} is required, got {given or 'none'}"
-            raise ValueError(msg)
-        return options
+    @model_validator(mode="after")
+    def _parse_options(self) -> "SourceConfig":
+        try:
+            self._parsed = parse_options(self.options, self.kind)
+        except ConfigError as exc:  # reported at `options`, as pydantic reports a field
+            error = PydanticCustomError("source_options", str(exc))
+            details = InitErrorDetails(type=error, loc=("options",), input=self.options)
+            raise ValidationError.from_exception_data(type(self).__name__, [details]) from None
+        return self
+
+    @property
+    def parsed(self) -> SourceOptions:
+        """The options, validated and typed when the config loaded."""
+        return self._parsed
 
     def __repr_args__(self):  # never show secrets in reprs, logs or errors
         yield "kind", self.kind

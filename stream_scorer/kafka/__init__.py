@@ -1,1 +1,2 @@
-"""Kafka glue shared by sources and sinks: option names, client settings, the row schema."""
+"""Kafka glue shared by config, sources and sinks: option names, the source options value,
+client settings, the row schema."""

@@ -10,7 +10,6 @@ from pyspark.sql import DataFrame, SparkSession
 
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.errors import ConfigError
-from stream_scorer.sources.options import parse_options
 from stream_scorer.sources.python_kafka import KafkaDataSource
 from stream_scorer.sources.spark_kafka import PROVIDER_CLASS, provider_loads, read_kafka_stream
 
@@ -20,13 +19,13 @@ _registered: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()
 def read_stream(spark: SparkSession, source: SourceConfig) -> DataFrame:
     """Return the streaming DataFrame of `source` in `spark`.
 
-    `python-kafka` registers the Python data source once per session; its options are
-    validated here, before Spark sees them.
+    `python-kafka` registers the Python data source once per session; its options were
+    validated when the config loaded.
 
     Raises
     ------
     ConfigError
-        If an option is invalid, or `spark-kafka` is asked for without its jar.
+        If `spark-kafka` is asked for without its jar.
     """
     if source.kind == "spark-kafka":
         if not spark_kafka_available(spark):
@@ -37,7 +36,6 @@ def read_stream(spark: SparkSession, source: SourceConfig) -> DataFrame:
             )
             raise ConfigError(msg)
         return read_kafka_stream(spark, source.options)
-    parse_options(source.options)
     if spark not in _registered:
         spark.dataSource.register(KafkaDataSource)
         _registered.add(spark)

@@ -16,9 +16,9 @@ from kafka import TopicPartition as KafkaTopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from stream_scorer.kafka.source_options import SourceOptions
 from stream_scorer.sources.metadata import consumer_settings
 from stream_scorer.sources.offsets import Offsets
-from stream_scorer.sources.options import SourceOptions
 
 log = logging.getLogger(__name__)
 

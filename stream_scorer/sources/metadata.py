@@ -18,8 +18,8 @@ from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from stream_scorer.errors import SourceError
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
+from stream_scorer.kafka.source_options import SourceOptions
 from stream_scorer.sources.offsets import Offsets, TopicPartition
-from stream_scorer.sources.options import SourceOptions
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +58,24 @@ class KafkaMetadata:
     def partitions(self) -> list[TopicPartition]:
         """Return the subscribed topic-partitions that exist now, sorted."""
         sub = self._options.subscription
-        consumer = self._client()
-        topics = self._call("list topics", consumer.topics)
+        existing = self.topics()
         if sub.kind == "assign":
-            missing = [tp for tp in sub.assigned if tp[1] not in _parts(consumer, tp[0])]
+            missing = [(t, p) for t, p in sub.assigned if p not in existing.get(t, set())]
             if missing:
                 log.warning("assigned partitions %s do not exist (yet); skipping them", missing)
             return [tp for tp in sub.assigned if tp not in missing]
         if sub.kind == "subscribe":
-            wanted = [t for t in sub.topics if t in topics]
+            wanted = [t for t in sub.topics if t in existing]
         else:
             pattern = re.compile(sub.pattern or "")
-            wanted = sorted(t for t in topics if pattern.fullmatch(t))
-        return sorted((t, p) for t in wanted for p in _parts(consumer, t))
+            wanted = sorted(t for t in existing if pattern.fullmatch(t))
+        return sorted((t, p) for t in wanted for p in existing[t])
+
+    def topics(self) -> dict[str, set[int]]:
+        """Return every topic on the broker, with its partitions."""
+        names = self._call("list topics", self._client().topics)
+        consumer = self._client()  # after a retry, not the client the call began with
+        return {t: consumer.partitions_for_topic(t) or set() for t in names}
 
     def earliest(self, partitions: Iterable[TopicPartition]) -> Offsets:
         """Return the first offset still stored in each partition."""
@@ -132,7 +137,3 @@ class KafkaMetadata:
 
 
 MAX_RETRY_INTERVAL_S = 30.0
-
-
-def _parts(consumer: KafkaConsumer, topic: str) -> set[int]:
-    return consumer.partitions_for_topic(topic) or set()

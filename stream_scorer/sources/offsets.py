@@ -7,22 +7,14 @@ by their JSON to decide whether a micro-batch has new data).
 """
 
 import itertools
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stream_scorer.errors import ConfigError
+from stream_scorer.kafka.source_options import EARLIEST, LATEST, StartingOffsets, TopicPartition
 
-EARLIEST = -2
-"""Spark's `startingOffsets` JSON value for "the earliest offset of this partition"."""
-LATEST = -1
-"""Spark's `startingOffsets` JSON value for "the latest offset of this partition"."""
-
-TopicPartition = tuple[str, int]
 Offsets = dict[TopicPartition, int]
-StartingOffsets = str | Offsets
-"""'earliest', 'latest', or explicit offsets per partition (EARLIEST / LATEST allowed)."""
 
 
 @dataclass(frozen=True)
@@ -51,40 +43,6 @@ def to_json_dict(offsets: Mapping[TopicPartition, int]) -> dict[str, dict[str, i
 def from_json_dict(data: Mapping[str, Mapping[str, int]]) -> Offsets:
     """Return in-memory offsets from Spark's JSON shape (as read back from the checkpoint)."""
     return {(t, int(p)): int(o) for t, parts in data.items() for p, o in parts.items()}
-
-
-def parse_starting_offsets(value: str, key: str = "startingOffsets") -> StartingOffsets:
-    """Parse `startingOffsets`: 'earliest', 'latest' or `{"topic": {"0": 23, "1": -2}}`.
-
-    Raises
-    ------
-    ConfigError
-        If the value is neither keyword nor valid JSON of that shape.
-    """
-    word = value.strip().lower()
-    if word in ("earliest", "latest"):
-        return word
-    expected = 'earliest, latest or JSON like {"topic": {"0": 23, "1": -2}}'
-    try:
-        data = json.loads(value)
-        if not isinstance(data, dict) or not data:
-            raise ValueError
-        offsets = {
-            (t, int(p)): int(o)
-            for t, parts in data.items()
-            for p, o in parts.items()
-            if isinstance(o, int) and not isinstance(o, bool)
-        }
-        if len(offsets) != sum(len(parts) for parts in data.values()):
-            raise ValueError
-    except (ValueError, TypeError, AttributeError):
-        msg = f"option '{key}': got {value!r}; expected {expected}"
-        raise ConfigError(msg) from None
-    bad = sorted(tp for tp, offset in offsets.items() if offset < EARLIEST)
-    if bad:
-        msg = f"option '{key}': offsets of {bad} are below -2; use -2 (earliest) or -1 (latest)"
-        raise ConfigError(msg)
-    return offsets
 
 
 def resolve_starting(

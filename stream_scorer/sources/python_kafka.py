@@ -11,6 +11,7 @@ kafka-python.
 
 import logging
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 import pyarrow as pa
 from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
@@ -26,6 +27,7 @@ from pyspark.sql.types import StructType
 from stream_scorer.errors import SourceError
 from stream_scorer.kafka.options import redact
 from stream_scorer.kafka.schema import kafka_schema
+from stream_scorer.kafka.source_options import KafkaClient, SourceOptions, parse_options
 from stream_scorer.sources.group_offsets import GroupOffsetCommitter
 from stream_scorer.sources.metadata import KafkaMetadata
 from stream_scorer.sources.offsets import (
@@ -40,17 +42,29 @@ from stream_scorer.sources.offsets import (
     split_ranges,
     to_json_dict,
 )
-from stream_scorer.sources.options import SourceOptions, parse_options
-from stream_scorer.sources.readers import confluent, kafka_python
+from stream_scorer.sources.readers.base import RangeReader
+from stream_scorer.sources.readers.confluent import ConfluentReader
+from stream_scorer.sources.readers.kafka_python import KafkaPythonReader
 
 log = logging.getLogger(__name__)
+
+READERS: dict[KafkaClient, type[RangeReader]] = {
+    "confluent-kafka": ConfluentReader,
+    "kafka-python": KafkaPythonReader,
+}
+"""The range reader of each `kafkaClient`."""
 
 
 class KafkaDataSource(DataSource):
     """`spark.readStream.format("stream_scorer_kafka")`: Spark's Kafka source options and schema.
 
-    Options are validated when the stream is defined; a bad one raises `ConfigError`.
+    Spark hands the options lower-cased; they are parsed once per data source, with the
+    config's rules. A bad one raises `ConfigError`.
     """
+
+    @cached_property
+    def _source_options(self) -> SourceOptions:
+        return parse_options(self.options)
 
     @classmethod
     def name(cls) -> str:
@@ -59,11 +73,11 @@ class KafkaDataSource(DataSource):
 
     def schema(self) -> StructType:
         """Return Spark's Kafka source schema, with `headers` if `includeHeaders` is true."""
-        return kafka_schema(parse_options(self.options).include_headers)
+        return kafka_schema(self._source_options.include_headers)
 
     def streamReader(self, schema: StructType) -> "KafkaStreamReader":
         """Return the stream reader for these options."""
-        return KafkaStreamReader(parse_options(self.options), schema)
+        return KafkaStreamReader(self._source_options, schema)
 
 
 class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
@@ -160,10 +174,8 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         """Yield the records of one offset range as Arrow record batches (executor side)."""
         arrow_schema = to_arrow_schema(self._schema, timezone="UTC")
-        reader = kafka_python
-        if self._options.kafka_client == "confluent-kafka":
-            reader = confluent
-        return reader.read_range(partition.value, self._options, arrow_schema)
+        reader = READERS[self._options.kafka_client](self._options, arrow_schema)
+        return reader.read(partition.value)
 
     def commit(self, end: dict) -> None:
         """Write `end` to the consumer group `kafka.group.id`, if set (Spark committed it).

@@ -1,30 +1,24 @@
 """Start-time check that the topics a source subscribes to exist, so a typo fails fast.
 
 Without it a scorer subscribed to a missing topic would start and wait forever for records
-that never come. The check asks the broker for its topic list once, with kafka-python,
-never auto-creates a topic and never joins a consumer group.
+that never come. The check asks the broker for its topics once, through the source's own
+`KafkaMetadata` (same client settings, same retries: fetchOffset.numRetries and
+fetchOffset.retryIntervalMs); it never auto-creates a topic and never joins a consumer group.
 """
 
 import logging
 import re
-from typing import Any
-
-from kafka import KafkaConsumer
-from kafka.errors import KafkaError
 
 from stream_scorer.config.settings import SourceConfig
-from stream_scorer.errors import ConfigError, SourceError
+from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.options import ASSIGN, BOOTSTRAP_SERVERS, SUBSCRIBE
-from stream_scorer.sources.metadata import consumer_settings
-from stream_scorer.sources.options import Subscription, parse_options
+from stream_scorer.kafka.source_options import Subscription
+from stream_scorer.sources.metadata import KafkaMetadata
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_MS = 15_000
-"""How long the check waits for the broker's metadata unless kafka.bootstrap.timeout.ms says."""
 
-
-def check_source_topics(source: SourceConfig, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+def check_source_topics(source: SourceConfig) -> None:
     """Fail unless every topic named by `subscribe` or `assign` exists on the broker.
 
     A `subscribePattern` may legitimately match nothing yet: that only logs a warning, as
@@ -36,18 +30,17 @@ def check_source_topics(source: SourceConfig, timeout_ms: int = DEFAULT_TIMEOUT_
     ConfigError
         Naming `source.options.<key>` and the missing topics.
     SourceError
-        If the broker cannot be reached within `timeout_ms`.
+        If the broker cannot answer, after the source's retries.
     """
+    metadata = KafkaMetadata(source.parsed)
     try:
-        options = parse_options(source.options)
-    except ConfigError as exc:
-        if source.kind == "python-kafka":
-            raise
+        topics = metadata.topics()
+    except ConfigError as exc:  # spark-kafka only: python-kafka's were checked at load
         log.warning("topics of the spark-kafka source not checked at start: %s", exc)
         return
-    servers = options.kafka.get(BOOTSTRAP_SERVERS)
-    topics = _broker_topics(options.kafka, servers, timeout_ms)
-    _check(options.subscription, topics, servers)
+    finally:
+        metadata.close()
+    _check(source.parsed.subscription, topics, source.parsed.kafka.get(BOOTSTRAP_SERVERS))
 
 
 def _check(sub: Subscription, topics: dict[str, set[int]], servers: str | None) -> None:
@@ -68,23 +61,3 @@ def _check(sub: Subscription, topics: dict[str, set[int]], servers: str | None) 
     absent = [(t, p) for t, p in sub.assigned if p not in topics[t]]
     if absent:
         log.warning("option 'source.options.%s': partitions %s do not exist yet", key, absent)
-
-
-def _broker_topics(
-    kafka: dict[str, str], servers: str | None, timeout_ms: int
-) -> dict[str, set[int]]:
-    """Topic -> partitions, from one metadata request; SourceError naming `servers`."""
-    hint = "check that the broker is reachable and the kafka.* security options are right"
-    settings: dict[str, Any] = {"bootstrap_timeout_ms": timeout_ms, **consumer_settings(kafka)}
-    try:
-        consumer = KafkaConsumer(**settings)
-    except KafkaError as exc:
-        msg = f"cannot reach the Kafka source's brokers {servers}: {exc!r}; {hint}"
-        raise SourceError(msg) from exc
-    try:
-        return {t: consumer.partitions_for_topic(t) or set() for t in consumer.topics()}
-    except KafkaError as exc:
-        msg = f"cannot list the topics on {servers}: {exc!r}; {hint}"
-        raise SourceError(msg) from exc
-    finally:
-        consumer.close()

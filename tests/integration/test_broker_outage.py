@@ -12,6 +12,7 @@ reported as data loss instead of being read from a wrong position.
 import pytest
 from pyspark.errors import StreamingQueryException
 
+from stream_scorer.config.settings import SourceConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
@@ -40,7 +41,7 @@ def run_first_load(tmp_path, spark, broker):
     # One quick retry: the back-off itself is unit-tested; here the outage outlasts any retry.
     options = {**config.source.options, "fetchOffset.numRetries": "1"}
     options["fetchOffset.retryIntervalMs"] = "100"
-    source = config.source.model_copy(update={"options": options})
+    source = SourceConfig(kind=config.source.kind, options=options)  # validated, parsed again
     return topic, config.model_copy(update={"source": source})
 
 

@@ -14,12 +14,14 @@ import pytest
 
 from stream_scorer.config.loader import parse_config
 from stream_scorer.devtools import producer
+from stream_scorer.kafka.source_options import parse_options
 from stream_scorer.sinks.kafka import KafkaSink, send_partition
-from stream_scorer.sources import topic_check
+from stream_scorer.sources import metadata, topic_check
 from stream_scorer.sources.metadata import consumer_settings
 from stream_scorer.sources.offsets import OffsetRange
-from stream_scorer.sources.options import parse_options
-from stream_scorer.sources.readers import confluent, kafka_python
+from stream_scorer.sources.readers import kafka_python
+from stream_scorer.sources.readers.confluent import ConfluentReader
+from stream_scorer.sources.readers.kafka_python import KafkaPythonReader
 
 OPTIONS = {
     "kafka.bootstrap.servers": "b1:9093,b2:9093",
@@ -70,7 +72,7 @@ def built(monkeypatch) -> dict[str, Any]:
         return client
 
     monkeypatch.setattr(kafka_python, "KafkaConsumer", fake("reader"))
-    monkeypatch.setattr(topic_check, "KafkaConsumer", fake("topic-check"))
+    monkeypatch.setattr(metadata, "KafkaConsumer", fake("driver-metadata"))
     monkeypatch.setattr(producer, "KafkaProducer", fake("produce"))
     monkeypatch.setattr(producer, "KafkaAdminClient", fake("admin"))
     monkeypatch.setattr("kafka.KafkaProducer", fake("sink", kafka.KafkaProducer))
@@ -88,14 +90,14 @@ def test_driver_metadata_consumer_gets_sasl_and_ssl_settings():
 
 def test_kafka_python_reader_gets_sasl_and_ssl_settings(built):
     with pytest.raises(_Built):
-        next(kafka_python.read_range(OffsetRange("features", 0, 0, 1), parse_options(SOURCE), None))
+        next(KafkaPythonReader(parse_options(SOURCE), None).read(OffsetRange("features", 0, 0, 1)))
     assert _subset(built["reader"], KAFKA_PYTHON) == KAFKA_PYTHON
 
 
 def test_confluent_reader_gets_sasl_and_ssl_settings(built):
     options = parse_options({**SOURCE, "kafkaClient": "confluent-kafka"})
     with pytest.raises(_Built):
-        next(confluent.read_range(OffsetRange("features", 0, 0, 1), options, None))
+        next(ConfluentReader(options, None).read(OffsetRange("features", 0, 0, 1)))
     assert _subset(built["confluent-reader"], LIBRDKAFKA) == LIBRDKAFKA
 
 
@@ -112,8 +114,8 @@ def test_start_time_topic_check_gets_sasl_and_ssl_settings(built):
     )
     with pytest.raises(_Built):
         topic_check.check_source_topics(config.source)
-    assert _subset(built["topic-check"], KAFKA_PYTHON) == KAFKA_PYTHON
-    assert built["topic-check"]["allow_auto_create_topics"] is False
+    assert _subset(built["driver-metadata"], KAFKA_PYTHON) == KAFKA_PYTHON
+    assert built["driver-metadata"]["allow_auto_create_topics"] is False
 
 
 def test_kafka_sink_producer_gets_sasl_and_ssl_settings(built, tmp_path):

@@ -58,18 +58,46 @@ def test_forbidden_kafka_option_exits_2_naming_it(tmp_path, capsys, key):
     assert f"option '{key}' is not allowed: {FORBIDDEN_OPTIONS[key]}" in err
 
 
-def test_misspelt_kafka_option_fails_the_topic_check_before_any_network_call():
+def test_misspelt_kafka_option_fails_at_config_load_before_any_network_call():
     options = {**GOOD["source"]["options"], "kafka.sasl.pasword": "x"}
-    config = parse_config({**GOOD, "source": {"options": options}})
     with pytest.raises(ConfigError) as err:
-        check_source_topics(config.source)
+        parse_config({**GOOD, "source": {"options": options}})
     assert "option 'kafka.sasl.pasword' has no equivalent" in str(err.value)
 
 
-def test_unreachable_broker_fails_the_topic_check_naming_the_servers():
+def test_misspelt_source_option_exits_2_suggesting_the_right_name(tmp_path, capsys):
+    options = {"kafka.bootstrap.servers": "127.0.0.1:9092", "subscrbe": "t"}
+    code, err = _run(tmp_path, capsys, {**GOOD, "source": {"options": options}})
+    assert code == 2
+    assert "source.options: unknown option 'subscrbe' (did you mean 'subscribe'?)" in err
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("startingOffsets", "beginning", 'expected earliest, latest or JSON like {"topic"'),
+        ("maxOffsetsPerTrigger", "lots", "expected a positive integer"),
+    ],
+)
+def test_bad_source_option_value_exits_2_naming_key_value_and_need(
+    tmp_path, capsys, key, value, expected
+):
+    options = {**GOOD["source"]["options"], key: value}
+    code, err = _run(tmp_path, capsys, {**GOOD, "source": {"options": options}})
+    assert code == 2
+    assert f"source.options: option '{key}': got '{value}'; {expected}" in err
+
+
+def test_unreachable_broker_fails_the_topic_check_naming_the_servers_after_the_retries():
     servers = f"127.0.0.1:{free_port()}"
-    options = {"kafka.bootstrap.servers": servers, "subscribe": "t"}
+    options = {
+        "kafka.bootstrap.servers": servers,
+        "kafka.bootstrap.timeout.ms": "500",
+        "subscribe": "t",
+        "fetchOffset.numRetries": "1",
+        "fetchOffset.retryIntervalMs": "10",
+    }
     config = parse_config({**GOOD, "source": {"options": options}})
     with pytest.raises(SourceError) as err:
-        check_source_topics(config.source, timeout_ms=1_000)
-    assert f"cannot reach the Kafka source's brokers {servers}" in str(err.value)
+        check_source_topics(config.source)
+    assert f"Kafka source could not connect on {servers} after 2 attempt(s)" in str(err.value)

@@ -37,6 +37,12 @@ def test_good_config_loads_with_typed_defaults(tmp_path):
     assert config.trigger.processingTime == "1 second"
 
 
+def test_source_options_are_parsed_when_the_config_loads(tmp_path):
+    parsed = load_config(write(tmp_path, GOOD), env={}).source.parsed
+    assert (parsed.subscription.topics, parsed.max_offsets_per_trigger) == (("features",), 1000)
+    assert parsed.kafka == {"kafka.bootstrap.servers": "127.0.0.1:9092"}
+
+
 def test_environment_overrides_a_referenced_value(tmp_path):
     config = load_config(write(tmp_path, GOOD), env={"BROKER": "kafka:9092"})
     assert config.source.options["kafka.bootstrap.servers"] == "kafka:9092"

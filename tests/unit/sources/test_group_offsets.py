@@ -5,9 +5,9 @@ from typing import ClassVar
 import pytest
 from kafka.errors import KafkaConnectionError
 
+from stream_scorer.kafka.source_options import SourceOptions, Subscription
 from stream_scorer.sources import group_offsets
 from stream_scorer.sources.group_offsets import GroupOffsetCommitter
-from stream_scorer.sources.options import SourceOptions, Subscription
 
 
 class FakeConsumer:

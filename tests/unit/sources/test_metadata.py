@@ -4,9 +4,9 @@ import pytest
 from kafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 
 from stream_scorer.errors import SourceError
+from stream_scorer.kafka.source_options import parse_options
 from stream_scorer.sources import metadata as metadata_module
 from stream_scorer.sources.metadata import KafkaMetadata
-from stream_scorer.sources.options import parse_options
 
 OPTIONS = {
     "kafka.bootstrap.servers": "127.0.0.1:1",

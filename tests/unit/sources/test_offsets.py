@@ -5,14 +5,12 @@ import json
 import pytest
 
 from stream_scorer.errors import ConfigError
+from stream_scorer.kafka.source_options import EARLIEST, LATEST
 from stream_scorer.sources.offsets import (
-    EARLIEST,
-    LATEST,
     OffsetRange,
     find_data_loss,
     from_json_dict,
     lost_new_partitions,
-    parse_starting_offsets,
     rate_limit,
     resolve_starting,
     split_ranges,
@@ -34,29 +32,6 @@ def test_json_dict_round_trips_through_json():
 
 def test_partition_10_sorts_numerically_after_2():
     assert list(to_json_dict({("a", 10): 1, ("a", 2): 1})["a"]) == ["2", "10"]
-
-
-@pytest.mark.parametrize("word", ["earliest", "latest", " Latest "])
-def test_starting_offsets_keywords(word):
-    assert parse_starting_offsets(word) == word.strip().lower()
-
-
-def test_starting_offsets_json_with_earliest_and_latest_markers():
-    parsed = parse_starting_offsets('{"a": {"0": 23, "1": -2}, "b": {"0": -1}}')
-    assert parsed == {A0: 23, A1: EARLIEST, B0: LATEST}
-
-
-@pytest.mark.parametrize(
-    "value", ["first", "{", "[1, 2]", "{}", '{"a": [1]}', '{"a": {"x": 1}}', '{"a": {"0": "5"}}']
-)
-def test_bad_starting_offsets_raise_config_error_naming_the_key(value):
-    with pytest.raises(ConfigError, match="option 'startingOffsets'"):
-        parse_starting_offsets(value)
-
-
-def test_starting_offset_below_minus_two_is_refused():
-    with pytest.raises(ConfigError, match="below -2"):
-        parse_starting_offsets('{"a": {"0": -3}}')
 
 
 def test_resolve_starting_keywords_pick_earliest_or_latest():

@@ -3,8 +3,14 @@
 import pytest
 
 from stream_scorer.errors import ConfigError
-from stream_scorer.sources.options import parse_options
+from stream_scorer.kafka.source_options import (
+    EARLIEST,
+    LATEST,
+    parse_options,
+    parse_starting_offsets,
+)
 
+A0, A1, B0 = ("a", 0), ("a", 1), ("b", 0)
 BASE = {"kafka.bootstrap.servers": "127.0.0.1:9092", "subscribe": "a, b"}
 
 
@@ -20,9 +26,31 @@ def test_lower_cased_names_are_understood():
     assert (opts.max_offsets_per_trigger, opts.fail_on_data_loss) == (50, False)
 
 
-def test_unknown_option_is_refused_listing_supported_ones():
-    with pytest.raises(ConfigError, match=r"unknown option\(s\) \['startoffsets'\]; supported: "):
-        parse_options({**BASE, "startOffsets": "earliest"})
+def test_misspelt_option_is_refused_naming_the_option_it_resembles():
+    with pytest.raises(ConfigError) as err:
+        parse_options({"kafka.bootstrap.servers": "h:1", "subscrbe": "a"})
+    assert str(err.value) == "unknown option 'subscrbe' (did you mean 'subscribe'?)"
+
+
+def test_misspelt_option_in_spark_lower_case_is_named_in_sparks_spelling():
+    with pytest.raises(ConfigError) as err:
+        parse_options({**BASE, "startoffsets": "earliest"})
+    assert str(err.value) == "unknown option 'startoffsets' (did you mean 'startingOffsets'?)"
+
+
+def test_unknown_option_like_none_is_refused_listing_supported_ones():
+    with pytest.raises(ConfigError, match=r"unknown option 'colour'; expected one of subscribe, "):
+        parse_options({**BASE, "colour": "red"})
+
+
+def test_spark_kafka_leaves_names_it_does_not_know_to_sparks_connector():
+    opts = parse_options({**BASE, "endingOffsets": "latest", "kafka.x.y": "1"}, "spark-kafka")
+    assert opts.kafka == {"kafka.bootstrap.servers": "127.0.0.1:9092", "kafka.x.y": "1"}
+
+
+def test_spark_kafka_still_refuses_a_bad_value_of_a_shared_option():
+    with pytest.raises(ConfigError, match="option 'maxOffsetsPerTrigger': got 'lots'"):
+        parse_options({**BASE, "maxOffsetsPerTrigger": "lots"}, "spark-kafka")
 
 
 def test_forbidden_kafka_option_is_refused():
@@ -96,3 +124,26 @@ def test_unknown_kafka_client_is_refused_listing_choices():
 def test_group_id_is_the_commit_group_and_absent_by_default():
     assert parse_options(BASE).group_id is None
     assert parse_options({**BASE, "kafka.group.id": "scorers"}).group_id == "scorers"
+
+
+@pytest.mark.parametrize("word", ["earliest", "latest", " Latest "])
+def test_starting_offsets_keywords(word):
+    assert parse_starting_offsets(word) == word.strip().lower()
+
+
+def test_starting_offsets_json_with_earliest_and_latest_markers():
+    parsed = parse_starting_offsets('{"a": {"0": 23, "1": -2}, "b": {"0": -1}}')
+    assert parsed == {A0: 23, A1: EARLIEST, B0: LATEST}
+
+
+@pytest.mark.parametrize(
+    "value", ["first", "{", "[1, 2]", "{}", '{"a": [1]}', '{"a": {"x": 1}}', '{"a": {"0": "5"}}']
+)
+def test_bad_starting_offsets_raise_config_error_naming_the_key(value):
+    with pytest.raises(ConfigError, match="option 'startingOffsets'"):
+        parse_starting_offsets(value)
+
+
+def test_starting_offset_below_minus_two_is_refused():
+    with pytest.raises(ConfigError, match="below -2"):
+        parse_starting_offsets('{"a": {"0": -3}}')

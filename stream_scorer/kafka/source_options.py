@@ -2,9 +2,12 @@
 
 Option names are Spark's Kafka source names. Spark hands Python data sources their options
 with lower-cased keys, so names are matched without case. `kafka.*` options go to the
-client (see `stream_scorer.kafka.client_config`); every other name must be one the source knows.
+client (see `stream_scorer.kafka.client_config`); every other name must be one the source
+knows. The scorer's config parses its source options here when it loads, and the data source
+parses what Spark hands it with the same rules.
 """
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -31,7 +34,17 @@ from stream_scorer.kafka.options import (
     SUBSCRIBE_PATTERN,
     SUBSCRIPTION_KEYS,
 )
-from stream_scorer.sources.offsets import StartingOffsets, TopicPartition, parse_starting_offsets
+
+SourceKind = Literal["python-kafka", "spark-kafka"]
+"""`python-kafka`: our jar-free source. `spark-kafka`: Spark's connector, which knows more
+option names than ours (they are passed to it unchecked)."""
+TopicPartition = tuple[str, int]
+EARLIEST = -2
+"""Spark's `startingOffsets` JSON value for "the earliest offset of this partition"."""
+LATEST = -1
+"""Spark's `startingOffsets` JSON value for "the latest offset of this partition"."""
+StartingOffsets = str | dict[TopicPartition, int]
+"""'earliest', 'latest', or explicit offsets per partition (EARLIEST / LATEST allowed)."""
 
 KAFKA_CLIENT = "kafkaClient"
 KafkaClient = Literal["kafka-python", "confluent-kafka"]
@@ -50,6 +63,7 @@ SUPPORTED_OPTIONS = (
     FETCH_OFFSET_RETRIES,
     FETCH_OFFSET_RETRY_INTERVAL_MS,
 )
+_NAMES = {name.lower(): name for name in SUPPORTED_OPTIONS}
 DEFAULT_POLL_TIMEOUT_MS = 120_000  # Spark's default for kafkaConsumer.pollTimeoutMs
 # Spark retries offset fetches 3 times 10 ms apart; a broker restart takes seconds, so our
 # driver waits 1 s, then doubles (1 + 2 + 4 s) before the query fails.
@@ -95,22 +109,24 @@ class SourceOptions:
         return self.kafka.get(GROUP_ID) or None
 
 
-def parse_options(options: Mapping[str, str]) -> SourceOptions:
-    """Validate Spark-style Kafka source options.
+def parse_options(options: Mapping[str, str], kind: SourceKind = "python-kafka") -> SourceOptions:
+    """Validate Spark-style Kafka source options (names in any case, values strings).
+
+    For `kind="spark-kafka"`, names this source does not know and `kafka.*` names kafka-python
+    does not know are left to Spark's connector; every other rule holds for both kinds.
 
     Raises
     ------
     ConfigError
-        Naming the key: unknown or forbidden option, missing bootstrap servers or
-        subscription, malformed startingOffsets / assign / pattern, non-numeric numbers.
+        Naming the key, the value and what was expected: unknown or forbidden option,
+        missing bootstrap servers or subscription, malformed startingOffsets / assign /
+        pattern, non-numeric numbers.
     """
     given = {k.lower(): v for k, v in options.items()}
     kafka = {k: v for k, v in given.items() if k.startswith(KAFKA_PREFIX)}
-    names = {name.lower(): name for name in SUPPORTED_OPTIONS}
-    unknown = sorted(k for k in given if k not in names and k not in kafka)
-    if unknown:
-        msg = f"unknown option(s) {unknown}; supported: {', '.join(SUPPORTED_OPTIONS)}, kafka.*"
-        raise ConfigError(msg)
+    unknown = [k for k in options if k.lower() not in _NAMES and k.lower() not in kafka]
+    if unknown and kind == "python-kafka":
+        raise ConfigError("; ".join(map(_unknown_option, unknown)))
     for key, why in FORBIDDEN_OPTIONS.items():
         if key in kafka:
             msg = f"option '{key}' is not allowed: {why}"
@@ -118,8 +134,9 @@ def parse_options(options: Mapping[str, str]) -> SourceOptions:
     if not kafka.get(BOOTSTRAP_SERVERS):
         msg = f"option '{BOOTSTRAP_SERVERS}' is required (e.g. 127.0.0.1:9092)"
         raise ConfigError(msg)
-    client_config(kafka, "consumer")  # refuses kafka.* names the client does not know
-    opts = {names[k]: v for k, v in given.items() if k in names}
+    if kind == "python-kafka":
+        client_config(kafka, "consumer")  # refuses kafka.* names the client does not know
+    opts = {_NAMES[k]: v for k, v in given.items() if k in _NAMES}
     return SourceOptions(
         subscription=_subscription(opts),
         starting=parse_starting_offsets(opts.get(STARTING_OFFSETS, "latest")),
@@ -135,6 +152,47 @@ def parse_options(options: Mapping[str, str]) -> SourceOptions:
         kafka=kafka,
         kafka_client=_client(opts),
     )
+
+
+def parse_starting_offsets(value: str, key: str = STARTING_OFFSETS) -> StartingOffsets:
+    """Parse `startingOffsets`: 'earliest', 'latest' or `{"topic": {"0": 23, "1": -2}}`.
+
+    Raises
+    ------
+    ConfigError
+        If the value is neither keyword nor valid JSON of that shape.
+    """
+    word = value.strip().lower()
+    if word in ("earliest", "latest"):
+        return word
+    expected = 'earliest, latest or JSON like {"topic": {"0": 23, "1": -2}}'
+    try:
+        data = json.loads(value)
+        if not isinstance(data, dict) or not data:
+            raise ValueError
+        offsets = {
+            (t, int(p)): int(o)
+            for t, parts in data.items()
+            for p, o in parts.items()
+            if isinstance(o, int) and not isinstance(o, bool)
+        }
+        if len(offsets) != sum(len(parts) for parts in data.values()):
+            raise ValueError
+    except (ValueError, TypeError, AttributeError):
+        msg = f"option '{key}': got {value!r}; expected {expected}"
+        raise ConfigError(msg) from None
+    bad = sorted(tp for tp, offset in offsets.items() if offset < EARLIEST)
+    if bad:
+        msg = f"option '{key}': offsets of {bad} are below -2; use -2 (earliest) or -1 (latest)"
+        raise ConfigError(msg)
+    return offsets
+
+
+def _unknown_option(name: str) -> str:
+    close = difflib.get_close_matches(name.lower(), _NAMES, n=1)
+    if close:
+        return f"unknown option '{name}' (did you mean '{_NAMES[close[0]]}'?)"
+    return f"unknown option '{name}'; expected one of {', '.join(SUPPORTED_OPTIONS)} or kafka.*"
 
 
 def _client(opts: Mapping[str, str]) -> KafkaClient:
