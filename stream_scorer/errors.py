@@ -23,3 +23,7 @@ class ModelStoreError(ScorerError):
 
 class SinkError(ScorerError):
     """A sink could not write a micro-batch."""
+
+
+class CheckpointError(ScorerError):
+    """The streaming checkpoint is missing or damaged; raised before any batch runs."""

@@ -4,7 +4,6 @@ import logging
 import signal
 import threading
 import time
-from pathlib import Path
 
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
@@ -13,7 +12,8 @@ from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.runtime.checkpoint import refuse_reused_sinks, verify_checkpoint
+from stream_scorer.runtime.checkpoint import Checkpoint
+from stream_scorer.runtime.files import join
 from stream_scorer.runtime.pipeline import BatchPipeline
 from stream_scorer.runtime.session import build_session
 from stream_scorer.sinks.factory import build_sink
@@ -43,6 +43,7 @@ class Scorer:
             self.spark.conf.set(
                 "spark.sql.execution.arrow.maxRecordsPerBatch", str(config.scoring.arrow_batch_size)
             )
+        self.checkpoint = Checkpoint.at(config.checkpoint, self.spark)
         self.registry = ModelRegistry(
             config.model, dict(config.features.feature_schema), self.spark
         )
@@ -52,30 +53,25 @@ class Scorer:
         self._closers: list = []
         self._stop = threading.Event()
 
-    @property
-    def status_path(self) -> Path:
-        """Where the last batch's metrics record is kept (read by `stream-scorer status`)."""
-        return status_path(self.config)
-
     def start(self) -> StreamingQuery:
         """Start the streaming query and return it."""
         cfg = self.config
-        verify_checkpoint(cfg.checkpoint)
+        self.checkpoint.verify()
         serving = self.registry.refresh()
         log.info("model %s serving from %s", serving.version, cfg.model.store)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
         check_source_topics(cfg.source)
-        sinks_dir = Path(cfg.checkpoint) / "sinks"
+        sinks_dir = join(cfg.checkpoint, "sinks")
         bootstrap = cfg.source.options.get(BOOTSTRAP_SERVERS)
         sinks = [
-            build_sink(sink, str(sinks_dir / f"{i}-{sink.kind}"), bootstrap)
+            build_sink(sink, join(sinks_dir, f"{i}-{sink.kind}"), bootstrap)
             for i, sink in enumerate(cfg.sinks)
         ]
-        dead_letter = build_sink(cfg.dead_letter, str(sinks_dir / "dead-letter"), bootstrap)
+        dead_letter = build_sink(cfg.dead_letter, join(sinks_dir, "dead-letter"), bootstrap)
         for sink in [*sinks, dead_letter]:
             sink.open(self.spark)
             self._closers.append(sink.close)
-        refuse_reused_sinks(cfg.checkpoint, [*sinks, dead_letter])
+        self.checkpoint.refuse_reused_sinks([*sinks, dead_letter])
         self.pipeline = BatchPipeline(
             cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions
         )
@@ -96,19 +92,18 @@ class Scorer:
         return self.query
 
     def _add_listener(self) -> None:
-        publishers = ()
+        publishers = [self.checkpoint.write_status]  # read by `stream-scorer status`
         metrics = self.config.metrics
         if metrics.prometheus_port:
             from stream_scorer.metrics.prometheus import PrometheusExporter
 
             exporter = PrometheusExporter(metrics.prometheus_port, metrics.prometheus_addr)
             self._closers.append(exporter.close)
-            publishers = (exporter,)
+            publishers.append(exporter)
         self.listener = MetricsListener(
             self.pipeline.stats,
             lambda: self.registry.serving_version,
-            self.status_path,
-            publishers,
+            tuple(publishers),
             model_refusals=lambda: self.registry.refusals,
         )
         self.spark.streams.addListener(self.listener)
@@ -162,8 +157,3 @@ class Scorer:
         ):
             time.sleep(0.05)
         query.stop()
-
-
-def status_path(config: ScorerConfig) -> Path:
-    """The status file of the scorer that uses `config`'s checkpoint."""
-    return Path(config.checkpoint) / "scorer" / "status.json"
