@@ -27,3 +27,7 @@ class SinkError(ScorerError):
 
 class CheckpointError(ScorerError):
     """The streaming checkpoint is missing or damaged; raised before any batch runs."""
+
+
+class MissingExtraError(ScorerError):
+    """A command needs packages of an optional extra that is not installed."""
