@@ -8,14 +8,14 @@ import time
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
-from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.config.settings import ScorerConfig, TriggerConfig
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.files import join
 from stream_scorer.runtime.pipeline import BatchPipeline
-from stream_scorer.runtime.session import build_session
+from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
@@ -29,20 +29,17 @@ class Scorer:
     `start()` checks that a model can serve (fails fast otherwise), then starts the query;
     it resumes from the checkpoint when one exists. `run()` blocks until the query ends or a
     stop is requested (SIGTERM/SIGINT), and stops between batches so no batch is cut short.
+    `once=True` (`run --once`) is `trigger: {availableNow: true}`: drain what is there, stop.
     """
 
     def __init__(
         self, config: ScorerConfig, spark: SparkSession | None = None, once: bool = False
     ) -> None:
+        if once:
+            config = config.model_copy(update={"trigger": TriggerConfig(availableNow=True)})
         self.config = config
-        self.once = once
-        self.spark = spark or build_session(
-            config.app_name, config.spark, config.scoring.arrow_batch_size
-        )
-        if spark is not None:
-            self.spark.conf.set(
-                "spark.sql.execution.arrow.maxRecordsPerBatch", str(config.scoring.arrow_batch_size)
-            )
+        self.spark = spark or build_session(config.app_name, config.spark)
+        self.spark.conf.set(ARROW_BATCH_SIZE, str(config.scoring.arrow_batch_size))
         self.checkpoint = Checkpoint.at(config.checkpoint, self.spark)
         self.registry = ModelRegistry(
             config.model, dict(config.features.feature_schema), self.spark
@@ -82,7 +79,7 @@ class Scorer:
             .foreachBatch(self.pipeline)
             .option("checkpointLocation", cfg.checkpoint)
         )
-        if self.once or cfg.trigger.availableNow:
+        if cfg.trigger.availableNow:
             writer = writer.trigger(availableNow=True)
         else:
             writer = writer.trigger(processingTime=cfg.trigger.processingTime)
