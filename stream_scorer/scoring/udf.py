@@ -24,7 +24,6 @@ from stream_scorer.models.model_input import LAYOUT_KEY, model_input
 from stream_scorer.scoring.model_cache import cached_model, load_count
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
 from stream_scorer.scoring.predict import predict_rows
-from stream_scorer.testing.faults import kill_driver, scoring_victim
 
 _NULLABLE = {"double": "Float64", "long": "Int64", "boolean": "boolean", "string": object}
 
@@ -77,11 +76,8 @@ def scoring_udf(
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted = tuple(serving.trusted_types)
     schema, passthrough = dict(features.feature_schema), dict(features.passthrough)
-    victim = scoring_victim()  # None unless a test armed the `scoring` fault
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        if victim is not None:
-            kill_driver(victim)
         before = load_count()
         model = cached_model(cache_key, broadcast, manifest.format, trusted, cache_capacity)
         if load_counter is not None and load_count() > before:

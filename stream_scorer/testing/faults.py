@@ -4,13 +4,14 @@ Armed by the environment variable `STREAM_SCORER_FAULT=<point>` (every batch) or
 `<point>@<batch_id>` (one batch), read once at import; unset, every hook is a no-op that
 costs one comparison. Points:
 
-- `scoring`: a scoring task (pandas UDF, on a worker) kills the driver process.
 - `parquet-write` / `kafka-write`: a sink wrote the batch, its commit marker is not yet written.
 - `between-sinks`: the pipeline wrote one sink and not yet the next.
 - `after-sinks`: every sink wrote the batch; Spark has not yet committed it.
 - `slow-batch:<seconds>`: the batch sleeps that long (no kill), e.g. to SIGTERM it in flight.
 
-Never set it outside tests: it kills the process on purpose.
+A scoring task that kills the driver is a test model instead:
+`stream_scorer.testing.models.DriverKillingClassifier`. Never set the variable outside tests:
+it kills the process on purpose.
 """
 
 import logging
@@ -24,10 +25,8 @@ from stream_scorer.errors import ConfigError
 log = logging.getLogger(__name__)
 
 ENV_VAR = "STREAM_SCORER_FAULT"
-KILL_POINTS = ("scoring", "parquet-write", "kafka-write", "between-sinks", "after-sinks")
+KILL_POINTS = ("parquet-write", "kafka-write", "between-sinks", "after-sinks")
 SLOW_BATCH = "slow-batch"
-BATCH_ID_PROPERTY = "streaming.sql.batchId"
-"""The Spark local property holding the micro-batch id in the foreachBatch thread."""
 
 
 @dataclass(frozen=True)
@@ -82,25 +81,3 @@ def fault_point(point: str, batch_id: int | None) -> None:
         return
     log.warning("fault injected: SIGKILL at %s of batch %s", point, batch_id)
     os.kill(os.getpid(), signal.SIGKILL)
-
-
-def scoring_victim() -> int | None:
-    """The driver pid a scoring task must kill, or None (the usual case: fault not armed).
-
-    Call on the driver while building the scoring UDF, inside foreachBatch: the batch id
-    comes from Spark's local property there. The worker calls `kill_driver(victim)` once
-    per task when the result is not None.
-    """
-    if ARMED is None or ARMED.point != "scoring":
-        return None
-    from pyspark import SparkContext
-
-    context = SparkContext._active_spark_context
-    batch = context.getLocalProperty(BATCH_ID_PROPERTY) if context else None
-    return os.getpid() if ARMED.matches("scoring", int(batch) if batch else None) else None
-
-
-def kill_driver(victim: int) -> None:
-    """Worker side of the `scoring` fault: SIGKILL the driver process `victim`."""
-    log.warning("fault injected: scoring task kills driver %d", victim)
-    os.kill(victim, signal.SIGKILL)

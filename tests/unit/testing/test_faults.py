@@ -25,7 +25,9 @@ def test_parse_fault_reads_point_batch_and_seconds(text, expected):
     assert parse_fault(text) == expected
 
 
-@pytest.mark.parametrize("text", ["kafka", "scoring@x", "slow-batch", "slow-batch:x", "@1"])
+@pytest.mark.parametrize(
+    "text", ["kafka", "scoring", "after-sinks@x", "slow-batch", "slow-batch:x", "@1"]
+)
 def test_parse_fault_refuses_unknown_spec_naming_the_variable(text):
     with pytest.raises(ConfigError, match="STREAM_SCORER_FAULT"):
         parse_fault(text)
@@ -58,8 +60,3 @@ def test_slow_batch_sleeps_instead_of_killing(monkeypatch, kills):
     monkeypatch.setattr(faults.time, "sleep", slept.append)
     fault_point("slow-batch", 7)
     assert (slept, kills) == ([3.0], [])
-
-
-def test_scoring_victim_is_none_unless_scoring_is_armed(monkeypatch):
-    monkeypatch.setattr(faults, "ARMED", Fault("after-sinks"))
-    assert faults.scoring_victim() is None
