@@ -6,55 +6,26 @@ a version once (`model_cache`), at the start of a task, never per Arrow batch or
 """
 
 import dataclasses
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyspark import Accumulator, AccumulatorParam
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.manifest import Canary
 from stream_scorer.models.model_input import LAYOUT_KEY, model_input
-from stream_scorer.scoring.model_cache import cached_model, load_count
+from stream_scorer.scoring.model_cache import cached_model
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
 from stream_scorer.scoring.predict import predict_rows
 
 _NULLABLE = {"double": "Float64", "long": "Int64", "boolean": "boolean", "string": object}
 
 
-class _CountsByWorker(AccumulatorParam):
-    """Merges {worker pid: model loads} dictionaries."""
-
-    def zero(self, value: dict[int, int]) -> dict[int, int]:
-        return {}
-
-    def addInPlace(self, value1: dict[int, int], value2: dict[int, int]) -> dict[int, int]:
-        for pid, count in value2.items():
-            value1[pid] = value1.get(pid, 0) + count
-        return value1
-
-
-def loads_by_worker(spark: SparkSession) -> Accumulator:
-    """An accumulator for `scoring_udf(load_counter=...)`: {worker pid: model loads}.
-
-    Read on the driver after an action; a worker that loaded each version once shows 1
-    per version it scored.
-    """
-    return spark.sparkContext.accumulator({}, _CountsByWorker())
-
-
-def scoring_udf(
-    serving: Any,
-    features: FeaturesConfig,
-    cache_capacity: int,
-    load_counter: Accumulator | None = None,
-) -> Any:
+def scoring_udf(serving: Any, features: FeaturesConfig, cache_capacity: int) -> Any:
     """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
 
     Parameters
@@ -65,8 +36,6 @@ def scoring_udf(
         Declared feature schema and passthrough fields.
     cache_capacity
         Model versions each Python worker keeps deserialised.
-    load_counter
-        Optional `loads_by_worker` accumulator, added to when a task deserialises the model.
 
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     broadcast artefact cannot be deserialised (ModelRejectedError).
@@ -78,10 +47,7 @@ def scoring_udf(
     schema, passthrough = dict(features.feature_schema), dict(features.passthrough)
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        before = load_count()
         model = cached_model(cache_key, broadcast, manifest.format, trusted, cache_capacity)
-        if load_counter is not None and load_count() > before:
-            load_counter.add({os.getpid(): 1})
         for values in batches:
             yield _score_batch(model, values, manifest, schema, passthrough)
 

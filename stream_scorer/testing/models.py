@@ -2,7 +2,7 @@
 
 They live in the package, not in `tests/`, so every Python worker can import them. Each
 behaves like a plain classifier and adds one thing a test observes or provokes: a row it
-refuses, a driver killed from inside a scoring task.
+refuses, a record of each deserialisation, a driver killed from inside a scoring task.
 """
 
 import logging
@@ -76,6 +76,22 @@ class WrappedClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         return self.estimator.predict_proba(X)
+
+
+class LoadRecordingClassifier(WrappedClassifier):
+    """Appends this process's pid as a line to `record_file` each time it is deserialised.
+
+    A worker that deserialises a model version once leaves one line; count lines per pid.
+    """
+
+    def __init__(self, estimator: Any, record_file: str) -> None:
+        super().__init__(estimator)
+        self.record_file = record_file
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        with open(self.record_file, "a") as record:
+            record.write(f"{os.getpid()}\n")
 
 
 class DriverKillingClassifier(WrappedClassifier):

@@ -1,6 +1,7 @@
-"""Test models: wrapped predictions unchanged, the driver killed only from a Spark task."""
+"""Test models: wrapped predictions unchanged, loads recorded, the driver killed only in a task."""
 
 import io
+import os
 import signal
 
 import joblib
@@ -11,6 +12,7 @@ from stream_scorer.devtools.demo_models import demo_features, train_demo_model
 from stream_scorer.testing import models
 from stream_scorer.testing.models import (
     DriverKillingClassifier,
+    LoadRecordingClassifier,
     WrappedClassifier,
 )
 
@@ -36,6 +38,14 @@ def test_wrapped_model_predicts_as_its_estimator(estimator, rows):
     assert wrapped.predict(rows).tolist() == estimator.predict(rows).tolist()
     np.testing.assert_array_equal(wrapped.predict_proba(rows), estimator.predict_proba(rows))
     assert list(wrapped.feature_names_in_) == ["f0", "f1", "f2", "f3"]
+
+
+def test_each_deserialisation_records_the_pid_once(estimator, tmp_path):
+    record = tmp_path / "loads"
+    model = LoadRecordingClassifier(estimator, str(record))
+    _roundtrip(model)
+    _roundtrip(model)
+    assert record.read_text() == f"{os.getpid()}\n" * 2
 
 
 @pytest.fixture
