@@ -19,6 +19,7 @@ from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
+from stream_scorer.testing.faults import hooks_from_env
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,9 @@ class Scorer:
             sink.open(self.spark)
             self._closers.append(sink.close)
         self.checkpoint.refuse_reused_sinks([*sinks, dead_letter])
+        hooks = hooks_from_env()  # no-op unless a test armed a fault
         self.pipeline = BatchPipeline(
-            cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions
+            cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions, hooks
         )
         self._add_listener()
         writer = (

@@ -6,14 +6,12 @@ a version once (`model_cache`), at the start of a task, never per Arrow batch or
 """
 
 import dataclasses
-import os
 import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
-from pyspark import Accumulator, AccumulatorParam
-from pyspark.sql import Column, SparkSession
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
@@ -22,41 +20,16 @@ from stream_scorer.features.factory import build_decoder
 from stream_scorer.models.manifest import Canary
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.base import Features, Predictor
-from stream_scorer.scoring.model_cache import cached_predictor, load_count
+from stream_scorer.scoring.model_cache import cached_predictor
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
-from stream_scorer.testing.faults import kill_driver, scoring_victim
 from stream_scorer.types import TYPES
 
 _PROBABILITY = TYPES["double"].nullable
 """pandas dtype of a probability column (null on rows that were not scored)."""
 
 
-class _CountsByWorker(AccumulatorParam):
-    """Merges {worker pid: model loads} dictionaries."""
-
-    def zero(self, value: dict[int, int]) -> dict[int, int]:
-        return {}
-
-    def addInPlace(self, value1: dict[int, int], value2: dict[int, int]) -> dict[int, int]:
-        for pid, count in value2.items():
-            value1[pid] = value1.get(pid, 0) + count
-        return value1
-
-
-def loads_by_worker(spark: SparkSession) -> Accumulator:
-    """An accumulator for `scoring_udf(load_counter=...)`: {worker pid: model loads}.
-
-    Read on the driver after an action; a worker that loaded each version once shows 1
-    per version it scored.
-    """
-    return spark.sparkContext.accumulator({}, _CountsByWorker())
-
-
 def scoring_udf(
-    serving: ServingModel,
-    features: FeaturesConfig,
-    cache_capacity: int,
-    load_counter: Accumulator | None = None,
+    serving: ServingModel, features: FeaturesConfig, cache_capacity: int
 ) -> Callable[..., Column]:
     """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
 
@@ -68,8 +41,6 @@ def scoring_udf(
         Declared feature schema and passthrough fields.
     cache_capacity
         Model versions each Python worker keeps deserialised.
-    load_counter
-        Optional `loads_by_worker` accumulator, added to when a task deserialises the model.
 
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     broadcast artefact cannot be deserialised (ModelRejectedError).
@@ -79,15 +50,9 @@ def scoring_udf(
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted = tuple(serving.trusted_types)
     decoder, passthrough = build_decoder(features), dict(features.passthrough)
-    victim = scoring_victim()  # None unless a test armed the `scoring` fault
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        if victim is not None:
-            kill_driver(victim)
-        before = load_count()
         predictor = cached_predictor(cache_key, broadcast, manifest, trusted, cache_capacity)
-        if load_counter is not None and load_count() > before:
-            load_counter.add({os.getpid(): 1})
         for values in batches:
             yield _score_batch(predictor, decoder, values)
 

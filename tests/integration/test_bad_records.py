@@ -16,8 +16,8 @@ from sklearn.preprocessing import OneHotEncoder
 
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.raising_model import ThresholdRaisingClassifier, expected_error
 from tests.scorer_helpers import (
     NUMERIC,
     coordinates,

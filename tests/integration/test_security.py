@@ -12,8 +12,8 @@ from stream_scorer.errors import ModelStoreError
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.testing.models import ThresholdRaisingClassifier
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.raising_model import ThresholdRaisingClassifier
 from tests.scorer_helpers import (
     NUMERIC,
     coordinates,
@@ -27,7 +27,7 @@ from tests.scorer_process import CLI, RUN_TIMEOUT_S, scorer_env, write_config
 
 pytestmark = pytest.mark.integration
 
-RAISING_TYPE = "tests.raising_model.ThresholdRaisingClassifier"
+RAISING_TYPE = "stream_scorer.testing.models.ThresholdRaisingClassifier"
 
 
 class _CreatesFile:
