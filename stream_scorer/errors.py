@@ -31,3 +31,8 @@ class CheckpointError(ScorerError):
 
 class MissingExtraError(ScorerError):
     """A command needs packages of an optional extra that is not installed."""
+
+
+class ArtefactCacheError(ScorerError):
+    """A model artefact could not be stored in a machine's cache directory (disk full, not
+    writable); the version serving keeps serving and the store is read again later."""

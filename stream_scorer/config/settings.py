@@ -16,6 +16,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.options import redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
+from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
 from stream_scorer.types import FieldType
 
 
@@ -99,13 +100,25 @@ class ModelConfig(_Settings):
     """Where models come from and what a model must satisfy to serve."""
 
     store: str
-    """Model store directory, written by `stream-scorer model publish`."""
+    """Model store directory, written by `stream-scorer model publish`. On a cluster, the
+    executors read models at or above `mapped_above_mb` from it: an NFS mount then."""
     allow_library_mismatch: bool = False
     """Serve a model saved with another scikit-learn version (refused by default)."""
     trusted_types: list[str] = Field(default_factory=list)
     """Extra type names a skops artefact may contain, beyond skops' safe defaults."""
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
+    mapped_above_mb: int = Field(default=DEFAULT_MAPPED_ABOVE_MB, ge=0, le=2047)
+    """Artefacts of at least this many MiB are not broadcast: each machine copies them from
+    the store into `cache_dir` once and its workers memory-map them (`model publish` stores
+    big joblib models uncompressed for that).
+    At most 2047: Spark cannot broadcast 2 GiB."""
+    cache_dir: str | None = None
+    """Directory for those copies on the driver and on every executor (default:
+    `stream-scorer-models` in each machine's temp directory)."""
+    cache_versions: int = Field(default=2, ge=1, le=16)
+    """How many big artefacts each machine's `cache_dir` keeps, newest first; a restart
+    reuses them."""
 
 
 class ParquetSinkConfig(_Settings):

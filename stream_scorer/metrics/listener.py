@@ -19,7 +19,8 @@ Publisher = Callable[[dict], None]
 
 class MetricsListener(StreamingQueryListener):
     """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
-    and `model_refusals`: model versions refused and failed reads of the store so far.
+    `model_refusals`: model versions refused and failed reads of the store so far, and
+    `model_cache_failures`: big versions a machine could not copy into its cache (disk full).
 
     Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
     record to each `publishers` callable (the checkpoint's status file, read by `stream-scorer
@@ -35,11 +36,14 @@ class MetricsListener(StreamingQueryListener):
         serving_version: Callable[[], str | None],
         publishers: tuple[Publisher, ...] = (),
         model_refusals: Callable[[], int] | None = None,
+        model_cache_failures: Callable[[], int] | None = None,
     ) -> None:
         self.stats = stats
         self.serving_version = serving_version
         self.model_refusals = model_refusals
         """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
+        self.model_cache_failures = model_cache_failures
+        """The registry's `cache_failures` so far, if known."""
         self.publishers = publishers
         self.query_id: str | None = None
         """Only events of this query are reported (set once the query has started)."""
@@ -98,6 +102,9 @@ class MetricsListener(StreamingQueryListener):
             "dead_lettered": batch.dead_lettered if batch else None,
             "model_version": batch.model_version if batch else self.serving_version(),
             "model_refusals": self.model_refusals() if self.model_refusals else None,
+            "model_cache_failures": (
+                self.model_cache_failures() if self.model_cache_failures else None
+            ),
             "source_lag": lag,
             "total_lag": sum(lag.values()),
             "written_at": time.time(),

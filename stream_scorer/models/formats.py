@@ -47,6 +47,20 @@ def load_model_bytes(data: bytes, fmt: ModelFormat, trusted_types: Sequence[str]
     raise ModelRejectedError(msg)
 
 
+def load_model_file(path: Path, fmt: ModelFormat, trusted_types: Sequence[str] = ()) -> object:
+    """Deserialise an estimator from a verified local artefact file.
+
+    A joblib artefact saved uncompressed has its numpy arrays memory-mapped read-only
+    (`mmap_mode="r"`): every process loading the same file shares its page-cache pages.
+    Other formats are read into memory as `load_model_bytes` does.
+    """
+    if fmt == "joblib":
+        import joblib
+
+        return joblib.load(path, mmap_mode="r")
+    return load_model_bytes(path.read_bytes(), fmt, trusted_types)
+
+
 def _load_skops(data: bytes, trusted_types: Sequence[str]) -> object:
     try:
         import skops.io as sio

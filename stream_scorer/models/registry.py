@@ -1,8 +1,8 @@
 """Driver-side hot reload: which model version serves the next micro-batch.
 
 Called once per micro-batch on the driver, before scoring. A new CURRENT is loaded,
-verified and broadcast; a refused one is logged and the previous model keeps serving.
-Executors only ever see the broadcast artefact bytes, never a driver-local path.
+verified and distributed (`distribution.factory`: broadcast, or for a big model a copy on
+every machine); a refused one is logged and the previous model keeps serving.
 """
 
 import logging
@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from pyspark.sql import SparkSession
 
 from stream_scorer.config.settings import ModelConfig
-from stream_scorer.errors import ModelRejectedError, ModelStoreError
+from stream_scorer.distribution.factory import distribute
+from stream_scorer.errors import ArtefactCacheError, ModelRejectedError, ModelStoreError
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.models.store import ModelStore
 from stream_scorer.models.verify import load_verified
@@ -22,9 +23,10 @@ log = logging.getLogger(__name__)
 class ModelRegistry:
     """Tracks CURRENT of a model store and keeps one verified version serving.
 
-    Counters: `reloads` (versions loaded and broadcast, the first included), `refusals`
-    (versions refused, failed reads of CURRENT, and CURRENT gone once a model serves),
-    `last_error` (latest reason, or None).
+    Counters: `reloads` (versions loaded and distributed, the first included), `refusals`
+    (versions refused, failed reads of the store, and CURRENT gone once a model serves),
+    `cache_failures` (big versions a machine could not copy into its cache directory, e.g.
+    disk full; tried again at the next refresh), `last_error` (latest reason, or None).
     """
 
     def __init__(
@@ -39,6 +41,7 @@ class ModelRegistry:
         self._refused: set[tuple[str, str | None]] = set()
         self.reloads = 0
         self.refusals = 0
+        self.cache_failures = 0
         self.last_error: str | None = None
 
     @property
@@ -77,25 +80,36 @@ class ModelRegistry:
             self._refused.add(key)
             self.refusals += 1
             return self._keep_serving(str(exc))
+        except ArtefactCacheError as exc:
+            self.cache_failures += 1
+            return self._keep_serving(str(exc))
+        except ModelStoreError as exc:  # executors cannot read the store: retried next time
+            self.refusals += 1
+            return self._keep_serving(str(exc))
 
     def release_retired(self) -> None:
-        """Unpersist the broadcasts of replaced versions; call after a batch's sinks wrote."""
+        """Release the artefacts of replaced versions (broadcasts unpersisted, cache files and
+        workers' predictors dropped); call after a batch's sinks wrote."""
         for retired in self._retired:
-            retired.broadcast.unpersist(blocking=False)
+            retired.artefact.release(self._spark)
         self._retired.clear()
 
     def _switch_to(self, version: str) -> ServingModel:
-        verified = load_verified(
-            self.store,
-            version,
-            self._feature_types,
-            allow_library_mismatch=self._config.allow_library_mismatch,
-            trusted_types=self._config.trusted_types,
-        )
+        def verify(fetch):
+            return load_verified(
+                self.store,
+                version,
+                self._feature_types,
+                allow_library_mismatch=self._config.allow_library_mismatch,
+                trusted_types=self._config.trusted_types,
+                fetch=fetch,
+            )
+
+        verified, artefact = distribute(self._spark, self.store, version, self._config, verify)
         serving = ServingModel(
             version=version,
             manifest=verified.manifest,
-            broadcast=self._spark.sparkContext.broadcast(verified.payload),
+            artefact=artefact,
             trusted_types=tuple(self._config.trusted_types),
         )
         previous = self._serving

@@ -22,6 +22,7 @@ from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.describe import describe
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
+from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB, mappable_artefact
 
 CURRENT_FILE = "CURRENT"
 _VERSION = re.compile(r"^v(\d{4,})$")
@@ -77,9 +78,13 @@ class ModelStore:
             msg = f"{path}: manifest of {version} is not valid: {exc!r}"
             raise ModelStoreError(msg) from exc
 
+    def artifact_path(self, version: str) -> Path:
+        """Where the artefact of `version` is, as named by its manifest."""
+        return self.root / version / self.manifest(version).file
+
     def read_artifact(self, version: str) -> bytes:
         """The artefact bytes of `version`, as named by its manifest."""
-        path = self.root / version / self.manifest(version).file
+        path = self.artifact_path(version)
         try:
             return path.read_bytes()
         except OSError as exc:
@@ -131,8 +136,12 @@ class ModelStore:
         feature_types: dict[str, str],
         canary_rows: list[dict[str, Any]] | None = None,
         trusted_types: Sequence[str] = (),
+        mapped_above_bytes: int = DEFAULT_MAPPED_ABOVE_MB * 2**20,
     ) -> Manifest:
         """Store the model file at `model_path` as a new version and point CURRENT at it.
+
+        A compressed joblib model at or above `mapped_above_bytes` uncompressed is stored
+        uncompressed, so that workers can memory-map it (`models.mappable`).
 
         Raises
         ------
@@ -154,11 +163,13 @@ class ModelStore:
         except Exception as exc:
             msg = f"{model_path}: cannot load as {fmt}: {exc!r}"
             raise ModelRejectedError(msg) from exc
+        payload, extra = mappable_artefact(model, payload, fmt, mapped_above_bytes)
         try:
             described = describe(model, payload, fmt, feature_types, canary_rows)
         except ModelRejectedError as exc:
             msg = f"{model_path} refused: {exc}"
             raise ModelRejectedError(msg) from exc
+        described = dataclasses.replace(described, extra={**described.extra, **extra})
         try:
             manifest = self._write_version(described, payload)
         except OSError as exc:

@@ -9,6 +9,7 @@ import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -66,23 +67,32 @@ class Predictor(ABC):
 
 
 KINDS: dict[str, str] = {"sklearn": "stream_scorer.predictors.sklearn"}
-"""Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types)`.
-A new kind is a new module and one entry here."""
+"""Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types)`, and
+optionally `load_file(path, manifest, trusted_types)` for a verified local file (which it may
+memory-map). A new kind is a new module and one entry here."""
 
 
 def load_predictor(
-    payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()
+    artefact: bytes | Path, manifest: Manifest, trusted_types: Sequence[str] = ()
 ) -> Predictor:
-    """Build the predictor of `manifest.kind` from verified artefact bytes.
+    """Build the predictor of `manifest.kind` from verified artefact bytes or a verified file.
+
+    A file goes to the kind's `load_file` if it has one, else its bytes to `load`.
 
     Raises
     ------
     ModelRejectedError
         If the kind is unknown or the artefact does not load as that kind.
     """
-    module = KINDS.get(manifest.kind)
-    if module is None:
+    name = KINDS.get(manifest.kind)
+    if name is None:
         msg = f"model kind {manifest.kind!r} is not supported; known kinds: {sorted(KINDS)}"
         raise ModelRejectedError(msg)
-    loaded: Predictor = importlib.import_module(module).load(payload, manifest, trusted_types)
+    module = importlib.import_module(name)
+    if isinstance(artefact, Path):
+        if hasattr(module, "load_file"):
+            from_file: Predictor = module.load_file(artefact, manifest, trusted_types)
+            return from_file
+        artefact = artefact.read_bytes()
+    loaded: Predictor = module.load(artefact, manifest, trusted_types)
     return loaded

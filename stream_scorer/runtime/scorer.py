@@ -104,6 +104,7 @@ class Scorer:
             lambda: self.registry.serving_version,
             tuple(publishers),
             model_refusals=lambda: self.registry.refusals,
+            model_cache_failures=lambda: self.registry.cache_failures,
         )
         self.spark.streams.addListener(self.listener)
         self._closers.append(lambda: self.spark.streams.removeListener(self.listener))

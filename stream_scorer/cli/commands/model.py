@@ -11,6 +11,7 @@ from stream_scorer.config import load_config
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
 from stream_scorer.models.store import ModelStore
 
 
@@ -51,15 +52,19 @@ def publish(args: argparse.Namespace) -> int:
     store = ModelStore(args.store)
     previous = store.current_version()
     trusted: list[str] = []
+    mapped_above_mb = DEFAULT_MAPPED_ABOVE_MB
     if args.config:
         config = load_config(args.config)
         feature_types, trusted = dict(config.features.feature_schema), config.model.trusted_types
+        mapped_above_mb = config.model.mapped_above_mb
     elif args.features:
         feature_types = parse_schema(args.features)
     else:
         feature_types = _fitted_feature_types(Path(args.model_file))
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    manifest = store.publish(args.model_file, feature_types, canary, trusted_types=trusted)
+    manifest = store.publish(
+        args.model_file, feature_types, canary, trusted, mapped_above_mb * 2**20
+    )
     print(_summary(manifest))
     print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
     return 0
