@@ -6,11 +6,11 @@ starts with new workers. A child publishes a tiny KNN (2,000 rows), scores a bat
 float64 features, `algorithm="brute"`, as seed 001's `KNeighborsRegressor`), switches to it
 with `ModelRegistry.refresh()`, scores the same batch `--repeats` times (rows/s) and measures
 again. Memory = the Python workers' summed PSS and RSS (`bench.processes`), growth = big minus
-tiny. Modes: `broadcast` (artefact bytes broadcast, deserialised in every worker: the path
-every model took before `model.mapped_above_mb`) and `mapped` (a per-machine cache file,
-memory-mapped by every worker). `--reloads N` publishes N big versions in a row instead and
-records, after each has scored a batch and the retired one was released, the workers' PSS
-and the cache directory's size.
+tiny. Modes: `broadcast` (`model.mapped_above_mb: 2047`: artefact bytes broadcast and
+deserialised in every worker, the path every model took before that setting) and `mapped`
+(a per-machine cache file, memory-mapped by every worker). `--reloads N` publishes N big
+versions in a row instead and records, after each has scored a batch and the retired one was
+released, the workers' PSS and the cache directory's size.
 Run: `python -m bench.big_models [--mb 256 1024] [--modes broadcast mapped] [--reloads 10]`.
 """
 
@@ -145,7 +145,9 @@ def _registry(spark, tmp: Path, mode: str):
     from stream_scorer.config.settings import ModelConfig
     from stream_scorer.models.registry import ModelRegistry
 
-    extra = {"mapped_above_mb": 1, "cache_dir": str(tmp / "cache")} if mode == "mapped" else {}
+    extra = {"mapped_above_mb": 2047}  # the most a broadcast may carry
+    if mode == "mapped":
+        extra = {"mapped_above_mb": 1, "cache_dir": str(tmp / "cache")}
     return ModelRegistry(ModelConfig(store=str(tmp / "models"), **extra), SCHEMA, spark)
 
 

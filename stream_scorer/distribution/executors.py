@@ -37,6 +37,5 @@ def on_executors(
         run, "host string, kind string, reason string"
     )
     return [
-        (row.host, None if row.kind is None else (row.kind, row.reason))
-        for row in frame.collect()
+        (row.host, None if row.kind is None else (row.kind, row.reason)) for row in frame.collect()
     ]
