@@ -35,8 +35,11 @@ def load_verified(
     feature_types: dict[str, str],
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
 ) -> VerifiedModel:
     """Read, verify and load `version` of `store` for the configured `feature_types`.
+
+    `trusted_types` and `unsafe_load` widen what deserialising admits (see `load_model_bytes`).
 
     Raises
     ------
@@ -61,7 +64,7 @@ def load_verified(
         _check_sklearn(version, manifest)
     _check_schema(version, manifest, feature_types)
     try:
-        model = load_model_bytes(payload, manifest.format, trusted_types)
+        model = load_model_bytes(payload, manifest.format, trusted_types, unsafe_load)
     except Exception as exc:
         raise _refused(version, f"cannot load the {manifest.format} artefact: {exc}") from exc
     try:

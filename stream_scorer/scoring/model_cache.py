@@ -24,12 +24,14 @@ def cached_model(
     fmt: ModelFormat,
     trusted_types: Sequence[str],
     capacity: int,
+    unsafe: bool = False,
 ) -> Any:
     """Return the estimator of `version`, deserialising `broadcast.value` on first use.
 
     Guarantees one deserialisation per (process, version) while the version stays among the
     `capacity` most recently used; older versions are evicted (and freed). Thread-safe:
-    concurrent callers of a version wait for its one load.
+    concurrent callers of a version wait for its one load. Deserialising admits what
+    `load_model_bytes` admits for `trusted_types` and `unsafe`.
 
     Raises
     ------
@@ -41,7 +43,7 @@ def cached_model(
         if version in _models:
             _models.move_to_end(version)
             return _models[version]
-        model = load_model_bytes(broadcast.value, fmt, trusted_types)
+        model = load_model_bytes(broadcast.value, fmt, trusted_types, unsafe)
         _loads += 1
         _models[version] = model
         while len(_models) > capacity:

@@ -61,7 +61,7 @@ def scoring_udf(
     Parameters
     ----------
     serving
-        A `ServingModel` (version, manifest, broadcast of the artefact bytes, trusted_types).
+        A `ServingModel` (version, manifest, broadcast of the artefact bytes, trust settings).
     features
         Declared feature schema and passthrough fields.
     cache_capacity
@@ -75,7 +75,7 @@ def scoring_udf(
     manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
     # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
-    trusted = tuple(serving.trusted_types)
+    trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
     schema, passthrough = dict(features.feature_schema), dict(features.passthrough)
     victim = scoring_victim()  # None unless a test armed the `scoring` fault
 
@@ -83,7 +83,7 @@ def scoring_udf(
         if victim is not None:
             kill_driver(victim)
         before = load_count()
-        model = cached_model(cache_key, broadcast, manifest.format, trusted, cache_capacity)
+        model = cached_model(cache_key, broadcast, manifest.format, trusted, cache_capacity, unsafe)
         if load_counter is not None and load_count() > before:
             load_counter.add({os.getpid(): 1})
         for values in batches:

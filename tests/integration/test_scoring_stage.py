@@ -38,6 +38,7 @@ class Serving:
     manifest: Manifest
     broadcast: Broadcast
     trusted_types: tuple[str, ...] = ()
+    unsafe_load: bool = False
 
 
 def _serving(spark, model: object, feature_types: dict[str, str]) -> Serving:

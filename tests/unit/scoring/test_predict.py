@@ -2,6 +2,7 @@
 
 import gc
 import io
+import os
 import pickle
 import uuid
 import weakref
@@ -14,10 +15,12 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.svm import SVC
 
 from stream_scorer.devtools.demo_models import demo_features, demo_texts, train_demo_model
+from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.describe import describe
 from stream_scorer.models.model_input import LAYOUT_KEY, model_input
 from stream_scorer.scoring import model_cache
 from stream_scorer.scoring.predict import predict_rows
+from tests.hostile_pickle import Calls
 
 NUMERIC = {f"f{i}": "double" for i in range(4)}
 
@@ -182,3 +185,13 @@ def test_evicted_model_is_freed() -> None:
     model_cache.cached_model(_version(), payload, "joblib", (), 1)
     gc.collect()
     assert evicted() is None
+
+
+def test_cache_refuses_a_hostile_artefact_before_it_runs(tmp_path) -> None:
+    marker = tmp_path / "pwned"
+    version, payload = _version(), _Bytes(Calls(os.system, f"touch {marker}"))
+
+    with pytest.raises(ModelRejectedError, match=r"refers to posix\.system, which is not"):
+        model_cache.cached_model(version, payload, "joblib", (), 2)
+    assert not marker.exists()
+    assert version not in model_cache.cached_versions()
