@@ -47,6 +47,10 @@ class Manifest:
     estimator: str = ""
     """Class name of the estimator, for humans."""
     extra: dict[str, Any] = field(default_factory=dict)
+    trusted_types: list[str] = field(default_factory=list)
+    """Globals (or skops types) the publisher trusted beyond the allowlist."""
+    unsafe_load: bool = False
+    """True if the publisher vouched for the artefact and loaded it with no allowlist."""
 
     def to_json(self) -> str:
         """Serialise to pretty JSON."""

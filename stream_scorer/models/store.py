@@ -131,8 +131,12 @@ class ModelStore:
         feature_types: dict[str, str],
         canary_rows: list[dict[str, Any]] | None = None,
         trusted_types: Sequence[str] = (),
+        unsafe_load: bool = False,
     ) -> Manifest:
         """Store the model file at `model_path` as a new version and point CURRENT at it.
+
+        The file loads as `load_model_bytes` admits for `trusted_types` and `unsafe_load`;
+        both are recorded in the manifest.
 
         Raises
         ------
@@ -148,9 +152,10 @@ class ModelStore:
             msg = f"{model_path}: cannot read model file: {exc.strerror}"
             raise ModelStoreError(msg) from exc
         try:
-            model = load_model_bytes(payload, fmt, trusted_types)
-        except ModelRejectedError:
-            raise
+            model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
+        except ModelRejectedError as exc:
+            msg = f"{model_path} refused: {exc}"
+            raise ModelRejectedError(msg) from exc
         except Exception as exc:
             msg = f"{model_path}: cannot load as {fmt}: {exc!r}"
             raise ModelRejectedError(msg) from exc
@@ -159,8 +164,9 @@ class ModelStore:
         except ModelRejectedError as exc:
             msg = f"{model_path} refused: {exc}"
             raise ModelRejectedError(msg) from exc
+        trust = {"trusted_types": sorted(set(trusted_types)), "unsafe_load": unsafe_load}
         try:
-            manifest = self._write_version(described, payload)
+            manifest = self._write_version(dataclasses.replace(described, **trust), payload)
         except OSError as exc:
             msg = f"{self.root}: cannot write a new version: {exc}"
             raise ModelStoreError(msg) from exc

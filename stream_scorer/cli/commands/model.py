@@ -32,6 +32,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     schema.add_argument("--config", help="scorer YAML config: features.schema is the signature")
     schema.add_argument("--features", help="feature schema, e.g. 'f0:double,f1:double'")
     pub.add_argument("--canary", help="JSON-lines file of canary input rows (default: synthetic)")
+    pub.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="admit this global beyond the allowlist (e.g. a class of your own); repeatable; "
+        "adds to the config's model.trusted_types",
+    )
+    pub.add_argument(
+        "--trust-all",
+        action="store_true",
+        help="load with no allowlist, so any code in the file runs: only for a file you vouch "
+        "for (recorded in the manifest)",
+    )
     pub.set_defaults(func=_guarded(publish))
 
     lst = actions.add_parser("list", help="list the versions of a model store")
@@ -50,16 +64,18 @@ def publish(args: argparse.Namespace) -> int:
     """Publish `args.model_file`; print its manifest summary and the new CURRENT."""
     store = ModelStore(args.store)
     previous = store.current_version()
-    trusted: list[str] = []
+    trusted, unsafe = list(args.trust), args.trust_all
     if args.config:
         config = load_config(args.config)
-        feature_types, trusted = dict(config.features.feature_schema), config.model.trusted_types
+        feature_types = dict(config.features.feature_schema)
+        trusted = [*config.model.trusted_types, *trusted]
+        unsafe = unsafe or config.model.unsafe_load
     elif args.features:
         feature_types = parse_schema(args.features)
     else:
-        feature_types = _fitted_feature_types(Path(args.model_file))
+        feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    manifest = store.publish(args.model_file, feature_types, canary, trusted_types=trusted)
+    manifest = store.publish(args.model_file, feature_types, canary, trusted, unsafe)
     print(_summary(manifest))
     print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
     return 0
@@ -112,10 +128,10 @@ def _guarded(command):
     return run
 
 
-def _fitted_feature_types(path: Path) -> dict[str, str]:
+def _fitted_feature_types(path: Path, trusted: list[str], unsafe: bool) -> dict[str, str]:
     """Feature names the model was fitted with, typed double (no --config or --features)."""
     try:
-        model = load_model_bytes(path.read_bytes(), format_of(path))
+        model = load_model_bytes(path.read_bytes(), format_of(path), trusted, unsafe)
     except OSError as exc:
         msg = f"{path}: cannot read model file: {exc.strerror}"
         raise ModelStoreError(msg) from exc
@@ -162,4 +178,8 @@ def _summary(m: Manifest) -> str:
         f"  canary: {len(m.canary.rows)} rows -> {m.canary.predictions}",
         f"  libraries: {', '.join(f'{k} {v}' for k, v in sorted(m.library_versions.items()))}",
     ]
+    if m.unsafe_load:
+        lines.append("  trusted: every global (--trust-all): any code in it runs when loaded")
+    elif m.trusted_types:
+        lines.append(f"  trusted: {', '.join(m.trusted_types)}")
     return "\n".join(lines)

@@ -2,11 +2,19 @@
 
 import argparse
 import json
+import os
 
+import numpy as np
 import pytest
 
 from stream_scorer.cli.commands import model
+from stream_scorer.devtools.demo_models import save_model
 from stream_scorer.models.store import ModelStore
+from tests.hostile_pickle import Calls
+from tests.raising_model import ThresholdRaisingClassifier
+
+FEATURES = "f0:double,f1:double,f2:double,f3:double"
+RAISING_TYPE = "tests.raising_model.ThresholdRaisingClassifier"
 
 CONFIG = """
 source:
@@ -118,3 +126,38 @@ def test_rollback_to_an_unknown_version_exits_2(store, published, target, capsys
     assert run("model", "rollback", "--store", str(store.root), "--to", target) == 2
     assert "is missing or invalid" in capsys.readouterr().err
     assert store.current_version() == "v0001"
+
+
+def test_publish_refuses_a_hostile_pickle_naming_the_global(tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    path = save_model(Calls(os.system, f"touch {marker}"), tmp_path / "hostile.pkl")
+
+    code = run("model", "publish", str(path), "--store", str(tmp_path), "--features", FEATURES)
+
+    assert code == 2
+    assert "refers to posix.system, which is not an allowed global" in capsys.readouterr().err
+    assert not marker.exists()
+
+
+@pytest.fixture
+def custom_model_file(tmp_path):
+    x = np.random.default_rng(0).normal(size=(40, 4))
+    return save_model(ThresholdRaisingClassifier(5.0).fit(x, x[:, 0] > 0), tmp_path / "c.joblib")
+
+
+def test_publish_with_trust_admits_a_class_of_your_own(tmp_path, custom_model_file, capsys):
+    code = run("model", "publish", str(custom_model_file), "--store", str(tmp_path / "s"),
+               "--features", FEATURES, "--trust", RAISING_TYPE)  # fmt: skip
+
+    assert code == 0
+    assert f"  trusted: {RAISING_TYPE}\n" in capsys.readouterr().out
+    assert ModelStore(tmp_path / "s").manifest("v0001").trusted_types == [RAISING_TYPE]
+
+
+def test_publish_with_trust_all_records_it_in_the_manifest(tmp_path, custom_model_file, capsys):
+    code = run("model", "publish", str(custom_model_file), "--store", str(tmp_path / "s"),
+               "--features", FEATURES, "--trust-all")  # fmt: skip
+
+    assert code == 0
+    assert "  trusted: every global (--trust-all)" in capsys.readouterr().out
+    assert ModelStore(tmp_path / "s").manifest("v0001").unsafe_load is True
