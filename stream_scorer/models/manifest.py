@@ -51,6 +51,8 @@ class Manifest:
     """Globals (or skops types) the publisher trusted beyond the allowlist."""
     unsafe_load: bool = False
     """True if the publisher vouched for the artefact and loaded it with no allowlist."""
+    signature: str = ""
+    """Hex HMAC-SHA256 of the artefact sha256 and this manifest (see `signing`); '' unsigned."""
 
     def to_json(self) -> str:
         """Serialise to pretty JSON."""

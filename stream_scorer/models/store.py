@@ -22,6 +22,7 @@ from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.describe import describe
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
+from stream_scorer.models.signing import signed
 
 CURRENT_FILE = "CURRENT"
 _VERSION = re.compile(r"^v(\d{4,})$")
@@ -136,7 +137,7 @@ class ModelStore:
         """Store the model file at `model_path` as a new version and point CURRENT at it.
 
         The file loads as `load_model_bytes` admits for `trusted_types` and `unsafe_load`;
-        both are recorded in the manifest.
+        both are recorded in the manifest, which is signed when a signing key is set.
 
         Raises
         ------
@@ -178,7 +179,7 @@ class ModelStore:
         staging = self.root / f".staging-{uuid.uuid4().hex}"
         staging.mkdir()
         try:
-            manifest = dataclasses.replace(described, version=self._reserve())
+            manifest = signed(dataclasses.replace(described, version=self._reserve()))
             _write_durably(staging / manifest.file, payload)
             _write_durably(staging / MANIFEST_FILE, manifest.to_json().encode())
             os.rename(staging, self.root / manifest.version)

@@ -1,8 +1,9 @@
 """Load one stored model version only if it is the artefact published and still behaves so.
 
 Checks, in order: manifest readable; sha256 of the bytes (before anything is deserialised);
-scikit-learn version; manifest signature against the configured feature schema;
-deserialisation; the model's own signature; canary rows re-predicted.
+the manifest's HMAC when a signing key is set (see `signing`); scikit-learn version; manifest
+signature against the configured feature schema; deserialisation through the allowlist; the
+model's own signature; canary rows re-predicted.
 """
 
 import hashlib
@@ -16,6 +17,7 @@ from stream_scorer.models.describe import canary_of, check_signature
 from stream_scorer.models.formats import load_model_bytes
 from stream_scorer.models.manifest import Canary, Manifest
 from stream_scorer.models.model_input import LAYOUT_KEY
+from stream_scorer.models.signing import check_signed
 from stream_scorer.models.store import ModelStore
 
 
@@ -60,6 +62,10 @@ def load_verified(
             "the artefact changed after publish"
         )
         raise _refused(version, reason)
+    try:
+        check_signed(manifest, actual)
+    except ModelRejectedError as exc:
+        raise _refused(version, str(exc)) from exc
     if not allow_library_mismatch:
         _check_sklearn(version, manifest)
     _check_schema(version, manifest, feature_types)
