@@ -1,4 +1,4 @@
-"""`stream-scorer model publish | list | rollback`: manage a model store."""
+"""`stream-scorer model publish | list | promote | rollback`: manage a model store."""
 
 import argparse
 import json
@@ -13,18 +13,22 @@ from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
 from stream_scorer.models.store import ModelStore
 
+NOT_CURRENT = 3
+"""Exit code of a publish whose version was stored but not made CURRENT (a newer one is)."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `model` sub-command and its `publish`, `list` and `rollback` actions."""
-    p = subparsers.add_parser("model", help="publish, list or roll back model versions")
+    """Add the `model` sub-command and its `publish`, `list`, `promote`, `rollback` actions."""
+    p = subparsers.add_parser("model", help="publish, list, promote or roll back model versions")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     pub = actions.add_parser(
         "publish",
         help="store a model file as a new version and make it CURRENT",
         description="Verify a fitted scikit-learn model against the feature schema, store it "
-        "with its manifest and canary rows, then point CURRENT at it. A running scorer "
-        "switches to it at the next micro-batch.",
+        "with its manifest and canary rows, then point CURRENT at it unless a concurrent "
+        f"publish already made a newer version CURRENT (then exit {NOT_CURRENT}). A running "
+        "scorer switches to it at the next micro-batch.",
     )
     pub.add_argument("model_file", help="model file: .joblib, .pkl or .skops")
     pub.add_argument("--store", required=True, help="model store directory")
@@ -52,6 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst.add_argument("--store", required=True, help="model store directory")
     lst.set_defaults(func=_guarded(list_versions))
 
+    promote = actions.add_parser(
+        "promote", help="point CURRENT at VERSION, older or newer than the current one"
+    )
+    promote.add_argument("version", metavar="VERSION", help="version to serve, e.g. v0002")
+    promote.add_argument("--store", required=True, help="model store directory")
+    promote.set_defaults(func=_guarded(promote_version))
+
     back = actions.add_parser(
         "rollback", help="point CURRENT at the previous valid version (or --to one)"
     )
@@ -75,8 +86,16 @@ def publish(args: argparse.Namespace) -> int:
     else:
         feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    manifest = store.publish(args.model_file, feature_types, canary, trusted, unsafe)
+    manifest = store.publish(args.model_file, feature_types, canary, trusted, unsafe, advance=False)
     print(_summary(manifest))
+    current = store.advance_current(manifest.version)
+    if current != manifest.version:
+        print(
+            f"{manifest.version} stored but not CURRENT: {current}, published meanwhile, is "
+            f"newer; `stream-scorer model promote {manifest.version}` would serve this one",
+            file=sys.stderr,
+        )
+        return NOT_CURRENT
     print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
     return 0
 
@@ -101,19 +120,28 @@ def list_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def promote_version(args: argparse.Namespace) -> int:
+    """Point CURRENT at `args.version` if it is valid; print the switch."""
+    return _switch(ModelStore(args.store), args.version)
+
+
 def rollback(args: argparse.Namespace) -> int:
     """Point CURRENT at `--to` or at the previous valid version; print the switch."""
     store = ModelStore(args.store)
-    previous = store.current_version()
     if args.to:
-        if not store.is_valid(args.to):
-            msg = f"{store.root}: {args.to} is missing or invalid (manifest, sha256); not switching"
-            raise ModelStoreError(msg)
-        store.set_current(args.to)
-        target = args.to
-    else:
-        target = store.rollback()
-    print(f"CURRENT -> {target} (was {previous or 'none'})")
+        return _switch(store, args.to)
+    previous = store.current_version()
+    print(f"CURRENT -> {store.rollback()} (was {previous or 'none'})")
+    return 0
+
+
+def _switch(store: ModelStore, version: str) -> int:
+    previous = store.current_version()
+    if not store.is_valid(version):
+        msg = f"{store.root}: {version} is missing or invalid (manifest, sha256); not switching"
+        raise ModelStoreError(msg)
+    store.set_current(version)
+    print(f"CURRENT -> {version} (was {previous or 'none'})")
     return 0
 
 

@@ -12,6 +12,7 @@ from stream_scorer.devtools.demo_models import save_model
 from stream_scorer.models.store import ModelStore
 from tests.hostile_pickle import Calls
 from tests.raising_model import ThresholdRaisingClassifier
+from tests.scorer_helpers import NUMERIC
 
 FEATURES = "f0:double,f1:double,f2:double,f3:double"
 RAISING_TYPE = "tests.raising_model.ThresholdRaisingClassifier"
@@ -161,3 +162,41 @@ def test_publish_with_trust_all_records_it_in_the_manifest(tmp_path, custom_mode
     assert code == 0
     assert "  trusted: every global (--trust-all)" in capsys.readouterr().out
     assert ModelStore(tmp_path / "s").manifest("v0001").unsafe_load is True
+
+
+def test_publish_overtaken_by_a_newer_one_exits_3_and_leaves_current(
+    tmp_path, model_file, monkeypatch, capsys
+):
+    store_dir = tmp_path / "s"
+    publish = ModelStore.publish
+
+    def overtaken(self, *args, **kwargs):
+        manifest = publish(self, *args, **kwargs)
+        publish(self, model_file("binary", seed=1), NUMERIC)  # v0002, published meanwhile
+        return manifest
+
+    monkeypatch.setattr(ModelStore, "publish", overtaken)
+    code = run("model", "publish", str(model_file("binary")), "--store", str(store_dir),
+               "--features", FEATURES)  # fmt: skip
+
+    assert code == model.NOT_CURRENT == 3
+    assert capsys.readouterr().err.startswith("v0001 stored but not CURRENT: v0002, published")
+    assert ModelStore(store_dir).current_version() == "v0002"
+
+
+def test_promote_points_current_at_an_older_version(store, published, capsys):
+    for seed in range(3):
+        published(seed=seed)
+
+    assert run("model", "promote", "v0001", "--store", str(store.root)) == 0
+
+    assert capsys.readouterr().out == "CURRENT -> v0001 (was v0003)\n"
+    assert store.current_version() == "v0001"
+
+
+def test_promote_of_an_invalid_version_exits_2(store, published, capsys):
+    published()
+
+    assert run("model", "promote", "v0009", "--store", str(store.root)) == 2
+    assert "v0009 is missing or invalid" in capsys.readouterr().err
+    assert store.current_version() == "v0001"
