@@ -119,10 +119,19 @@ class ModelStore:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the store's exclusive lock (flock on `.lock`: other threads and processes wait)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / LOCK_FILE, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            yield  # closing the file releases the lock
+        if not self.root.is_dir():  # no store: nothing to guard, and callers say what is missing
+            yield
+            return
+        try:
+            fd = os.open(self.root / LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o644)
+        except OSError as exc:
+            msg = f"{self.root}: cannot lock the model store: {exc.strerror}"
+            raise ModelStoreError(msg) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def _point_current(self, version: str) -> None:
         if version not in self.versions():
