@@ -103,7 +103,9 @@ class ModelConfig(_Settings):
     allow_library_mismatch: bool = False
     """Serve a model saved with another scikit-learn version (refused by default)."""
     trusted_types: list[str] = Field(default_factory=list)
-    """Extra type names a skops artefact may contain, beyond skops' safe defaults."""
+    """Globals ('module.name') a model may use beyond the pickle allowlist and skops' defaults."""
+    unsafe_load: bool = False
+    """Load pickle/joblib models with no allowlist: any code in them runs (logged as WARNING)."""
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
 

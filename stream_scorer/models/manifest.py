@@ -57,6 +57,12 @@ class Manifest:
     estimator or pipeline in a joblib, pickle or skops artefact."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form additions, kept as read."""
+    trusted_types: list[str] = field(default_factory=list)
+    """Globals (or skops types) the publisher trusted beyond the allowlist."""
+    unsafe_load: bool = False
+    """True if the publisher vouched for the artefact and loaded it with no allowlist."""
+    signature: str = ""
+    """Hex HMAC-SHA256 of the artefact sha256 and this manifest (see `signing`); '' unsigned."""
 
     @property
     def is_classifier(self) -> bool:

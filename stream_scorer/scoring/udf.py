@@ -36,7 +36,7 @@ def scoring_udf(
     Parameters
     ----------
     serving
-        A `ServingModel` (version, manifest, broadcast of the artefact bytes, trusted_types).
+        A `ServingModel` (version, manifest, broadcast of the artefact bytes, trust settings).
     features
         Declared feature schema and passthrough fields.
     cache_capacity
@@ -48,11 +48,13 @@ def scoring_udf(
     manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
     # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
-    trusted = tuple(serving.trusted_types)
+    trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
     decoder, passthrough = build_decoder(features), dict(features.passthrough)
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predictor = cached_predictor(cache_key, broadcast, manifest, trusted, cache_capacity)
+        predictor = cached_predictor(
+            cache_key, broadcast, manifest, trusted, cache_capacity, unsafe
+        )
         for values in batches:
             yield _score_batch(predictor, decoder, values)
 
