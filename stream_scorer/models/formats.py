@@ -17,6 +17,7 @@ EXTENSIONS: dict[str, ModelFormat] = {
     ".pkl": "pickle",
     ".pickle": "pickle",
     ".skops": "skops",
+    ".onnx": "onnx",
 }
 
 

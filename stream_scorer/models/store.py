@@ -142,11 +142,7 @@ class ModelStore:
             If the model cannot be loaded or does not match `feature_types` (see `describe`).
         """
         fmt = format_of(model_path)
-        try:
-            payload = Path(model_path).read_bytes()
-        except OSError as exc:
-            msg = f"{model_path}: cannot read model file: {exc.strerror}"
-            raise ModelStoreError(msg) from exc
+        payload = read_model_file(model_path)
         try:
             model = load_model_bytes(payload, fmt, trusted_types)
         except ModelRejectedError:
@@ -159,6 +155,11 @@ class ModelStore:
         except ModelRejectedError as exc:
             msg = f"{model_path} refused: {exc}"
             raise ModelRejectedError(msg) from exc
+        return self.add(described, payload)
+
+    def add(self, described: Manifest, payload: bytes) -> Manifest:
+        """Store `payload` as a new version described by `described` (version left empty),
+        point CURRENT at it and return its manifest; ModelStoreError if it cannot be written."""
         try:
             manifest = self._write_version(described, payload)
         except OSError as exc:
@@ -198,6 +199,15 @@ class ModelStore:
             if not (self.root / version).exists():
                 return version
             number += 1
+
+
+def read_model_file(path: str | Path) -> bytes:
+    """The bytes of a model file to publish; ModelStoreError if it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"{path}: cannot read model file: {exc.strerror}"
+        raise ModelStoreError(msg) from exc
 
 
 def _number(version: str) -> int:

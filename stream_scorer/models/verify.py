@@ -34,8 +34,10 @@ def load_verified(
     feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
+    input_signature: str = "json",
 ) -> VerifiedModel:
-    """Read, verify and load `version` of `store` for the configured `feature_types`.
+    """Read, verify and load `version` of `store` for the configured `feature_types` and
+    `input_signature` (`FeaturesConfig.input_signature`).
 
     Raises
     ------
@@ -56,8 +58,11 @@ def load_verified(
             "the artefact changed after publish"
         )
         raise _refused(version, reason)
-    if not allow_library_mismatch:
+    if not allow_library_mismatch and manifest.kind == "sklearn":
         _check_sklearn(version, manifest)
+    if manifest.input_signature != input_signature:
+        reason = f"the model takes {manifest.input_signature} input, the config declares "
+        raise _refused(version, reason + input_signature)
     _check_schema(version, manifest, feature_types)
     try:
         predictor = load_predictor(payload, manifest, trusted_types)

@@ -44,7 +44,10 @@ class Scorer:
                 "spark.sql.execution.arrow.maxRecordsPerBatch", str(config.scoring.arrow_batch_size)
             )
         self.registry = ModelRegistry(
-            config.model, dict(config.features.feature_schema), self.spark
+            config.model,
+            dict(config.features.feature_schema),
+            self.spark,
+            input_signature=config.features.input_signature,
         )
         self.pipeline: BatchPipeline | None = None
         self.query: StreamingQuery | None = None

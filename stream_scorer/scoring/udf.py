@@ -78,7 +78,7 @@ def scoring_udf(
     # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted = tuple(serving.trusted_types)
-    decoder, passthrough = build_decoder(features), dict(features.passthrough)
+    decoder, passthrough = build_decoder(features, manifest), dict(features.passthrough)
     victim = scoring_victim()  # None unless a test armed the `scoring` fault
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:

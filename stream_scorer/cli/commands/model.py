@@ -8,9 +8,11 @@ from typing import Any
 
 from stream_scorer.cli.commands.options import parse_schema
 from stream_scorer.config import load_config
+from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.publish_onnx import publish_onnx
 from stream_scorer.models.store import ModelStore
 
 
@@ -26,12 +28,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "with its manifest and canary rows, then point CURRENT at it. A running scorer "
         "switches to it at the next micro-batch.",
     )
-    pub.add_argument("model_file", help="model file: .joblib, .pkl or .skops")
+    pub.add_argument("model_file", help="model file: .joblib, .pkl, .skops or .onnx")
     pub.add_argument("--store", required=True, help="model store directory")
     schema = pub.add_mutually_exclusive_group()
     schema.add_argument("--config", help="scorer YAML config: features.schema is the signature")
     schema.add_argument("--features", help="feature schema, e.g. 'f0:double,f1:double'")
     pub.add_argument("--canary", help="JSON-lines file of canary input rows (default: synthetic)")
+    pub.add_argument(
+        "--classes", help="ONNX classifier labels in score order, e.g. 'cat,dog' (else config's)"
+    )
     pub.set_defaults(func=_guarded(publish))
 
     lst = actions.add_parser("list", help="list the versions of a model store")
@@ -50,6 +55,11 @@ def publish(args: argparse.Namespace) -> int:
     """Publish `args.model_file`; print its manifest summary and the new CURRENT."""
     store = ModelStore(args.store)
     previous = store.current_version()
+    if format_of(args.model_file) == "onnx":
+        manifest = _publish_onnx(store, args)
+        print(_summary(manifest))
+        print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
+        return 0
     trusted: list[str] = []
     if args.config:
         config = load_config(args.config)
@@ -112,6 +122,22 @@ def _guarded(command):
     return run
 
 
+def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
+    """Publish an .onnx file against the config's features (or --features, JSON input)."""
+    if args.config:
+        config = load_config(args.config)
+        features, options = config.features, config.model.onnx
+    elif args.features:
+        features, options = FeaturesConfig(schema=parse_schema(args.features)), OnnxModelConfig()
+    else:
+        msg = f"{args.model_file}: an ONNX graph needs --config (or --features for JSON input)"
+        raise ConfigError(msg)
+    if args.classes:
+        options = options.model_copy(update={"classes": args.classes.split(",")})
+    canary = _read_canary(Path(args.canary)) if args.canary else None
+    return publish_onnx(store, args.model_file, features, options, canary)
+
+
 def _fitted_feature_types(path: Path) -> dict[str, str]:
     """Feature names the model was fitted with, typed double (no --config or --features)."""
     try:
@@ -155,6 +181,7 @@ def _read_canary(path: Path) -> list[dict[str, Any]]:
 
 def _summary(m: Manifest) -> str:
     features = ", ".join(f"{n}:{m.feature_types[n]}" for n in m.feature_names)
+    features = features or m.input_signature
     lines = [
         f"published {m.version}: {m.task} {m.estimator} ({m.format}, sha256 {m.sha256[:12]})",
         f"  features: {features}",
