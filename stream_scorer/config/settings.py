@@ -145,7 +145,7 @@ class ImagePreprocessingConfig(_Settings):
         channels = 3 if self.color == "rgb" else 1
         for name, values in (("mean", self.mean), ("std", self.std)):
             if len(values) not in (1, channels):
-                msg = f"{name} has {len(values)} values; {self.color} takes 1 or {channels}"
+                msg = f"{name} has {len(values)} values; give 1, or 1 per {self.color} channel"
                 raise ValueError(msg)
         if min(self.std) <= 0:
             msg = f"std {self.std} must be > 0 (it divides)"
