@@ -22,6 +22,7 @@ EXTENSIONS: dict[str, ModelFormat] = {
     ".pkl": "pickle",
     ".pickle": "pickle",
     ".skops": "skops",
+    ".onnx": "onnx",
 }
 
 

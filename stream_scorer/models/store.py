@@ -197,11 +197,7 @@ class ModelStore:
             If the model cannot be loaded or does not match `feature_types` (see `describe`).
         """
         fmt = format_of(model_path)
-        try:
-            payload = Path(model_path).read_bytes()
-        except OSError as exc:
-            msg = f"{model_path}: cannot read model file: {exc.strerror}"
-            raise ModelStoreError(msg) from exc
+        payload = read_model_file(model_path)
         try:
             model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
         except ModelRejectedError as exc:
@@ -218,8 +214,19 @@ class ModelStore:
         trusted = dataclasses.replace(
             described, trusted_types=sorted(set(trusted_types)), unsafe_load=unsafe_load
         )
+        return self.add(trusted, payload, advance)
+
+    def add(self, described: Manifest, payload: bytes, advance: bool = True) -> Manifest:
+        """Store `payload` as a new version described by `described` (version left empty)
+        and `advance_current` to it (unless `advance` is False); return its manifest.
+
+        Raises
+        ------
+        ModelStoreError
+            If the version cannot be written.
+        """
         try:
-            manifest = self._write_version(trusted, payload)
+            manifest = self._write_version(described, payload)
         except OSError as exc:
             msg = f"{self.root}: cannot write a new version: {exc}"
             raise ModelStoreError(msg) from exc
@@ -258,6 +265,15 @@ class ModelStore:
             if not (self.root / version).exists():
                 return version
             number += 1
+
+
+def read_model_file(path: str | Path) -> bytes:
+    """The bytes of a model file to publish; ModelStoreError if it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"{path}: cannot read model file: {exc.strerror}"
+        raise ModelStoreError(msg) from exc
 
 
 def _number(version: str) -> int:

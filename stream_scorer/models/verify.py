@@ -37,8 +37,10 @@ def load_verified(
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
     unsafe_load: bool = False,
+    input_signature: str = "json",
 ) -> VerifiedModel:
-    """Read, verify and load `version` of `store` for the configured `feature_types`.
+    """Read, verify and load `version` of `store` for the configured `feature_types` and
+    `input_signature` (`FeaturesConfig.input_signature`).
 
     `trusted_types` and `unsafe_load` widen what deserialising admits (see `load_model_bytes`).
 
@@ -65,8 +67,11 @@ def load_verified(
         check_signed(manifest, actual)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
-    if not allow_library_mismatch:
+    if not allow_library_mismatch and manifest.kind == "sklearn":
         _check_sklearn(version, manifest)
+    if manifest.input_signature != input_signature:
+        reason = f"the model takes {manifest.input_signature} input, the config declares "
+        raise _refused(version, reason + input_signature)
     _check_schema(version, manifest, feature_types)
     try:
         predictor = load_predictor(payload, manifest, trusted_types, unsafe_load)

@@ -65,7 +65,10 @@ class Predictor(ABC):
         """
 
 
-KINDS: dict[str, str] = {"sklearn": "stream_scorer.predictors.sklearn"}
+KINDS: dict[str, str] = {
+    "sklearn": "stream_scorer.predictors.sklearn",
+    "onnx": "stream_scorer.predictors.onnx",
+}
 """Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types,
 unsafe_load)`.
 A new kind is a new module and one entry here."""

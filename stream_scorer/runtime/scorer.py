@@ -43,7 +43,10 @@ class Scorer:
         self.spark.conf.set(ARROW_BATCH_SIZE, str(config.scoring.arrow_batch_size))
         self.checkpoint = Checkpoint.at(config.checkpoint, self.spark)
         self.registry = ModelRegistry(
-            config.model, dict(config.features.feature_schema), self.spark
+            config.model,
+            dict(config.features.feature_schema),
+            self.spark,
+            input_signature=config.features.input_signature,
         )
         self.pipeline: BatchPipeline | None = None
         self.query: StreamingQuery | None = None

@@ -49,7 +49,7 @@ def scoring_udf(
     # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
-    decoder, passthrough = build_decoder(features), dict(features.passthrough)
+    decoder, passthrough = build_decoder(features, manifest), dict(features.passthrough)
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
         predictor = cached_predictor(

@@ -8,9 +8,11 @@ from typing import Any
 
 from stream_scorer.cli.commands.options import parse_schema
 from stream_scorer.config import load_config
+from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.publish_onnx import publish_onnx
 from stream_scorer.models.store import ModelStore
 
 NOT_CURRENT = 3
@@ -30,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"publish already made a newer version CURRENT (then exit {NOT_CURRENT}). A running "
         "scorer switches to it at the next micro-batch.",
     )
-    pub.add_argument("model_file", help="model file: .joblib, .pkl or .skops")
+    pub.add_argument("model_file", help="model file: .joblib, .pkl, .skops or .onnx")
     pub.add_argument("--store", required=True, help="model store directory")
     schema = pub.add_mutually_exclusive_group()
     schema.add_argument("--config", help="scorer YAML config: features.schema is the signature")
@@ -49,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="load with no allowlist, so any code in the file runs: only for a file you vouch "
         "for (recorded in the manifest)",
+    )
+    pub.add_argument(
+        "--classes", help="ONNX classifier labels in score order, e.g. 'cat,dog' (else config's)"
     )
     pub.set_defaults(func=_guarded(publish))
 
@@ -75,18 +80,8 @@ def publish(args: argparse.Namespace) -> int:
     """Publish `args.model_file`; print its manifest summary and the new CURRENT."""
     store = ModelStore(args.store)
     previous = store.current_version()
-    trusted, unsafe = list(args.trust), args.trust_all
-    if args.config:
-        config = load_config(args.config)
-        feature_types = dict(config.features.feature_schema)
-        trusted = [*config.model.trusted_types, *trusted]
-        unsafe = unsafe or config.model.unsafe_load
-    elif args.features:
-        feature_types = parse_schema(args.features)
-    else:
-        feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
-    canary = _read_canary(Path(args.canary)) if args.canary else None
-    manifest = store.publish(args.model_file, feature_types, canary, trusted, unsafe, advance=False)
+    onnx = format_of(args.model_file) == "onnx"
+    manifest = _publish_onnx(store, args) if onnx else _publish_pickled(store, args)
     print(_summary(manifest))
     current = store.advance_current(manifest.version)
     if current != manifest.version:
@@ -98,6 +93,22 @@ def publish(args: argparse.Namespace) -> int:
         return NOT_CURRENT
     print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
     return 0
+
+
+def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
+    """Store a joblib, pickle or skops file, typed by --config, --features or its fit."""
+    trusted, unsafe = list(args.trust), args.trust_all
+    if args.config:
+        config = load_config(args.config)
+        feature_types = dict(config.features.feature_schema)
+        trusted = [*config.model.trusted_types, *trusted]
+        unsafe = unsafe or config.model.unsafe_load
+    elif args.features:
+        feature_types = parse_schema(args.features)
+    else:
+        feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
+    canary = _read_canary(Path(args.canary)) if args.canary else None
+    return store.publish(args.model_file, feature_types, canary, trusted, unsafe, advance=False)
 
 
 def list_versions(args: argparse.Namespace) -> int:
@@ -156,6 +167,22 @@ def _guarded(command):
     return run
 
 
+def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
+    """Publish an .onnx file against the config's features (or --features, JSON input)."""
+    if args.config:
+        config = load_config(args.config)
+        features, options = config.features, config.model.onnx
+    elif args.features:
+        features, options = FeaturesConfig(schema=parse_schema(args.features)), OnnxModelConfig()
+    else:
+        msg = f"{args.model_file}: an ONNX graph needs --config (or --features for JSON input)"
+        raise ConfigError(msg)
+    if args.classes:
+        options = options.model_copy(update={"classes": args.classes.split(",")})
+    canary = _read_canary(Path(args.canary)) if args.canary else None
+    return publish_onnx(store, args.model_file, features, options, canary, advance=False)
+
+
 def _fitted_feature_types(path: Path, trusted: list[str], unsafe: bool) -> dict[str, str]:
     """Feature names the model was fitted with, typed double (no --config or --features)."""
     try:
@@ -199,6 +226,7 @@ def _read_canary(path: Path) -> list[dict[str, Any]]:
 
 def _summary(m: Manifest) -> str:
     features = ", ".join(f"{n}:{m.feature_types[n]}" for n in m.feature_names)
+    features = features or m.input_signature
     lines = [
         f"published {m.version}: {m.task} {m.estimator} ({m.format}, sha256 {m.sha256[:12]})",
         f"  features: {features}",

@@ -200,3 +200,47 @@ def test_promote_of_an_invalid_version_exits_2(store, published, capsys):
     assert run("model", "promote", "v0009", "--store", str(store.root)) == 2
     assert "v0009 is missing or invalid" in capsys.readouterr().err
     assert store.current_version() == "v0001"
+
+
+IMAGE_CONFIG = """
+source:
+  options: {kafka.bootstrap.servers: "127.0.0.1:9092", subscribe: images}
+features: {format: image}
+model:
+  store: unused
+  onnx: {scores: logits, image: {mean: [0.5], std: [0.25]}}
+checkpoint: unused
+sinks: [{kind: console}]
+dead_letter: {kind: console}
+"""
+
+
+def test_publish_onnx_takes_classes_from_the_flag_and_preprocessing_from_the_config(
+    tmp_path, capsys
+):
+    from stream_scorer.devtools.onnx_models import small_cnn
+
+    graph, config = tmp_path / "cnn.onnx", tmp_path / "scorer.yaml"
+    graph.write_bytes(small_cnn((32, 32), seed=1))
+    config.write_text(IMAGE_CONFIG)
+
+    code = run("model", "publish", str(graph), "--store", str(tmp_path / "s"),
+               "--config", str(config), "--classes", "cat,dog")  # fmt: skip
+
+    manifest = ModelStore(tmp_path / "s").manifest("v0001")
+    assert code == 0
+    assert manifest.classes == ["cat", "dog"]
+    assert (manifest.onnx.preprocessing.mean, manifest.onnx.preprocessing.std) == ([0.5], [0.25])
+    assert "  features: image\n" in capsys.readouterr().out
+
+
+def test_publish_onnx_without_a_config_or_schema_fails_naming_what_to_give(tmp_path, capsys):
+    graph = tmp_path / "cnn.onnx"
+    graph.write_bytes(b"unused")
+
+    code = run("model", "publish", str(graph), "--store", str(tmp_path / "s"))
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: {graph}: an ONNX graph needs --config (or --features for JSON input)\n"
+    )
