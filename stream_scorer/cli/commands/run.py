@@ -7,7 +7,6 @@ from stream_scorer.config import ScorerConfig, load_config
 from stream_scorer.errors import ConfigError, ModelStoreError
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime import logs
-from stream_scorer.sources.topic_check import check_source_topics
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,9 +35,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     log_file = None if args.verbose else _log_to_file(config, args.config)
     require_current_model(config, args.config)
-    check_source_topics(config.source)
-    from stream_scorer.runtime.scorer import Scorer  # Spark's imports, once the checks pass
+    # Spark's imports only once the config is known good: its mistakes fail in a second
+    from stream_scorer.runtime.scorer import Scorer
     from stream_scorer.runtime.session import build_session
+    from stream_scorer.sources.topic_check import check_source_topics
+
+    check_source_topics(config.source)
 
     logs.announce_start(config.checkpoint, log_file)
     spark = build_session(config.app_name, config.spark, jvm_log=log_file)
