@@ -31,3 +31,7 @@ class CheckpointError(ScorerError):
 
 class MissingExtraError(ScorerError):
     """A command needs packages of an optional extra that is not installed."""
+
+
+class BrokerError(ScorerError):
+    """A Kafka broker could not be reached, or refused a request of a command."""
