@@ -66,12 +66,11 @@ def load(
         differ from the manifest's.
     """
     try:
-        model = as_estimator(load_model_bytes(payload, manifest.format, trusted_types, unsafe_load))
-    except ModelRejectedError:
-        raise
-    except Exception as exc:
+        loaded = load_model_bytes(payload, manifest.format, trusted_types, unsafe_load)
+    except Exception as exc:  # the allowlist's refusal, or whatever the bytes raise
         msg = f"cannot load the {manifest.format} artefact: {exc}"
         raise ModelRejectedError(msg) from exc
+    model = as_estimator(loaded)
     check_signature(model, manifest.feature_names)
     return SklearnPredictor(model, manifest)
 
