@@ -18,6 +18,7 @@ from stream_scorer.runtime.files import files_at, is_local, join
 from stream_scorer.runtime.lease import LeaseLock
 from stream_scorer.runtime.pipeline import BatchPipeline
 from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
+from stream_scorer.runtime.subscription_check import check_subscription
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
@@ -72,6 +73,7 @@ class Scorer:
         """Start the streaming query and return it."""
         cfg = self.config
         self.checkpoint.verify()
+        check_subscription(self.checkpoint, cfg.source)
         serving = self.registry.refresh()
         log.info("model %s serving from %s", serving.version, cfg.model.store)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
