@@ -90,8 +90,9 @@ def produce(
     """Send `records` (value, is_good) to `topic`, at most `rate` per second (0 = no limit).
 
     With `partitions`, records go round-robin to partitions 0..N-1, and each partition's last
-    record is sent alone after a flush: brokers that report "latest" as the base offset of the
-    last record batch + 1 (the embedded Tansu) then show every record, so counts are exact.
+    record is sent alone after a flush: the embedded Tansu reports "latest" as the base offset
+    of the last record batch + 1, which the `python-kafka` source corrects but Spark's own
+    connector (`spark-kafka`) does not; a one-record last batch shows it every record.
     Raises `BrokerError` if the broker cannot be reached or any send fails.
     """
     with broker_errors(options, f"produce to {topic}"):
