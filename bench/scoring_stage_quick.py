@@ -49,6 +49,7 @@ class Serving:
     manifest: object
     artefact: object
     trusted_types: tuple[str, ...] = ()
+    unsafe_load: bool = False
 
 
 def parser_rate(rows: int = 200_000, batch: int = 10_000, repeats: int = 5) -> float:

@@ -19,8 +19,12 @@ class Artefact(ABC):
     """
 
     @abstractmethod
-    def load(self, manifest: Manifest, trusted_types: Sequence[str]) -> Predictor:
+    def load(
+        self, manifest: Manifest, trusted_types: Sequence[str], unsafe_load: bool = False
+    ) -> Predictor:
         """Build the predictor; called on a Python worker, once per process and version.
+        Deserialising admits what `load_model_bytes` admits for `trusted_types` and
+        `unsafe_load`, whatever the way the artefact came.
 
         Raises
         ------

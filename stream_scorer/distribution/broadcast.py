@@ -20,9 +20,11 @@ class BroadcastArtefact(Artefact):
 
     broadcast: "Broadcast[bytes]"
 
-    def load(self, manifest: Manifest, trusted_types: Sequence[str]) -> Predictor:
+    def load(
+        self, manifest: Manifest, trusted_types: Sequence[str], unsafe_load: bool = False
+    ) -> Predictor:
         """Deserialise the broadcast bytes."""
-        return load_predictor(self.broadcast.value, manifest, trusted_types)
+        return load_predictor(self.broadcast.value, manifest, trusted_types, unsafe_load)
 
     def release(self, spark: "SparkSession") -> None:
         """Unpersist the broadcast, without waiting."""

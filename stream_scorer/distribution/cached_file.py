@@ -53,9 +53,11 @@ class CachedFileArtefact(Artefact):
         """The verified copy on this machine, fetched first if missing or altered."""
         return self.cache.materialise(self.source, self.sha256, self.suffix)
 
-    def load(self, manifest: Manifest, trusted_types: Sequence[str]) -> Predictor:
-        """Load from this machine's copy."""
-        return load_predictor(self.local_copy(), manifest, trusted_types)
+    def load(
+        self, manifest: Manifest, trusted_types: Sequence[str], unsafe_load: bool = False
+    ) -> Predictor:
+        """Load from this machine's copy, through the same allowlist as broadcast bytes."""
+        return load_predictor(self.local_copy(), manifest, trusted_types, unsafe_load)
 
     def prepare(self, spark: "SparkSession") -> None:
         """Materialise the copy on the executors before the version serves (see

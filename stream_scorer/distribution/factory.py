@@ -41,8 +41,10 @@ def distribute(
     """
     source = _mapped_source(store, version, config.mapped_above_mb * MIB)
     if source is None:
-        verified = verify(None)
-        return verified, BroadcastArtefact(spark.sparkContext.broadcast(verified.payload))
+        verified = verify(None)  # the store's bytes, read and hashed
+        payload = verified.payload
+        data = payload if isinstance(payload, bytes) else payload.read_bytes()
+        return verified, BroadcastArtefact(spark.sparkContext.broadcast(data))
     cache = ArtefactCache(config.cache_dir, config.cache_versions)
     located = str(source)
     verified = verify(lambda manifest: cache.materialise(located, manifest.sha256, source.suffix))

@@ -15,7 +15,7 @@ from stream_scorer.distribution.factory import distribute
 from stream_scorer.errors import ArtefactCacheError, ModelRejectedError, ModelStoreError
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.models.store import ModelStore
-from stream_scorer.models.verify import load_verified
+from stream_scorer.models.verify import Fetch, VerifiedModel, load_verified
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,14 @@ class ModelRegistry:
     """
 
     def __init__(
-        self, config: ModelConfig, feature_types: Mapping[str, str], spark: SparkSession
+        self,
+        config: ModelConfig,
+        feature_types: Mapping[str, str],
+        spark: SparkSession,
+        input_signature: str = "json",
     ) -> None:
         self.store = ModelStore(config.store)
+        self._input_signature = input_signature
         self._config = config
         self._feature_types = dict(feature_types)
         self._spark = spark
@@ -95,13 +100,15 @@ class ModelRegistry:
         self._retired.clear()
 
     def _switch_to(self, version: str) -> ServingModel:
-        def verify(fetch):
+        def verify(fetch: Fetch | None) -> VerifiedModel:
             return load_verified(
                 self.store,
                 version,
                 self._feature_types,
                 allow_library_mismatch=self._config.allow_library_mismatch,
                 trusted_types=self._config.trusted_types,
+                unsafe_load=self._config.unsafe_load,
+                input_signature=self._input_signature,
                 fetch=fetch,
             )
 
@@ -111,6 +118,7 @@ class ModelRegistry:
             manifest=verified.manifest,
             artefact=artefact,
             trusted_types=tuple(self._config.trusted_types),
+            unsafe_load=self._config.unsafe_load,
         )
         previous = self._serving
         log.info("model %s now serving (was %s)", version, previous.version if previous else "none")

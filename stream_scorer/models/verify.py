@@ -1,8 +1,9 @@
 """Load one stored model version only if it is the artefact published and still behaves so.
 
 Checks, in order: manifest readable; sha256 of the bytes (before anything is deserialised);
-scikit-learn version; manifest signature against the configured feature schema;
-deserialisation; the model's own signature; canary rows re-predicted.
+the manifest's HMAC when a signing key is set (see `signing`); scikit-learn version; manifest
+signature against the configured feature schema; deserialisation through the allowlist; the
+model's own signature; canary rows re-predicted.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ import numpy as np
 
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.manifest import Canary, Manifest
+from stream_scorer.models.signing import check_signed
 from stream_scorer.models.store import ModelStore
 from stream_scorer.predictors.base import Predictor, load_predictor
 from stream_scorer.types import TYPES
@@ -40,9 +42,14 @@ def load_verified(
     feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+    input_signature: str = "json",
     fetch: Fetch | None = None,
 ) -> VerifiedModel:
-    """Read, verify and load `version` of `store` for the configured `feature_types`.
+    """Read, verify and load `version` of `store` for the configured `feature_types` and
+    `input_signature` (`FeaturesConfig.input_signature`).
+
+    `trusted_types` and `unsafe_load` widen what deserialising admits (see `load_model_bytes`).
 
     `fetch` gets the artefact (default: its bytes, read from the store and hashed).
 
@@ -61,11 +68,18 @@ def load_verified(
         payload = (fetch or _reader(store, version))(manifest)
     except (ModelStoreError, ModelRejectedError) as exc:
         raise _refused(version, str(exc)) from exc
-    if not allow_library_mismatch:
+    try:
+        check_signed(manifest, manifest.sha256)  # the artefact's, as `fetch` checked it
+    except ModelRejectedError as exc:
+        raise _refused(version, str(exc)) from exc
+    if not allow_library_mismatch and manifest.kind == "sklearn":
         _check_sklearn(version, manifest)
+    if manifest.input_signature != input_signature:
+        reason = f"the model takes {manifest.input_signature} input, the config declares "
+        raise _refused(version, reason + input_signature)
     _check_schema(version, manifest, feature_types)
     try:
-        predictor = load_predictor(payload, manifest, trusted_types)
+        predictor = load_predictor(payload, manifest, trusted_types, unsafe_load)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
     _check_canary(version, manifest, predictor)

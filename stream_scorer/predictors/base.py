@@ -66,18 +66,26 @@ class Predictor(ABC):
         """
 
 
-KINDS: dict[str, str] = {"sklearn": "stream_scorer.predictors.sklearn"}
-"""Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types)`, and
-optionally `load_file(path, manifest, trusted_types)` for a verified local file (which it may
-memory-map). A new kind is a new module and one entry here."""
+KINDS: dict[str, str] = {
+    "sklearn": "stream_scorer.predictors.sklearn",
+    "onnx": "stream_scorer.predictors.onnx",
+}
+"""Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types,
+unsafe_load)`, and optionally `load_file(path, manifest, trusted_types, unsafe_load)` for a
+verified local file (which it may memory-map). A new kind is a new module and one entry here."""
 
 
 def load_predictor(
-    artefact: bytes | Path, manifest: Manifest, trusted_types: Sequence[str] = ()
+    artefact: bytes | Path,
+    manifest: Manifest,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
 ) -> Predictor:
     """Build the predictor of `manifest.kind` from verified artefact bytes or a verified file.
 
     A file goes to the kind's `load_file` if it has one, else its bytes to `load`.
+
+    `trusted_types` and `unsafe_load` widen what deserialising admits (`models.formats`).
 
     Raises
     ------
@@ -91,8 +99,8 @@ def load_predictor(
     module = importlib.import_module(name)
     if isinstance(artefact, Path):
         if hasattr(module, "load_file"):
-            from_file: Predictor = module.load_file(artefact, manifest, trusted_types)
+            from_file: Predictor = module.load_file(artefact, manifest, trusted_types, unsafe_load)
             return from_file
         artefact = artefact.read_bytes()
-    loaded: Predictor = module.load(artefact, manifest, trusted_types)
+    loaded: Predictor = module.load(artefact, manifest, trusted_types, unsafe_load)
     return loaded

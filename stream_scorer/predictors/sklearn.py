@@ -52,7 +52,12 @@ class SklearnPredictor(Predictor):
         return canary_of(self.model, rows, self.manifest)
 
 
-def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) -> SklearnPredictor:
+def load(
+    payload: bytes,
+    manifest: Manifest,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+) -> SklearnPredictor:
     """Deserialise a joblib, pickle or skops artefact and check its input signature.
 
     Raises
@@ -61,25 +66,30 @@ def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) 
         If the bytes do not load, hold no estimator, or the model's own feature names
         differ from the manifest's.
     """
-    return _predictor(lambda: load_model_bytes(payload, manifest.format, trusted_types), manifest)
+    fmt = manifest.format
+    return _predictor(lambda: load_model_bytes(payload, fmt, trusted_types, unsafe_load), manifest)
 
 
 def load_file(
-    path: Path, manifest: Manifest, trusted_types: Sequence[str] = ()
+    path: Path,
+    manifest: Manifest,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
 ) -> SklearnPredictor:
     """As `load`, from a verified local file; an uncompressed joblib artefact's arrays are
-    memory-mapped read-only, shared by every process that loads the same file."""
-    return _predictor(lambda: load_model_file(path, manifest.format, trusted_types), manifest)
+    memory-mapped read-only, shared by every process that loads the same file. It goes
+    through the same allowlist as bytes do."""
+    fmt = manifest.format
+    return _predictor(lambda: load_model_file(path, fmt, trusted_types, unsafe_load), manifest)
 
 
 def _predictor(deserialise: Callable[[], object], manifest: Manifest) -> SklearnPredictor:
     try:
-        model = as_estimator(deserialise())
-    except ModelRejectedError:
-        raise
-    except Exception as exc:
+        loaded = deserialise()
+    except Exception as exc:  # the allowlist's refusal, or whatever the bytes raise
         msg = f"cannot load the {manifest.format} artefact: {exc}"
         raise ModelRejectedError(msg) from exc
+    model = as_estimator(loaded)
     check_signature(model, manifest.feature_names)
     return SklearnPredictor(model, manifest)
 

@@ -37,7 +37,7 @@ def scoring_udf(
     Parameters
     ----------
     serving
-        A `ServingModel` (version, manifest, artefact, trusted_types).
+        A `ServingModel` (version, manifest, artefact, trust settings).
     features
         Declared feature schema and passthrough fields.
     cache_capacity
@@ -48,11 +48,11 @@ def scoring_udf(
     """
     manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
     cache_key, artefact = key_of(serving.version, manifest.sha256), serving.artefact
-    trusted = tuple(serving.trusted_types)
-    decoder, passthrough = build_decoder(features), dict(features.passthrough)
+    trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
+    decoder, passthrough = build_decoder(features, manifest), dict(features.passthrough)
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predictor = cached_predictor(cache_key, artefact, manifest, trusted, cache_capacity)
+        predictor = cached_predictor(cache_key, artefact, manifest, trusted, cache_capacity, unsafe)
         for values in batches:
             yield _score_batch(predictor, decoder, values)
 

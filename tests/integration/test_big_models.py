@@ -1,5 +1,9 @@
 """Big models on a real SparkSession: one cache file per machine, mapped by every worker."""
 
+import dataclasses
+import hashlib
+import io
+import os
 import resource
 import signal
 from datetime import datetime
@@ -17,10 +21,12 @@ from stream_scorer.distribution.cache import ArtefactCache
 from stream_scorer.distribution.cached_file import CachedFileArtefact
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.kafka.schema import kafka_schema
+from stream_scorer.models.manifest import MANIFEST_FILE
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.models.store import ModelStore
 from stream_scorer.scoring import model_cache
 from stream_scorer.scoring.stage import score
+from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC
 
 pytestmark = pytest.mark.integration
@@ -137,6 +143,32 @@ def test_full_disk_keeps_the_old_version_serving_and_counts_it(spark, store, pub
     assert (registry.cache_failures, registry.refusals) == (1, 0)
     assert "cannot store" in registry.last_error
     assert registry.refresh().version == "v0002"  # tried again once there is room
+
+
+def test_hostile_big_artefact_with_a_matching_sha256_never_runs_and_v1_keeps_serving(
+    spark, store, publish, tmp_path
+):
+    marker = tmp_path / "pwned"
+    registry = _registry(spark, store, tmp_path / "cache")
+    publish(seed=0)
+    registry.refresh()
+    version = publish(seed=1)
+    hostile = io.BytesIO()
+    joblib.dump(Calls(os.system, f"touch {marker}"), hostile)
+    manifest = store.manifest(version)
+    (store.root / version / manifest.file).write_bytes(hostile.getvalue())
+    fixed = dataclasses.replace(manifest, sha256=hashlib.sha256(hostile.getvalue()).hexdigest())
+    (store.root / version / MANIFEST_FILE).write_text(fixed.to_json())
+
+    serving = registry.refresh()
+
+    assert serving.version == "v0001"
+    assert isinstance(serving.artefact, CachedFileArtefact)
+    assert not marker.exists()
+    assert registry.refusals == 1
+    assert registry.last_error.startswith(
+        "v0002 refused: cannot load the joblib artefact: the artefact refers to posix.system,"
+    )
 
 
 def test_store_executors_cannot_read_fails_naming_shared_storage(spark, tmp_path):

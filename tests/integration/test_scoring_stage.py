@@ -22,6 +22,8 @@ from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.testing.models import LoadRecordingClassifier
 
+RECORDING = "stream_scorer.testing.models.LoadRecordingClassifier"
+"""A test model of our own, trusted by name (outside the unpickling allowlist)."""
 pytestmark = pytest.mark.integration
 
 SCHEMA = {f"f{i}": "double" for i in range(4)}
@@ -37,7 +39,7 @@ def _serving(spark, model: object, feature_types: dict[str, str]) -> ServingMode
     manifest = describe(model, payload, "joblib", feature_types)
     version = f"v-{uuid.uuid4().hex[:8]}"
     artefact = BroadcastArtefact(spark.sparkContext.broadcast(payload))
-    return ServingModel(version, manifest, artefact, ())
+    return ServingModel(version, manifest, artefact, (RECORDING,))
 
 
 def _kafka_frame(spark, encoded: list[bytes | None], partitions: int):
