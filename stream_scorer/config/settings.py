@@ -1,5 +1,6 @@
 """The typed, frozen settings tree of one scorer, as read from YAML (see `loader`)."""
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -16,7 +17,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.options import redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
+from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.types import FieldType
+
+_STORE_POINTER = re.compile(r"^(latest|v\d{4,})$")
 
 
 class _Settings(BaseModel):
@@ -98,14 +102,48 @@ class FeaturesConfig(_Settings):
 class ModelConfig(_Settings):
     """Where models come from and what a model must satisfy to serve."""
 
-    store: str
-    """Model store directory, written by `stream-scorer model publish`."""
+    source: Literal["store", "mlflow"] = "store"
+    """`store`: our model store directory (default). `mlflow`: an MLflow Model Registry alias."""
+    store: str | None = None
+    """Model store directory, written by `stream-scorer model publish` (source `store`)."""
+    uri: str | None = None
+    """`models:/NAME@ALIAS` (resolved every batch) or `models:/NAME/VERSION` (source `mlflow`)."""
+    tracking_uri: str | None = None
+    """MLflow tracking and registry URI (source `mlflow`); unset: MLFLOW_TRACKING_URI."""
+    shadow: str | None = None
+    """Challenger scored into `shadow_*` columns: `latest`, `v0003` (store); `@ALIAS` (mlflow)."""
     allow_library_mismatch: bool = False
     """Serve a model saved with another scikit-learn version (refused by default)."""
     trusted_types: list[str] = Field(default_factory=list)
     """Extra type names a skops artefact may contain, beyond skops' safe defaults."""
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
+
+    @model_validator(mode="after")
+    def _source_settings(self) -> "ModelConfig":
+        if self.source == "store":
+            if not self.store:
+                msg = "model.store: the model store directory (source: store)"
+                raise ValueError(msg)
+            if self.shadow and not _STORE_POINTER.match(self.shadow):
+                msg = f"model.shadow {self.shadow!r}: 'latest' or a version like 'v0003'"
+                raise ValueError(msg)
+            return self
+        if not self.uri:
+            msg = "model.uri: 'models:/NAME@ALIAS' (source: mlflow)"
+            raise ValueError(msg)
+        try:
+            served = parse_model_uri(self.uri)
+        except ValueError as exc:
+            msg = f"model.uri: {exc}"
+            raise ValueError(msg) from None
+        if self.shadow:
+            try:
+                shadow_model_uri(served, self.shadow)
+            except ValueError as exc:
+                msg = f"model.shadow: '@ALIAS' or {exc}"
+                raise ValueError(msg) from None
+        return self
 
 
 class ParquetSinkConfig(_Settings):

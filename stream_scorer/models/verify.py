@@ -13,7 +13,7 @@ import numpy as np
 
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.manifest import Canary, Manifest
-from stream_scorer.models.store import ModelStore
+from stream_scorer.models.sources.base import VersionReader
 from stream_scorer.predictors.base import Predictor, load_predictor
 from stream_scorer.types import TYPES
 
@@ -29,7 +29,7 @@ class VerifiedModel:
 
 
 def load_verified(
-    store: ModelStore,
+    store: VersionReader,
     version: str,
     feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
@@ -45,7 +45,7 @@ def load_verified(
     try:
         manifest = store.manifest(version)
         payload = store.read_artifact(version)
-    except ModelStoreError as exc:
+    except (ModelStoreError, ModelRejectedError) as exc:
         raise _refused(version, str(exc)) from exc
     if manifest.version != version:
         raise _refused(version, f"its manifest names version {manifest.version!r}")

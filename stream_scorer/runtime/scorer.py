@@ -62,7 +62,7 @@ class Scorer:
         cfg = self.config
         verify_checkpoint(cfg.checkpoint)
         serving = self.registry.refresh()
-        log.info("model %s serving from %s", serving.version, cfg.model.store)
+        log.info("model %s serving from %s", serving.version, self.registry.source.location)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
         check_source_topics(cfg.source)
         sinks_dir = Path(cfg.checkpoint) / "sinks"

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from stream_scorer.config import load_config
-from stream_scorer.models.store import ModelStore
+from stream_scorer.models.sources.base import ModelSource
+from stream_scorer.models.sources.factory import open_source
 from stream_scorer.runtime.scorer import status_path
 
 
@@ -26,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the status; exit 0 even when the scorer has not run yet."""
     config = load_config(args.config)
-    status = collect(Path(config.checkpoint), status_path(config), ModelStore(config.model.store))
+    source = open_source(config.model, dict(config.features.feature_schema))
+    status = collect(Path(config.checkpoint), status_path(config), source)
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
         return 0
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"last committed batch:  {status['last_committed_batch']}")
     print(f"committed offsets:     {json.dumps(status['committed_offsets'])}")
     print(f"serving model:         {status['serving_model']} (in the last batch)")
-    print(f"model store CURRENT:   {status['current_model']}")
+    print(f"model source now:      {status['current_model']} ({status['model_source']})")
     last = status["last_progress"]
     if last:
         print(
@@ -48,12 +50,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
-    """Gather the status from the checkpoint, the status file and the model store.
+def collect(checkpoint: Path, status_file: Path, store: ModelSource) -> dict:
+    """Gather the status from the checkpoint, the status file and the model source.
 
     `serving_model` is the version that scored the last batch; `current_model` is what the
-    store's CURRENT names (they differ while a new version waits for the next batch, or after
-    a version was refused).
+    source's pointer (the store's CURRENT, an MLflow alias) names now (they differ while a
+    new version waits for the next batch, or after a version was refused).
     """
     committed = _last_log_entry(checkpoint / "commits")
     offsets = None
@@ -69,6 +71,7 @@ def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
         "committed_offsets": offsets,
         "serving_model": last["model_version"] if last else None,
         "current_model": store.current_version(),
+        "model_source": store.location,
         "last_progress": last,
     }
 
