@@ -4,7 +4,15 @@ in a folder. Models are logged and registered with MLflow's own API."""
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 from mlflow import MlflowClient
+
+
+class ConstantPyfunc(mlflow.pyfunc.PythonModel):
+    """A pyfunc model of no sklearn flavour: one a scorer must refuse."""
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> list[float]:
+        return [0.0] * len(model_input)
 
 
 class LocalMlflow:

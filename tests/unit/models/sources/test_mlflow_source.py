@@ -11,13 +11,8 @@ from stream_scorer.models.sources.mlflow import MlflowSource
 from stream_scorer.models.sources.mlflow_manifest import CANARY_ROWS
 from stream_scorer.models.sources.mlflow_uri import parse_model_uri
 from stream_scorer.models.verify import load_verified
-from tests.mlflow_helpers import LocalMlflow
+from tests.mlflow_helpers import ConstantPyfunc, LocalMlflow
 from tests.scorer_helpers import NUMERIC
-
-
-class _Constant(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> list[float]:
-        return [0.0] * len(model_input)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +107,7 @@ def test_model_without_signature_takes_the_config_schema(backend, name, demo_mod
 
 
 def test_pyfunc_of_another_flavour_is_refused_naming_the_supported_ones(backend, name, example):
-    backend.register(name, _Constant(), example)
+    backend.register(name, ConstantPyfunc(), example)
 
     with pytest.raises(ModelRejectedError) as caught:
         load_verified(source(backend, f"models:/{name}/1"), f"{name}/1", NUMERIC)
@@ -144,7 +139,7 @@ def test_bytes_changed_after_the_first_fetch_are_refused_by_sha256(
 
 
 def test_refused_version_is_not_downloaded_again(backend, name, example, monkeypatch):
-    backend.register(name, _Constant(), example)
+    backend.register(name, ConstantPyfunc(), example)
     model = source(backend, f"models:/{name}/1")
     with pytest.raises(ModelRejectedError):
         model.manifest(f"{name}/1")
