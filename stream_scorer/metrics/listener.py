@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from pyspark.sql.streaming import StreamingQueryListener
@@ -22,7 +23,9 @@ Publisher = Callable[[dict], None]
 
 class MetricsListener(StreamingQueryListener):
     """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
-    and `model_refusals`: model versions refused and failed reads of the store so far.
+    `model_refusals` (model versions refused and failed reads of the source so far),
+    `model_source` (store directory or `models:/NAME@ALIAS`) and `shadow` (`ShadowStats`
+    of the batch, or null).
 
     Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
     record to each `publishers` callable (the Prometheus exporter) and writes it to
@@ -39,11 +42,15 @@ class MetricsListener(StreamingQueryListener):
         status_path: str | Path | None = None,
         publishers: tuple[Publisher, ...] = (),
         model_refusals: Callable[[], int] | None = None,
+        model_source: str | None = None,
+        shadow_source: str | None = None,
     ) -> None:
         self.stats = stats
         self.serving_version = serving_version
         self.model_refusals = model_refusals
         """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
+        self.model_source = model_source
+        self.shadow_source = shadow_source
         self.status_path = Path(status_path) if status_path else None
         self.publishers = publishers
         self.query_id: str | None = None
@@ -105,6 +112,9 @@ class MetricsListener(StreamingQueryListener):
             "dead_lettered": batch.dead_lettered if batch else None,
             "model_version": batch.model_version if batch else self.serving_version(),
             "model_refusals": self.model_refusals() if self.model_refusals else None,
+            "model_source": self.model_source,
+            "shadow_source": self.shadow_source,
+            "shadow": asdict(batch.shadow) if batch and batch.shadow else None,
             "source_lag": lag,
             "total_lag": sum(lag.values()),
             "written_at": time.time(),

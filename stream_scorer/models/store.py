@@ -131,8 +131,10 @@ class ModelStore:
         feature_types: dict[str, str],
         canary_rows: list[dict[str, Any]] | None = None,
         trusted_types: Sequence[str] = (),
+        promote: bool = True,
     ) -> Manifest:
-        """Store the model file at `model_path` as a new version and point CURRENT at it.
+        """Store the model file at `model_path` as a new version and, with `promote`, point
+        CURRENT at it (without: a challenger for `model.shadow: latest`).
 
         Raises
         ------
@@ -164,7 +166,8 @@ class ModelStore:
         except OSError as exc:
             msg = f"{self.root}: cannot write a new version: {exc}"
             raise ModelStoreError(msg) from exc
-        self.set_current(manifest.version)
+        if promote:
+            self.set_current(manifest.version)
         return manifest
 
     def _write_version(self, described: Manifest, payload: bytes) -> Manifest:

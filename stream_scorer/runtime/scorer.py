@@ -13,6 +13,7 @@ from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.models.sources.factory import open_source
 from stream_scorer.runtime.checkpoint import refuse_reused_sinks, verify_checkpoint
 from stream_scorer.runtime.pipeline import BatchPipeline
 from stream_scorer.runtime.session import build_session
@@ -43,9 +44,12 @@ class Scorer:
             self.spark.conf.set(
                 "spark.sql.execution.arrow.maxRecordsPerBatch", str(config.scoring.arrow_batch_size)
             )
-        self.registry = ModelRegistry(
-            config.model, dict(config.features.feature_schema), self.spark
-        )
+        feature_types = dict(config.features.feature_schema)
+        self.registry = ModelRegistry(config.model, feature_types, self.spark)
+        self.shadow: ModelRegistry | None = None
+        if config.model.shadow:
+            source = open_source(config.model, feature_types, shadow=True)
+            self.shadow = ModelRegistry(config.model, feature_types, self.spark, source, "shadow")
         self.pipeline: BatchPipeline | None = None
         self.query: StreamingQuery | None = None
         self.listener: MetricsListener | None = None
@@ -77,7 +81,12 @@ class Scorer:
             self._closers.append(sink.close)
         refuse_reused_sinks(cfg.checkpoint, [*sinks, dead_letter])
         self.pipeline = BatchPipeline(
-            cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions
+            cfg.features,
+            self.registry,
+            sinks,
+            dead_letter,
+            cfg.model.worker_cache_versions,
+            self.shadow,
         )
         self._add_listener()
         writer = (
@@ -110,6 +119,8 @@ class Scorer:
             self.status_path,
             publishers,
             model_refusals=lambda: self.registry.refusals,
+            model_source=self.registry.source.location,
+            shadow_source=self.shadow.source.location if self.shadow else None,
         )
         self.spark.streams.addListener(self.listener)
         self._closers.append(lambda: self.spark.streams.removeListener(self.listener))

@@ -1,4 +1,4 @@
-"""`stream-scorer model publish | list | rollback`: manage a model store."""
+"""`stream-scorer model publish | list | promote | rollback`: manage a model store."""
 
 import argparse
 import json
@@ -15,7 +15,7 @@ from stream_scorer.models.store import ModelStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `model` sub-command and its `publish`, `list` and `rollback` actions."""
+    """Add the `model` sub-command and its `publish`, `list`, `promote` and `rollback` actions."""
     p = subparsers.add_parser("model", help="publish, list or roll back model versions")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -32,11 +32,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     schema.add_argument("--config", help="scorer YAML config: features.schema is the signature")
     schema.add_argument("--features", help="feature schema, e.g. 'f0:double,f1:double'")
     pub.add_argument("--canary", help="JSON-lines file of canary input rows (default: synthetic)")
+    pub.add_argument(
+        "--no-promote",
+        action="store_true",
+        help="leave CURRENT as it is: the version is a challenger (model.shadow: latest)",
+    )
     pub.set_defaults(func=_guarded(publish))
 
     lst = actions.add_parser("list", help="list the versions of a model store")
     lst.add_argument("--store", required=True, help="model store directory")
     lst.set_defaults(func=_guarded(list_versions))
+
+    promote = actions.add_parser(
+        "promote", help="point CURRENT at the newest version (or --to one): the challenger wins"
+    )
+    promote.add_argument("--store", required=True, help="model store directory")
+    promote.add_argument("--to", metavar="VERSION", help="version to serve, e.g. v0003")
+    promote.set_defaults(func=_guarded(promote_version))
 
     back = actions.add_parser(
         "rollback", help="point CURRENT at the previous valid version (or --to one)"
@@ -59,9 +71,14 @@ def publish(args: argparse.Namespace) -> int:
     else:
         feature_types = _fitted_feature_types(Path(args.model_file))
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    manifest = store.publish(args.model_file, feature_types, canary, trusted_types=trusted)
+    manifest = store.publish(
+        args.model_file, feature_types, canary, trusted_types=trusted, promote=not args.no_promote
+    )
     print(_summary(manifest))
-    print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
+    if args.no_promote:
+        print(f"CURRENT stays {previous or 'unset'}; promote with `stream-scorer model promote`")
+    else:
+        print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
     return 0
 
 
@@ -85,19 +102,34 @@ def list_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def promote_version(args: argparse.Namespace) -> int:
+    """Point CURRENT at `--to` or at the newest version; print the switch."""
+    store = ModelStore(args.store)
+    versions = store.versions()
+    if not args.to and not versions:
+        msg = f"{store.root}: no version to promote; publish one first"
+        raise ModelStoreError(msg)
+    return _switch(store, args.to or versions[-1])
+
+
 def rollback(args: argparse.Namespace) -> int:
     """Point CURRENT at `--to` or at the previous valid version; print the switch."""
     store = ModelStore(args.store)
-    previous = store.current_version()
     if args.to:
-        if not store.is_valid(args.to):
-            msg = f"{store.root}: {args.to} is missing or invalid (manifest, sha256); not switching"
-            raise ModelStoreError(msg)
-        store.set_current(args.to)
-        target = args.to
-    else:
-        target = store.rollback()
-    print(f"CURRENT -> {target} (was {previous or 'none'})")
+        return _switch(store, args.to)
+    previous = store.current_version()
+    print(f"CURRENT -> {store.rollback()} (was {previous or 'none'})")
+    return 0
+
+
+def _switch(store: ModelStore, version: str) -> int:
+    """Point CURRENT at a valid `version`; print the switch."""
+    previous = store.current_version()
+    if not store.is_valid(version):
+        msg = f"{store.root}: {version} is missing or invalid (manifest, sha256); not switching"
+        raise ModelStoreError(msg)
+    store.set_current(version)
+    print(f"CURRENT -> {version} (was {previous or 'none'})")
     return 0
 
 
