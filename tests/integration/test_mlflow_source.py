@@ -100,3 +100,26 @@ def test_alias_on_an_unsupported_flavour_keeps_the_old_version_and_moving_back_r
         "fraud/3 refused: MLflow flavours ['python_function'] are not supported; "
         "supported: ['sklearn']"
     )
+
+
+def test_challenger_alias_is_scored_beside_the_champion(
+    tmp_path, spark, bootstrap, backend, demo_models
+):
+    topic = create_topic(bootstrap, 2)
+    backend.set_alias("fraud", "challenger", "2")
+    recs = records(range(80), NUMERIC)
+    produce_exact(bootstrap, topic, spread(encode(recs), 2))
+    config = mlflow_config(tmp_path, bootstrap, topic, backend)
+    model = config.model.model_copy(update={"shadow": "@challenger"})
+    scorer = Scorer(config.model_copy(update={"model": model}), spark=spark, once=True)
+
+    assert scorer.run() == 0
+
+    scored = read_sink(spark, tmp_path / "predictions").sort_values("id")
+    inputs = model_frame(recs, NUMERIC)
+    assert scored["prediction"].tolist() == demo_models[0].predict(inputs).tolist()
+    assert scored["shadow_prediction"].tolist() == demo_models[1].predict(inputs).tolist()
+    assert set(zip(scored["model_version"], scored["shadow_model_version"], strict=True)) == {
+        ("fraud/1", "fraud/2")
+    }
+    assert scorer.shadow.source.location == "models:/fraud@challenger"
