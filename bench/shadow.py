@@ -46,7 +46,7 @@ def main() -> None:
             path = save_model(
                 train_demo_model("binary", n_features=4, seed=seed), root / "m.joblib"
             )
-            store.publish(path, FEATURES, promote=seed == 0)
+            store.publish(path, FEATURES, advance=seed == 0)
             path.unlink()
         spark = build_session("shadow-bench", {"spark.master": args.master})
         spark.sparkContext.setLogLevel("ERROR")

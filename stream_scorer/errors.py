@@ -23,3 +23,11 @@ class ModelStoreError(ScorerError):
 
 class SinkError(ScorerError):
     """A sink could not write a micro-batch."""
+
+
+class CheckpointError(ScorerError):
+    """The streaming checkpoint is missing or damaged; raised before any batch runs."""
+
+
+class MissingExtraError(ScorerError):
+    """A command needs packages of an optional extra that is not installed."""

@@ -69,10 +69,18 @@ def run_once(config: Path, fault: str | None = None) -> subprocess.CompletedProc
 
 def start_daemon(config: Path, log: Path, fault: str | None = None) -> subprocess.Popen:
     """Start `stream-scorer run --config config` (the daemon), its output going to `log`."""
+    return _start([CLI, "run", "--config", str(config)], log, fault)
+
+
+def start_once(config: Path, log: Path) -> subprocess.Popen:
+    """Start `stream-scorer run --config config --once` without waiting; output to `log`."""
+    return _start([CLI, "run", "--config", str(config), "--once"], log, None)
+
+
+def _start(command: list[str], log: Path, fault: str | None) -> subprocess.Popen:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [CLI, "run", "--config", str(config)],
-            stdout=out, stderr=subprocess.STDOUT, env=scorer_env(fault),
+            command, stdout=out, stderr=subprocess.STDOUT, env=scorer_env(fault)
         )  # fmt: skip
 
 

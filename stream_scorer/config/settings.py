@@ -15,6 +15,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from stream_scorer.errors import ConfigError
+from stream_scorer.features.signature import input_signature
 from stream_scorer.kafka.options import redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
@@ -76,12 +77,18 @@ class SourceConfig(_Settings):
 class FeaturesConfig(_Settings):
     """How a record's value becomes the model's input row."""
 
-    format: Literal["json"] = "json"
-    """Encoding of the Kafka value. JSON objects, one per record."""
-    feature_schema: dict[str, FieldType] = Field(alias="schema", min_length=1)
-    """Feature name -> type, in the model's input order."""
+    format: Literal["json", "image", "tensor"] = "json"
+    """Kafka value: `json` object, `image` (PNG/JPEG), or `tensor` (raw little-endian float32)."""
+    feature_schema: dict[str, FieldType] = Field(alias="schema", default_factory=dict)
+    """Feature name -> type, in the model's input order (format json, where it is required)."""
     passthrough: dict[str, FieldType] = Field(default_factory=dict)
     """Record fields copied to every output row; a list means all typed `string`."""
+    image_field: str | None = None
+    """Format image: JSON field holding the base64 image; unset: the value is the image."""
+    tensor_shape: list[int] | None = None
+    """Format tensor (required there): shape of one record's tensor, e.g. [3, 8]."""
+    max_image_pixels: int = Field(default=16_777_216, ge=1)
+    """Format image: larger images (width x height) are dead-lettered before decoding."""
 
     @field_validator("passthrough", mode="before")
     @classmethod
@@ -97,6 +104,72 @@ class FeaturesConfig(_Settings):
             msg = f"fields {both} are both features and passthrough; name each once"
             raise ValueError(msg)
         return self
+
+    @model_validator(mode="after")
+    def _fits_format(self) -> "FeaturesConfig":
+        fmt, problems = self.format, []
+        if fmt == "json" and not self.feature_schema:
+            problems.append("format json needs a non-empty schema")
+        if fmt != "json" and self.feature_schema:
+            problems.append(f"format {fmt} takes no schema (the whole value is the input)")
+        if (fmt == "tensor") != (self.tensor_shape is not None):
+            problems.append("tensor_shape is required by format tensor and only there")
+        if self.tensor_shape is not None and min(self.tensor_shape, default=0) < 1:
+            problems.append(f"tensor_shape {self.tensor_shape} needs one or more sizes >= 1")
+        if fmt != "image" and self.image_field is not None:
+            problems.append("image_field is for format image only")
+        if self.passthrough and fmt != "json" and self.image_field is None:
+            problems.append("passthrough needs JSON values: format json, or image_field")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def input_signature(self) -> str:
+        """What the config feeds a model, as `Manifest.input_signature` names it."""
+        return input_signature(self.format, self.tensor_shape)
+
+
+class ImagePreprocessingConfig(_Settings):
+    """Pixels (resized to the graph's input size) to input: `(pixel * scale - mean) / std`."""
+
+    color: Literal["rgb", "grayscale"] = "rgb"
+    """Channels fed to the graph: 3 (RGB) or 1 (grayscale)."""
+    scale: float = 1 / 255
+    """Multiplies every 0-255 pixel value first."""
+    mean: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
+    """Subtracted after scaling: one value, or one per channel."""
+    std: list[float] = Field(default_factory=lambda: [1.0], min_length=1)
+    """Divides last: one value, or one per channel."""
+    layout: Literal["nchw", "nhwc"] = "nchw"
+    """Axis order of the graph input: channels first (PyTorch) or last (Keras)."""
+
+    @model_validator(mode="after")
+    def _per_channel(self) -> "ImagePreprocessingConfig":
+        channels = 3 if self.color == "rgb" else 1
+        for name, values in (("mean", self.mean), ("std", self.std)):
+            if len(values) not in (1, channels):
+                msg = f"{name} has {len(values)} values; give 1, or 1 per {self.color} channel"
+                raise ValueError(msg)
+        if min(self.std) <= 0:
+            msg = f"std {self.std} must be > 0 (it divides)"
+            raise ValueError(msg)
+        return self
+
+
+class OnnxModelConfig(_Settings):
+    """How `model publish` describes an ONNX graph (recorded in the version's manifest)."""
+
+    classes: list[str | int] | None = None
+    """Class labels in score-column order (`--classes` overrides); unset: a regressor."""
+    scores: Literal["probabilities", "logits"] = "probabilities"
+    """What a classifier's scores are; logits get a softmax (a sigmoid for one column)."""
+    output: str | None = None
+    """Graph output holding the scores; unset: the first float output."""
+    intra_op_threads: int = Field(default=1, ge=1, le=64)
+    """ONNX Runtime intra-op threads of each worker's session (Spark runs a task per core)."""
+    image: ImagePreprocessingConfig = ImagePreprocessingConfig()
+    """Format image: the preprocessing."""
 
 
 class ModelConfig(_Settings):
@@ -115,9 +188,13 @@ class ModelConfig(_Settings):
     allow_library_mismatch: bool = False
     """Serve a model saved with another scikit-learn version (refused by default)."""
     trusted_types: list[str] = Field(default_factory=list)
-    """Extra type names a skops artefact may contain, beyond skops' safe defaults."""
+    """Globals ('module.name') a model may use beyond the pickle allowlist and skops' defaults."""
+    unsafe_load: bool = False
+    """Load pickle/joblib models with no allowlist: any code in them runs (logged as WARNING)."""
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
+    onnx: OnnxModelConfig = OnnxModelConfig()
+    """Publish-time description of `.onnx` models."""
 
     @model_validator(mode="after")
     def _source_settings(self) -> "ModelConfig":
@@ -236,3 +313,14 @@ class ScorerConfig(_Settings):
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""
 
     _stringify_spark = field_validator("spark", mode="before")(_stringify)
+
+    @model_validator(mode="after")
+    def _mlflow_takes_json(self) -> "ScorerConfig":
+        if self.model.source == "mlflow" and self.features.format != "json":
+            msg = (
+                f"model.source mlflow serves scikit-learn models over JSON features, not "
+                f"features.format {self.features.format}: serve ONNX models from a model store "
+                "(model.source: store, `stream-scorer model publish model.onnx`)"
+            )
+            raise ValueError(msg)
+        return self

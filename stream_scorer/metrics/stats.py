@@ -18,7 +18,6 @@ class BatchStats:
     scored: int
     dead_lettered: int
     seconds: float
-    skipped_replay: bool = False
     shadow: ShadowStats | None = None
     """How the challenger compared, when `model.shadow` is set."""
 

@@ -26,9 +26,10 @@ class ModelRegistry:
     """Tracks the pointer of a model source and keeps one verified version serving.
 
     `source` defaults to the config's (`open_source`); `role` names the model in logs
-    ('model', 'shadow model'). Counters: `reloads` (versions loaded and broadcast, the first
-    included), `refusals` (versions refused, failed reads of the pointer, and the pointer
-    gone once a model serves), `last_error` (latest reason, or None).
+    ('model', 'shadow model'); `input_signature` is what the config feeds a model
+    (`FeaturesConfig.input_signature`). Counters: `reloads` (versions loaded and broadcast,
+    the first included), `refusals` (versions refused, failed reads of the pointer, and the
+    pointer gone once a model serves), `last_error` (latest reason, or None).
     """
 
     def __init__(
@@ -38,9 +39,11 @@ class ModelRegistry:
         spark: SparkSession,
         source: ModelSource | None = None,
         role: str = "model",
+        input_signature: str = "json",
     ) -> None:
         self.source = source or open_source(config, dict(feature_types))
         self.role = role
+        self._input_signature = input_signature
         self._config = config
         self._feature_types = dict(feature_types)
         self._spark = spark
@@ -111,12 +114,16 @@ class ModelRegistry:
             self._feature_types,
             allow_library_mismatch=self._config.allow_library_mismatch,
             trusted_types=self._config.trusted_types,
+            unsafe_load=self._config.unsafe_load,
+            input_signature=self._input_signature,
+            check_signature=self.source.signed,
         )
         serving = ServingModel(
             version=version,
             manifest=verified.manifest,
             broadcast=self._spark.sparkContext.broadcast(verified.payload),
             trusted_types=tuple(self._config.trusted_types),
+            unsafe_load=self._config.unsafe_load,
         )
         previous = self._serving
         was = previous.version if previous else "none"

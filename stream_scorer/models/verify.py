@@ -1,8 +1,9 @@
 """Load one stored model version only if it is the artefact published and still behaves so.
 
 Checks, in order: manifest readable; sha256 of the bytes (before anything is deserialised);
+the manifest's HMAC when a signing key is set (see `signing`; our store's versions only);
 scikit-learn version; manifest signature against the configured feature schema;
-deserialisation; the model's own signature; canary rows re-predicted.
+deserialisation through the allowlist; the model's own signature; canary rows re-predicted.
 """
 
 import hashlib
@@ -13,6 +14,7 @@ import numpy as np
 
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.manifest import Canary, Manifest
+from stream_scorer.models.signing import check_signed
 from stream_scorer.models.sources.base import VersionReader
 from stream_scorer.predictors.base import Predictor, load_predictor
 from stream_scorer.types import TYPES
@@ -34,8 +36,16 @@ def load_verified(
     feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+    input_signature: str = "json",
+    check_signature: bool = True,
 ) -> VerifiedModel:
-    """Read, verify and load `version` of `store` for the configured `feature_types`.
+    """Read, verify and load `version` of `store` for the configured `feature_types` and
+    `input_signature` (`FeaturesConfig.input_signature`).
+
+    `trusted_types` and `unsafe_load` widen what deserialising admits (see `load_model_bytes`).
+    `check_signature` False skips the manifest signature check, for sources whose manifests
+    we do not write (MLflow: `ModelSource.signed`).
 
     Raises
     ------
@@ -56,11 +66,19 @@ def load_verified(
             "the artefact changed after publish"
         )
         raise _refused(version, reason)
-    if not allow_library_mismatch:
+    try:
+        if check_signature:
+            check_signed(manifest, actual)
+    except ModelRejectedError as exc:
+        raise _refused(version, str(exc)) from exc
+    if not allow_library_mismatch and manifest.kind == "sklearn":
         _check_sklearn(version, manifest)
+    if manifest.input_signature != input_signature:
+        reason = f"the model takes {manifest.input_signature} input, the config declares "
+        raise _refused(version, reason + input_signature)
     _check_schema(version, manifest, feature_types)
     try:
-        predictor = load_predictor(payload, manifest, trusted_types)
+        predictor = load_predictor(payload, manifest, trusted_types, unsafe_load)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
     _check_canary(version, manifest, predictor)

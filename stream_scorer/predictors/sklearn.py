@@ -51,7 +51,12 @@ class SklearnPredictor(Predictor):
         return canary_of(self.model, rows, self.manifest)
 
 
-def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) -> SklearnPredictor:
+def load(
+    payload: bytes,
+    manifest: Manifest,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+) -> SklearnPredictor:
     """Deserialise a joblib, pickle or skops artefact and check its input signature.
 
     Raises
@@ -61,7 +66,7 @@ def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) 
         differ from the manifest's.
     """
     try:
-        model = as_estimator(load_model_bytes(payload, manifest.format, trusted_types))
+        model = as_estimator(load_model_bytes(payload, manifest.format, trusted_types, unsafe_load))
     except ModelRejectedError:
         raise
     except Exception as exc:

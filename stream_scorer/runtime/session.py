@@ -17,12 +17,11 @@ DEFAULT_CONF: Mapping[str, str] = {
     "spark.sql.streaming.stopGracefullyOnShutdown": "true",
 }
 DAEMON_MODULE = "spark.python.daemon.module"
+ARROW_BATCH_SIZE = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
 def build_session(
-    app_name: str = "stream-scorer",
-    conf: Mapping[str, str] | None = None,
-    arrow_batch_size: int | None = None,
+    app_name: str = "stream-scorer", conf: Mapping[str, str] | None = None
 ) -> SparkSession:
     """Return the active SparkSession or build one.
 
@@ -42,10 +41,7 @@ def build_session(
         settings.setdefault(DAEMON_MODULE, worker_daemon.MODULE)
     for key, value in settings.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    if arrow_batch_size is not None:
-        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(arrow_batch_size))
-    return spark
+    return builder.getOrCreate()
 
 
 def _submitted_master() -> str | None:

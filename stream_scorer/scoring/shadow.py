@@ -44,7 +44,21 @@ def skip_reason(served: ServingModel, shadow: ServingModel | None) -> str | None
             f"shadow {shadow.version} predicts {b.task} {b.prediction_type} {b.classes}, "
             f"served {served.version} {a.task} {a.prediction_type} {a.classes}; not comparable"
         )
+    if _decoded_as(a) != _decoded_as(b):
+        return (
+            f"shadow {shadow.version} wants its images preprocessed or sized otherwise than "
+            f"served {served.version}; the rows are decoded once, for the served model"
+        )
     return None
+
+
+def _decoded_as(manifest: Manifest) -> object:
+    """What the served decoder takes from a manifest (`features.factory`): an image model's
+    preprocessing and size; nothing for JSON and tensor input, which the config fixes."""
+    spec = manifest.onnx
+    if spec is None or spec.preprocessing is None:
+        return None
+    return (spec.preprocessing, spec.image_size)
 
 
 def udf_fields(served: Manifest) -> list[StructField]:
@@ -78,19 +92,33 @@ class ShadowModel:
     broadcast: Broadcast[bytes]
     manifest: Manifest
     trusted_types: tuple[str, ...]
+    unsafe_load: bool
 
     @classmethod
     def of(cls, serving: ServingModel) -> "ShadowModel":
-        """From the challenger's `ServingModel` (its canary rows left behind)."""
+        """From the challenger's `ServingModel` (its canary rows left behind), loaded with the
+        trust settings its registry verified it with."""
         manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
         key = f"{serving.version}@{manifest.sha256}"
-        return cls(serving.version, key, serving.broadcast, manifest, serving.trusted_types)
+        return cls(
+            serving.version,
+            key,
+            serving.broadcast,
+            manifest,
+            tuple(serving.trusted_types),
+            serving.unsafe_load,
+        )
 
     def load(self, capacity: int) -> Predictor | str:
         """The challenger's predictor from this worker's cache, or why it did not load."""
         try:
             return cached_predictor(
-                self.cache_key, self.broadcast, self.manifest, self.trusted_types, capacity
+                self.cache_key,
+                self.broadcast,
+                self.manifest,
+                self.trusted_types,
+                capacity,
+                self.unsafe_load,
             )
         except Exception as exc:  # a challenger's fault must never fail the task
             return f"shadow {self.version} did not load: {type(exc).__name__}: {exc}"

@@ -6,7 +6,6 @@ before deriving both outputs; the UDF is non-deterministic, so Spark neither pus
 `error` filters below it nor duplicates it when the struct is flattened.
 """
 
-from pyspark import Accumulator
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -28,7 +27,6 @@ def score(
     serving: ServingModel,
     features: FeaturesConfig,
     cache_capacity: int = 2,
-    load_counter: Accumulator | None = None,
     shadow: ServingModel | None = None,
     with_shadow: bool = False,
 ) -> DataFrame:
@@ -42,7 +40,7 @@ def score(
     persist the result before calling both `predictions` and `dead_letters` so the UDF
     runs once per row.
     """
-    udf = scoring_udf(serving, features, cache_capacity, load_counter, shadow, with_shadow)
+    udf = scoring_udf(serving, features, cache_capacity, shadow, with_shadow)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
     derived = _derived(serving)
     row = scored_struct(serving.manifest, dict(features.passthrough))

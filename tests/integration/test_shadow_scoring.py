@@ -7,19 +7,22 @@ from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.metrics.shadow import ShadowStats
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.raising_model import ThresholdRaisingClassifier, expected_error
 from tests.scorer_helpers import NUMERIC, encode, model_frame, read_sink, records, scorer_config
 
 pytestmark = pytest.mark.integration
 
 
-def publish(store: ModelStore, model, path, promote: bool = True) -> str:
-    return store.publish(save_model(model, path), NUMERIC, promote=promote).version
+RAISING_TYPE = "stream_scorer.testing.models.ThresholdRaisingClassifier"  # trusted by name
 
 
-def shadow_config(tmp_path, bootstrap, topic):
-    model = {"store": str(tmp_path / "models"), "shadow": "latest"}
+def publish(store: ModelStore, model, path, advance: bool = True, trusted=()) -> str:
+    return store.publish(save_model(model, path), NUMERIC, None, trusted, advance=advance).version
+
+
+def shadow_config(tmp_path, bootstrap, topic, trusted=()):
+    model = {"store": str(tmp_path / "models"), "shadow": "latest", "trusted_types": trusted}
     return scorer_config(tmp_path, bootstrap, topic, model=model)
 
 
@@ -28,7 +31,7 @@ def test_challenger_scores_the_same_rows_beside_the_served_model(tmp_path, spark
     store = ModelStore(tmp_path / "models")
     served, challenger = (train_demo_model("binary", 4, seed=seed) for seed in (0, 1))
     publish(store, served, tmp_path / "a.joblib")
-    publish(store, challenger, tmp_path / "b.joblib", promote=False)
+    publish(store, challenger, tmp_path / "b.joblib", advance=False)
     recs = records(range(200), NUMERIC)
     produce_exact(bootstrap, topic, spread(encode(recs), 2))
     scorer = Scorer(shadow_config(tmp_path, bootstrap, topic), spark=spark, once=True)
@@ -66,9 +69,10 @@ def test_challenger_that_raises_on_rows_never_touches_the_served_columns(
         model_frame(recs, NUMERIC), served.predict(model_frame(recs, NUMERIC))
     )
     publish(store, served, tmp_path / "a.joblib")
-    publish(store, raising, tmp_path / "b.joblib", promote=False)
+    publish(store, raising, tmp_path / "b.joblib", advance=False, trusted=[RAISING_TYPE])
     produce_exact(bootstrap, topic, spread(encode(recs), 2))
-    scorer = Scorer(shadow_config(tmp_path, bootstrap, topic), spark=spark, once=True)
+    config = shadow_config(tmp_path, bootstrap, topic, trusted=[RAISING_TYPE])
+    scorer = Scorer(config, spark=spark, once=True)
 
     assert scorer.run() == 0
 
@@ -91,12 +95,12 @@ def test_promoting_the_challenger_serves_it_and_empties_the_shadow_columns(
     topic = create_topic(bootstrap, 2)
     store = ModelStore(tmp_path / "models")
     publish(store, train_demo_model("binary", 4, seed=0), tmp_path / "a.joblib")
-    publish(store, train_demo_model("binary", 4, seed=1), tmp_path / "b.joblib", promote=False)
+    publish(store, train_demo_model("binary", 4, seed=1), tmp_path / "b.joblib", advance=False)
     query = Scorer(shadow_config(tmp_path, bootstrap, topic), spark=spark).start()
     try:
         produce_exact(bootstrap, topic, spread(encode(records(range(60), NUMERIC)), 2))
         query.processAllAvailable()
-        store.set_current("v0002")  # `stream-scorer model promote`
+        store.set_current("v0002")  # `stream-scorer model promote v0002`
         produce_exact(bootstrap, topic, spread(encode(records(range(60, 100), NUMERIC)), 2))
         query.processAllAvailable()
     finally:

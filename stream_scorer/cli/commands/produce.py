@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stream_scorer.cli.commands.options import kafka_option_pairs, parse_schema
-from stream_scorer.devtools import producer, synthetic
+from stream_scorer.devtools.extra import require_devtools
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Produce and print what was sent."""
+    """Produce and print what was sent (needs the devtools extra)."""
+    require_devtools("produce", "tqdm")
+    from stream_scorer.devtools import producer, synthetic
+
     options = producer.bootstrap_options(args.bootstrap, kafka_option_pairs(args.kafka_option))
     partitions = producer.ensure_topic(options, args.topic, args.partitions)
     if args.file:

@@ -3,12 +3,14 @@
 import argparse
 import json
 import time
-from pathlib import Path
 
 from stream_scorer.config import load_config
+from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.errors import CheckpointError
 from stream_scorer.models.sources.base import ModelSource
 from stream_scorer.models.sources.factory import open_source
-from stream_scorer.runtime.scorer import status_path
+from stream_scorer.runtime.checkpoint import Checkpoint
+from stream_scorer.runtime.files import is_local
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status",
         help="show the scorer's last progress and serving model",
         description="Reads the checkpoint (last committed batch and its offsets), the status "
-        "file the running scorer writes after each batch, and the model store's CURRENT.",
+        "file the running scorer writes after each batch, and the model source's pointer (the "
+        "store's CURRENT, or an MLflow alias). "
+        "A local checkpoint is read directly; a Hadoop URL (hdfs://, s3a://) through a local "
+        "SparkSession built with the config's `spark` settings.",
     )
     p.add_argument("--config", required=True)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -25,10 +30,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the status; exit 0 even when the scorer has not run yet."""
+    """Print the status; exit 0 even when the scorer has not completed a batch yet.
+
+    Raises
+    ------
+    CheckpointError
+        If the checkpoint directory does not exist.
+    """
     config = load_config(args.config)
+    checkpoint = _checkpoint(config)
+    if not checkpoint.exists():
+        msg = (
+            f"no checkpoint at {config.checkpoint}: the scorer has not run with this config "
+            "yet, or `checkpoint` names another directory"
+        )
+        raise CheckpointError(msg)
     source = open_source(config.model, dict(config.features.feature_schema))
-    status = collect(Path(config.checkpoint), status_path(config), source)
+    status = collect(checkpoint, source)
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
         return 0
@@ -50,21 +68,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def collect(checkpoint: Path, status_file: Path, store: ModelSource) -> dict:
-    """Gather the status from the checkpoint, the status file and the model source.
+def collect(checkpoint: Checkpoint, store: ModelSource) -> dict:
+    """Gather the status from the checkpoint, its status file and the model source.
 
     `serving_model` is the version that scored the last batch; `current_model` is what the
     source's pointer (the store's CURRENT, an MLflow alias) names now (they differ while a
     new version waits for the next batch, or after a version was refused).
     """
-    committed = _last_log_entry(checkpoint / "commits")
-    offsets = None
-    if committed is not None:
-        lines = (checkpoint / "offsets" / str(committed)).read_text().splitlines()
-        offsets = [json.loads(line) for line in lines[2:] if line.strip()]
-    last = None
-    if status_file.exists():
-        last = json.loads(status_file.read_text())
+    committed = checkpoint.last_committed()
+    offsets = checkpoint.source_offsets(committed) if committed is not None else None
+    last = checkpoint.read_status()
+    if last:
         last["age_s"] = time.time() - last.get("written_at", time.time())
     return {
         "last_committed_batch": committed,
@@ -76,7 +90,11 @@ def collect(checkpoint: Path, status_file: Path, store: ModelSource) -> dict:
     }
 
 
-def _last_log_entry(folder: Path) -> int | None:
-    if not folder.exists():
-        return None
-    return max((int(p.name) for p in folder.iterdir() if p.name.isdigit()), default=None)
+def _checkpoint(config: ScorerConfig) -> Checkpoint:
+    """The config's checkpoint: read directly if local, else through a local[1] session."""
+    if is_local(config.checkpoint):
+        return Checkpoint.at(config.checkpoint)
+    from stream_scorer.runtime.session import build_session
+
+    spark = build_session(f"{config.app_name}-status", {**config.spark, "spark.master": "local[1]"})
+    return Checkpoint.at(config.checkpoint, spark)

@@ -36,6 +36,9 @@ class ModelSource(VersionReader, Protocol):
     """Where versions come from, for logs and status: a store directory, `models:/NAME@ALIAS`."""
     unset: str
     """Why nothing serves when `current_version` is None, and what to do about it."""
+    signed: bool
+    """Whether its manifests are ours, so signed when a signing key is set (`models.signing`):
+    True for our store, False for MLflow, whose versions carry no signature to check."""
 
     def current_version(self) -> str | None:
         """The version the pointer names now, or None when it names none.

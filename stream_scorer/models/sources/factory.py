@@ -24,4 +24,5 @@ def open_source(
 
     served = parse_model_uri(str(config.uri))
     uri = shadow_model_uri(served, pointer) if pointer else served
-    return MlflowSource(uri, config.tracking_uri, feature_types, list(config.trusted_types))
+    trusted = list(config.trusted_types)
+    return MlflowSource(uri, config.tracking_uri, feature_types, trusted, config.unsafe_load)

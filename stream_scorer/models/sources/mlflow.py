@@ -4,8 +4,15 @@ Version ids read 'NAME/7'. A version's MLmodel file, model file and input exampl
 downloaded the first time the alias points at it; its manifest (with the sha256 of the
 bytes) is kept for the life of the process, so bytes fetched again later must match them,
 and a refused version is not downloaded again.
+
+The model file loads through our restricted loader (`load_model_bytes`) with the config's
+`model.trusted_types` and `model.unsafe_load`, as a store version does. Manifest signing
+(`models.signing`) covers our store only: MLflow versions carry no signature of ours, so
+with a signing key set they are served unsigned (a WARNING says so); who may move the alias
+is the registry's access control.
 """
 
+import logging
 import os
 import re
 import tempfile
@@ -13,6 +20,7 @@ from pathlib import Path
 
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError
 from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.signing import SIGNING_KEY_ENV, signing_key
 from stream_scorer.models.sources.mlflow_manifest import (
     build_manifest,
     example_rows,
@@ -23,6 +31,8 @@ from stream_scorer.models.sources.mlflow_uri import ModelUri, version_id
 from stream_scorer.types import FieldType
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+
+log = logging.getLogger(__name__)
 
 
 class MlflowSource:
@@ -36,12 +46,16 @@ class MlflowSource:
         At construction, if MLflow is not installed or no tracking URI is known.
     """
 
+    signed = False
+    """MLflow versions carry no manifest signature; `load_verified` does not ask for one."""
+
     def __init__(
         self,
         uri: ModelUri,
         tracking_uri: str | None,
         feature_types: dict[str, FieldType],
         trusted_types: list[str],
+        unsafe_load: bool = False,
     ) -> None:
         try:
             from mlflow import MlflowClient
@@ -64,8 +78,15 @@ class MlflowSource:
         self._client = MlflowClient(tracking_uri=self.tracking_uri)
         self._feature_types = feature_types
         self._trusted_types = trusted_types
+        self._unsafe_load = unsafe_load
         self._seen: dict[str, Manifest | ModelRejectedError] = {}
         self._fetched: tuple[str, bytes] | None = None
+        if signing_key() is not None:
+            log.warning(
+                "%s is set, but %s versions are not signed: signing covers the model store only",
+                SIGNING_KEY_ENV,
+                self.location,
+            )
 
     def current_version(self) -> str | None:
         """'NAME/7' for the version the alias points at now, or None when it points nowhere."""
@@ -123,7 +144,9 @@ class MlflowSource:
             if example:
                 self._download(version, example["artifact_path"], tmp)
                 rows = example_rows(meta.load_input_example(tmp), list(types))
-        manifest = build_manifest(version, meta, payload, types, rows, self._trusted_types)
+        manifest = build_manifest(
+            version, meta, payload, types, rows, self._trusted_types, self._unsafe_load
+        )
         return manifest, payload
 
     def _download(self, version: str, path: str, into: str) -> Path:

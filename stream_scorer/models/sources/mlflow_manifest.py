@@ -19,7 +19,11 @@ from stream_scorer.models.manifest import Manifest, ModelFormat
 from stream_scorer.types import FieldType
 
 FLAVOURS = ("sklearn",)
-"""MLflow flavours a scorer serves; a model logged with none of them is refused."""
+"""MLflow flavours a scorer serves; a model logged with none of them is refused.
+
+Not `onnx`: an ONNX manifest is described against the config's image or tensor input and
+`model.onnx` options at publish (`describe_onnx`), so ONNX models are served from our store.
+"""
 CANARY_ROWS = 20
 """Rows of the logged input example kept as canary rows (all of them are scored twice)."""
 _FORMATS: dict[str, ModelFormat] = {"skops": "skops", "cloudpickle": "pickle", "pickle": "pickle"}
@@ -47,6 +51,8 @@ def model_file(meta: Any) -> tuple[str, ModelFormat]:
         msg = (
             f"MLflow flavours {sorted(meta.flavors)} are not supported; supported: {list(FLAVOURS)}"
         )
+        if "onnx" in meta.flavors:
+            msg += "; publish the .onnx file to a model store with `stream-scorer model publish`"
         raise ModelRejectedError(msg)
     serialization = conf.get("serialization_format", "cloudpickle")
     if serialization not in _FORMATS:
@@ -108,8 +114,10 @@ def build_manifest(
     feature_types: dict[str, FieldType],
     canary_rows: list[dict[str, Any]] | None,
     trusted_types: list[str],
+    unsafe_load: bool = False,
 ) -> Manifest:
-    """Load the model file's bytes through our loader and describe them as `version`.
+    """Load the model file's bytes through our restricted loader (`load_model_bytes`, admitting
+    `trusted_types`, or everything with `unsafe_load`) and describe them as `version`.
 
     Raises
     ------
@@ -119,7 +127,7 @@ def build_manifest(
     """
     file, fmt = model_file(meta)
     try:
-        model = load_model_bytes(payload, fmt, trusted_types)
+        model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
     except ModelRejectedError:
         raise
     except Exception as exc:
@@ -138,5 +146,7 @@ def build_manifest(
         file=file,
         library_versions=libraries,
         created_at=str(meta.utc_time_created),
+        trusted_types=sorted(set(trusted_types)),
+        unsafe_load=unsafe_load,
         extra={"mlflow": {"run_id": meta.run_id, "model_uuid": meta.model_uuid}},
     )

@@ -17,6 +17,9 @@ class StoreSource:
     challenger) or a version name such as `v0003`.
     """
 
+    signed = True
+    """`model publish` signs manifests when a signing key is set; `load_verified` checks them."""
+
     def __init__(self, root: str | Path, pointer: str = CURRENT) -> None:
         self.store = ModelStore(root)
         self.pointer = pointer

@@ -121,3 +121,15 @@ def test_bad_model_source_settings_name_the_key(tmp_path, model, expected):
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, GOOD.replace("{store: ./models}", model)), env={})
     assert expected in str(err.value)
+
+
+def test_mlflow_source_with_image_input_is_refused_pointing_at_the_store(tmp_path):
+    text = GOOD.replace(
+        "model: {store: ./models}", "model: {source: mlflow, uri: 'models:/cnn@champion'}"
+    ).replace("  schema: {f0: double, name: string}\n  passthrough: [id]\n", "  format: image\n")
+
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text), env={})
+
+    assert "model.source mlflow serves scikit-learn models over JSON features" in str(err.value)
+    assert "model.source: store" in str(err.value)

@@ -1,5 +1,6 @@
 """shadow_columns: the challenger's fields of one Arrow batch, never touching the served ones."""
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -8,9 +9,11 @@ import pytest
 
 from stream_scorer.devtools.demo_models import demo_features, train_demo_model
 from stream_scorer.models.describe import describe
+from stream_scorer.models.onnx_spec import ImagePreprocessing, OnnxSpec, TensorSpec
+from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.sklearn import SklearnPredictor
-from stream_scorer.scoring.shadow import shadow_columns
-from tests.raising_model import ThresholdRaisingClassifier, expected_error
+from stream_scorer.scoring.shadow import ShadowModel, shadow_columns, skip_reason
+from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
 from tests.scorer_helpers import NUMERIC
 
 
@@ -85,3 +88,36 @@ def test_no_challenger_gives_null_columns_and_no_errors(rows, served):
     assert columns["shadow_prediction"].isna().all()
     assert columns["shadow_probability"].isna().all()
     assert columns["shadow_error"].tolist() == [None] * 6
+
+
+def _image_model(version: str, manifest, mean: float, size: int) -> ServingModel:
+    graph_input = TensorSpec("x", [None, 3, size, size], "float32")
+    spec = OnnxSpec(
+        input_format="image",
+        inputs=[graph_input],
+        outputs=[TensorSpec("y", [None, 2], "float32")],
+        score_output="y",
+        scores="probabilities",
+        preprocessing=ImagePreprocessing(mean=[mean]),
+    )
+    onnx = dataclasses.replace(manifest, onnx=spec)
+    return ServingModel(version=version, manifest=onnx, broadcast=None, trusted_types=())
+
+
+def test_an_image_challenger_is_compared_only_with_the_served_preprocessing(served):
+    a = _image_model("v0001", served, 0.5, 32)
+
+    assert skip_reason(a, _image_model("v0002", served, 0.5, 32)) is None
+    for other in (_image_model("v0002", served, 0.0, 32), _image_model("v0002", served, 0.5, 64)):
+        assert skip_reason(a, other) == (
+            "shadow v0002 wants its images preprocessed or sized otherwise than served v0001; "
+            "the rows are decoded once, for the served model"
+        )
+
+
+def test_the_challenger_loads_with_its_registry_s_trust_settings(served):
+    serving = ServingModel("v0002", served, None, ("my.Model",), unsafe_load=True)
+
+    shadow = ShadowModel.of(serving)
+
+    assert (shadow.trusted_types, shadow.unsafe_load) == (("my.Model",), True)

@@ -7,10 +7,12 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 from stream_scorer.errors import ConfigError, ModelRejectedError
+from stream_scorer.models.signing import SIGNING_KEY_ENV
 from stream_scorer.models.sources.mlflow import MlflowSource
 from stream_scorer.models.sources.mlflow_manifest import CANARY_ROWS
 from stream_scorer.models.sources.mlflow_uri import parse_model_uri
 from stream_scorer.models.verify import load_verified
+from stream_scorer.testing.models import ThresholdRaisingClassifier
 from tests.mlflow_helpers import ConstantPyfunc, LocalMlflow
 from tests.scorer_helpers import NUMERIC
 
@@ -162,3 +164,51 @@ def test_tracking_uri_comes_from_the_environment_when_unset(monkeypatch, backend
     model = MlflowSource(parse_model_uri("models:/m@champion"), None, NUMERIC, [])
 
     assert model.tracking_uri == backend.tracking_uri
+
+
+RAISING_TYPE = "stream_scorer.testing.models.ThresholdRaisingClassifier"
+
+
+@pytest.fixture
+def custom_model(example):
+    return ThresholdRaisingClassifier(5.0).fit(example, [0, 1, 0, 1, 0, 1])
+
+
+def test_a_class_outside_the_allowlist_is_refused_by_the_restricted_loader(
+    backend, name, custom_model, example
+):
+    backend.register(name, custom_model, example, serialization_format="cloudpickle")
+
+    with pytest.raises(ModelRejectedError) as caught:
+        load_verified(source(backend, f"models:/{name}/1"), f"{name}/1", NUMERIC)
+
+    assert f"refers to {RAISING_TYPE}, which is not an allowed global" in str(caught.value)
+
+
+def test_a_class_the_config_trusts_loads_and_the_manifest_records_it(
+    backend, name, custom_model, example
+):
+    backend.register(name, custom_model, example, serialization_format="cloudpickle")
+    uri = parse_model_uri(f"models:/{name}/1")
+    model = MlflowSource(uri, backend.tracking_uri, NUMERIC, [RAISING_TYPE])
+
+    verified = load_verified(model, f"{name}/1", NUMERIC, trusted_types=[RAISING_TYPE])
+
+    assert verified.manifest.trusted_types == [RAISING_TYPE]
+    assert verified.manifest.unsafe_load is False
+
+
+def test_versions_are_unsigned_so_a_signing_key_is_not_asked_of_them(
+    backend, name, demo_model, example, monkeypatch, caplog
+):
+    backend.register(name, demo_model("binary"), example)
+    monkeypatch.setenv(SIGNING_KEY_ENV, "secret")
+
+    model = source(backend, f"models:/{name}/1")
+    verified = load_verified(model, f"{name}/1", NUMERIC, check_signature=model.signed)
+
+    assert model.signed is False
+    assert verified.manifest.signature == ""
+    assert "signing covers the model store only" in caplog.text
+    with pytest.raises(ModelRejectedError, match="unsigned, and STREAM_SCORER_SIGNING_KEY"):
+        load_verified(model, f"{name}/1", NUMERIC)  # as a store version would be checked

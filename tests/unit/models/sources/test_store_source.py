@@ -41,3 +41,7 @@ def test_manifest_and_artefact_are_the_store_s(store, published):
 
     assert source.manifest(version) == store.manifest(version)
     assert source.read_artifact(version) == store.read_artifact(version)
+
+
+def test_store_versions_are_signed_ones(store):
+    assert StoreSource(store.root).signed is True
