@@ -1,8 +1,9 @@
 """Test-side Kafka helpers: topics and exact-count loads that respect the embedded broker.
 
 Tansu reports a partition's latest offset as the base offset of its last record batch + 1.
-`produce_exact` therefore ends each partition's load with a one-record batch (flush, send
-one record, flush), so the reported latest offset is the true end and counts are exact.
+The `python-kafka` source corrects it (tests/integration/test_batched_producers.py); Spark's
+own connector does not, so `produce_exact` ends each partition's load with a one-record batch
+(flush, send one record, flush) and the reported latest offset is the true end for both.
 `create_topic` comes from `stream_scorer.testing.topics`, which the benchmarks share.
 """
 

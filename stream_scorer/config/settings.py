@@ -14,9 +14,12 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from stream_scorer.config.intervals import EXAMPLES, interval_ms
+from stream_scorer.config.paths import LocalPath, Location
 from stream_scorer.errors import ConfigError
 from stream_scorer.features.signature import input_signature
-from stream_scorer.kafka.options import redact
+from stream_scorer.kafka.client_config import client_config
+from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.types import FieldType
@@ -50,6 +53,8 @@ class SourceConfig(_Settings):
     """`python-kafka`: our jar-free source (default). `spark-kafka`: Spark's connector jar."""
     options: dict[str, str]
     """Spark Kafka source options verbatim: `kafka.*` go to the client, the rest to the source."""
+    start_check_timeout_s: float = Field(default=10.0, gt=0)
+    """Seconds `run` waits at start for the broker to list the topics before it fails."""
     _parsed: SourceOptions = PrivateAttr()
 
     _stringify_options = field_validator("options", mode="before")(_stringify)
@@ -177,7 +182,7 @@ class ModelConfig(_Settings):
 
     source: Literal["store", "mlflow"] = "store"
     """`store`: our model store directory (default). `mlflow`: an MLflow Model Registry alias."""
-    store: str | None = None
+    store: LocalPath | None = None
     """Model store directory, written by `stream-scorer model publish` (source `store`)."""
     uri: str | None = None
     """`models:/NAME@ALIAS` (resolved every batch) or `models:/NAME/VERSION` (source `mlflow`)."""
@@ -227,7 +232,7 @@ class ParquetSinkConfig(_Settings):
     """Parquet files under `path`, one directory per micro-batch, idempotent per batch id."""
 
     kind: Literal["parquet"]
-    path: str
+    path: Location
     """Output directory (local path or a Hadoop URL)."""
 
 
@@ -241,6 +246,19 @@ class KafkaSinkConfig(_Settings):
     """`kafka.*` producer settings; `kafka.bootstrap.servers` defaults to the source's."""
 
     _stringify_options = field_validator("options", mode="before")(_stringify)
+
+    @field_validator("options")
+    @classmethod
+    def _producer_options(cls, options: dict[str, str]) -> dict[str, str]:
+        others = sorted(k for k in options if not k.startswith(KAFKA_PREFIX))
+        if others:
+            msg = f"only kafka.* producer settings; {others} are not (write kafka.<name>)"
+            raise ValueError(msg)
+        try:
+            client_config(options, "producer")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return options
 
     def __repr_args__(self):
         yield "topic", self.topic
@@ -268,6 +286,17 @@ class TriggerConfig(_Settings):
     availableNow: bool = False
     """Process everything available now in one or more batches, then stop."""
 
+    @field_validator("processingTime")
+    @classmethod
+    def _spark_interval(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                interval_ms(value)
+            except ValueError as exc:
+                msg = f"an interval Spark accepts, like {EXAMPLES} ({exc})"
+                raise ValueError(msg) from None
+        return value
+
     @model_validator(mode="after")
     def _exactly_one(self) -> "TriggerConfig":
         if bool(self.processingTime) == self.availableNow:
@@ -292,6 +321,13 @@ class MetricsConfig(_Settings):
     """Address the Prometheus endpoint binds to ('0.0.0.0' in containers)."""
 
 
+class LoggingConfig(_Settings):
+    """Where Spark's and the Kafka clients' own log lines go (the console shows ours)."""
+
+    file: Location | None = None
+    """Log file for Spark (JVM) and client lines; default `<checkpoint>/scorer/scorer.log`."""
+
+
 class ScorerConfig(_Settings):
     """One scorer: a source, a feature schema, a model store, sinks and a checkpoint."""
 
@@ -300,7 +336,7 @@ class ScorerConfig(_Settings):
     source: SourceConfig
     features: FeaturesConfig
     model: ModelConfig
-    checkpoint: str
+    checkpoint: Location
     """Checkpoint directory: source offsets and commits. Keep it across restarts."""
     trigger: TriggerConfig = TriggerConfig(processingTime="1 second")
     sinks: list[SinkConfig] = Field(min_length=1)
@@ -309,6 +345,7 @@ class ScorerConfig(_Settings):
     """Where records that cannot be scored go, with the reason."""
     scoring: ScoringConfig = ScoringConfig()
     metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
     spark: dict[str, str] = Field(default_factory=dict)
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""
 

@@ -66,12 +66,11 @@ def load(
         differ from the manifest's.
     """
     try:
-        model = as_estimator(load_model_bytes(payload, manifest.format, trusted_types, unsafe_load))
-    except ModelRejectedError:
-        raise
-    except Exception as exc:
+        loaded = load_model_bytes(payload, manifest.format, trusted_types, unsafe_load)
+    except Exception as exc:  # the allowlist's refusal, or whatever the bytes raise
         msg = f"cannot load the {manifest.format} artefact: {exc}"
         raise ModelRejectedError(msg) from exc
+    model = as_estimator(loaded)
     check_signature(model, manifest.feature_names)
     return SklearnPredictor(model, manifest)
 
@@ -125,7 +124,7 @@ def _predict_with_proba(model: ProbabilisticClassifier) -> Callable[[ModelInput]
     also_predict = _calibrated_apart(model)
 
     def run(rows: ModelInput) -> _Outputs:
-        proba = _checked(model.predict_proba(rows), rows)
+        proba = _checked(model.predict_proba(rows), rows, ndim=2)
         if also_predict:
             return _checked(model.predict(rows), rows), proba
         return classes[proba.argmax(axis=1)], proba
@@ -142,10 +141,13 @@ def _calibrated_apart(model: Estimator) -> bool:
     return getattr(final, "probability", False) is True
 
 
-def _checked(output: npt.ArrayLike, rows: ModelInput) -> np.ndarray:
+def _checked(output: npt.ArrayLike, rows: ModelInput, ndim: int = 1) -> np.ndarray:
     output = np.asarray(output)
     if len(output) != len(rows):
         msg = f"model returned {len(output)} outputs for {len(rows)} rows"
+        raise ValueError(msg)
+    if output.ndim != ndim:
+        msg = f"model returned outputs of shape {output.shape}; expected {ndim} dimension(s)"
         raise ValueError(msg)
     return output
 

@@ -64,6 +64,15 @@ class Checkpoint:
         lines = self.files.read(f"offsets/{batch_id}").splitlines()
         return [None if line == "-" else json.loads(line) for line in lines[2:] if line.strip()]
 
+    def source_topics(self) -> set[str]:
+        """The topics of the newest `offsets/N` entry; empty before the first batch is planned."""
+        batches = self.batch_ids("offsets")
+        if not batches:
+            return set()
+        return {
+            topic for offsets in self.source_offsets(batches[-1]) if offsets for topic in offsets
+        }
+
     def is_new(self) -> bool:
         """True if no batch has been planned yet (a replay pending is not new)."""
         return not (self.files.exists("metadata") and self.batch_ids("offsets"))

@@ -34,6 +34,15 @@ class Files(Protocol):
     def write_atomically(self, name: str, text: str) -> None:
         """Replace file `name` with `text`; a reader sees the old or the new text, never part."""
 
+    def create(self, name: str, text: str, overwrite: bool = False) -> bool:
+        """Write file `name` in place; without `overwrite`, False (nothing written) if it exists.
+
+        The file never disappears while overwritten, but a reader may see it empty or partial.
+        """
+
+    def delete(self, name: str) -> None:
+        """Delete file `name` if it exists."""
+
 
 def is_local(url: str) -> bool:
     """True for a plain path or a `file:` URL."""
@@ -92,6 +101,19 @@ class LocalFiles:
             handle.write(text)
         os.replace(tmp, path)
 
+    def create(self, name: str, text: str, overwrite: bool = False) -> bool:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("w" if overwrite else "x") as handle:
+                handle.write(text)
+        except FileExistsError:
+            return False
+        return True
+
+    def delete(self, name: str) -> None:
+        (self.root / name).unlink(missing_ok=True)
+
 
 class HadoopFiles:
     """Files of a directory on any Hadoop FileSystem, through a Spark session's JVM.
@@ -133,6 +155,24 @@ class HadoopFiles:
                 stream.close()
         except Py4JJavaError as exc:  # a Java IOException, e.g. a checksum mismatch
             raise OSError(exc.java_exception.toString()) from exc
+
+    def create(self, name: str, text: str, overwrite: bool = False) -> bool:
+        from py4j.protocol import Py4JJavaError
+
+        try:  # an exclusive create is one atomic step on HDFS
+            stream = self._fs.create(self._path(name), overwrite)
+        except Py4JJavaError as exc:
+            if exc.java_exception.getClass().getSimpleName() == "FileAlreadyExistsException":
+                return False
+            raise OSError(exc.java_exception.toString()) from exc
+        try:
+            stream.write(text.encode())
+        finally:
+            stream.close()
+        return True
+
+    def delete(self, name: str) -> None:
+        self._fs.delete(self._path(name), False)
 
     def write_atomically(self, name: str, text: str) -> None:
         target = self._path(name)

@@ -14,9 +14,12 @@ from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.models.sources.factory import open_source
 from stream_scorer.runtime.checkpoint import Checkpoint
-from stream_scorer.runtime.files import join
+from stream_scorer.runtime.checkpoint_lock import CheckpointLock, FileLock, in_use
+from stream_scorer.runtime.files import files_at, is_local, join
+from stream_scorer.runtime.lease import LeaseLock
 from stream_scorer.runtime.pipeline import BatchPipeline
 from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
+from stream_scorer.runtime.subscription_check import check_subscription
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
@@ -28,6 +31,8 @@ log = logging.getLogger(__name__)
 class Scorer:
     """One streaming scorer built from a `ScorerConfig`.
 
+    Building one takes the checkpoint (see `checkpoint_lock`): a second scorer on it fails
+    with `CheckpointInUseError` naming the holder; `close()` gives it up.
     `start()` checks that a model can serve (fails fast otherwise), then starts the query;
     it resumes from the checkpoint when one exists. `run()` blocks until the query ends or a
     stop is requested (SIGTERM/SIGINT), and stops between batches so no batch is cut short.
@@ -40,7 +45,23 @@ class Scorer:
         if once:
             config = config.model_copy(update={"trigger": TriggerConfig(availableNow=True)})
         self.config = config
-        self.spark = spark or build_session(config.app_name, config.spark)
+        self._closers: list = []
+        self._stop = threading.Event()
+        self._lost: str | None = None
+        # A local checkpoint is locked before the session starts, so a second scorer fails
+        # in a moment; a Hadoop one needs the session's filesystem for its lease.
+        local = is_local(config.checkpoint)
+        lock: CheckpointLock | None = FileLock(config.checkpoint).acquire() if local else None
+        try:
+            self.spark = spark or build_session(config.app_name, config.spark)
+            if lock is None:
+                files = files_at(config.checkpoint, self.spark)
+                lock = LeaseLock(config.checkpoint, files, self._checkpoint_lost).acquire()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        self._closers.append(lock.release)  # closers run last-in first-out: this one last
         self.spark.conf.set(ARROW_BATCH_SIZE, str(config.scoring.arrow_batch_size))
         self.checkpoint = Checkpoint.at(config.checkpoint, self.spark)
         feature_types = dict(config.features.feature_schema)
@@ -57,13 +78,12 @@ class Scorer:
         self.pipeline: BatchPipeline | None = None
         self.query: StreamingQuery | None = None
         self.listener: MetricsListener | None = None
-        self._closers: list = []
-        self._stop = threading.Event()
 
     def start(self) -> StreamingQuery:
         """Start the streaming query and return it."""
         cfg = self.config
         self.checkpoint.verify()
+        check_subscription(self.checkpoint, cfg.source)
         serving = self.registry.refresh()
         log.info("model %s serving from %s", serving.version, self.registry.source.location)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
@@ -134,6 +154,11 @@ class Scorer:
         while self._closers:
             self._closers.pop()()
 
+    def _checkpoint_lost(self, why: str) -> None:
+        log.error("checkpoint %s lost: %s; stopping now", self.config.checkpoint, why)
+        self._lost = why
+        self._stop.set()
+
     def request_stop(self) -> None:
         """Ask `run()` to stop at the next batch boundary."""
         self._stop.set()
@@ -151,6 +176,9 @@ class Scorer:
             query = self.start()
             while query.isActive and not self._stop.is_set():
                 query.awaitTermination(0.5)
+            if self._lost is not None:  # another scorer writes now: not one more batch
+                query.stop()
+                raise in_use(self.config.checkpoint, self._lost)
             if query.isActive:
                 self._stop_between_batches(query, stop_timeout_s)
             error = query.exception()

@@ -4,11 +4,14 @@ The scorer reads its checkpoint this way wherever it lives (hdfs://, s3a://); he
 Hadoop local filesystem stands in, on `file:` URLs, with Spark's checksum files.
 """
 
+import os
+
 import pytest
 
-from stream_scorer.errors import CheckpointError
+from stream_scorer.errors import CheckpointError, CheckpointInUseError
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.files import HadoopFiles
+from stream_scorer.runtime.lease import LeaseLock
 from tests.checkpoint_helpers import make_checkpoint
 
 pytestmark = pytest.mark.integration
@@ -49,3 +52,14 @@ def test_offsets_file_failing_its_checksum_is_refused_by_name(spark, tmp_path):
 def test_new_checkpoint_passes_through_hadoop(spark, tmp_path):
     url = f"file:{tmp_path / 'absent'}"
     Checkpoint(url, HadoopFiles(spark, url)).verify()
+
+
+def test_a_lease_through_hadoop_files_refuses_a_second_holder_until_released(spark, tmp_path):
+    url = f"file:{tmp_path / 'cp'}"
+    held = LeaseLock(url, HadoopFiles(spark, url)).acquire()
+    try:
+        with pytest.raises(CheckpointInUseError, match=rf"pid {os.getpid()}, started"):
+            LeaseLock(url, HadoopFiles(spark, url)).acquire()
+    finally:
+        held.release()
+    LeaseLock(url, HadoopFiles(spark, url)).acquire().release()

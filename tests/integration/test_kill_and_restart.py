@@ -29,6 +29,8 @@ from tests.scorer_process import (
     write_config,
 )
 
+KILLER = "stream_scorer.testing.models.DriverKillingClassifier"
+"""A test model of our own: the scorer loads it only when trusted by name."""
 pytestmark = pytest.mark.integration
 
 GOOD, PARTITIONS, PER_BATCH = 60, 2, 20  # three or four batches: the kill hits batch 1
@@ -77,13 +79,15 @@ def test_kill_from_a_scoring_task_then_restart_loses_and_duplicates_nothing(
     values = _values()
     produce_exact(bootstrap, topic, spread(values[:PER_BATCH], PARTITIONS))
     publish(tmp_path / "models", "binary", NUMERIC)
-    config = write_config(tmp_path, bootstrap, topic, out_topic, max_offsets=PER_BATCH)
+    config = write_config(
+        tmp_path, bootstrap, topic, out_topic, max_offsets=PER_BATCH, trusted_types=(KILLER,)
+    )
     first = run_once(config)
     assert first.returncode == 0, first.stderr[-3000:]
     pid_file, killer = tmp_path / "driver.pid", tmp_path / "killer.joblib"
     estimator = train_demo_model("binary", n_features=len(NUMERIC))
     joblib.dump(DriverKillingClassifier(estimator, str(pid_file), str(tmp_path / "fired")), killer)
-    ModelStore(tmp_path / "models").publish(killer, NUMERIC)
+    ModelStore(tmp_path / "models").publish(killer, NUMERIC, trusted_types=[KILLER])
     produce_exact(bootstrap, topic, spread(values[PER_BATCH:], PARTITIONS))
 
     scorer = start_once(config, tmp_path / "killed.log")

@@ -21,6 +21,8 @@ from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.testing.models import LoadRecordingClassifier
 
+RECORDING = "stream_scorer.testing.models.LoadRecordingClassifier"
+"""A test model of our own, trusted by name (outside the unpickling allowlist)."""
 pytestmark = pytest.mark.integration
 
 SCHEMA = {f"f{i}": "double" for i in range(4)}
@@ -35,7 +37,7 @@ def _serving(spark, model: object, feature_types: dict[str, str]) -> ServingMode
     payload = buffer.getvalue()
     manifest = describe(model, payload, "joblib", feature_types)
     version = f"v-{uuid.uuid4().hex[:8]}"
-    return ServingModel(version, manifest, spark.sparkContext.broadcast(payload), ())
+    return ServingModel(version, manifest, spark.sparkContext.broadcast(payload), (RECORDING,))
 
 
 def _kafka_frame(spark, encoded: list[bytes | None], partitions: int):

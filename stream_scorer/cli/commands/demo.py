@@ -28,4 +28,4 @@ def run(args: argparse.Namespace) -> int:
     from stream_scorer.devtools.demo import default_workdir, run_demo
 
     workdir = args.workdir or default_workdir()
-    return run_demo(workdir, args.records, args.bad_ratio, args.timeout)
+    return run_demo(workdir, args.records, args.bad_ratio, args.timeout, args.verbose)

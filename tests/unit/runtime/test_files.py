@@ -32,7 +32,10 @@ def test_file_url_is_read_from_its_path(tmp_path):
     assert files.read("metadata") == "{}"
 
 
-def test_hadoop_url_without_a_spark_session_names_the_url():
+def test_hadoop_url_without_a_spark_session_names_the_url(monkeypatch):
+    from pyspark.sql import SparkSession
+
+    monkeypatch.setattr(SparkSession, "getActiveSession", staticmethod(lambda: None))
     with pytest.raises(ScorerError, match=r"^s3a://bucket/cp: reading a Hadoop URL needs a Spark"):
         files_at("s3a://bucket/cp")
 
