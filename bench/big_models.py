@@ -86,14 +86,14 @@ def _serve(spark, tmp: Path, mode: str, mb: int, args: argparse.Namespace) -> di
 
     registry, features = _registry(spark, tmp, mode), _features()
     batch = _batch(spark, args.rows, args.workers)
-    _publish(registry.store, tmp, 2_000, seed=0)
+    _publish(registry.source.store, tmp, 2_000, seed=0)
 
     def run(serving) -> None:
         score(batch, serving, features).write.format("noop").mode("overwrite").save()
 
     run(registry.refresh())
     tiny = _memory()
-    size = _publish(registry.store, tmp, mb * MB // (FEATURES * 8), seed=1)
+    size = _publish(registry.source.store, tmp, mb * MB // (FEATURES * 8), seed=1)
     started = time.monotonic()
     serving = registry.refresh()
     switch_s = time.monotonic() - started
@@ -127,7 +127,7 @@ def _reloads(spark, tmp: Path, mode: str, mb: int, args: argparse.Namespace) -> 
     rows = mb * MB // (FEATURES * 8)
     samples = []
     for seed in range(args.reloads):
-        size = _publish(registry.store, tmp, rows, seed=seed, same_points=True)
+        size = _publish(registry.source.store, tmp, rows, seed=seed, same_points=True)
         serving = registry.refresh()
         score(batch, serving, features).write.format("noop").mode("overwrite").save()
         registry.release_retired()

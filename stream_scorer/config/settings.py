@@ -1,5 +1,6 @@
 """The typed, frozen settings tree of one scorer, as read from YAML (see `loader`)."""
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -21,7 +22,10 @@ from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
+from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.types import FieldType
+
+_STORE_POINTER = re.compile(r"^(latest|v\d{4,})$")
 
 
 class _Settings(BaseModel):
@@ -177,9 +181,17 @@ class OnnxModelConfig(_Settings):
 class ModelConfig(_Settings):
     """Where models come from and what a model must satisfy to serve."""
 
-    store: LocalPath
-    """Model store directory, written by `stream-scorer model publish`. On a cluster, the
-    executors read models at or above `mapped_above_mb` from it: an NFS mount then."""
+    source: Literal["store", "mlflow"] = "store"
+    """`store`: our model store directory (default). `mlflow`: an MLflow Model Registry alias."""
+    store: LocalPath | None = None
+    """Model store directory, written by `stream-scorer model publish` (source `store`). On a
+    cluster, the executors read models at or above `mapped_above_mb` from it: an NFS mount then."""
+    uri: str | None = None
+    """`models:/NAME@ALIAS` (resolved every batch) or `models:/NAME/VERSION` (source `mlflow`)."""
+    tracking_uri: str | None = None
+    """MLflow tracking and registry URI (source `mlflow`); unset: MLFLOW_TRACKING_URI."""
+    shadow: str | None = None
+    """Challenger scored into `shadow_*` columns: `latest`, `v0003` (store); `@ALIAS` (mlflow)."""
     allow_library_mismatch: bool = False
     """Serve a model saved with another scikit-learn version (refused by default)."""
     trusted_types: list[str] = Field(default_factory=list)
@@ -189,7 +201,7 @@ class ModelConfig(_Settings):
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
     mapped_above_mb: int = Field(default=DEFAULT_MAPPED_ABOVE_MB, ge=0, le=2047)
-    """Artefacts of at least this many MiB are not broadcast: each machine copies them from
+    """Store artefacts of at least this many MiB are not broadcast: each machine copies them from
     the store into `cache_dir` once and its workers memory-map them (`model publish` stores
     big joblib models uncompressed for that).
     At most 2047: Spark cannot broadcast 2 GiB."""
@@ -198,10 +210,36 @@ class ModelConfig(_Settings):
     `stream-scorer-models` in each machine's temp directory); a relative path resolves
     against the config file's folder."""
     cache_versions: int = Field(default=2, ge=1, le=16)
-    """How many big artefacts each machine's `cache_dir` keeps, newest first; a restart
-    reuses them."""
+    """How many big artefacts each machine's `cache_dir` keeps, newest first (one more with
+    `shadow`); a restart reuses them."""
     onnx: OnnxModelConfig = OnnxModelConfig()
     """Publish-time description of `.onnx` models."""
+
+    @model_validator(mode="after")
+    def _source_settings(self) -> "ModelConfig":
+        if self.source == "store":
+            if not self.store:
+                msg = "model.store: the model store directory (source: store)"
+                raise ValueError(msg)
+            if self.shadow and not _STORE_POINTER.match(self.shadow):
+                msg = f"model.shadow {self.shadow!r}: 'latest' or a version like 'v0003'"
+                raise ValueError(msg)
+            return self
+        if not self.uri:
+            msg = "model.uri: 'models:/NAME@ALIAS' (source: mlflow)"
+            raise ValueError(msg)
+        try:
+            served = parse_model_uri(self.uri)
+        except ValueError as exc:
+            msg = f"model.uri: {exc}"
+            raise ValueError(msg) from None
+        if self.shadow:
+            try:
+                shadow_model_uri(served, self.shadow)
+            except ValueError as exc:
+                msg = f"model.shadow: '@ALIAS' or {exc}"
+                raise ValueError(msg) from None
+        return self
 
 
 class ParquetSinkConfig(_Settings):
@@ -326,3 +364,14 @@ class ScorerConfig(_Settings):
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""
 
     _stringify_spark = field_validator("spark", mode="before")(_stringify)
+
+    @model_validator(mode="after")
+    def _mlflow_takes_json(self) -> "ScorerConfig":
+        if self.model.source == "mlflow" and self.features.format != "json":
+            msg = (
+                f"model.source mlflow serves scikit-learn models over JSON features, not "
+                f"features.format {self.features.format}: serve ONNX models from a model store "
+                "(model.source: store, `stream-scorer model publish model.onnx`)"
+            )
+            raise ValueError(msg)
+        return self

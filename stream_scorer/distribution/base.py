@@ -32,6 +32,12 @@ class Artefact(ABC):
             If the artefact cannot be fetched, verified or loaded (the task fails).
         """
 
+    def shares_copy_with(self, other: "Artefact") -> bool:
+        """True if releasing this artefact would take `other`'s copy too (a served model and
+        its shadow of the same version, or two versions of the same bytes); the registries
+        then leave it to whichever retires last. Broadcasts are never shared."""
+        return False
+
     @abstractmethod
     def release(self, spark: "SparkSession") -> None:
         """Free what the version holds on the driver and executors; called on the driver once

@@ -93,6 +93,14 @@ class CachedFileArtefact(Artefact):
             log.warning("cached artefact %s… not released on executors: %s", self.sha256[:12], exc)
         self._drop()
 
+    def shares_copy_with(self, other: Artefact) -> bool:
+        """True for an artefact of the same bytes in the same cache directory: one file."""
+        return (
+            isinstance(other, CachedFileArtefact)
+            and other.sha256 == self.sha256
+            and other.cache == self.cache
+        )
+
     def _try_local_copy(self) -> Failure | None:
         try:
             self.local_copy()

@@ -6,6 +6,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 
 from pyspark.sql.streaming import StreamingQueryListener
 
@@ -19,8 +20,10 @@ Publisher = Callable[[dict], None]
 
 class MetricsListener(StreamingQueryListener):
     """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
-    `model_refusals`: model versions refused and failed reads of the store so far, and
-    `model_cache_failures`: big versions a machine could not copy into its cache (disk full).
+    `model_refusals` (model versions refused and failed reads of the source so far),
+    `model_cache_failures` (big versions a machine could not copy into its cache, disk full),
+    `model_source` (store directory or `models:/NAME@ALIAS`) and `shadow` (`ShadowStats`
+    of the batch, or null).
 
     Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
     record to each `publishers` callable (the checkpoint's status file, read by `stream-scorer
@@ -37,13 +40,17 @@ class MetricsListener(StreamingQueryListener):
         publishers: tuple[Publisher, ...] = (),
         model_refusals: Callable[[], int] | None = None,
         model_cache_failures: Callable[[], int] | None = None,
+        model_source: str | None = None,
+        shadow_source: str | None = None,
     ) -> None:
         self.stats = stats
         self.serving_version = serving_version
         self.model_refusals = model_refusals
         """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
         self.model_cache_failures = model_cache_failures
-        """The registry's `cache_failures` so far, if known."""
+        """The registries' `cache_failures` so far (served model and shadow), if known."""
+        self.model_source = model_source
+        self.shadow_source = shadow_source
         self.publishers = publishers
         self.query_id: str | None = None
         """Only events of this query are reported (set once the query has started)."""
@@ -105,6 +112,9 @@ class MetricsListener(StreamingQueryListener):
             "model_cache_failures": (
                 self.model_cache_failures() if self.model_cache_failures else None
             ),
+            "model_source": self.model_source,
+            "shadow_source": self.shadow_source,
+            "shadow": asdict(batch.shadow) if batch and batch.shadow else None,
             "source_lag": lag,
             "total_lag": sum(lag.values()),
             "written_at": time.time(),

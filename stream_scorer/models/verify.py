@@ -1,9 +1,9 @@
 """Load one stored model version only if it is the artefact published and still behaves so.
 
 Checks, in order: manifest readable; sha256 of the bytes (before anything is deserialised);
-the manifest's HMAC when a signing key is set (see `signing`); scikit-learn version; manifest
-signature against the configured feature schema; deserialisation through the allowlist; the
-model's own signature; canary rows re-predicted.
+the manifest's HMAC when a signing key is set (see `signing`; our store's versions only);
+scikit-learn version; manifest signature against the configured feature schema;
+deserialisation through the allowlist; the model's own signature; canary rows re-predicted.
 """
 
 import hashlib
@@ -16,7 +16,7 @@ import numpy as np
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.manifest import Canary, Manifest
 from stream_scorer.models.signing import check_signed
-from stream_scorer.models.store import ModelStore
+from stream_scorer.models.sources.base import VersionReader
 from stream_scorer.predictors.base import Predictor, load_predictor
 from stream_scorer.types import TYPES
 
@@ -37,21 +37,24 @@ class VerifiedModel:
 
 
 def load_verified(
-    store: ModelStore,
+    store: VersionReader,
     version: str,
     feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
     unsafe_load: bool = False,
     input_signature: str = "json",
+    check_signature: bool = True,
     fetch: Fetch | None = None,
 ) -> VerifiedModel:
     """Read, verify and load `version` of `store` for the configured `feature_types` and
     `input_signature` (`FeaturesConfig.input_signature`).
 
     `trusted_types` and `unsafe_load` widen what deserialising admits (see `load_model_bytes`).
+    `check_signature` False skips the manifest signature check, for sources whose manifests
+    we do not write (MLflow: `ModelSource.signed`).
 
-    `fetch` gets the artefact (default: its bytes, read from the store and hashed).
+    `fetch` gets the artefact (default: its bytes, read from `store` and hashed).
 
     Raises
     ------
@@ -60,7 +63,7 @@ def load_verified(
     """
     try:
         manifest = store.manifest(version)
-    except ModelStoreError as exc:
+    except (ModelStoreError, ModelRejectedError) as exc:
         raise _refused(version, str(exc)) from exc
     if manifest.version != version:
         raise _refused(version, f"its manifest names version {manifest.version!r}")
@@ -69,7 +72,8 @@ def load_verified(
     except (ModelStoreError, ModelRejectedError) as exc:
         raise _refused(version, str(exc)) from exc
     try:
-        check_signed(manifest, manifest.sha256)  # the artefact's, as `fetch` checked it
+        if check_signature:
+            check_signed(manifest, manifest.sha256)  # the artefact's, as `fetch` checked it
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
     if not allow_library_mismatch and manifest.kind == "sklearn":
@@ -94,7 +98,7 @@ def sha256_mismatch(expected: str, actual: str) -> str:
     )
 
 
-def _reader(store: ModelStore, version: str) -> Fetch:
+def _reader(store: VersionReader, version: str) -> Fetch:
     """Fetch the artefact bytes of `version` from `store`, checked against the manifest."""
 
     def read(manifest: Manifest) -> bytes:

@@ -143,7 +143,7 @@ def _predict_with_proba(model: ProbabilisticClassifier) -> Callable[[ModelInput]
     also_predict = _calibrated_apart(model)
 
     def run(rows: ModelInput) -> _Outputs:
-        proba = _checked(model.predict_proba(rows), rows)
+        proba = _checked(model.predict_proba(rows), rows, ndim=2)
         if also_predict:
             return _checked(model.predict(rows), rows), proba
         return classes[proba.argmax(axis=1)], proba
@@ -160,10 +160,13 @@ def _calibrated_apart(model: Estimator) -> bool:
     return getattr(final, "probability", False) is True
 
 
-def _checked(output: npt.ArrayLike, rows: ModelInput) -> np.ndarray:
+def _checked(output: npt.ArrayLike, rows: ModelInput, ndim: int = 1) -> np.ndarray:
     output = np.asarray(output)
     if len(output) != len(rows):
         msg = f"model returned {len(output)} outputs for {len(rows)} rows"
+        raise ValueError(msg)
+    if output.ndim != ndim:
+        msg = f"model returned outputs of shape {output.shape}; expected {ndim} dimension(s)"
         raise ValueError(msg)
     return output
 

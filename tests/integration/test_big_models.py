@@ -23,6 +23,7 @@ from stream_scorer.errors import ModelStoreError
 from stream_scorer.kafka.schema import kafka_schema
 from stream_scorer.models.manifest import MANIFEST_FILE
 from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.models.sources.factory import open_source
 from stream_scorer.models.store import ModelStore
 from stream_scorer.scoring import model_cache
 from stream_scorer.scoring.stage import score
@@ -43,13 +44,13 @@ def store(tmp_path) -> ModelStore:
 def publish(store, tmp_path):
     """`publish(seed)`: publish a 2,000-point KNN regressor (about 80 KB); return its version."""
 
-    def run(seed: int = 0) -> str:
+    def run(seed: int = 0, advance: bool = True) -> str:
         rng = np.random.default_rng(seed)
         frame = pd.DataFrame(rng.standard_normal((2_000, 4)), columns=list(NUMERIC))
         model = KNeighborsRegressor(n_neighbors=3).fit(frame, rng.standard_normal(2_000))
         path = tmp_path / f"knn-{seed}.joblib"
         joblib.dump(model, path)
-        return store.publish(path, NUMERIC).version
+        return store.publish(path, NUMERIC, advance=advance).version
 
     return run
 
@@ -57,6 +58,18 @@ def publish(store, tmp_path):
 def _registry(spark, store, cache: Path | None) -> ModelRegistry:
     mapped = {"mapped_above_mb": 0, "cache_dir": str(cache)} if cache else {}
     return ModelRegistry(ModelConfig(store=str(store.root), **mapped), NUMERIC, spark)
+
+
+def _served_and_shadow(spark, store, cache: Path) -> tuple[ModelRegistry, ModelRegistry]:
+    """Registries of CURRENT and of `model.shadow: latest`, both mapped, caches keeping 1 (+1)."""
+    settings = {"mapped_above_mb": 0, "cache_dir": str(cache), "cache_versions": 1}
+    config = ModelConfig(store=str(store.root), shadow="latest", **settings)
+    shadow = ModelRegistry(config, NUMERIC, spark, open_source(config, NUMERIC, shadow=True))
+    return ModelRegistry(config, NUMERIC, spark), shadow
+
+
+def _cached(cache: Path) -> list[str]:
+    return sorted(p.name for p in cache.glob("*.joblib"))
 
 
 def _batch(spark, rows: int = 200):
@@ -143,6 +156,50 @@ def test_full_disk_keeps_the_old_version_serving_and_counts_it(spark, store, pub
     assert (registry.cache_failures, registry.refusals) == (1, 0)
     assert "cannot store" in registry.last_error
     assert registry.refresh().version == "v0002"  # tried again once there is room
+
+
+def test_big_shadow_is_mapped_and_scored_like_a_big_served_model(spark, store, publish, tmp_path):
+    publish(seed=0)
+    publish(seed=1, advance=False)
+    served, shadow = _served_and_shadow(spark, store, tmp_path / "cache")
+    champion, challenger = served.refresh(), shadow.refresh()
+    batch = _batch(spark)
+
+    scored = score(batch, champion, FEATURES, shadow=challenger, with_shadow=True)
+    alone = score(batch, challenger, FEATURES)  # the challenger as a served model
+
+    assert isinstance(challenger.artefact, CachedFileArtefact)
+    assert (champion.version, challenger.version) == ("v0001", "v0002")
+    shas = [m.manifest.sha256 for m in (champion, challenger)]
+    assert _cached(tmp_path / "cache") == sorted(f"{sha}.joblib" for sha in shas)  # keeps 1 + 1
+    rows = scored.orderBy("offset").collect()
+    assert [r.shadow_prediction for r in rows] == [
+        r.prediction for r in alone.orderBy("offset").collect()
+    ]
+    assert {r.shadow_model_version for r in rows} == {"v0002"}
+    assert {r.shadow_error for r in rows} == {None}
+
+
+def test_a_version_served_and_shadowed_keeps_its_copy_until_neither_uses_it(
+    spark, store, publish, tmp_path
+):
+    cache = tmp_path / "cache"
+    publish(seed=0)
+    served, shadow = _served_and_shadow(spark, store, cache)
+    first = served.refresh().manifest.sha256
+    assert shadow.refresh().manifest.sha256 == first  # latest is CURRENT: one copy
+    publish(seed=1, advance=False)
+    second = shadow.refresh().manifest.sha256
+
+    shadow.release_retired(served.serving)
+
+    assert _cached(cache) == sorted([f"{first}.joblib", f"{second}.joblib"])
+    store.advance_current("v0002")
+    assert served.refresh().version == "v0002"
+
+    served.release_retired(shadow.serving)
+
+    assert _cached(cache) == [f"{second}.joblib"]
 
 
 def test_hostile_big_artefact_with_a_matching_sha256_never_runs_and_v1_keeps_serving(

@@ -7,7 +7,8 @@ import time
 from stream_scorer.config import load_config
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.errors import CheckpointError
-from stream_scorer.models.store import ModelStore
+from stream_scorer.models.sources.base import ModelSource
+from stream_scorer.models.sources.factory import open_source
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.files import is_local
 
@@ -18,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status",
         help="show the scorer's last progress and serving model",
         description="Reads the checkpoint (last committed batch and its offsets), the status "
-        "file the running scorer writes after each batch, and the model store's CURRENT. "
+        "file the running scorer writes after each batch, and the model source's pointer (the "
+        "store's CURRENT, or an MLflow alias). "
         "A local checkpoint is read directly; a Hadoop URL (hdfs://, s3a://) through a local "
         "SparkSession built with the config's `spark` settings.",
     )
@@ -43,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
             "yet, or `checkpoint` names another directory"
         )
         raise CheckpointError(msg)
-    status = collect(checkpoint, ModelStore(config.model.store))
+    source = open_source(config.model, dict(config.features.feature_schema))
+    status = collect(checkpoint, source)
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
         return 0
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"last committed batch:  {status['last_committed_batch']}")
     print(f"committed offsets:     {json.dumps(status['committed_offsets'])}")
     print(f"serving model:         {status['serving_model']} (in the last batch)")
-    print(f"model store CURRENT:   {status['current_model']}")
+    print(f"model source now:      {status['current_model']} ({status['model_source']})")
     last = status["last_progress"]
     if last:
         print(
@@ -65,12 +68,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def collect(checkpoint: Checkpoint, store: ModelStore) -> dict:
-    """Gather the status from the checkpoint, its status file and the model store.
+def collect(checkpoint: Checkpoint, store: ModelSource) -> dict:
+    """Gather the status from the checkpoint, its status file and the model source.
 
     `serving_model` is the version that scored the last batch; `current_model` is what the
-    store's CURRENT names (they differ while a new version waits for the next batch, or after
-    a version was refused).
+    source's pointer (the store's CURRENT, an MLflow alias) names now (they differ while a
+    new version waits for the next batch, or after a version was refused).
     """
     committed = checkpoint.last_committed()
     offsets = checkpoint.source_offsets(committed) if committed is not None else None
@@ -82,6 +85,7 @@ def collect(checkpoint: Checkpoint, store: ModelStore) -> dict:
         "committed_offsets": offsets,
         "serving_model": last["model_version"] if last else None,
         "current_model": store.current_version(),
+        "model_source": store.location,
         "last_progress": last,
     }
 

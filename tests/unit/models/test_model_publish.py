@@ -217,3 +217,20 @@ def test_unsafe_publish_warns_and_is_recorded_in_the_manifest(store, custom_mode
     assert store.manifest(manifest.version).unsafe_load is True
     assert "joblib artefact with no allowlist" in caplog.text
     assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
+def _multi_output_regressor() -> object:
+    from sklearn.linear_model import LinearRegression
+
+    x = np.random.default_rng(0).normal(size=(40, len(NUMERIC)))
+    return LinearRegression().fit(pd.DataFrame(x, columns=list(NUMERIC)), np.c_[x[:, 0], x[:, 1]])
+
+
+def test_multi_output_model_is_refused_at_publish(store, tmp_path):
+    path = save_model(_multi_output_regressor(), tmp_path / "two_outputs.joblib")
+
+    with pytest.raises(
+        ModelRejectedError, match=r"predict gave shape \(3, 2\), expected \(3,\) for 3 canary rows"
+    ):
+        store.publish(path, NUMERIC)
+    assert store.versions() == []
