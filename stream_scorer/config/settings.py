@@ -198,6 +198,8 @@ class ModelConfig(_Settings):
     """Load pickle/joblib models with no allowlist: any code in them runs (logged as WARNING)."""
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
+    max_batch_attempts: int = Field(default=3, ge=1, le=100)
+    """Failed tries of a batch by a newly switched version before the previous one scores it."""
     onnx: OnnxModelConfig = OnnxModelConfig()
     """Publish-time description of `.onnx` models."""
 

@@ -21,6 +21,7 @@ Publisher = Callable[[dict], None]
 class MetricsListener(StreamingQueryListener):
     """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
     `model_refusals` (model versions refused and failed reads of the source so far),
+    `model_fallbacks` (versions refused after failing a batch, the previous one serving again),
     `model_source` (store directory or `models:/NAME@ALIAS`) and `shadow` (`ShadowStats`
     of the batch, or null).
 
@@ -38,6 +39,7 @@ class MetricsListener(StreamingQueryListener):
         serving_version: Callable[[], str | None],
         publishers: tuple[Publisher, ...] = (),
         model_refusals: Callable[[], int] | None = None,
+        model_fallbacks: Callable[[], int] | None = None,
         model_source: str | None = None,
         shadow_source: str | None = None,
     ) -> None:
@@ -45,6 +47,8 @@ class MetricsListener(StreamingQueryListener):
         self.serving_version = serving_version
         self.model_refusals = model_refusals
         """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
+        self.model_fallbacks = model_fallbacks
+        """The registry's fallback count so far (`ModelRegistry.fallbacks`), if known."""
         self.model_source = model_source
         self.shadow_source = shadow_source
         self.publishers = publishers
@@ -105,6 +109,7 @@ class MetricsListener(StreamingQueryListener):
             "dead_lettered": batch.dead_lettered if batch else None,
             "model_version": batch.model_version if batch else self.serving_version(),
             "model_refusals": self.model_refusals() if self.model_refusals else None,
+            "model_fallbacks": self.model_fallbacks() if self.model_fallbacks else None,
             "model_source": self.model_source,
             "shadow_source": self.shadow_source,
             "shadow": asdict(batch.shadow) if batch and batch.shadow else None,

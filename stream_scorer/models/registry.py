@@ -7,7 +7,7 @@ bytes, never a driver-local path.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from pyspark.sql import SparkSession
 
@@ -29,7 +29,8 @@ class ModelRegistry:
     ('model', 'shadow model'); `input_signature` is what the config feeds a model
     (`FeaturesConfig.input_signature`). Counters: `reloads` (versions loaded and broadcast,
     the first included), `refusals` (versions refused, failed reads of the pointer, and the
-    pointer gone once a model serves), `last_error` (latest reason, or None).
+    pointer gone once a model serves), `fallbacks` (versions refused by `fall_back`, also
+    counted in `refusals`), `last_error` (latest reason, or None).
     """
 
     def __init__(
@@ -50,8 +51,10 @@ class ModelRegistry:
         self._serving: ServingModel | None = None
         self._retired: list[ServingModel] = []
         self._refused: set[tuple[str, str | None]] = set()
+        self._restored: str | None = None
         self.reloads = 0
         self.refusals = 0
+        self.fallbacks = 0
         self.last_error: str | None = None
 
     @property
@@ -93,13 +96,52 @@ class ModelRegistry:
             return self._serving
         key = (version, self._fingerprint(version))
         if key in self._refused:
-            return self._keep_serving(None)
+            if self._serving is not None or self._restored is None:
+                return self._keep_serving(None)
+            version = self._restored  # the pointer names a version an earlier run refused
+            key = (version, self._fingerprint(version))
         try:
             return self._switch_to(version)
         except ModelRejectedError as exc:
             self._refused.add(key)
             self.refusals += 1
             return self._keep_serving(str(exc))
+
+    def restore(self, refused: Iterable[tuple[str, str | None]], last_served: str | None) -> None:
+        """Refuse again the (version, sha256) pairs an earlier run refused; while the pointer
+        names one of them and nothing serves yet, serve `last_served`. Call before `refresh`."""
+        self._refused.update(refused)
+        self._restored = last_served
+
+    def fall_back(self, version: str, reason: str) -> ServingModel:
+        """Refuse the serving version for `reason` and serve `version` again, at once.
+
+        The refused version is not retried until the pointer names another version or its
+        artefact changes. `version` reuses its broadcast if this registry replaced it and
+        has not released it yet; otherwise it is loaded and verified again.
+
+        Raises
+        ------
+        ModelRejectedError
+            If `version` cannot be loaded any more; the serving version then stays.
+        """
+        failed = self._serving
+        if failed is None:
+            msg = f"{self.role}: nothing serves, so there is nothing to fall back from"
+            raise ModelRejectedError(msg)
+        kept = next((m for m in self._retired if m.version == version), None)
+        if kept is None:
+            self._switch_to(version)
+        else:
+            self._retired.remove(kept)
+            self._retired.append(failed)
+            self._serving = kept
+            log.info("%s %s now serving again (was %s)", self.role, version, failed.version)
+        self._refused.add((failed.version, self._fingerprint(failed.version)))
+        self.refusals += 1
+        self.fallbacks += 1
+        self.last_error = reason
+        return self._serving
 
     def release_retired(self) -> None:
         """Unpersist the broadcasts of replaced versions; call after a batch's sinks wrote."""
