@@ -212,6 +212,8 @@ class ModelConfig(_Settings):
     cache_versions: int = Field(default=2, ge=1, le=16)
     """How many big artefacts each machine's `cache_dir` keeps, newest first (one more with
     `shadow`); a restart reuses them."""
+    max_batch_attempts: int = Field(default=3, ge=1, le=100)
+    """Failed tries of a batch by a newly switched version before the previous one scores it."""
     onnx: OnnxModelConfig = OnnxModelConfig()
     """Publish-time description of `.onnx` models."""
 

@@ -7,9 +7,13 @@ def partition_lag(end_offset: str | None, latest_offset: str | None) -> dict[str
     """Return {"topic/partition": latest - processed} from Kafka-style offset JSON strings.
 
     Both arguments are offsets as Spark reports them for Kafka sources,
-    `{"topic": {"0": 42}}`; a partition missing from either side is left out.
+    `{"topic": {"0": 42}}`; a partition missing from either side is left out. Unknown
+    offsets give no lag: None, empty, or the text "None" that PySpark reports for a Python
+    source whose latest offset it has not asked for (the first batch of a restarted
+    availableNow query).
     """
-    if not end_offset or not latest_offset:
+    unknown = (None, "", "None")
+    if end_offset in unknown or latest_offset in unknown:
         return {}
     end, latest = json.loads(end_offset), json.loads(latest_offset)
     lag: dict[str, int] = {}

@@ -22,6 +22,7 @@ class MetricsListener(StreamingQueryListener):
     """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
     `model_refusals` (model versions refused and failed reads of the source so far),
     `model_cache_failures` (big versions a machine could not copy into its cache, disk full),
+    `model_fallbacks` (versions refused after failing a batch, the previous one serving again),
     `model_source` (store directory or `models:/NAME@ALIAS`) and `shadow` (`ShadowStats`
     of the batch, or null).
 
@@ -40,6 +41,7 @@ class MetricsListener(StreamingQueryListener):
         publishers: tuple[Publisher, ...] = (),
         model_refusals: Callable[[], int] | None = None,
         model_cache_failures: Callable[[], int] | None = None,
+        model_fallbacks: Callable[[], int] | None = None,
         model_source: str | None = None,
         shadow_source: str | None = None,
     ) -> None:
@@ -49,6 +51,8 @@ class MetricsListener(StreamingQueryListener):
         """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
         self.model_cache_failures = model_cache_failures
         """The registries' `cache_failures` so far (served model and shadow), if known."""
+        self.model_fallbacks = model_fallbacks
+        """The registry's fallback count so far (`ModelRegistry.fallbacks`), if known."""
         self.model_source = model_source
         self.shadow_source = shadow_source
         self.publishers = publishers
@@ -112,6 +116,7 @@ class MetricsListener(StreamingQueryListener):
             "model_cache_failures": (
                 self.model_cache_failures() if self.model_cache_failures else None
             ),
+            "model_fallbacks": self.model_fallbacks() if self.model_fallbacks else None,
             "model_source": self.model_source,
             "shadow_source": self.shadow_source,
             "shadow": asdict(batch.shadow) if batch and batch.shadow else None,

@@ -14,7 +14,8 @@ class PrometheusExporter:
     `stream_scorer_scored_rows_total{model_version}`, `stream_scorer_dead_lettered_rows_total`,
     `stream_scorer_batch_duration_seconds`, `stream_scorer_processed_rows_per_second`,
     `stream_scorer_source_lag{partition="topic/N"}`, `stream_scorer_model_info{model_version}`,
-    `stream_scorer_model_source_info{role, source, model_version}` (role `served` or `shadow`)
+    `stream_scorer_model_source_info{role, source, model_version}` (role `served` or `shadow`),
+    `stream_scorer_model_fallbacks_total` (versions refused after failing a batch)
     and, with a shadow, `stream_scorer_shadow_compared_rows_total{shadow_model_version}`,
     `stream_scorer_shadow_errors_total` and the last batch's `stream_scorer_shadow_agreement_rate`,
     `stream_scorer_shadow_mean_absolute_difference`, `stream_scorer_shadow_positive_rate_shift`
@@ -56,6 +57,12 @@ class PrometheusExporter:
             ["role", "source", "model_version"],
             registry=r,
         )
+        self.fallbacks = Counter(
+            "stream_scorer_model_fallbacks",
+            "Model versions refused after failing a batch, the previous one serving again",
+            registry=r,
+        )
+        self._fallbacks_seen = 0
         self.shadow = ShadowGauges(r)
         try:
             self.server, self.thread = start_http_server(port, addr=addr, registry=r)
@@ -77,6 +84,9 @@ class PrometheusExporter:
         self.rate.set(record["processed_rows_per_second"] or 0)
         for partition, lag in record["source_lag"].items():
             self.lag.labels(partition=partition).set(lag)
+        fallbacks = record.get("model_fallbacks") or 0  # the listener's running count
+        self.fallbacks.inc(max(0, fallbacks - self._fallbacks_seen))
+        self._fallbacks_seen = max(fallbacks, self._fallbacks_seen)
         self.version.clear()
         self.version.labels(model_version=version).set(1)
         self.sources.clear()

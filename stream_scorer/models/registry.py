@@ -7,7 +7,7 @@ a refused one is logged and the previous model keeps serving.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from pyspark.sql import SparkSession
 
@@ -37,7 +37,8 @@ class ModelRegistry:
     distributed, the first included), `refusals` (versions refused, failed reads of the
     pointer or of the artefact by executors, and the pointer gone once a model serves),
     `cache_failures` (big versions a machine could not copy into its cache directory, e.g.
-    disk full; tried again at the next refresh), `last_error` (latest reason, or None).
+    disk full; tried again at the next refresh), `fallbacks` (versions refused by
+    `fall_back`, also counted in `refusals`), `last_error` (latest reason, or None).
     """
 
     def __init__(
@@ -58,9 +59,11 @@ class ModelRegistry:
         self._serving: ServingModel | None = None
         self._retired: list[ServingModel] = []
         self._refused: set[tuple[str, str | None]] = set()
+        self._restored: str | None = None
         self.reloads = 0
         self.refusals = 0
         self.cache_failures = 0
+        self.fallbacks = 0
         self.last_error: str | None = None
 
     @property
@@ -102,7 +105,10 @@ class ModelRegistry:
             return self._serving
         key = (version, self._fingerprint(version))
         if key in self._refused:
-            return self._keep_serving(None)
+            if self._serving is not None or self._restored is None:
+                return self._keep_serving(None)
+            version = self._restored  # the pointer names a version an earlier run refused
+            key = (version, self._fingerprint(version))
         try:
             return self._switch_to(version)
         except ModelRejectedError as exc:
@@ -120,6 +126,42 @@ class ModelRegistry:
     def serving(self) -> ServingModel | None:
         """The version serving now, or None before the first successful refresh."""
         return self._serving
+
+    def restore(self, refused: Iterable[tuple[str, str | None]], last_served: str | None) -> None:
+        """Refuse again the (version, sha256) pairs an earlier run refused; while the pointer
+        names one of them and nothing serves yet, serve `last_served`. Call before `refresh`."""
+        self._refused.update(refused)
+        self._restored = last_served
+
+    def fall_back(self, version: str, reason: str) -> ServingModel:
+        """Refuse the serving version for `reason` and serve `version` again, at once.
+
+        The refused version is not retried until the pointer names another version or its
+        artefact changes. `version` reuses its artefact if this registry replaced it and
+        has not released it yet; otherwise it is loaded and verified again.
+
+        Raises
+        ------
+        ModelRejectedError
+            If `version` cannot be loaded any more; the serving version then stays.
+        """
+        failed = self._serving
+        if failed is None:
+            msg = f"{self.role}: nothing serves, so there is nothing to fall back from"
+            raise ModelRejectedError(msg)
+        kept = next((m for m in self._retired if m.version == version), None)
+        if kept is None:
+            serving = self._switch_to(version)
+        else:
+            self._retired.remove(kept)
+            self._retired.append(failed)
+            self._serving = serving = kept
+            log.info("%s %s now serving again (was %s)", self.role, version, failed.version)
+        self._refused.add((failed.version, self._fingerprint(failed.version)))
+        self.refusals += 1
+        self.fallbacks += 1
+        self.last_error = reason
+        return serving
 
     def release_retired(self, also_serving: ServingModel | None = None) -> None:
         """Release the artefacts of replaced versions (broadcasts unpersisted, cache files and

@@ -11,9 +11,11 @@ from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.metrics import shadow as shadow_metrics
+from stream_scorer.metrics.shadow import ShadowStats
 from stream_scorer.metrics.stats import BatchStats, ScorerStats
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.models.serving import ServingModel
+from stream_scorer.runtime.model_fallback import ModelFallback
 from stream_scorer.scoring.shadow import skip_reason
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.sinks.base import Sink
@@ -44,10 +46,12 @@ class BatchPipeline:
         cache_capacity: int = 2,
         hooks: BatchHooks = NO_HOOKS,
         shadow: ModelRegistry | None = None,
+        fallback: ModelFallback | None = None,
     ) -> None:
         self.features = features
         self.registry = registry
         self.shadow = shadow
+        self.fallback = fallback
         self._shadow_skipped: str | None = None
         self.sinks = list(sinks)
         self.dead_letter = dead_letter
@@ -85,6 +89,36 @@ class BatchPipeline:
         started = time.monotonic()
         self.hooks.batch_started(batch_id)
         serving = self.registry.refresh()
+        try:
+            good, bad, compared = self._score_and_write(batch, batch_id, serving)
+        except Exception as exc:
+            older = self._fall_back(exc, batch_id, serving)
+            if older is None:
+                raise
+            serving = older
+            good, bad, compared = self._score_and_write(batch, batch_id, serving)
+        if self.fallback is not None:
+            self.fallback.written(serving)
+        self.registry.release_retired(self.shadow.serving if self.shadow else None)
+        if self.shadow is not None:
+            self.shadow.release_retired(self.registry.serving)
+        seconds = time.monotonic() - started
+        stats = BatchStats(batch_id, serving.version, good, bad, seconds, shadow=compared)
+        self.stats.record(stats)
+        log.info(
+            "batch %d: %d scored by model %s, %d dead-lettered, %.2fs",
+            batch_id,
+            good,
+            serving.version,
+            bad,
+            stats.seconds,
+        )
+
+    def _score_and_write(
+        self, batch: DataFrame, batch_id: int, serving: ServingModel
+    ) -> tuple[int, int, ShadowStats | None]:
+        """Score the batch with `serving` and write it to every sink that has not committed
+        it; return the rows scored, the rows dead-lettered and the shadow's comparison."""
         shadow, with_shadow = self._challenger(serving), self.shadow is not None
         counter = Observation()
         scored = score(
@@ -119,21 +153,17 @@ class BatchPipeline:
             if cached:
                 scored.unpersist()
         self._last_bad = bad
-        self.registry.release_retired(self.shadow.serving if self.shadow else None)
         compared = shadow_metrics.stats(counter.get, shadow) if with_shadow else None
-        if self.shadow is not None:
-            self.shadow.release_retired(self.registry.serving)
-        seconds = time.monotonic() - started
-        stats = BatchStats(batch_id, serving.version, good, bad, seconds, shadow=compared)
-        self.stats.record(stats)
-        log.info(
-            "batch %d: %d scored by model %s, %d dead-lettered, %.2fs",
-            batch_id,
-            good,
-            serving.version,
-            bad,
-            stats.seconds,
-        )
+        return good, bad, compared
+
+    def _fall_back(
+        self, error: Exception, batch_id: int, serving: ServingModel
+    ) -> ServingModel | None:
+        """The version to rescore a failed batch with (see the class), or None to fail it."""
+        if self.fallback is None:
+            return None
+        committed = any(s.is_committed(batch_id) for s in [*self.sinks, self.dead_letter])
+        return self.fallback.after_failure(error, batch_id, serving, committed)
 
     def _challenger(self, serving: ServingModel) -> ServingModel | None:
         """The shadow version to score beside `serving` this batch, if any can be compared."""

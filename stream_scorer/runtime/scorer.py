@@ -17,7 +17,9 @@ from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.checkpoint_lock import CheckpointLock, FileLock, in_use
 from stream_scorer.runtime.files import files_at, is_local, join
 from stream_scorer.runtime.lease import LeaseLock
+from stream_scorer.runtime.model_fallback import ModelFallback
 from stream_scorer.runtime.pipeline import BatchPipeline
+from stream_scorer.runtime.serving_record import ServingRecord
 from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
 from stream_scorer.runtime.subscription_check import check_subscription
 from stream_scorer.sinks.factory import build_sink
@@ -84,6 +86,8 @@ class Scorer:
         cfg = self.config
         self.checkpoint.verify()
         check_subscription(self.checkpoint, cfg.source)
+        record = ServingRecord(self.checkpoint.files)
+        fallback = ModelFallback(self.registry, record, cfg.model.max_batch_attempts)
         serving = self.registry.refresh()
         log.info("model %s serving from %s", serving.version, self.registry.source.location)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
@@ -108,6 +112,7 @@ class Scorer:
             cfg.model.worker_cache_versions,
             hooks,
             self.shadow,
+            fallback,
         )
         self._add_listener()
         writer = (
@@ -140,6 +145,7 @@ class Scorer:
             tuple(publishers),
             model_refusals=lambda: self.registry.refusals,
             model_cache_failures=self._cache_failures,
+            model_fallbacks=lambda: self.registry.fallbacks,
             model_source=self.registry.source.location,
             shadow_source=self.shadow.source.location if self.shadow else None,
         )

@@ -128,3 +128,20 @@ class DriverKillingClassifier(WrappedClassifier):
         victim = int(pid_file.read_text())
         log.warning("test model kills the scorer's driver %d from a scoring task", victim)
         os.kill(victim, signal.SIGKILL)
+
+
+class BatchPoisonClassifier(WrappedClassifier):
+    """Scores up to `max_rows` rows at a time like `estimator`; on more, `predict_proba`
+    returns labels ('low', 'high') instead of probabilities, which no scored row can hold.
+
+    Stands in for a model that passes publish (its canary is small) and fails every real
+    batch as a whole: the failure is in the output, not in a row, so no row can be set aside.
+    """
+
+    def __init__(self, estimator: Any, max_rows: int = 3) -> None:
+        super().__init__(estimator)
+        self.max_rows = max_rows
+
+    def predict_proba(self, X) -> np.ndarray:
+        proba = super().predict_proba(X)
+        return proba if len(proba) <= self.max_rows else np.where(proba < 0.5, "low", "high")

@@ -164,3 +164,30 @@ def test_refused_first_version_raises_no_model_to_serve(store, publish, registry
     with pytest.raises(ModelStoreError, match=r"no model to serve .*v0001 refused: sha256"):
         registry.refresh()
     assert registry.refusals == 1
+
+
+def test_fall_back_serves_the_replaced_version_again_and_refuses_the_new_one(publish, registry):
+    publish(seed=0)
+    old = registry.refresh()
+    publish(seed=1)
+    registry.refresh()
+
+    serving = registry.fall_back("v0001", "batch 3 failed 3 times with it")
+
+    assert serving is old
+    assert registry.refresh() is old
+    assert (registry.refusals, registry.fallbacks) == (1, 1)
+    assert registry.last_error == "batch 3 failed 3 times with it"
+
+
+def test_version_refused_by_an_earlier_run_gives_way_to_the_last_served_one(
+    store, publish, registry
+):
+    publish(seed=0)
+    publish(seed=1)
+
+    registry.restore([("v0002", store.manifest("v0002").sha256)], "v0001")
+
+    assert registry.refresh().version == "v0001"
+    assert registry.refresh().version == "v0001"
+    assert registry.reloads == 1

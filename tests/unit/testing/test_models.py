@@ -11,6 +11,7 @@ import pytest
 from stream_scorer.devtools.demo_models import demo_features, train_demo_model
 from stream_scorer.testing import models
 from stream_scorer.testing.models import (
+    BatchPoisonClassifier,
     DriverKillingClassifier,
     LoadRecordingClassifier,
     WrappedClassifier,
@@ -73,3 +74,9 @@ def test_driver_killer_fires_once_from_a_spark_task(estimator, rows, tmp_path, k
     killer.predict(rows)
     assert kills == [(4242, signal.SIGKILL)]
     assert (tmp_path / "fired").exists()
+
+
+def test_poison_model_scores_canary_sized_inputs_and_gives_labels_beyond(estimator, rows):
+    poison = BatchPoisonClassifier(estimator, max_rows=3)
+    np.testing.assert_array_equal(poison.predict_proba(rows[:3]), estimator.predict_proba(rows[:3]))
+    assert set(poison.predict_proba(rows).ravel()) <= {"low", "high"}

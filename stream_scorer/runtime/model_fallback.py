@@ -1,0 +1,103 @@
+"""Fall back to the version that served before when a newly switched one fails whole batches.
+
+A model can pass publish and reload (its canary rows score) yet fail every real batch as a
+whole, e.g. by returning outputs no scored row can hold. Such a batch is never committed,
+so every restart would fail on it until someone rolls the model back. `ModelFallback`
+counts the failed attempts of the batch in the checkpoint (`ServingRecord`), across
+restarts; at `max_attempts` it refuses the new version, serves the previous one again and
+lets the pipeline rescore the batch with it.
+"""
+
+import logging
+
+from stream_scorer.errors import ScorerError
+from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.models.serving import ServingModel
+from stream_scorer.runtime.model_faults import model_fault
+from stream_scorer.runtime.serving_record import Served, ServingRecord
+
+log = logging.getLogger(__name__)
+
+
+def served(model: ServingModel) -> Served:
+    """The version and artefact of `model`, as the record keeps them."""
+    return Served(model.version, model.manifest.sha256)
+
+
+class ModelFallback:
+    """Decides, on the driver, whether a failed batch is rescored by the previous version.
+
+    Called by the pipeline once per written batch (`written`) and once per failed one
+    (`after_failure`). Restores at construction what an earlier run refused, so a restart
+    does not serve a refused version again while the pointer still names it.
+    """
+
+    def __init__(self, registry: ModelRegistry, record: ServingRecord, max_attempts: int) -> None:
+        self.registry = registry
+        self.record = record
+        self.max_attempts = max_attempts
+        last = record.last_served
+        refused = [(model.version, model.sha256) for model in record.refused]
+        registry.restore(refused, last.version if last else None)
+
+    def written(self, model: ServingModel) -> None:
+        """Record that `model` served a batch every sink wrote."""
+        self.record.served(served(model))
+
+    def after_failure(
+        self, error: BaseException, batch_id: int, model: ServingModel, committed: bool
+    ) -> ServingModel | None:
+        """The version to rescore batch `batch_id` with after `error`, or None to fail it.
+
+        Falls back only when all of these hold: `model` is not the version that served the
+        last written batch (it was newly switched to) and that version is known; no sink
+        committed the batch (`committed` False: otherwise the sinks could hold two versions
+        of it, so the batch keeps failing as before); `error` is the model's fault
+        (`model_fault`); and this is the `max_attempts`-th such failure of the batch with
+        `model`. Each counted failure is logged (ERROR) with its reason and batch id.
+        """
+        reason = model_fault(error)
+        previous = self.record.last_served
+        if reason is None or committed or (previous and previous.version == model.version):
+            return None
+        if previous is None:
+            log.error(
+                "batch %d failed with %s, the first version to serve: no earlier version to "
+                "fall back to; roll the model back or publish a fixed one (%s)",
+                batch_id,
+                model.version,
+                reason,
+            )
+            return None
+        attempts = self.record.failed(batch_id, served(model))
+        if attempts < self.max_attempts:
+            log.error(
+                "batch %d failed with model %s (attempt %d of %d before falling back to %s): %s",
+                batch_id,
+                model.version,
+                attempts,
+                self.max_attempts,
+                previous.version,
+                reason,
+            )
+            return None
+        return self._fall_back(batch_id, model, previous, reason)
+
+    def _fall_back(
+        self, batch_id: int, model: ServingModel, previous: Served, reason: str
+    ) -> ServingModel | None:
+        why = f"batch {batch_id} failed {self.max_attempts} times with it: {reason}"
+        try:
+            older = self.registry.fall_back(previous.version, why)
+        except ScorerError as exc:
+            log.error("%s cannot serve again, batch %d fails: %s", previous.version, batch_id, exc)
+            return None
+        self.record.refuse(served(model))
+        log.error(
+            "model %s refused, %s serves again and rescores batch %d: %s",
+            model.version,
+            older.version,
+            batch_id,
+            why,
+        )
+        return older

@@ -1,0 +1,31 @@
+"""The Prometheus exporter fed from batch records."""
+
+import pytest
+
+from stream_scorer.metrics.prometheus import PrometheusExporter
+
+
+def _record(fallbacks: int) -> dict:
+    return {
+        "input_rows": 10,
+        "model_version": "v0001",
+        "scored": 10,
+        "dead_lettered": 0,
+        "batch_duration_ms": 100,
+        "processed_rows_per_second": 100.0,
+        "source_lag": {},
+        "model_fallbacks": fallbacks,
+    }
+
+
+@pytest.fixture
+def exporter():
+    exporter = PrometheusExporter(0)
+    yield exporter
+    exporter.close()
+
+
+def test_fallbacks_counter_follows_the_running_count_of_the_records(exporter):
+    for fallbacks in (0, 1, 1):
+        exporter(_record(fallbacks))
+    assert exporter.registry.get_sample_value("stream_scorer_model_fallbacks_total") == 1

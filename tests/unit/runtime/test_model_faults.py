@@ -1,0 +1,79 @@
+"""Batch failures the served model caused, told from the environment's by the worker's traceback."""
+
+from pyspark.errors import PythonException
+
+from stream_scorer.errors import SinkError
+from stream_scorer.runtime.model_faults import model_fault
+
+WORKER = "An exception was thrown from the Python worker:\nTraceback (most recent call last):\n"
+PYSPARK = '  File "/venv/pyspark.zip/pyspark/{0}", line 1, in {1}\n    code()\n'
+OURS = '  File "/app/stream_scorer/{0}", line 1, in {1}\n    code()\n'
+ARROW_LINE = (
+    "pyspark.errors.exceptions.base.PySparkValueError: Failed to convert the value of the "
+    "column '_p0' with type 'object' to Arrow type 'double'."
+)
+ARROW = (
+    WORKER
+    + PYSPARK.format("worker.py", "process_results")
+    + PYSPARK.format("sql/conversion.py", "convert")
+    + ARROW_LINE
+    + "\n"
+)
+INDEX_LINE = "IndexError: index 1 is out of bounds for axis 1 with size 1"
+SHAPING = (
+    WORKER
+    + OURS.format("scoring/udf.py", "score_batches")
+    + OURS.format("predictors/sklearn.py", "predict_rows")
+)
+
+
+def _worker(text: str) -> PythonException:
+    return PythonException(message=text)
+
+
+def _in_sink(worker: PythonException) -> SinkError:
+    try:
+        raise SinkError("cannot write batch 4 to /out/batch_id=4") from worker
+    except SinkError as exc:
+        return exc
+
+
+def test_arrow_conversion_of_the_scoring_output_is_the_models_fault():
+    assert model_fault(_in_sink(_worker(ARROW))) == ARROW_LINE
+
+
+def test_error_shaping_the_models_output_is_the_models_fault():
+    assert (
+        model_fault(_worker(SHAPING + INDEX_LINE + "\n\tat org.apache.spark.Foo\n")) == INDEX_LINE
+    )
+
+
+def test_kafka_sink_delivery_failure_is_not_the_models_fault():
+    text = (
+        WORKER
+        + OURS.format("sinks/kafka.py", "send_partition")
+        + "stream_scorer.errors.SinkError: 3 of 10 records of batch 4 were not delivered\n"
+    )
+    assert model_fault(_in_sink(_worker(text))) is None
+
+
+def test_os_error_inside_scoring_is_not_the_models_fault():
+    text = SHAPING + "ConnectionRefusedError: [Errno 111] Connection refused\n"
+    assert model_fault(_worker(text)) is None
+
+
+def test_memory_error_inside_scoring_is_not_the_models_fault():
+    assert model_fault(_worker(SHAPING + "MemoryError\n")) is None
+
+
+def test_artefact_not_loading_on_a_worker_is_not_the_models_fault():
+    text = (
+        WORKER
+        + OURS.format("scoring/model_cache.py", "cached_predictor")
+        + "stream_scorer.errors.ModelRejectedError: cannot load the joblib artefact: No module\n"
+    )
+    assert model_fault(_worker(text)) is None
+
+
+def test_driver_side_error_without_a_worker_failure_is_not_the_models_fault():
+    assert model_fault(SinkError("cannot write batch 4: No space left on device")) is None
