@@ -18,6 +18,9 @@ from stream_scorer.kafka.options import redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.types import FieldType
 
+ROUTING_TYPES: tuple[FieldType, ...] = ("string", "long", "int")
+"""Types a `model.route_by` field may have: keys are compared as text."""
+
 
 class _Settings(BaseModel):
     model_config = ConfigDict(
@@ -106,6 +109,10 @@ class ModelConfig(_Settings):
     """Extra type names a skops artefact may contain, beyond skops' safe defaults."""
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
+    route_by: str | None = None
+    """Record field whose value picks the model of a per-key family (`model train`)."""
+    train_estimators: list[str] = Field(default_factory=list)
+    """Estimator import paths beyond sklearn.* that `model train --estimator` accepts."""
 
 
 class ParquetSinkConfig(_Settings):
@@ -198,3 +205,18 @@ class ScorerConfig(_Settings):
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""
 
     _stringify_spark = field_validator("spark", mode="before")(_stringify)
+
+    @model_validator(mode="after")
+    def _route_by_is_a_key_field(self) -> "ScorerConfig":
+        route_by = self.model.route_by
+        if route_by is None:
+            return self
+        declared = {**self.features.feature_schema, **self.features.passthrough}
+        if declared.get(route_by) not in ROUTING_TYPES:
+            msg = (
+                f"model.route_by is {route_by!r}, declared as {declared.get(route_by)}; "
+                f"expected a field of features.schema or features.passthrough typed one of "
+                f"{', '.join(ROUTING_TYPES)}"
+            )
+            raise ValueError(msg)
+        return self

@@ -3,8 +3,11 @@
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.features.base import Decoder
 from stream_scorer.features.json_parser import JsonDecoder
+from stream_scorer.features.routing import RoutingDecoder
 
 
-def build_decoder(features: FeaturesConfig) -> Decoder:
-    """Return the decoder for `features.format` with the declared schema and passthrough."""
-    return JsonDecoder(dict(features.feature_schema), dict(features.passthrough))
+def build_decoder(features: FeaturesConfig, route_by: str | None = None) -> Decoder:
+    """Return the decoder for `features.format` with the declared schema and passthrough;
+    with `route_by` (a per-key family serves), it also gives each row's routing key."""
+    decoder: Decoder = JsonDecoder(dict(features.feature_schema), dict(features.passthrough))
+    return decoder if route_by is None else RoutingDecoder(decoder, route_by)

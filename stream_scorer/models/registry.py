@@ -91,12 +91,14 @@ class ModelRegistry:
             self._feature_types,
             allow_library_mismatch=self._config.allow_library_mismatch,
             trusted_types=self._config.trusted_types,
+            route_by=self._config.route_by,
         )
         serving = ServingModel(
             version=version,
             manifest=verified.manifest,
             broadcast=self._spark.sparkContext.broadcast(verified.payload),
             trusted_types=tuple(self._config.trusted_types),
+            route_by=self._config.route_by,
         )
         previous = self._serving
         log.info("model %s now serving (was %s)", version, previous.version if previous else "none")

@@ -16,3 +16,5 @@ class ServingModel:
     broadcast: Broadcast[bytes]
     trusted_types: tuple[str, ...]
     """Type names a skops artefact may contain beyond skops' defaults (`model.trusted_types`)."""
+    route_by: str | None = None
+    """The record field routing rows to a family's per-key models (`model.route_by`)."""

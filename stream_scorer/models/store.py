@@ -159,6 +159,17 @@ class ModelStore:
         except ModelRejectedError as exc:
             msg = f"{model_path} refused: {exc}"
             raise ModelRejectedError(msg) from exc
+        return self.publish_payload(described, payload)
+
+    def publish_payload(self, described: Manifest, payload: bytes) -> Manifest:
+        """Store artefact bytes that `described` describes (a model family, built by
+        `family_build`) as a new version and point CURRENT at it.
+
+        Raises
+        ------
+        ModelStoreError
+            If the store cannot be written.
+        """
         try:
             manifest = self._write_version(described, payload)
         except OSError as exc:

@@ -34,8 +34,12 @@ def load_verified(
     feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
+    route_by: str | None = None,
 ) -> VerifiedModel:
     """Read, verify and load `version` of `store` for the configured `feature_types`.
+
+    A per-key family serves only with `route_by` (`model.route_by`), a single model only
+    without.
 
     Raises
     ------
@@ -63,6 +67,7 @@ def load_verified(
         predictor = load_predictor(payload, manifest, trusted_types)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
+    _check_routing(version, predictor, route_by)
     _check_canary(version, manifest, predictor)
     return VerifiedModel(version=version, manifest=manifest, payload=payload, predictor=predictor)
 
@@ -103,6 +108,16 @@ def _check_schema(version: str, manifest: Manifest, feature_types: Mapping[str, 
         problems.append(f"types differ: {', '.join(retyped)}")
     if problems:
         raise _refused(version, "feature schema mismatch: " + "; ".join(problems))
+
+
+def _check_routing(version: str, predictor: Predictor, route_by: str | None) -> None:
+    if predictor.routed and route_by is None:
+        reason = "it is a family of per-key models; set model.route_by to the key's field"
+        raise _refused(version, reason)
+    if not predictor.routed and route_by is not None:
+        kind = predictor.manifest.kind
+        reason = f"model.route_by is {route_by!r}, but this is a single {kind} model"
+        raise _refused(version, reason)
 
 
 def _check_canary(version: str, manifest: Manifest, predictor: Predictor) -> None:

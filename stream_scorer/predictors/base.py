@@ -9,7 +9,7 @@ import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,8 @@ class Predictions:
     per row: cheaper than a map, whose keys would repeat on every row)."""
     errors: list[str | None]
     """Why each row has no prediction, or None."""
+    model_keys: np.ndarray | None = None
+    """Per-key families only: the key whose model scored each row (object, str)."""
 
 
 class Predictor(ABC):
@@ -43,6 +45,9 @@ class Predictor(ABC):
 
     Built by its kind's `load(payload, manifest, trusted_types)`; thread-safe for `predict`.
     """
+
+    routed: ClassVar[bool] = False
+    """True when `predict` needs each row's routing key (`features.routing.ROUTE_KEY`)."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
@@ -65,7 +70,10 @@ class Predictor(ABC):
         """
 
 
-KINDS: dict[str, str] = {"sklearn": "stream_scorer.predictors.sklearn"}
+KINDS: dict[str, str] = {
+    "sklearn": "stream_scorer.predictors.sklearn",
+    "family": "stream_scorer.predictors.family",
+}
 """Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types)`.
 A new kind is a new module and one entry here."""
 

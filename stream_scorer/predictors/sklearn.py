@@ -57,6 +57,17 @@ def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) 
     Raises
     ------
     ModelRejectedError
+        As `load_estimator`.
+    """
+    return SklearnPredictor(load_estimator(payload, manifest, trusted_types), manifest)
+
+
+def load_estimator(payload: bytes, manifest: Manifest, trusted_types: Sequence[str]) -> Estimator:
+    """Deserialise an estimator as `manifest.format` says and check its input signature.
+
+    Raises
+    ------
+    ModelRejectedError
         If the bytes do not load, hold no estimator, or the model's own feature names
         differ from the manifest's.
     """
@@ -68,7 +79,7 @@ def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) 
         msg = f"cannot load the {manifest.format} artefact: {exc}"
         raise ModelRejectedError(msg) from exc
     check_signature(model, manifest.feature_names)
-    return SklearnPredictor(model, manifest)
+    return model
 
 
 def predict_rows(model: Estimator, features: ModelInput, manifest: Manifest) -> Predictions:

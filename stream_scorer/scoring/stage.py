@@ -32,14 +32,15 @@ def score(
     """Score every row of a Kafka-schema micro-batch with the serving model version.
 
     Returns `key, value, topic, partition, offset, timestamp`, the passthrough fields,
-    `prediction`, for classifiers `probability, probabilities`, then `model_version,
-    scored_at, error` (null when scored). Lazy: nothing runs until an action; persist the
-    result before calling both `predictions` and `dead_letters` so the UDF runs once per row.
+    `prediction`, for classifiers `probability, probabilities`, then `model_version`, for a
+    per-key family `model_key`, then `scored_at, error` (null when scored). Lazy: nothing
+    runs until an action; persist the result before calling both `predictions` and
+    `dead_letters` so the UDF runs once per row.
     """
     udf = scoring_udf(serving, features, cache_capacity, load_counter)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
     derived = _derived(serving)
-    row = scored_struct(serving.manifest, dict(features.passthrough))
+    row = scored_struct(serving.manifest, dict(features.passthrough), serving.route_by is not None)
     columns = [derived.get(name, _field(name)).alias(name) for name in row.names]
     return scored.select(*SOURCE_COLUMNS, *columns)
 

@@ -23,7 +23,12 @@ from stream_scorer.models.manifest import Canary
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.base import Features, Predictor
 from stream_scorer.scoring.model_cache import cached_predictor, load_count
-from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
+from stream_scorer.scoring.output import (
+    MODEL_KEY,
+    SCORED_AT_MICROS,
+    probability_fields,
+    udf_struct,
+)
 from stream_scorer.testing.faults import kill_driver, scoring_victim
 from stream_scorer.types import TYPES
 
@@ -74,11 +79,13 @@ def scoring_udf(
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     broadcast artefact cannot be deserialised (ModelRejectedError).
     """
-    manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
+    # Executors need neither the canary rows nor `extra` (a family's per-key listing).
+    empty = Canary(rows=[], predictions=[])
+    manifest = dataclasses.replace(serving.manifest, canary=empty, extra={})
     # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted = tuple(serving.trusted_types)
-    decoder, passthrough = build_decoder(features), dict(features.passthrough)
+    decoder, passthrough = build_decoder(features, serving.route_by), dict(features.passthrough)
     victim = scoring_victim()  # None unless a test armed the `scoring` fault
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
@@ -91,7 +98,7 @@ def scoring_udf(
         for values in batches:
             yield _score_batch(predictor, decoder, values)
 
-    struct = udf_struct(manifest, passthrough)
+    struct = udf_struct(manifest, passthrough, serving.route_by is not None)
     return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
 
 
@@ -114,6 +121,8 @@ def _score_batch(predictor: Predictor, decoder: Decoder, values: pd.Series) -> p
     proba = predicted.probabilities
     for k, name in enumerate(probability_fields(manifest)):
         columns[name] = _spread(None if proba is None else proba[:, k], good, ok, _PROBABILITY)
+    if predicted.model_keys is not None:
+        columns[MODEL_KEY] = _spread(predicted.model_keys, good, ok, "object")
     columns[SCORED_AT_MICROS] = np.full(n, time.time_ns() // 1000, dtype=np.int64)
     columns["error"] = np.fromiter(errors, dtype=object, count=n)  # 6x np.array's speed
     return pd.DataFrame(columns, index=pd.RangeIndex(n))

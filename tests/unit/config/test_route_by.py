@@ -1,0 +1,30 @@
+"""model.route_by: a declared feature or passthrough field of a key type."""
+
+import re
+
+import pytest
+
+from stream_scorer.config.loader import parse_config
+from stream_scorer.errors import ConfigError
+from tests.unit.config.test_bad_config import GOOD
+
+
+def _config(route_by: str, passthrough: dict):
+    features = {**GOOD["features"], "passthrough": passthrough}
+    return parse_config(
+        {**GOOD, "features": features, "model": {"store": "m", "route_by": route_by}}, "t.yaml"
+    )
+
+
+def test_route_by_a_passthrough_string_field_is_accepted() -> None:
+    assert _config("store", {"store": "string"}).model.route_by == "store"
+
+
+def test_route_by_an_undeclared_field_is_refused_naming_it() -> None:
+    with pytest.raises(ConfigError, match=re.escape("model.route_by is 'shop', declared as None")):
+        _config("shop", {"store": "string"})
+
+
+def test_route_by_a_double_field_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"declared as double; expected .* string, long, int"):
+        _config("store", {"store": "double"})
