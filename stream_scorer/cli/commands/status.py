@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 
 from stream_scorer.config import load_config
+from stream_scorer.errors import ModelStoreError
+from stream_scorer.models.family_info import FamilyInfo
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import status_path
 
@@ -34,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"last committed batch:  {status['last_committed_batch']}")
     print(f"committed offsets:     {json.dumps(status['committed_offsets'])}")
     print(f"serving model:         {status['serving_model']} (in the last batch)")
-    print(f"model store CURRENT:   {status['current_model']}")
+    family = status["current_family"]
+    print(f"model store CURRENT:   {status['current_model']}" + (f" ({family})" if family else ""))
     last = status["last_progress"]
     if last:
         print(
@@ -53,8 +56,10 @@ def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
 
     `serving_model` is the version that scored the last batch; `current_model` is what the
     store's CURRENT names (they differ while a new version waits for the next batch, or after
-    a version was refused).
+    a version was refused). `current_family` says how many keys CURRENT holds when it is a
+    per-key family ('family of 1000 keys + fallback'), else None.
     """
+    current = store.current_version()
     committed = _last_log_entry(checkpoint / "commits")
     offsets = None
     if committed is not None:
@@ -68,9 +73,18 @@ def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
         "last_committed_batch": committed,
         "committed_offsets": offsets,
         "serving_model": last["model_version"] if last else None,
-        "current_model": store.current_version(),
+        "current_model": current,
+        "current_family": _family_summary(store, current),
         "last_progress": last,
     }
+
+
+def _family_summary(store: ModelStore, version: str | None) -> str | None:
+    try:
+        info = FamilyInfo.of(store.manifest(version)) if version else None
+    except ModelStoreError:
+        return None
+    return f"family of {info.summary()}" if info else None
 
 
 def _last_log_entry(folder: Path) -> int | None:
