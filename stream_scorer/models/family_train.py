@@ -7,6 +7,7 @@ canary rows; a key below `min_rows`, or whose fit raises, comes back with the re
 instead. With `fallback`, one more group holding every row fits the fallback model.
 """
 
+import functools
 import pickle
 import threading
 import time
@@ -159,8 +160,7 @@ def _fit_group(spec: TrainSpec, done: Accumulator) -> Callable[[tuple, pd.DataFr
     names, types, layout = list(spec.feature_types), dict(spec.feature_types), spec.layout
 
     def fit(group_key: tuple, rows: pd.DataFrame) -> pd.DataFrame:
-        from threadpoolctl import threadpool_limits
-
+        _one_blas_thread()
         key = str(group_key[0])
         result = dict.fromkeys(["score", "payload", "canary", "error"])
         result |= {"key": key, "rows": len(rows), "fit_seconds": 0.0}
@@ -173,10 +173,9 @@ def _fit_group(spec: TrainSpec, done: Accumulator) -> Callable[[tuple, pd.DataFr
             model = import_estimator(spec.estimator, (spec.estimator,))(**spec.params)
             began = time.perf_counter()
             try:
-                with threadpool_limits(1):
-                    model.fit(inputs, target)
-                    result["fit_seconds"] = time.perf_counter() - began
-                    result["score"] = float(model.score(inputs, target))
+                model.fit(inputs, target)
+                result["fit_seconds"] = time.perf_counter() - began
+                result["score"] = float(model.score(inputs, target))
                 result["payload"] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
                 canary = rows[names].head(CANARY_ROWS).to_dict("records")
                 result["canary"] = orjson.dumps(canary).decode()
@@ -186,6 +185,15 @@ def _fit_group(spec: TrainSpec, done: Accumulator) -> Callable[[tuple, pd.DataFr
         return pd.DataFrame([result])
 
     return fit
+
+
+@functools.cache
+def _one_blas_thread() -> None:
+    """Hold BLAS and OpenMP to one thread in this Python worker, once: Spark already runs a
+    task per core. (A `threadpool_limits` block per group cost more than a small fit.)"""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
 
 def _collect_reporting(
