@@ -1,9 +1,10 @@
 """Approaches 1-6: the field's patterns for scoring a scikit-learn model on Spark.
 
-Each function follows one seed article of `/work/shared/seeds/` (cited in its docstring) as its
-author wrote it; deviations are named where they happen. Every function takes the input
-DataFrame, a fitted model and `Features` (what the approach receives) and returns the lazy
-scored DataFrame; the runner times its noop write. None of them is used by stream-scorer.
+Each function follows one seed article (listed in bench/README.md, cited by number in its
+docstring) as its author wrote it; deviations are named where they happen. Every function
+takes the input DataFrame, a fitted model and `Features` (what the approach receives) and
+returns the lazy scored DataFrame; the runner times its noop write. None of them is used by
+stream-scorer.
 """
 
 import atexit

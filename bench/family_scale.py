@@ -2,7 +2,7 @@
 what a reload of the whole family costs.
 
 1. Fit two versions of 10,000 Ridge keys (`--rows` rows each) in this process, then time
-   `build_family` + `ModelStore.publish_payload` of the first (assemble, load every key back
+   `build_family` + `ModelStore.add` of the first (assemble, load every key back
    and predict its canary rows, write): the publish time. The artefact is what each version
    broadcasts.
 2. Driver side of a reload: a `ModelRegistry` serving v0001 is timed on `refresh()` to
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         store = ModelStore(root / "family")
         began = time.perf_counter()
         payload, manifest = build_family(spec, first, {})
-        store.publish_payload(manifest, payload)
+        store.add(manifest, payload)
         doc["publish_s"] = time.perf_counter() - began
         doc["broadcast_mb"] = len(payload) / MB
         doc["manifest_mb"] = (store.root / "v0001" / "manifest.json").stat().st_size / MB
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         model = ModelConfig(store=str(store.root), route_by="store")
         registry = ModelRegistry(model, FEATURES, spark)
         registry.refresh()
-        store.publish_payload(manifest, payload)
+        store.add(manifest, payload)
         began = time.perf_counter()
         registry.refresh()
         doc["driver_reload_s"] = time.perf_counter() - began

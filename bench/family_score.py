@@ -39,7 +39,7 @@ def publish_both(root: Path, keys: int) -> None:
     began = time.perf_counter()
     spec, fitted, _ = fit_locally(keyed_frame(keys, 100), LogisticRegression, target="label")
     payload, manifest = build_family(spec, fitted, {})
-    ModelStore(root / "family").publish_payload(manifest, payload)
+    ModelStore(root / "family").add(manifest, payload)
     print(f"family of {keys} keys fitted and published in {time.perf_counter() - began:.1f} s "
           f"({len(payload):,} bytes)")  # fmt: skip
 

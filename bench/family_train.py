@@ -5,7 +5,7 @@
    (the seed's LinearRegression replaced by the estimator under test, for a like-for-like fit);
 2. a sequential Python loop: pandas reads the Parquet file, `groupby(key)`, fit each group;
 3. `model train`'s path: `train_family` (Spark `groupBy(key).applyInPandas`), then
-   `build_family` and `ModelStore.publish_payload` timed apart.
+   `build_family` and `ModelStore.add` timed apart.
 Data preparation (the Parquet file, the per-key CSV files) is not timed. Each approach runs
 `--repeats` times, taking turns; the medians are reported with the load average.
 Run: `python -m bench.family_train [--keys 1000] [--rows 1000] [--repeats 3]`.
@@ -72,7 +72,7 @@ def model_train(spark: SparkSession, parquet: Path, spec: TrainSpec, store: Path
     trained = train_family(read_table(spark, str(parquet)), spec)
     fitted_at = time.perf_counter()
     payload, manifest = build_family(spec, trained.fitted, trained.skipped)
-    ModelStore(store).publish_payload(manifest, payload)
+    ModelStore(store).add(manifest, payload)
     done = time.perf_counter()
     return {"fit_s": fitted_at - began, "publish_s": done - fitted_at, "keys": len(trained.fitted)}
 

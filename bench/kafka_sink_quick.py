@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.runtime.session import build_session
 from stream_scorer.sinks import KafkaSink
-from tests.kafka_helpers import create_topic
+from stream_scorer.testing.topics import create_topic
 
 PARTITIONS = 4
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from bench.steady_producer import LINGER_MS, Produced
 from bench.stream_harness import TRIGGER_S, StreamBench, exactly_once, save_result, target_row
-from tests.scorer_helpers import NUMERIC, publish
+from stream_scorer.testing.scorer_setup import NUMERIC, publish
 
 TARGET_P99_S = 2.0
 SAME_ACK_S = 100e-6

@@ -17,7 +17,7 @@ import pandas as pd
 
 from bench.steady_producer import Produced
 from bench.stream_harness import TRIGGER_S, StreamBench, exactly_once, save_result, target_row
-from tests.scorer_helpers import NUMERIC, publish
+from stream_scorer.testing.scorer_setup import NUMERIC, publish
 
 
 def main(argv: list[str] | None = None) -> int:

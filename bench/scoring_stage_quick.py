@@ -34,7 +34,7 @@ from sklearn.linear_model import LogisticRegression
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.describe import describe
-from stream_scorer.runtime.session import build_session
+from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
 from stream_scorer.scoring.stage import score
 
 NAMES = [f"f{i}" for i in range(8)]
@@ -48,6 +48,7 @@ class Serving:
     manifest: object
     broadcast: object
     trusted_types: tuple[str, ...] = ()
+    unsafe_load: bool = False
 
 
 def parser_rate(rows: int = 200_000, batch: int = 10_000, repeats: int = 5) -> float:
@@ -149,7 +150,7 @@ def main() -> None:
     }
     print(f"{'arrow batch':>12} " + " ".join(f"{name:>17}" for name in approaches))
     for size in BATCH_SIZES:
-        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(size))
+        spark.conf.set(ARROW_BATCH_SIZE, str(size))
         rates = [0.0] * len(approaches)
         for _ in range(args.repeats):  # interleaved, so a busy spell hits every approach
             for i, make in enumerate(approaches.values()):

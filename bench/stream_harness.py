@@ -2,7 +2,8 @@
 
 Shared by `bench.latency`, `bench.reload` and `bench.memory`. The scorer is the product's
 `Scorer` (python-kafka source, `500 milliseconds` trigger, Parquet sink) in this process, on
-its own Spark `local[2]` session; the config comes from `tests.scorer_helpers.scorer_config`.
+its own Spark `local[2]` session; the config comes from
+`stream_scorer.testing.scorer_setup.scorer_config`.
 """
 
 import json
@@ -19,7 +20,7 @@ from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.errors import ScorerError
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
-from tests.scorer_helpers import scorer_config
+from stream_scorer.testing.scorer_setup import scorer_config
 
 TOPIC = "features"
 PARTITIONS = 4

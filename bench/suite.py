@@ -4,7 +4,7 @@ Parts run one after another, each in its own Python process (a fresh Spark JVM a
 Python workers, so one part's memory or failure cannot touch the next; each bounded in time):
 scoring (`bench.run`), end to end (`bench.e2e`'s `main`, when importable), latency, reload,
 memory. Each part prints its own report and writes `bench/results/<part>.json`; the table
-compares their figures with the issue's targets and goes to `bench/results/suite.json`.
+compares their figures with the project's targets and goes to `bench/results/suite.json`.
 """
 
 import argparse
@@ -25,7 +25,7 @@ from bench.stream_harness import RESULTS_DIR, target_row
 
 ROOT = Path(__file__).parent.parent
 E2E_TARGET = 150_000
-"""Records/s the issue asks of `stream-scorer run --once` on 2 cores."""
+"""Records/s the project targets for `stream-scorer run --once` on 2 cores."""
 _CALL_MAIN = (
     "import inspect, sys; from {module} import main; "
     "code = main(sys.argv[1:]) if inspect.signature(main).parameters else main(); "

@@ -23,3 +23,19 @@ class ModelStoreError(ScorerError):
 
 class SinkError(ScorerError):
     """A sink could not write a micro-batch."""
+
+
+class CheckpointError(ScorerError):
+    """The streaming checkpoint is missing or damaged; raised before any batch runs."""
+
+
+class CheckpointInUseError(CheckpointError):
+    """Another scorer holds the checkpoint; raised before this one starts its query."""
+
+
+class MissingExtraError(ScorerError):
+    """A command needs packages of an optional extra that is not installed."""
+
+
+class BrokerError(ScorerError):
+    """A Kafka broker could not be reached, or refused a request of a command."""

@@ -1,12 +1,20 @@
-"""Test-side helpers for per-key model families: keyed training data and its records."""
+"""Test-side helpers for per-key model families: keyed training data and its records, and a
+family with a hostile member."""
 
+import dataclasses
+import hashlib
+import os
 import pickle
 
 import numpy as np
 import pandas as pd
 
-from stream_scorer.models.family_artefact import FALLBACK_KEY
+from stream_scorer.models.family_artefact import FALLBACK_KEY, FamilyArtefact, pack
 from stream_scorer.models.family_build import FittedKey, TrainSpec
+from stream_scorer.models.family_info import FamilyInfo
+from stream_scorer.models.manifest import MANIFEST_FILE
+from stream_scorer.models.store import ModelStore
+from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC
 
 FEATURES = list(NUMERIC)
@@ -50,3 +58,29 @@ def fit_locally(
         fitted.append(FittedKey(key, pickle.dumps(model), len(rows), 1.0, 0.01, canary))
         models[key] = model
     return spec, fitted, models
+
+
+def hostile_pickle(marker) -> bytes:
+    """A pickle that, if ever unpickled without the allowlist, creates the file `marker`."""
+    return pickle.dumps(Calls(os.system, f"touch {marker}"))
+
+
+def swap_in_hostile_member(store: ModelStore, version: str, key: str, marker) -> None:
+    """Replace `key`'s model in `version` by `hostile_pickle(marker)` and fix every sha256
+    (the family index, the key's listing, the artefact's), as a writer of the store could."""
+    manifest = store.manifest(version)
+    artefact = FamilyArtefact(store.read_artifact(version))
+    members = {k: artefact.member_bytes(k, m) for k, m in artefact.members.items()}
+    members[key] = hostile_pickle(marker)
+    fallback = artefact.fallback and artefact.member_bytes(FALLBACK_KEY, artefact.fallback)
+    payload = pack(members, fallback or None)
+    info = FamilyInfo.of(manifest)
+    assert info is not None
+    stats = dataclasses.replace(info.keys[key], sha256=hashlib.sha256(members[key]).hexdigest())
+    fixed = dataclasses.replace(
+        manifest,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        extra={"family": dataclasses.replace(info, keys={**info.keys, key: stats}).to_extra()},
+    )
+    (store.root / version / manifest.file).write_bytes(payload)
+    (store.root / version / MANIFEST_FILE).write_text(fixed.to_json())

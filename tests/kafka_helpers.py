@@ -1,26 +1,20 @@
 """Test-side Kafka helpers: topics and exact-count loads that respect the embedded broker.
 
 Tansu reports a partition's latest offset as the base offset of its last record batch + 1.
-`produce_exact` therefore ends each partition's load with a one-record batch (flush, send
-one record, flush), so the reported latest offset is the true end and counts are exact.
+The `python-kafka` source corrects it (tests/integration/test_batched_producers.py); Spark's
+own connector does not, so `produce_exact` ends each partition's load with a one-record batch
+(flush, send one record, flush) and the reported latest offset is the true end for both.
+`create_topic` comes from `stream_scorer.testing.topics`, which the benchmarks share.
 """
 
-import uuid
 from collections.abc import Iterable, Sequence
 
 from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewPartitions, NewTopic
+from kafka.admin import NewPartitions
 
+from stream_scorer.testing.topics import create_topic
 
-def create_topic(bootstrap: str, partitions: int, name: str | None = None) -> str:
-    """Create a topic with `partitions` partitions and return its name."""
-    name = name or f"t-{uuid.uuid4().hex[:10]}"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        admin.create_topics([NewTopic(name, partitions, 1)])
-    finally:
-        admin.close()
-    return name
+__all__ = ["add_partitions", "create_topic", "produce_exact", "spread"]
 
 
 def add_partitions(bootstrap: str, topic: str, total: int) -> None:

@@ -1,4 +1,8 @@
-"""Test-side helpers to configure a scorer, make feature records and read its sinks."""
+"""Test-side helpers to configure a scorer, make feature records and read its sinks.
+
+The scorer's config and model come from `stream_scorer.testing.scorer_setup`, which the
+benchmarks share.
+"""
 
 import random
 from pathlib import Path
@@ -6,47 +10,22 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from stream_scorer.config.loader import parse_config
-from stream_scorer.config.settings import ScorerConfig
-from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.store import ModelStore
+from stream_scorer.testing.scorer_setup import NUMERIC, publish, scorer_config
 
-NUMERIC = {"f0": "double", "f1": "double", "f2": "double", "f3": "double"}
+__all__ = [
+    "NUMERIC",
+    "TEXT",
+    "coordinates",
+    "encode",
+    "model_frame",
+    "publish",
+    "read_sink",
+    "records",
+    "scorer_config",
+]
+
 TEXT = {"text": "string"}
 WORDS = ["spark", "kafka", "goal", "match", "stock", "market", "vote", "party", "team"]
-
-
-def scorer_config(
-    tmp: Path, bootstrap: str, topic: str, schema: dict[str, str] = NUMERIC, **overrides
-) -> ScorerConfig:
-    """A scorer config writing Parquet under `tmp`; `overrides` replace top-level keys."""
-    raw = {
-        "source": {
-            "kind": "python-kafka",
-            "options": {
-                "kafka.bootstrap.servers": bootstrap,
-                "subscribe": topic,
-                "startingOffsets": "earliest",
-                "kafkaConsumer.pollTimeoutMs": "20000",
-            },
-        },
-        "features": {"schema": schema, "passthrough": {"id": "long"}},
-        "model": {"store": str(tmp / "models")},
-        "checkpoint": str(tmp / "checkpoint"),
-        "trigger": {"processingTime": "500 milliseconds"},
-        "sinks": [{"kind": "parquet", "path": str(tmp / "predictions")}],
-        "dead_letter": {"kind": "parquet", "path": str(tmp / "dead-letter")},
-    }
-    raw.update(overrides)
-    return parse_config(raw, "test")
-
-
-def publish(store_dir: Path, kind: str, schema: dict[str, str], seed: int = 0) -> str:
-    """Train a demo model of `kind`, publish it to the store and return its version."""
-    path = store_dir.parent / f"model-{kind}-{seed}.joblib"
-    n = len(schema) if kind != "text" else 1
-    save_model(train_demo_model(kind, n_features=n, seed=seed), path)
-    return ModelStore(store_dir).publish(path, schema).version
 
 
 def records(ids: range, schema: dict[str, str], seed: int = 0) -> list[dict]:

@@ -22,8 +22,10 @@ def write_config(
     kafka_sink_topic: str | None = None,
     max_offsets: int | None = None,
     trigger: dict | None = None,
+    trusted_types: tuple[str, ...] = (),
 ) -> Path:
-    """Write a scorer YAML under `tmp` (Parquet sink, optional Kafka sink, Parquet dead letter)."""
+    """Write a scorer YAML under `tmp` (Parquet sink, optional Kafka sink, Parquet dead letter);
+    `trusted_types` lets the scorer load test models of our own (`stream_scorer.testing`)."""
     options = {
         "kafka.bootstrap.servers": bootstrap,
         "subscribe": topic,
@@ -38,7 +40,7 @@ def write_config(
     config = {
         "source": {"options": options},
         "features": {"schema": NUMERIC, "passthrough": {"id": "long"}},
-        "model": {"store": str(tmp / "models")},
+        "model": {"store": str(tmp / "models"), "trusted_types": list(trusted_types)},
         "checkpoint": str(tmp / "checkpoint"),
         "trigger": trigger or {"processingTime": "500 milliseconds"},
         "sinks": sinks,
@@ -69,10 +71,18 @@ def run_once(config: Path, fault: str | None = None) -> subprocess.CompletedProc
 
 def start_daemon(config: Path, log: Path, fault: str | None = None) -> subprocess.Popen:
     """Start `stream-scorer run --config config` (the daemon), its output going to `log`."""
+    return _start([CLI, "run", "--config", str(config)], log, fault)
+
+
+def start_once(config: Path, log: Path) -> subprocess.Popen:
+    """Start `stream-scorer run --config config --once` without waiting; output to `log`."""
+    return _start([CLI, "run", "--config", str(config), "--once"], log, None)
+
+
+def _start(command: list[str], log: Path, fault: str | None) -> subprocess.Popen:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [CLI, "run", "--config", str(config)],
-            stdout=out, stderr=subprocess.STDOUT, env=scorer_env(fault),
+            command, stdout=out, stderr=subprocess.STDOUT, env=scorer_env(fault)
         )  # fmt: skip
 
 

@@ -1,12 +1,12 @@
 """The `stream-scorer` command line."""
 
 import argparse
-import logging
 import sys
 
 from stream_scorer import __version__
 from stream_scorer.cli.commands import broker, demo, model, produce, run, status
 from stream_scorer.errors import ScorerError
+from stream_scorer.runtime.logs import configure_console
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"stream-scorer {__version__}")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show Spark's and the Kafka clients' log lines here too (else: in the log file)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in (run, status, model, produce, broker, demo):
         command.register(sub)
@@ -26,12 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; a ScorerError prints `error: ...` and exits 2."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING,  # clients' INFO chatter (kafka-python, py4j) stays out
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("stream_scorer").setLevel(args.log_level.upper())
+    configure_console(args.log_level, args.verbose)
     try:
         return args.func(args)
     except ScorerError as exc:

@@ -1,4 +1,9 @@
-"""Reads a YAML file into a validated `ScorerConfig`; errors name the key, value and need."""
+"""Reads a YAML file into a validated `ScorerConfig`; errors name the key, value and need.
+
+Each problem is one line: `<file>: <key>: got <value>; expected: <need>`. A misspelt key
+names the known key it resembles. Relative paths resolve against the file's folder (see
+`stream_scorer.config.paths`).
+"""
 
 import os
 import re
@@ -9,6 +14,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from stream_scorer.config.keys import closest_key
+from stream_scorer.config.paths import BASE_DIR
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.options import REDACTED, is_secret
@@ -20,7 +27,8 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Score
     """Load and validate the scorer config at `path`.
 
     String values may hold `${VAR}` or `${VAR:-default}`, read from `env` (default
-    `os.environ`): hosts and secrets stay out of the file.
+    `os.environ`): hosts and secrets stay out of the file. Relative paths (checkpoint,
+    model store, sink paths, log file) resolve against the file's folder.
 
     Raises
     ------
@@ -40,20 +48,38 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Score
     if not isinstance(raw, dict):
         msg = f"{path}: expected a mapping of settings at top level, got {type(raw).__name__}"
         raise ConfigError(msg)
-    return parse_config(_interpolate(raw, os.environ if env is None else env, path), origin=path)
+    values = _interpolate(raw, os.environ if env is None else env, path)
+    return parse_config(values, origin=path, base_dir=path.absolute().parent)
 
 
-def parse_config(raw: Mapping[str, Any], origin: str | Path = "<config>") -> ScorerConfig:
-    """Validate an already-parsed mapping; `origin` names it in errors."""
+def parse_config(
+    raw: Mapping[str, Any], origin: str | Path = "<config>", base_dir: Path | None = None
+) -> ScorerConfig:
+    """Validate an already-parsed mapping; `origin` names it in errors.
+
+    Relative paths resolve against `base_dir` when given, else stay relative to the
+    working directory.
+    """
     try:
-        return ScorerConfig.model_validate(raw)
+        return ScorerConfig.model_validate(raw, context={BASE_DIR: base_dir})
     except ValidationError as exc:
-        problems = "\n".join(f"  - {_describe(err)}" for err in exc.errors())
-        msg = f"{origin}: invalid config:\n{problems}"
-        raise ConfigError(msg) from None
+        errors = exc.errors()
+        hints = {
+            tuple(err["loc"]): closest_key(str(err["loc"][-1]), err["loc"][:-1])
+            for err in errors
+            if err["type"] == "extra_forbidden"
+        }
+        # a misspelt required key also reports the key as missing: the hint says it all
+        suggested = {(*loc[:-1], hint) for loc, hint in hints.items() if hint}
+        problems = [
+            f"{origin}: {_describe(err, hints.get(tuple(err['loc'])))}"
+            for err in errors
+            if not (err["type"] == "missing" and tuple(err["loc"]) in suggested)
+        ]
+        raise ConfigError("\n".join(problems)) from None
 
 
-def _describe(err: Mapping[str, Any]) -> str:
+def _describe(err: Mapping[str, Any], hint: str | None) -> str:
     key = ".".join(str(part) for part in err["loc"]) or "<top level>"
     value = err.get("input")
     shown = REDACTED if any(is_secret(str(p)) for p in err["loc"]) else _short(value)
@@ -62,7 +88,8 @@ def _describe(err: Mapping[str, Any]) -> str:
     if err["type"] == "source_options":  # names the option, its value and the need itself
         return f"{key}: {err['msg']}"
     if err["type"] == "extra_forbidden":
-        return f"{key}: unknown key (value {shown}); see the configuration reference"
+        need = f"did you mean '{hint}'?" if hint else "see the configuration reference"
+        return f"{key}: unknown key (value {shown}); {need}"
     return f"{key}: got {shown}; expected: {err['msg'].removeprefix('Value error, ')}"
 
 

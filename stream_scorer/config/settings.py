@@ -13,8 +13,12 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from stream_scorer.config.intervals import EXAMPLES, interval_ms
+from stream_scorer.config.paths import LocalPath, Location
 from stream_scorer.errors import ConfigError
-from stream_scorer.kafka.options import redact
+from stream_scorer.features.signature import input_signature
+from stream_scorer.kafka.client_config import client_config
+from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.types import FieldType
 
@@ -48,6 +52,8 @@ class SourceConfig(_Settings):
     """`python-kafka`: our jar-free source (default). `spark-kafka`: Spark's connector jar."""
     options: dict[str, str]
     """Spark Kafka source options verbatim: `kafka.*` go to the client, the rest to the source."""
+    start_check_timeout_s: float = Field(default=10.0, gt=0)
+    """Seconds `run` waits at start for the broker to list the topics before it fails."""
     _parsed: SourceOptions = PrivateAttr()
 
     _stringify_options = field_validator("options", mode="before")(_stringify)
@@ -75,12 +81,18 @@ class SourceConfig(_Settings):
 class FeaturesConfig(_Settings):
     """How a record's value becomes the model's input row."""
 
-    format: Literal["json"] = "json"
-    """Encoding of the Kafka value. JSON objects, one per record."""
-    feature_schema: dict[str, FieldType] = Field(alias="schema", min_length=1)
-    """Feature name -> type, in the model's input order."""
+    format: Literal["json", "image", "tensor"] = "json"
+    """Kafka value: `json` object, `image` (PNG/JPEG), or `tensor` (raw little-endian float32)."""
+    feature_schema: dict[str, FieldType] = Field(alias="schema", default_factory=dict)
+    """Feature name -> type, in the model's input order (format json, where it is required)."""
     passthrough: dict[str, FieldType] = Field(default_factory=dict)
     """Record fields copied to every output row; a list means all typed `string`."""
+    image_field: str | None = None
+    """Format image: JSON field holding the base64 image; unset: the value is the image."""
+    tensor_shape: list[int] | None = None
+    """Format tensor (required there): shape of one record's tensor, e.g. [3, 8]."""
+    max_image_pixels: int = Field(default=16_777_216, ge=1)
+    """Format image: larger images (width x height) are dead-lettered before decoding."""
 
     @field_validator("passthrough", mode="before")
     @classmethod
@@ -97,29 +109,99 @@ class FeaturesConfig(_Settings):
             raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _fits_format(self) -> "FeaturesConfig":
+        fmt, problems = self.format, []
+        if fmt == "json" and not self.feature_schema:
+            problems.append("format json needs a non-empty schema")
+        if fmt != "json" and self.feature_schema:
+            problems.append(f"format {fmt} takes no schema (the whole value is the input)")
+        if (fmt == "tensor") != (self.tensor_shape is not None):
+            problems.append("tensor_shape is required by format tensor and only there")
+        if self.tensor_shape is not None and min(self.tensor_shape, default=0) < 1:
+            problems.append(f"tensor_shape {self.tensor_shape} needs one or more sizes >= 1")
+        if fmt != "image" and self.image_field is not None:
+            problems.append("image_field is for format image only")
+        if self.passthrough and fmt != "json" and self.image_field is None:
+            problems.append("passthrough needs JSON values: format json, or image_field")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def input_signature(self) -> str:
+        """What the config feeds a model, as `Manifest.input_signature` names it."""
+        return input_signature(self.format, self.tensor_shape)
+
+
+class ImagePreprocessingConfig(_Settings):
+    """Pixels (resized to the graph's input size) to input: `(pixel * scale - mean) / std`."""
+
+    color: Literal["rgb", "grayscale"] = "rgb"
+    """Channels fed to the graph: 3 (RGB) or 1 (grayscale)."""
+    scale: float = 1 / 255
+    """Multiplies every 0-255 pixel value first."""
+    mean: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
+    """Subtracted after scaling: one value, or one per channel."""
+    std: list[float] = Field(default_factory=lambda: [1.0], min_length=1)
+    """Divides last: one value, or one per channel."""
+    layout: Literal["nchw", "nhwc"] = "nchw"
+    """Axis order of the graph input: channels first (PyTorch) or last (Keras)."""
+
+    @model_validator(mode="after")
+    def _per_channel(self) -> "ImagePreprocessingConfig":
+        channels = 3 if self.color == "rgb" else 1
+        for name, values in (("mean", self.mean), ("std", self.std)):
+            if len(values) not in (1, channels):
+                msg = f"{name} has {len(values)} values; give 1, or 1 per {self.color} channel"
+                raise ValueError(msg)
+        if min(self.std) <= 0:
+            msg = f"std {self.std} must be > 0 (it divides)"
+            raise ValueError(msg)
+        return self
+
+
+class OnnxModelConfig(_Settings):
+    """How `model publish` describes an ONNX graph (recorded in the version's manifest)."""
+
+    classes: list[str | int] | None = None
+    """Class labels in score-column order (`--classes` overrides); unset: a regressor."""
+    scores: Literal["probabilities", "logits"] = "probabilities"
+    """What a classifier's scores are; logits get a softmax (a sigmoid for one column)."""
+    output: str | None = None
+    """Graph output holding the scores; unset: the first float output."""
+    intra_op_threads: int = Field(default=1, ge=1, le=64)
+    """ONNX Runtime intra-op threads of each worker's session (Spark runs a task per core)."""
+    image: ImagePreprocessingConfig = ImagePreprocessingConfig()
+    """Format image: the preprocessing."""
+
 
 class ModelConfig(_Settings):
     """Where models come from and what a model must satisfy to serve."""
 
-    store: str
+    store: LocalPath
     """Model store directory, written by `stream-scorer model publish`."""
     allow_library_mismatch: bool = False
     """Serve a model saved with another scikit-learn version (refused by default)."""
     trusted_types: list[str] = Field(default_factory=list)
-    """Extra type names a skops artefact may contain, beyond skops' safe defaults."""
+    """Globals ('module.name') a model may use beyond the pickle allowlist and skops' defaults."""
+    unsafe_load: bool = False
+    """Load pickle/joblib models with no allowlist: any code in them runs (logged as WARNING)."""
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
     route_by: str | None = None
     """Record field whose value picks the model of a per-key family (`model train`)."""
     train_estimators: list[str] = Field(default_factory=list)
     """Estimator import paths beyond sklearn.* that `model train --estimator` accepts."""
+    onnx: OnnxModelConfig = OnnxModelConfig()
+    """Publish-time description of `.onnx` models."""
 
 
 class ParquetSinkConfig(_Settings):
     """Parquet files under `path`, one directory per micro-batch, idempotent per batch id."""
 
     kind: Literal["parquet"]
-    path: str
+    path: Location
     """Output directory (local path or a Hadoop URL)."""
 
 
@@ -133,6 +215,19 @@ class KafkaSinkConfig(_Settings):
     """`kafka.*` producer settings; `kafka.bootstrap.servers` defaults to the source's."""
 
     _stringify_options = field_validator("options", mode="before")(_stringify)
+
+    @field_validator("options")
+    @classmethod
+    def _producer_options(cls, options: dict[str, str]) -> dict[str, str]:
+        others = sorted(k for k in options if not k.startswith(KAFKA_PREFIX))
+        if others:
+            msg = f"only kafka.* producer settings; {others} are not (write kafka.<name>)"
+            raise ValueError(msg)
+        try:
+            client_config(options, "producer")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return options
 
     def __repr_args__(self):
         yield "topic", self.topic
@@ -160,6 +255,17 @@ class TriggerConfig(_Settings):
     availableNow: bool = False
     """Process everything available now in one or more batches, then stop."""
 
+    @field_validator("processingTime")
+    @classmethod
+    def _spark_interval(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                interval_ms(value)
+            except ValueError as exc:
+                msg = f"an interval Spark accepts, like {EXAMPLES} ({exc})"
+                raise ValueError(msg) from None
+        return value
+
     @model_validator(mode="after")
     def _exactly_one(self) -> "TriggerConfig":
         if bool(self.processingTime) == self.availableNow:
@@ -184,6 +290,13 @@ class MetricsConfig(_Settings):
     """Address the Prometheus endpoint binds to ('0.0.0.0' in containers)."""
 
 
+class LoggingConfig(_Settings):
+    """Where Spark's and the Kafka clients' own log lines go (the console shows ours)."""
+
+    file: Location | None = None
+    """Log file for Spark (JVM) and client lines; default `<checkpoint>/scorer/scorer.log`."""
+
+
 class ScorerConfig(_Settings):
     """One scorer: a source, a feature schema, a model store, sinks and a checkpoint."""
 
@@ -192,7 +305,7 @@ class ScorerConfig(_Settings):
     source: SourceConfig
     features: FeaturesConfig
     model: ModelConfig
-    checkpoint: str
+    checkpoint: Location
     """Checkpoint directory: source offsets and commits. Keep it across restarts."""
     trigger: TriggerConfig = TriggerConfig(processingTime="1 second")
     sinks: list[SinkConfig] = Field(min_length=1)
@@ -201,6 +314,7 @@ class ScorerConfig(_Settings):
     """Where records that cannot be scored go, with the reason."""
     scoring: ScoringConfig = ScoringConfig()
     metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
     spark: dict[str, str] = Field(default_factory=dict)
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""
 
@@ -211,6 +325,12 @@ class ScorerConfig(_Settings):
         route_by = self.model.route_by
         if route_by is None:
             return self
+        if self.features.format != "json":
+            msg = (
+                f"model.route_by needs features.format json (a family's per-key models read "
+                f"columns), not {self.features.format}"
+            )
+            raise ValueError(msg)
         declared = {**self.features.feature_schema, **self.features.passthrough}
         if declared.get(route_by) not in ROUTING_TYPES:
             msg = (

@@ -2,7 +2,8 @@
 
 Tansu keeps everything in memory: a stopped broker loses its topics. Its ListOffsets
 answer for "latest" is the base offset of a partition's last record batch + 1, not the
-high-water mark; loaders that need exact counts end each partition with a one-record batch.
+high-water mark; the `python-kafka` source probes the high-water mark on it
+(`stream_scorer.sources.high_watermark`), Spark's own connector does not.
 """
 
 import socket

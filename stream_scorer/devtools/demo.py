@@ -16,7 +16,9 @@ from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.errors import ScorerError
 from stream_scorer.models.store import ModelStore
+from stream_scorer.runtime import logs
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.runtime.session import build_session
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,19 @@ def publish_demo_model(store: ModelStore, seed: int, workdir: Path) -> str:
     return store.publish(path, SCHEMA).version
 
 
-def run_demo(workdir: Path, records: int, bad_ratio: float, timeout_s: float) -> int:
-    """Run the demo in `workdir` (wiped first) and print the summary; return an exit code."""
+def run_demo(
+    workdir: Path, records: int, bad_ratio: float, timeout_s: float, verbose: bool = False
+) -> int:
+    """Run the demo in `workdir` (wiped first) and print the summary; return an exit code.
+
+    Spark's and the Kafka clients' lines go to `<workdir>/checkpoint/scorer/scorer.log`
+    unless `verbose`.
+    """
+    workdir = workdir.absolute()
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
+    checkpoint = str(workdir / "checkpoint")
+    log_file = None if verbose else logs.log_to_file(logs.default_log_file(checkpoint, "demo"))
     started = time.monotonic()
     with EmbeddedBroker(log_path=workdir / "broker.log") as broker:
         print(f"[demo] embedded Kafka broker on {broker.bootstrap_servers}")
@@ -65,8 +76,10 @@ def run_demo(workdir: Path, records: int, bad_ratio: float, timeout_s: float) ->
         producer.ensure_topic(options, TOPIC, PARTITIONS)
         store = ModelStore(workdir / "models")
         print(f"[demo] published model {publish_demo_model(store, 0, workdir)}")
-        scorer = Scorer(parse_config(demo_config(workdir, broker.bootstrap_servers), "demo"))
-        scorer.spark.sparkContext.setLogLevel("ERROR")
+        config = parse_config(demo_config(workdir, broker.bootstrap_servers), "demo")
+        logs.announce_start(checkpoint, log_file)
+        spark = build_session(config.app_name, config.spark, jvm_log=log_file)
+        scorer = Scorer(config, spark=spark)
         query = scorer.start()
         half = records // 2
         try:

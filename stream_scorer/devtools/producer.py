@@ -2,16 +2,25 @@
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+)
 from tqdm import tqdm
 
+from stream_scorer.errors import BrokerError
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
+
+BOOTSTRAP_TIMEOUT = "kafka.bootstrap.timeout.ms"
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +39,36 @@ class ProduceReport:
         return self.sent / self.seconds if self.seconds else 0.0
 
 
-def ensure_topic(options: Mapping[str, str], topic: str, partitions: int) -> int:
-    """Create `topic` with `partitions` partitions unless it exists; return its partition count."""
-    admin = KafkaAdminClient(**client_config(options, "admin"))
+@contextmanager
+def broker_errors(options: Mapping[str, str], doing: str) -> Iterator[None]:
+    """Turn a Kafka client error in the block into one `BrokerError` line naming the servers."""
     try:
-        admin.create_topics([NewTopic(topic, partitions, 1)])
+        yield
+    except KafkaError as exc:
+        servers = options.get(BOOTSTRAP_SERVERS)
+        if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
+            msg = (
+                f"no Kafka broker answered at {servers} in time to {doing}: "
+                "start the broker (`stream-scorer broker`) or fix the address"
+            )
+        else:
+            msg = f"Kafka broker at {servers}: could not {doing}: {exc}"
+        raise BrokerError(msg) from None
+
+
+def ensure_topic(options: Mapping[str, str], topic: str, partitions: int) -> int:
+    """Create `topic` with `partitions` partitions unless it exists; return its partition count.
+
+    Raises
+    ------
+    BrokerError
+        If the broker cannot be reached (within `kafka.bootstrap.timeout.ms`) or refuses.
+    """
+    with broker_errors(options, f"create topic {topic}"):
+        admin = KafkaAdminClient(**client_config(options, "admin"))
+    try:
+        with broker_errors(options, f"create topic {topic}"):
+            admin.create_topics([NewTopic(topic, partitions, 1)])
         log.info("created topic %s with %d partitions", topic, partitions)
         return partitions
     except TopicAlreadyExistsError:
@@ -56,33 +90,36 @@ def produce(
     """Send `records` (value, is_good) to `topic`, at most `rate` per second (0 = no limit).
 
     With `partitions`, records go round-robin to partitions 0..N-1, and each partition's last
-    record is sent alone after a flush: brokers that report "latest" as the base offset of the
-    last record batch + 1 (the embedded Tansu) then show every record, so counts are exact.
-    Raises the producer's error if any send fails.
+    record is sent alone after a flush: the embedded Tansu reports "latest" as the base offset
+    of the last record batch + 1, which the `python-kafka` source corrects but Spark's own
+    connector (`spark-kafka`) does not; a one-record last batch shows it every record.
+    Raises `BrokerError` if the broker cannot be reached or any send fails.
     """
-    producer = KafkaProducer(**{"linger_ms": 5, **client_config(options, "producer")})
+    with broker_errors(options, f"produce to {topic}"):
+        producer = KafkaProducer(**{"linger_ms": 5, **client_config(options, "producer")})
     report, started = ProduceReport(), time.monotonic()
     tails: dict[int, bytes] = {}
     bar = tqdm(total=total, unit="rec", disable=not progress, desc=f"produce {topic}")
     try:
-        for i, (value, good) in enumerate(records):
-            partition = i % partitions if partitions else None
-            if partition is not None:
-                previous = tails.get(partition)
-                tails[partition] = value
-                value = previous
-            if value is not None:
-                producer.send(topic, value=value, partition=partition)
-            report.sent += 1
-            report.malformed += not good
-            bar.update(1)
-            if rate:
-                ahead = report.sent / rate - (time.monotonic() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
-        producer.flush()
-        for partition, value in sorted(tails.items()):
-            producer.send(topic, value=value, partition=partition).get(timeout=30)
+        with broker_errors(options, f"produce to {topic}"):
+            for i, (value, good) in enumerate(records):
+                partition = i % partitions if partitions else None
+                if partition is not None:
+                    previous = tails.get(partition)
+                    tails[partition] = value
+                    value = previous
+                if value is not None:
+                    producer.send(topic, value=value, partition=partition)
+                report.sent += 1
+                report.malformed += not good
+                bar.update(1)
+                if rate:
+                    ahead = report.sent / rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
+            producer.flush()
+            for partition, value in sorted(tails.items()):
+                producer.send(topic, value=value, partition=partition).get(timeout=30)
     finally:
         bar.close()
         producer.close()

@@ -1,13 +1,64 @@
-"""Picks the input decoder a features config names (`features.format`)."""
+"""Picks the input decoder a features config names (`features.format`).
+
+Formats other than JSON take what they cannot know from the config (the graph's input size,
+the preprocessing) from the serving model's manifest, so a new version brings its own.
+"""
+
+from collections.abc import Callable
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.errors import ConfigError
 from stream_scorer.features.base import Decoder
 from stream_scorer.features.json_parser import JsonDecoder
 from stream_scorer.features.routing import RoutingDecoder
+from stream_scorer.models.manifest import Manifest
 
 
-def build_decoder(features: FeaturesConfig, route_by: str | None = None) -> Decoder:
-    """Return the decoder for `features.format` with the declared schema and passthrough;
-    with `route_by` (a per-key family serves), it also gives each row's routing key."""
-    decoder: Decoder = JsonDecoder(dict(features.feature_schema), dict(features.passthrough))
+def _json(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
+    return JsonDecoder(dict(features.feature_schema), dict(features.passthrough))
+
+
+def _image(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
+    from stream_scorer.features.image import ImageDecoder
+
+    spec = manifest.onnx if manifest is not None else None
+    if spec is None or spec.preprocessing is None:
+        msg = "features.format image needs an ONNX model published for image input"
+        raise ConfigError(msg)
+    return ImageDecoder(
+        spec.preprocessing,
+        spec.image_size,
+        features.max_image_pixels,
+        features.image_field,
+        dict(features.passthrough),
+    )
+
+
+def _tensor(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
+    from stream_scorer.features.tensor import TensorDecoder
+
+    return TensorDecoder(features.tensor_shape or [])
+
+
+DECODERS: dict[str, Callable[[FeaturesConfig, Manifest | None], Decoder]] = {
+    "json": _json,
+    "image": _image,
+    "tensor": _tensor,
+}
+"""`features.format` -> builder of its decoder; a new format is a module and one entry here."""
+
+
+def build_decoder(
+    features: FeaturesConfig, manifest: Manifest | None = None, route_by: str | None = None
+) -> Decoder:
+    """Return the decoder for `features.format`, fitted to the serving model's `manifest`;
+    with `route_by` (a per-key family serves), it also gives each row's routing key.
+
+    Raises
+    ------
+    ConfigError
+        If the format needs a manifest section the model lacks (verification refuses such
+        a model before it serves).
+    """
+    decoder = DECODERS[features.format](features, manifest)
     return decoder if route_by is None else RoutingDecoder(decoder, route_by)

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.client_config import client_config
@@ -50,6 +50,12 @@ KAFKA_CLIENT = "kafkaClient"
 KafkaClient = Literal["kafka-python", "confluent-kafka"]
 KAFKA_CLIENTS: tuple[KafkaClient, ...] = ("kafka-python", "confluent-kafka")
 GROUP_ID = "kafka.group.id"
+HIGH_WATERMARK_PROBE = "highWatermarkProbe"
+HighWatermarkProbe = Literal["auto", "always", "never"]
+HIGH_WATERMARK_PROBES: tuple[HighWatermarkProbe, ...] = ("auto", "always", "never")
+"""When the driver checks ListOffsets(latest) with a fetch: `auto` on brokers known to
+under-report it (the embedded Tansu), `always`, or `never`."""
+_Choice = TypeVar("_Choice", bound=str)
 SUPPORTED_OPTIONS = (
     *SUBSCRIPTION_KEYS,
     STARTING_OFFSETS,
@@ -60,6 +66,7 @@ SUPPORTED_OPTIONS = (
     INCLUDE_HEADERS,
     POLL_TIMEOUT_MS,
     KAFKA_CLIENT,
+    HIGH_WATERMARK_PROBE,
     FETCH_OFFSET_RETRIES,
     FETCH_OFFSET_RETRY_INTERVAL_MS,
 )
@@ -102,6 +109,7 @@ class SourceOptions:
     fetch_retry_interval_ms: int = DEFAULT_FETCH_RETRY_INTERVAL_MS
     kafka: dict[str, str] = field(default_factory=dict)
     kafka_client: KafkaClient = "confluent-kafka"
+    high_watermark_probe: HighWatermarkProbe = "auto"
 
     @property
     def group_id(self) -> str | None:
@@ -150,7 +158,8 @@ def parse_options(options: Mapping[str, str], kind: SourceKind = "python-kafka")
         fetch_retry_interval_ms=_positive(opts, FETCH_OFFSET_RETRY_INTERVAL_MS)
         or DEFAULT_FETCH_RETRY_INTERVAL_MS,
         kafka=kafka,
-        kafka_client=_client(opts),
+        kafka_client=_choice(opts, KAFKA_CLIENT, KAFKA_CLIENTS, "confluent-kafka"),
+        high_watermark_probe=_choice(opts, HIGH_WATERMARK_PROBE, HIGH_WATERMARK_PROBES, "auto"),
     )
 
 
@@ -195,12 +204,15 @@ def _unknown_option(name: str) -> str:
     return f"unknown option '{name}'; expected one of {', '.join(SUPPORTED_OPTIONS)} or kafka.*"
 
 
-def _client(opts: Mapping[str, str]) -> KafkaClient:
-    value = opts.get(KAFKA_CLIENT, "confluent-kafka").strip().lower()
-    for client in KAFKA_CLIENTS:
-        if value == client:
-            return client
-    msg = f"option '{KAFKA_CLIENT}': got {value!r}; expected one of {', '.join(KAFKA_CLIENTS)}"
+def _choice(
+    opts: Mapping[str, str], key: str, choices: tuple[_Choice, ...], default: _Choice
+) -> _Choice:
+    """The value of option `key`, one of `choices` (in any case); `default` when unset."""
+    value = opts.get(key, default).strip().lower()
+    for choice in choices:
+        if value == choice:
+            return choice
+    msg = f"option '{key}': got {value!r}; expected one of {', '.join(choices)}"
     raise ConfigError(msg)
 
 

@@ -3,12 +3,9 @@
 import json
 import logging
 import math
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from pyspark.sql.streaming import StreamingQueryListener
 
@@ -25,8 +22,8 @@ class MetricsListener(StreamingQueryListener):
     and `model_refusals`: model versions refused and failed reads of the store so far.
 
     Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
-    record to each `publishers` callable (the Prometheus exporter) and writes it to
-    `status_path` (read by `stream-scorer status`), replaced atomically.
+    record to each `publishers` callable (the checkpoint's status file, read by `stream-scorer
+    status`, and the Prometheus exporter).
 
     Spark delivers these events asynchronously: a process that exits right after its query
     stops loses the last batch's report unless it first calls `wait_terminated`.
@@ -36,7 +33,6 @@ class MetricsListener(StreamingQueryListener):
         self,
         stats: ScorerStats,
         serving_version: Callable[[], str | None],
-        status_path: str | Path | None = None,
         publishers: tuple[Publisher, ...] = (),
         model_refusals: Callable[[], int] | None = None,
     ) -> None:
@@ -44,7 +40,6 @@ class MetricsListener(StreamingQueryListener):
         self.serving_version = serving_version
         self.model_refusals = model_refusals
         """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
-        self.status_path = Path(status_path) if status_path else None
         self.publishers = publishers
         self.query_id: str | None = None
         """Only events of this query are reported (set once the query has started)."""
@@ -63,8 +58,6 @@ class MetricsListener(StreamingQueryListener):
         log.info(json.dumps(record, sort_keys=True))
         for publish in self.publishers:
             publish(record)
-        if self.status_path:
-            _write_atomically(self.status_path, json.dumps(record, indent=2, sort_keys=True))
 
     def onQueryIdle(self, event) -> None:
         """Idle triggers carry no batch; nothing to report."""
@@ -79,7 +72,7 @@ class MetricsListener(StreamingQueryListener):
         """Block until the query's termination event has been handled; return whether it was.
 
         Spark posts it after the query's last progress event, so once this returns True every
-        batch has been logged, published and written to the status file.
+        batch has been logged and published.
         """
         return self._terminated.wait(timeout_s)
 
@@ -113,11 +106,3 @@ class MetricsListener(StreamingQueryListener):
 
 def _finite(value: float) -> float | None:
     return round(value, 1) if math.isfinite(value) else None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".status-")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)

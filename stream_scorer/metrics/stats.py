@@ -16,7 +16,6 @@ class BatchStats:
     scored: int
     dead_lettered: int
     seconds: float
-    skipped_replay: bool = False
 
     @property
     def input_rows(self) -> int:

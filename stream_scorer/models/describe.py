@@ -114,16 +114,46 @@ def canary_of(model: Estimator, rows: list[dict[str, Scalar]], manifest: Manifes
     frame = pd.DataFrame(kept, columns=names)
     features = model_input(frame, names, manifest.feature_types, manifest.input_layout)
     try:
-        predictions = np.asarray(model.predict(features)).tolist()
+        predictions = np.asarray(model.predict(features))
         probabilities = (
-            np.asarray(model.predict_proba(features), dtype=np.float64).tolist()
+            np.asarray(model.predict_proba(features), dtype=np.float64)
             if manifest.is_classifier and gives_probabilities(model)
             else None
         )
     except Exception as exc:
         msg = f"{estimator_name(model)} failed to predict the canary rows: {exc!r}"
         raise ModelRejectedError(msg) from exc
-    return Canary(rows=kept, predictions=predictions, probabilities=probabilities)
+    _check_shapes(model, len(kept), predictions, probabilities, manifest)
+    return Canary(
+        rows=kept,
+        predictions=predictions.tolist(),
+        probabilities=None if probabilities is None else probabilities.tolist(),
+    )
+
+
+def _check_shapes(
+    model: Estimator,
+    n: int,
+    predictions: np.ndarray,
+    probabilities: np.ndarray | None,
+    manifest: Manifest,
+) -> None:
+    """Refuse outputs the scored row cannot hold: `predict` must give one value per row,
+    `predict_proba` one column per class (a multi-output model fails every batch otherwise)."""
+    problems = []
+    if predictions.shape != (n,):
+        problems.append(f"predict gave shape {predictions.shape}, expected ({n},)")
+    classes = len(manifest.classes or [])
+    if probabilities is not None and probabilities.shape != (n, classes):
+        problems.append(
+            f"predict_proba gave shape {probabilities.shape}, expected ({n}, {classes})"
+        )
+    if problems:
+        msg = (
+            f"{estimator_name(model)}: {'; '.join(problems)} for {n} canary rows; only "
+            "single-output models are supported (one prediction per record)"
+        )
+        raise ModelRejectedError(msg)
 
 
 def library_versions() -> dict[str, str]:

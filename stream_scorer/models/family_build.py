@@ -8,6 +8,7 @@ that every key's model deserialises and predicts.
 
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.features.routing import ROUTE_KEY
 from stream_scorer.models.describe import library_versions, prediction_type_of
-from stream_scorer.models.estimator import as_estimator, estimator_name, has_classes
+from stream_scorer.models.estimator import Estimator, as_estimator, estimator_name, has_classes
 from stream_scorer.models.family_artefact import FALLBACK_KEY, pack
 from stream_scorer.models.family_info import FAMILY_KIND, FamilyInfo, KeyStats
 from stream_scorer.models.formats import load_model_bytes
@@ -70,9 +71,17 @@ class FittedKey:
 
 
 def build_family(
-    spec: TrainSpec, fitted: list[FittedKey], skipped: dict[str, str]
+    spec: TrainSpec,
+    fitted: list[FittedKey],
+    skipped: dict[str, str],
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
 ) -> tuple[bytes, Manifest]:
     """Return the family artefact and its manifest (version empty: the store assigns it).
+
+    Every model is loaded back through the restricted unpickler, admitting `trusted_types`
+    beyond the allowlist (or anything with `unsafe_load`), as a scorer will load it; both
+    are recorded in the manifest, like `ModelStore.publish` records them.
 
     Raises
     ------
@@ -86,7 +95,7 @@ def build_family(
         raise ModelRejectedError(msg)
     fallback = next((f for f in fitted if f.key == FALLBACK_KEY), None)
     payload = pack(members, fallback.payload if fallback else None)
-    models = [as_estimator(load_model_bytes(f.payload, MEMBER_FORMAT)) for f in fitted]
+    models = [_loaded(f, trusted_types, unsafe_load) for f in fitted]
     task, prediction_type, classes = _family_task(models)
     info = FamilyInfo(
         key_column=spec.key_column,
@@ -115,10 +124,22 @@ def build_family(
         estimator=estimator_name(models[0]),
         kind=FAMILY_KIND,
         extra={FAMILY_KIND: info.to_extra()},
+        trusted_types=sorted(set(trusted_types)),
+        unsafe_load=unsafe_load,
     )
     rows = [{ROUTE_KEY: f.key, **row} for f in fitted for row in f.canary]
-    canary = load(payload, manifest).canary(rows)
+    canary = load(payload, manifest, trusted_types, unsafe_load).canary(rows)
     return payload, dataclasses.replace(manifest, canary=canary)
+
+
+def _loaded(fitted: FittedKey, trusted_types: Sequence[str], unsafe_load: bool) -> Estimator:
+    try:
+        return as_estimator(
+            load_model_bytes(fitted.payload, MEMBER_FORMAT, trusted_types, unsafe_load)
+        )
+    except ModelRejectedError as exc:
+        msg = f"the model of key {fitted.key!r}: {exc}"
+        raise ModelRejectedError(msg) from exc
 
 
 def _family_task(models: list) -> tuple[Task, PredictionType, list[Scalar] | None]:

@@ -1,22 +1,28 @@
 """Model artefact formats: deserialising bytes into an estimator, by format.
 
-joblib and pickle run arbitrary code when loaded; only load bytes whose sha256 matched a
-trusted manifest. skops loads only the types it is told to trust.
+joblib and pickle artefacts load through the restricted unpickler of `safe_pickle`, which
+admits only allowed globals (see `allowlist`); skops loads only the types it is told to
+trust. `unsafe=True` lifts both limits for artefacts a user vouches for, with a WARNING.
 """
 
 import io
+import logging
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.manifest import ModelFormat
+from stream_scorer.models.safe_pickle import load_joblib, load_pickle
+
+log = logging.getLogger(__name__)
 
 EXTENSIONS: dict[str, ModelFormat] = {
     ".joblib": "joblib",
     ".pkl": "pickle",
     ".pickle": "pickle",
     ".skops": "skops",
+    ".onnx": "onnx",
 }
 
 
@@ -29,35 +35,55 @@ def format_of(path: str | Path) -> ModelFormat:
     return EXTENSIONS[suffix]
 
 
-def load_model_bytes(data: bytes, fmt: ModelFormat, trusted_types: Sequence[str] = ()) -> object:
+def load_model_bytes(
+    data: bytes, fmt: ModelFormat, trusted_types: Sequence[str] = (), unsafe: bool = False
+) -> object:
     """Deserialise an estimator from artefact bytes.
 
-    For skops, the types trusted are skops' defaults plus `trusted_types` (from our
-    config), never the list the artefact itself declares.
-    """
-    if fmt == "joblib":
-        import joblib
+    The globals (pickle, joblib) or types (skops) admitted are our allowlist or skops'
+    defaults, plus `trusted_types` (from our config or the publish command), never a list
+    the artefact itself declares. `unsafe` admits everything: any code the artefact holds runs.
 
-        return joblib.load(io.BytesIO(data))
+    Raises
+    ------
+    ModelRejectedError
+        If the artefact refers to a global or type not admitted, naming it; nothing of it
+        was built then.
+    """
+    if unsafe and fmt in ("joblib", "pickle"):
+        log.warning("loading a %s artefact with no allowlist: any code it holds runs", fmt)
+        return _load_unrestricted(data, fmt)
+    if fmt == "joblib":
+        return load_joblib(data, trusted_types)
     if fmt == "pickle":
-        return pickle.loads(data)
+        return load_pickle(data, trusted_types)
     if fmt == "skops":
-        return _load_skops(data, trusted_types)
+        return _load_skops(data, trusted_types, unsafe)
     msg = f"unknown model format {fmt!r}"
     raise ModelRejectedError(msg)
 
 
-def _load_skops(data: bytes, trusted_types: Sequence[str]) -> object:
+def _load_unrestricted(data: bytes, fmt: ModelFormat) -> object:
+    if fmt == "joblib":
+        import joblib
+
+        return joblib.load(io.BytesIO(data))
+    return pickle.loads(data)
+
+
+def _load_skops(data: bytes, trusted_types: Sequence[str], unsafe: bool) -> object:
     try:
         import skops.io as sio
     except ImportError as exc:  # pragma: no cover - depends on the install
         msg = "model format skops needs the 'skops' package: pip install 'stream-scorer[skops]'"
         raise ModelRejectedError(msg) from exc
     untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in set(trusted_types)]
-    if untrusted:
+    if untrusted and not unsafe:
         msg = (
             f"skops artefact contains types not trusted by config: {untrusted}; "
             "add them to model.trusted_types only if you trust their code"
         )
         raise ModelRejectedError(msg)
-    return sio.loads(data, trusted=list(trusted_types) or None)
+    if untrusted:
+        log.warning("loading a skops artefact trusting every type it holds: %s", untrusted)
+    return sio.loads(data, trusted=[*trusted_types, *untrusted] or None)

@@ -4,11 +4,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from stream_scorer.features.signature import input_signature
 from stream_scorer.models.model_input import Layout, default_layout
+from stream_scorer.models.onnx_spec import OnnxSpec
 from stream_scorer.types import FieldType, PredictionType, Scalar
 
 Task = Literal["binary", "multiclass", "regression"]
-ModelFormat = Literal["joblib", "pickle", "skops"]
+ModelFormat = Literal["joblib", "pickle", "skops", "onnx"]
 
 MANIFEST_FILE = "manifest.json"
 _LEGACY_LAYOUT_KEY = "input_layout"
@@ -59,11 +61,27 @@ class Manifest:
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form additions, kept as read (a family's keys: `extra['family']`). Read on the
     driver only: the scoring UDF ships the manifest to executors without it."""
+    trusted_types: list[str] = field(default_factory=list)
+    """Globals (or skops types) the publisher trusted beyond the allowlist."""
+    unsafe_load: bool = False
+    """True if the publisher vouched for the artefact and loaded it with no allowlist."""
+    signature: str = ""
+    """Hex HMAC-SHA256 of the artefact sha256 and this manifest (see `signing`); '' unsigned."""
+    onnx: OnnxSpec | None = None
+    """Kind 'onnx': the graph's inputs and outputs, score meaning and preprocessing."""
 
     @property
     def is_classifier(self) -> bool:
         """True when the model predicts `classes`: rows carry `probability(ies)` then."""
         return self.task != "regression"
+
+    @property
+    def input_signature(self) -> str:
+        """What the model takes (`features.signature.input_signature`): 'json' unless ONNX
+        says otherwise."""
+        if self.onnx is None:
+            return "json"
+        return input_signature(self.onnx.input_format, self.onnx.tensor_shape)
 
     def to_json(self) -> str:
         """Serialise to pretty JSON."""
@@ -78,6 +96,8 @@ class Manifest:
         """
         data = json.loads(text)
         data["canary"] = Canary(**data["canary"])
+        if data.get("onnx") is not None:
+            data["onnx"] = OnnxSpec.from_dict(data["onnx"])
         if "input_layout" not in data:
             legacy = data.get("extra", {}).pop(_LEGACY_LAYOUT_KEY, None)
             data["input_layout"] = legacy or default_layout(data["feature_types"])

@@ -28,9 +28,14 @@ class ModelRegistry:
     """
 
     def __init__(
-        self, config: ModelConfig, feature_types: Mapping[str, str], spark: SparkSession
+        self,
+        config: ModelConfig,
+        feature_types: Mapping[str, str],
+        spark: SparkSession,
+        input_signature: str = "json",
     ) -> None:
         self.store = ModelStore(config.store)
+        self._input_signature = input_signature
         self._config = config
         self._feature_types = dict(feature_types)
         self._spark = spark
@@ -91,6 +96,8 @@ class ModelRegistry:
             self._feature_types,
             allow_library_mismatch=self._config.allow_library_mismatch,
             trusted_types=self._config.trusted_types,
+            unsafe_load=self._config.unsafe_load,
+            input_signature=self._input_signature,
             route_by=self._config.route_by,
         )
         serving = ServingModel(
@@ -98,6 +105,7 @@ class ModelRegistry:
             manifest=verified.manifest,
             broadcast=self._spark.sparkContext.broadcast(verified.payload),
             trusted_types=tuple(self._config.trusted_types),
+            unsafe_load=self._config.unsafe_load,
             route_by=self._config.route_by,
         )
         previous = self._serving

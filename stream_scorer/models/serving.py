@@ -15,6 +15,8 @@ class ServingModel:
     manifest: Manifest
     broadcast: Broadcast[bytes]
     trusted_types: tuple[str, ...]
-    """Type names a skops artefact may contain beyond skops' defaults (`model.trusted_types`)."""
+    """Globals (or skops types) admitted beyond the allowlist (`model.trusted_types`)."""
+    unsafe_load: bool = False
+    """Deserialise with no allowlist (`model.unsafe_load`); logged loudly on every load."""
     route_by: str | None = None
     """The record field routing rows to a family's per-key models (`model.route_by`)."""

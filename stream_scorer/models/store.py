@@ -3,18 +3,22 @@
 Layout::
 
     <root>/CURRENT               the serving version name, e.g. 'v0002'
-    <root>/v0001/model.joblib    the artefact (or model.pkl, model.skops)
+    <root>/v0001/model.joblib    the artefact (or model.pkl, model.skops, model.onnx, family.bin)
     <root>/v0001/manifest.json   see `Manifest`
     <root>/.reserved/v0001       version numbers ever handed out (never reused)
+    <root>/.lock                 locked (flock) while CURRENT is compared and replaced
 """
 
 import dataclasses
+import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +26,12 @@ from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.describe import describe
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
+from stream_scorer.models.signing import signed
+
+log = logging.getLogger(__name__)
 
 CURRENT_FILE = "CURRENT"
+LOCK_FILE = ".lock"
 _VERSION = re.compile(r"^v(\d{4,})$")
 
 
@@ -32,7 +40,8 @@ class ModelStore:
 
     A version directory is complete when it appears (staged, then renamed); `CURRENT` is
     replaced atomically (temp file, fsync, `os.replace`), so a reader sees the old or the
-    new version, never a torn one. Concurrent publishers get distinct version numbers.
+    new version, never a torn one. Concurrent publishers get distinct version numbers, and
+    every change of `CURRENT` holds the store's lock, so a publish only moves it forward.
     """
 
     def __init__(self, root: str | Path) -> None:
@@ -87,7 +96,44 @@ class ModelStore:
             raise ModelStoreError(msg) from exc
 
     def set_current(self, version: str) -> None:
-        """Point CURRENT at an existing `version`, atomically and durably."""
+        """Point CURRENT at an existing `version`, older or newer, atomically and durably."""
+        with self._locked():
+            self._point_current(version)
+
+    def advance_current(self, version: str) -> str:
+        """Point CURRENT at `version` unless it names a newer one; return what it names then.
+
+        The compare and the flip hold the store's lock, so of racing publishes the newest
+        version ends up CURRENT whatever order they finish in.
+        """
+        with self._locked():
+            try:
+                current = self.current_version()
+            except ModelStoreError:
+                current = None  # garbage in CURRENT: a publish replaces it
+            if current is not None and _number(current) >= _number(version):
+                return current
+            self._point_current(version)
+            return version
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the store's exclusive lock (flock on `.lock`: other threads and processes wait)."""
+        if not self.root.is_dir():  # no store: nothing to guard, and callers say what is missing
+            yield
+            return
+        try:
+            fd = os.open(self.root / LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o644)
+        except OSError as exc:
+            msg = f"{self.root}: cannot lock the model store: {exc.strerror}"
+            raise ModelStoreError(msg) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _point_current(self, version: str) -> None:
         if version not in self.versions():
             msg = f"{self.root}: no version {version!r}; have {self.versions()}"
             raise ModelStoreError(msg)
@@ -105,15 +151,16 @@ class ModelStore:
 
         Valid means: the manifest parses and the artefact's sha256 matches it.
         """
-        current = self.current_version()
-        if current is None:
-            msg = f"{self.root}: nothing to roll back, CURRENT is not set"
-            raise ModelStoreError(msg)
-        older = [v for v in self.versions() if _number(v) < _number(current)]
-        for version in reversed(older):
-            if self.is_valid(version):
-                self.set_current(version)
-                return version
+        with self._locked():
+            current = self.current_version()
+            if current is None:
+                msg = f"{self.root}: nothing to roll back, CURRENT is not set"
+                raise ModelStoreError(msg)
+            older = [v for v in self.versions() if _number(v) < _number(current)]
+            for version in reversed(older):
+                if self.is_valid(version):
+                    self._point_current(version)
+                    return version
         msg = f"{self.root}: no valid version before {current} to roll back to"
         raise ModelStoreError(msg)
 
@@ -131,8 +178,16 @@ class ModelStore:
         feature_types: dict[str, str],
         canary_rows: list[dict[str, Any]] | None = None,
         trusted_types: Sequence[str] = (),
+        unsafe_load: bool = False,
+        advance: bool = True,
     ) -> Manifest:
-        """Store the model file at `model_path` as a new version and point CURRENT at it.
+        """Store the model file at `model_path` as a new version and `advance_current` to it.
+
+        The file loads as `load_model_bytes` admits for `trusted_types` and `unsafe_load`;
+        both are recorded in the manifest, which is signed when a signing key is set. CURRENT
+        stays on a newer version that a concurrent publish made CURRENT first (logged as a
+        WARNING); with `advance=False` it is not touched, for callers that advance it
+        themselves to learn the outcome.
 
         Raises
         ------
@@ -142,15 +197,12 @@ class ModelStore:
             If the model cannot be loaded or does not match `feature_types` (see `describe`).
         """
         fmt = format_of(model_path)
+        payload = read_model_file(model_path)
         try:
-            payload = Path(model_path).read_bytes()
-        except OSError as exc:
-            msg = f"{model_path}: cannot read model file: {exc.strerror}"
-            raise ModelStoreError(msg) from exc
-        try:
-            model = load_model_bytes(payload, fmt, trusted_types)
-        except ModelRejectedError:
-            raise
+            model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
+        except ModelRejectedError as exc:
+            msg = f"{model_path} refused: {exc}"
+            raise ModelRejectedError(msg) from exc
         except Exception as exc:
             msg = f"{model_path}: cannot load as {fmt}: {exc!r}"
             raise ModelRejectedError(msg) from exc
@@ -159,23 +211,27 @@ class ModelStore:
         except ModelRejectedError as exc:
             msg = f"{model_path} refused: {exc}"
             raise ModelRejectedError(msg) from exc
-        return self.publish_payload(described, payload)
+        trusted = dataclasses.replace(
+            described, trusted_types=sorted(set(trusted_types)), unsafe_load=unsafe_load
+        )
+        return self.add(trusted, payload, advance)
 
-    def publish_payload(self, described: Manifest, payload: bytes) -> Manifest:
-        """Store artefact bytes that `described` describes (a model family, built by
-        `family_build`) as a new version and point CURRENT at it.
+    def add(self, described: Manifest, payload: bytes, advance: bool = True) -> Manifest:
+        """Store `payload` as a new version described by `described` (version left empty)
+        and `advance_current` to it (unless `advance` is False); return its manifest.
 
         Raises
         ------
         ModelStoreError
-            If the store cannot be written.
+            If the version cannot be written.
         """
         try:
             manifest = self._write_version(described, payload)
         except OSError as exc:
             msg = f"{self.root}: cannot write a new version: {exc}"
             raise ModelStoreError(msg) from exc
-        self.set_current(manifest.version)
+        if advance and (current := self.advance_current(manifest.version)) != manifest.version:
+            log.warning("%s stored but not CURRENT: %s is newer", manifest.version, current)
         return manifest
 
     def _write_version(self, described: Manifest, payload: bytes) -> Manifest:
@@ -183,7 +239,7 @@ class ModelStore:
         staging = self.root / f".staging-{uuid.uuid4().hex}"
         staging.mkdir()
         try:
-            manifest = dataclasses.replace(described, version=self._reserve())
+            manifest = signed(dataclasses.replace(described, version=self._reserve()))
             _write_durably(staging / manifest.file, payload)
             _write_durably(staging / MANIFEST_FILE, manifest.to_json().encode())
             os.rename(staging, self.root / manifest.version)
@@ -209,6 +265,15 @@ class ModelStore:
             if not (self.root / version).exists():
                 return version
             number += 1
+
+
+def read_model_file(path: str | Path) -> bytes:
+    """The bytes of a model file to publish; ModelStoreError if it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"{path}: cannot read model file: {exc.strerror}"
+        raise ModelStoreError(msg) from exc
 
 
 def _number(version: str) -> int:

@@ -1,8 +1,9 @@
 """Load one stored model version only if it is the artefact published and still behaves so.
 
 Checks, in order: manifest readable; sha256 of the bytes (before anything is deserialised);
-scikit-learn version; manifest signature against the configured feature schema;
-deserialisation; the model's own signature; canary rows re-predicted.
+the manifest's HMAC when a signing key is set (see `signing`); scikit-learn version; manifest
+signature against the configured feature schema; deserialisation through the allowlist; the
+model's own signature; canary rows re-predicted.
 """
 
 import hashlib
@@ -13,9 +14,13 @@ import numpy as np
 
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.manifest import Canary, Manifest
+from stream_scorer.models.signing import check_signed
 from stream_scorer.models.store import ModelStore
 from stream_scorer.predictors.base import Predictor, load_predictor
 from stream_scorer.types import TYPES
+
+SKLEARN_KINDS = ("sklearn", "family")
+"""Kinds whose models are scikit-learn's, so saved with (and checked against) its version."""
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,14 @@ def load_verified(
     feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
     trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+    input_signature: str = "json",
     route_by: str | None = None,
 ) -> VerifiedModel:
-    """Read, verify and load `version` of `store` for the configured `feature_types`.
+    """Read, verify and load `version` of `store` for the configured `feature_types` and
+    `input_signature` (`FeaturesConfig.input_signature`).
+
+    `trusted_types` and `unsafe_load` widen what deserialising admits (see `load_model_bytes`).
 
     A per-key family serves only with `route_by` (`model.route_by`), a single model only
     without.
@@ -60,11 +70,18 @@ def load_verified(
             "the artefact changed after publish"
         )
         raise _refused(version, reason)
-    if not allow_library_mismatch:
+    try:
+        check_signed(manifest, actual)
+    except ModelRejectedError as exc:
+        raise _refused(version, str(exc)) from exc
+    if not allow_library_mismatch and manifest.kind in SKLEARN_KINDS:
         _check_sklearn(version, manifest)
+    if manifest.input_signature != input_signature:
+        reason = f"the model takes {manifest.input_signature} input, the config declares "
+        raise _refused(version, reason + input_signature)
     _check_schema(version, manifest, feature_types)
     try:
-        predictor = load_predictor(payload, manifest, trusted_types)
+        predictor = load_predictor(payload, manifest, trusted_types, unsafe_load)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
     _check_routing(version, predictor, route_by)

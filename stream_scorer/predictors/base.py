@@ -72,16 +72,23 @@ class Predictor(ABC):
 
 KINDS: dict[str, str] = {
     "sklearn": "stream_scorer.predictors.sklearn",
+    "onnx": "stream_scorer.predictors.onnx",
     "family": "stream_scorer.predictors.family",
 }
-"""Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types)`.
+"""Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types,
+unsafe_load)`.
 A new kind is a new module and one entry here."""
 
 
 def load_predictor(
-    payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()
+    payload: bytes,
+    manifest: Manifest,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
 ) -> Predictor:
     """Build the predictor of `manifest.kind` from verified artefact bytes.
+
+    `trusted_types` and `unsafe_load` widen what deserialising admits (`models.formats`).
 
     Raises
     ------
@@ -92,5 +99,7 @@ def load_predictor(
     if module is None:
         msg = f"model kind {manifest.kind!r} is not supported; known kinds: {sorted(KINDS)}"
         raise ModelRejectedError(msg)
-    loaded: Predictor = importlib.import_module(module).load(payload, manifest, trusted_types)
+    loaded: Predictor = importlib.import_module(module).load(
+        payload, manifest, trusted_types, unsafe_load
+    )
     return loaded

@@ -4,8 +4,9 @@ Rows of an Arrow batch are grouped by their routing key (`features.routing.ROUTE
 each group is predicted by its key's model in one vectorised call (`sklearn.predict_rows`),
 never row by row. A key without a model of its own goes to the family's fallback model, if
 it has one, else its rows get "no model for key 'K'". A key's model is deserialised on its
-first use, after its bytes are checked against their sha256, and kept for the life of the
-predictor, which `scoring.model_cache` keeps per worker and version.
+first use, after its bytes are checked against their sha256, through the restricted
+unpickler every pickle artefact goes through (`models.safe_pickle`), and kept for the life
+of the predictor, which `scoring.model_cache` keeps per worker and version.
 """
 
 import dataclasses
@@ -46,10 +47,17 @@ class FamilyPredictor(Predictor):
 
     routed = True
 
-    def __init__(self, artefact: FamilyArtefact, manifest: Manifest, trusted: Sequence[str]):
+    def __init__(
+        self,
+        artefact: FamilyArtefact,
+        manifest: Manifest,
+        trusted: Sequence[str] = (),
+        unsafe_load: bool = False,
+    ) -> None:
         super().__init__(manifest)
         self.artefact = artefact
         self.trusted_types = tuple(trusted)
+        self.unsafe_load = unsafe_load
         self._models: dict[str, _Model | None] = {}
         self._lock = threading.Lock()
 
@@ -133,7 +141,7 @@ class FamilyPredictor(Predictor):
         m = self.manifest
         payload = self.artefact.member_bytes(name, member)
         try:
-            estimator = load_estimator(payload, m, self.trusted_types)
+            estimator = load_estimator(payload, m, self.trusted_types, self.unsafe_load)
         except ModelRejectedError as exc:
             msg = f"the model of key {name!r}: {exc}"
             raise ModelRejectedError(msg) from exc
@@ -150,8 +158,15 @@ class FamilyPredictor(Predictor):
         return _Model(name, estimator, dataclasses.replace(m, classes=own), columns)
 
 
-def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) -> FamilyPredictor:
-    """Parse the family artefact's index; keys' models are deserialised on first use.
+def load(
+    payload: bytes,
+    manifest: Manifest,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+) -> FamilyPredictor:
+    """Parse the family artefact's index; keys' models are deserialised on first use, each
+    through the same restricted unpickler as any pickle artefact (`trusted_types` and
+    `unsafe_load` as for `load_model_bytes`).
 
     Raises
     ------
@@ -168,7 +183,7 @@ def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) 
         if listed != held or fallback != (artefact.fallback and artefact.fallback.sha256):
             msg = "the manifest's keys or sha256s differ from the family artefact's index"
             raise ModelRejectedError(msg)
-    return FamilyPredictor(artefact, manifest, trusted_types)
+    return FamilyPredictor(artefact, manifest, trusted_types, unsafe_load)
 
 
 def _groups(keys: np.ndarray) -> list[tuple[str | None, np.ndarray]]:

@@ -51,7 +51,12 @@ class SklearnPredictor(Predictor):
         return canary_of(self.model, rows, self.manifest)
 
 
-def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) -> SklearnPredictor:
+def load(
+    payload: bytes,
+    manifest: Manifest,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+) -> SklearnPredictor:
     """Deserialise a joblib, pickle or skops artefact and check its input signature.
 
     Raises
@@ -59,11 +64,16 @@ def load(payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = ()) 
     ModelRejectedError
         As `load_estimator`.
     """
-    return SklearnPredictor(load_estimator(payload, manifest, trusted_types), manifest)
+    return SklearnPredictor(load_estimator(payload, manifest, trusted_types, unsafe_load), manifest)
 
 
-def load_estimator(payload: bytes, manifest: Manifest, trusted_types: Sequence[str]) -> Estimator:
+def load_estimator(
+    payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = (), unsafe_load: bool = False
+) -> Estimator:
     """Deserialise an estimator as `manifest.format` says and check its input signature.
+
+    pickle and joblib bytes go through the restricted unpickler (`models.safe_pickle`),
+    admitting `trusted_types` beyond the allowlist, or anything with `unsafe_load`.
 
     Raises
     ------
@@ -72,12 +82,11 @@ def load_estimator(payload: bytes, manifest: Manifest, trusted_types: Sequence[s
         differ from the manifest's.
     """
     try:
-        model = as_estimator(load_model_bytes(payload, manifest.format, trusted_types))
-    except ModelRejectedError:
-        raise
-    except Exception as exc:
+        loaded = load_model_bytes(payload, manifest.format, trusted_types, unsafe_load)
+    except Exception as exc:  # the allowlist's refusal, or whatever the bytes raise
         msg = f"cannot load the {manifest.format} artefact: {exc}"
         raise ModelRejectedError(msg) from exc
+    model = as_estimator(loaded)
     check_signature(model, manifest.feature_names)
     return model
 
@@ -131,7 +140,7 @@ def _predict_with_proba(model: ProbabilisticClassifier) -> Callable[[ModelInput]
     also_predict = _calibrated_apart(model)
 
     def run(rows: ModelInput) -> _Outputs:
-        proba = _checked(model.predict_proba(rows), rows)
+        proba = _checked(model.predict_proba(rows), rows, ndim=2)
         if also_predict:
             return _checked(model.predict(rows), rows), proba
         return classes[proba.argmax(axis=1)], proba
@@ -148,10 +157,13 @@ def _calibrated_apart(model: Estimator) -> bool:
     return getattr(final, "probability", False) is True
 
 
-def _checked(output: npt.ArrayLike, rows: ModelInput) -> np.ndarray:
+def _checked(output: npt.ArrayLike, rows: ModelInput, ndim: int = 1) -> np.ndarray:
     output = np.asarray(output)
     if len(output) != len(rows):
         msg = f"model returned {len(output)} outputs for {len(rows)} rows"
+        raise ValueError(msg)
+    if output.ndim != ndim:
+        msg = f"model returned outputs of shape {output.shape}; expected {ndim} dimension(s)"
         raise ValueError(msg)
     return output
 

@@ -1,21 +1,28 @@
-"""Checks a streaming checkpoint before the query resumes from it, so damage stops the start.
+"""A streaming checkpoint: Spark's offsets and commit logs, and the scorer's status file.
 
 Spark resumes from the newest `offsets/N` and the newest `commits/N`. When one of them is
 damaged, Spark fails with messages that do not name the file ("Unexpected end-of-input",
 "assertion failed", "Concurrent update to the log"); a damaged older offsets file goes
-unnoticed until Spark needs it. `verify_checkpoint` refuses such a checkpoint before the
-query starts, with an error that names the file and what to do. It never resets anything.
+unnoticed until Spark needs it. `Checkpoint.verify` refuses such a checkpoint before the
+query starts, with an error that names the file and what to do. Nothing here resets or
+repairs a checkpoint; the only file written is `scorer/status.json`.
 """
 
 import json
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from urllib.parse import urlparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from stream_scorer.errors import ScorerError
-from stream_scorer.sinks.base import Sink
+from stream_scorer.errors import CheckpointError
+from stream_scorer.runtime.files import Files, files_at
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from stream_scorer.sinks.base import Sink
 
 VERSION_LINE = "v1"
+STATUS_FILE = "scorer/status.json"
+"""The last batch's metrics record, written by the running scorer, read by `status`."""
 _REMEDY = (
     "restore it from a backup of the checkpoint, or point `checkpoint` at a new directory "
     "to start over from the source's startingOffsets (with new Parquet sink paths too: their "
@@ -23,58 +30,120 @@ _REMEDY = (
 )
 
 
-def verify_checkpoint(path: str) -> None:
-    """Refuse to resume from a damaged checkpoint; a missing or new one passes.
+class Checkpoint:
+    """The checkpoint directory at `path` (a local path or a Hadoop URL), through `files`.
 
-    Checked when `<path>/metadata` exists: every `offsets/N` file parses (first line `v1`,
-    then JSON lines), `offsets/` has files when `commits/` has, and the newest commit has
-    its offsets file. Local paths are read directly; URLs (hdfs://, s3a://...) through the
-    Hadoop FileSystem of the active SparkSession.
-
-    Raises
-    ------
-    ScorerError
-        Naming the damaged file or directory and how to recover.
+    Build one with `Checkpoint.at`: through the Hadoop FileSystem of `spark` when given,
+    else locally for a local path (no JVM), else through the active SparkSession.
     """
-    files = _files(path)
-    if not files.exists("metadata"):
-        return
-    offsets, commits = _batch_ids(files, "offsets"), _batch_ids(files, "commits")
-    for batch_id in offsets:
-        name = f"offsets/{batch_id}"
-        problem = offsets_problem(files.read(name))
-        if problem:
-            _refuse(path, name, f"is damaged ({problem})")
-    if commits and not offsets:
-        _refuse(path, "offsets", f"is missing or empty while commits/ records batch {commits[-1]}")
-    if commits and commits[-1] not in offsets:
-        _refuse(path, f"offsets/{commits[-1]}", "is missing: the newest commit has no offsets")
 
+    def __init__(self, path: str, files: Files) -> None:
+        self.path = path
+        self.files = files
 
-def is_new_checkpoint(path: str) -> bool:
-    """True if the checkpoint at `path` has planned no batch yet (a replay pending is not new)."""
-    files = _files(path)
-    return not (files.exists("metadata") and _batch_ids(files, "offsets"))
+    @classmethod
+    def at(cls, path: str, spark: "SparkSession | None" = None) -> "Checkpoint":
+        """The checkpoint at `path`, read through `spark` if given (see the class)."""
+        return cls(path, files_at(path, spark))
 
+    def exists(self) -> bool:
+        """True if the checkpoint directory exists (it may hold no batch yet)."""
+        return self.files.exists("")
 
-def refuse_reused_sinks(path: str, sinks: Sequence[Sink]) -> None:
-    """Refuse a new checkpoint whose sinks already hold committed batches.
+    def batch_ids(self, log: str) -> list[int]:
+        """The batch ids in Spark's `offsets` or `commits` log, ascending."""
+        return sorted(int(name) for name in self.files.list(log) if name.isdigit())
 
-    Sink markers count batch ids; a new checkpoint restarts at batch 0, so its batches would
-    be taken for replays and skipped: silent loss. Raises ScorerError naming the sink.
-    """
-    if not is_new_checkpoint(path):
-        return
-    for sink in sinks:
-        done = sink.committed_batches()
-        if done:
-            msg = (
-                f"checkpoint {path} is new but sink {sink.describe()} already holds committed "
-                f"batches {done[0]}..{done[-1]} of an earlier checkpoint; its batches 0.. "
-                "would be skipped as replays. Point the sink at a new path, or restore the "
-                "checkpoint that wrote it."
+    def last_committed(self) -> int | None:
+        """The newest batch id in `commits/`, or None before the first commit."""
+        commits = self.batch_ids("commits")
+        return commits[-1] if commits else None
+
+    def source_offsets(self, batch_id: int) -> list[dict | None]:
+        """The end offsets of batch `batch_id`, one per source (None: no offset yet)."""
+        lines = self.files.read(f"offsets/{batch_id}").splitlines()
+        return [None if line == "-" else json.loads(line) for line in lines[2:] if line.strip()]
+
+    def source_topics(self) -> set[str]:
+        """The topics of the newest `offsets/N` entry; empty before the first batch is planned."""
+        batches = self.batch_ids("offsets")
+        if not batches:
+            return set()
+        return {
+            topic for offsets in self.source_offsets(batches[-1]) if offsets for topic in offsets
+        }
+
+    def is_new(self) -> bool:
+        """True if no batch has been planned yet (a replay pending is not new)."""
+        return not (self.files.exists("metadata") and self.batch_ids("offsets"))
+
+    def read_status(self) -> dict | None:
+        """The record `write_status` last wrote, or None if there is none."""
+        if not self.files.exists(STATUS_FILE):
+            return None
+        return json.loads(self.files.read(STATUS_FILE))
+
+    def write_status(self, record: dict) -> None:
+        """Replace the status file with `record`; called after each batch, on the driver."""
+        self.files.write_atomically(STATUS_FILE, json.dumps(record, indent=2, sort_keys=True))
+
+    def verify(self) -> None:
+        """Refuse to resume from a damaged checkpoint; a missing or new one passes.
+
+        Checked when `metadata` exists: every `offsets/N` file reads and parses (first line
+        `v1`, then JSON lines), `offsets/` has files when `commits/` has, and the newest
+        commit has its offsets file.
+
+        Raises
+        ------
+        CheckpointError
+            Naming the damaged file or directory and how to recover.
+        """
+        if not self.files.exists("metadata"):
+            return
+        offsets, commits = self.batch_ids("offsets"), self.batch_ids("commits")
+        for batch_id in offsets:
+            name = f"offsets/{batch_id}"
+            try:
+                problem = offsets_problem(self.files.read(name))
+            except OSError as exc:
+                problem = f"cannot be read: {exc}"
+            if problem:
+                self._refuse(name, f"is damaged ({problem})")
+        if commits and not offsets:
+            self._refuse(
+                "offsets", f"is missing or empty while commits/ records batch {commits[-1]}"
             )
-            raise ScorerError(msg)
+        if commits and commits[-1] not in offsets:
+            self._refuse(f"offsets/{commits[-1]}", "is missing: the newest commit has no offsets")
+
+    def refuse_reused_sinks(self, sinks: Sequence["Sink"]) -> None:
+        """Refuse a new checkpoint whose sinks already hold committed batches.
+
+        Sink markers count batch ids; a new checkpoint restarts at batch 0, so its batches
+        would be taken for replays and skipped: silent loss.
+
+        Raises
+        ------
+        CheckpointError
+            Naming the sink and its committed batches.
+        """
+        if not self.is_new():
+            return
+        for sink in sinks:
+            done = sink.committed_batches()
+            if done:
+                msg = (
+                    f"checkpoint {self.path} is new but sink {sink.describe()} already holds "
+                    f"committed batches {done[0]}..{done[-1]} of an earlier checkpoint; its "
+                    "batches 0.. would be skipped as replays. Point the sink at a new path, "
+                    "or restore the checkpoint that wrote it."
+                )
+                raise CheckpointError(msg)
+
+    def _refuse(self, name: str, what: str) -> None:
+        msg = f"checkpoint {self.path}: {name} {what}; refusing to start. To recover, {_REMEDY}"
+        raise CheckpointError(msg)
 
 
 def offsets_problem(text: str) -> str | None:
@@ -93,67 +162,3 @@ def offsets_problem(text: str) -> str | None:
         except ValueError as exc:
             return f"line {number} is not JSON: {exc}"
     return None
-
-
-def _refuse(path: str, name: str, what: str) -> None:
-    msg = f"checkpoint {path}: {name} {what}; refusing to start. To recover, {_REMEDY}"
-    raise ScorerError(msg)
-
-
-def _batch_ids(files: "_Files", folder: str) -> list[int]:
-    return sorted(int(name) for name in files.list(folder) if name.isdigit())
-
-
-class _Files:
-    """Read access to the checkpoint directory: `exists`, `list`, `read` (relative names)."""
-
-    def __init__(
-        self,
-        exists: Callable[[str], bool],
-        listing: Callable[[str], list[str]],
-        read: Callable[[str], str],
-    ) -> None:
-        self.exists, self.list, self.read = exists, listing, read
-
-
-def _files(path: str) -> _Files:
-    scheme = urlparse(path).scheme
-    if scheme in ("", "file"):
-        root = Path(urlparse(path).path if scheme else path)
-
-        def listing(name: str) -> list[str]:
-            folder = root / name
-            return [p.name for p in folder.iterdir()] if folder.is_dir() else []
-
-        return _Files(
-            lambda name: (root / name).exists(),
-            listing,
-            lambda name: (root / name).read_text(errors="replace"),
-        )
-    return _hadoop_files(path)
-
-
-def _hadoop_files(path: str) -> _Files:
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.getActiveSession()
-    if spark is None:
-        msg = f"checkpoint {path}: checking a Hadoop URL needs an active SparkSession"
-        raise ScorerError(msg)
-    jvm = spark._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path
-    root = hadoop_path(path)
-    fs = root.getFileSystem(spark._jsc.hadoopConfiguration())
-
-    def listing(name: str) -> list[str]:
-        folder = hadoop_path(root, name)
-        return [s.getPath().getName() for s in fs.listStatus(folder)] if fs.exists(folder) else []
-
-    def read(name: str) -> str:
-        stream = fs.open(hadoop_path(root, name))
-        try:
-            return jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
-        finally:
-            stream.close()
-
-    return _Files(lambda name: bool(fs.exists(hadoop_path(root, name))), listing, read)

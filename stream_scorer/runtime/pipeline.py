@@ -14,7 +14,7 @@ from stream_scorer.metrics.stats import BatchStats, ScorerStats
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.sinks.base import Sink
-from stream_scorer.testing.faults import fault_point
+from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,8 @@ class BatchPipeline:
     read more than once (`_needs_cache`), so the scoring UDF runs once per row except when
     bad rows turn up unexpectedly; each sink is idempotent for a batch id, so a batch that Spark
     replays after a failure writes nothing twice. An exception from a sink fails the batch,
-    Spark does not commit its offsets, and a restart replays it.
+    Spark does not commit its offsets, and a restart replays it. `hooks` observe each batch
+    (started, each sink's write, all written); production runs with none.
     """
 
     def __init__(
@@ -37,12 +38,14 @@ class BatchPipeline:
         sinks: Sequence[Sink],
         dead_letter: Sink,
         cache_capacity: int = 2,
+        hooks: BatchHooks = NO_HOOKS,
     ) -> None:
         self.features = features
         self.registry = registry
         self.sinks = list(sinks)
         self.dead_letter = dead_letter
         self.cache_capacity = cache_capacity
+        self.hooks = hooks
         self.stats = ScorerStats()
         self._last_bad = 0
         self._idle = threading.Event()
@@ -73,7 +76,7 @@ class BatchPipeline:
 
     def _process(self, batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
-        fault_point("slow-batch", batch_id)
+        self.hooks.batch_started(batch_id)
         serving = self.registry.refresh()
         counter = Observation()
         scored = score(batch, serving, self.features, self.cache_capacity).observe(
@@ -89,14 +92,13 @@ class BatchPipeline:
             if pending:
                 rows = predictions(scored)
                 for sink in pending:
-                    sink.write(rows, batch_id)
-                    fault_point("between-sinks", batch_id)
+                    sink.write(rows, batch_id, self.hooks)
             else:  # a replay every sink already holds: score only to count and dead-letter
                 scored.write.format("noop").mode("overwrite").save()
             good, bad = (int(counter.get[name]) for name in ("good", "bad"))
             if bad:
-                self.dead_letter.write(dead_letters(scored), batch_id)
-            fault_point("after-sinks", batch_id)
+                self.dead_letter.write(dead_letters(scored), batch_id, self.hooks)
+            self.hooks.sinks_written(batch_id)
         finally:
             if cached:
                 scored.unpersist()

@@ -4,21 +4,25 @@ import logging
 import signal
 import threading
 import time
-from pathlib import Path
 
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
-from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.config.settings import ScorerConfig, TriggerConfig
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.runtime.checkpoint import refuse_reused_sinks, verify_checkpoint
+from stream_scorer.runtime.checkpoint import Checkpoint
+from stream_scorer.runtime.checkpoint_lock import CheckpointLock, FileLock, in_use
+from stream_scorer.runtime.files import files_at, is_local, join
+from stream_scorer.runtime.lease import LeaseLock
 from stream_scorer.runtime.pipeline import BatchPipeline
-from stream_scorer.runtime.session import build_session
+from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
+from stream_scorer.runtime.subscription_check import check_subscription
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
+from stream_scorer.testing.faults import hooks_from_env
 
 log = logging.getLogger(__name__)
 
@@ -26,58 +30,72 @@ log = logging.getLogger(__name__)
 class Scorer:
     """One streaming scorer built from a `ScorerConfig`.
 
+    Building one takes the checkpoint (see `checkpoint_lock`): a second scorer on it fails
+    with `CheckpointInUseError` naming the holder; `close()` gives it up.
     `start()` checks that a model can serve (fails fast otherwise), then starts the query;
     it resumes from the checkpoint when one exists. `run()` blocks until the query ends or a
     stop is requested (SIGTERM/SIGINT), and stops between batches so no batch is cut short.
+    `once=True` (`run --once`) is `trigger: {availableNow: true}`: drain what is there, stop.
     """
 
     def __init__(
         self, config: ScorerConfig, spark: SparkSession | None = None, once: bool = False
     ) -> None:
+        if once:
+            config = config.model_copy(update={"trigger": TriggerConfig(availableNow=True)})
         self.config = config
-        self.once = once
-        self.spark = spark or build_session(
-            config.app_name, config.spark, config.scoring.arrow_batch_size
-        )
-        if spark is not None:
-            self.spark.conf.set(
-                "spark.sql.execution.arrow.maxRecordsPerBatch", str(config.scoring.arrow_batch_size)
-            )
+        self._closers: list = []
+        self._stop = threading.Event()
+        self._lost: str | None = None
+        # A local checkpoint is locked before the session starts, so a second scorer fails
+        # in a moment; a Hadoop one needs the session's filesystem for its lease.
+        local = is_local(config.checkpoint)
+        lock: CheckpointLock | None = FileLock(config.checkpoint).acquire() if local else None
+        try:
+            self.spark = spark or build_session(config.app_name, config.spark)
+            if lock is None:
+                files = files_at(config.checkpoint, self.spark)
+                lock = LeaseLock(config.checkpoint, files, self._checkpoint_lost).acquire()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        self._closers.append(lock.release)  # closers run last-in first-out: this one last
+        self.spark.conf.set(ARROW_BATCH_SIZE, str(config.scoring.arrow_batch_size))
+        self.checkpoint = Checkpoint.at(config.checkpoint, self.spark)
         self.registry = ModelRegistry(
-            config.model, dict(config.features.feature_schema), self.spark
+            config.model,
+            dict(config.features.feature_schema),
+            self.spark,
+            input_signature=config.features.input_signature,
         )
         self.pipeline: BatchPipeline | None = None
         self.query: StreamingQuery | None = None
         self.listener: MetricsListener | None = None
-        self._closers: list = []
-        self._stop = threading.Event()
-
-    @property
-    def status_path(self) -> Path:
-        """Where the last batch's metrics record is kept (read by `stream-scorer status`)."""
-        return status_path(self.config)
 
     def start(self) -> StreamingQuery:
         """Start the streaming query and return it."""
         cfg = self.config
-        verify_checkpoint(cfg.checkpoint)
+        self.checkpoint.verify()
+        check_subscription(self.checkpoint, cfg.source)
         serving = self.registry.refresh()
         log.info("model %s serving from %s", serving.version, cfg.model.store)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
         check_source_topics(cfg.source)
-        sinks_dir = Path(cfg.checkpoint) / "sinks"
+        sinks_dir = join(cfg.checkpoint, "sinks")
         bootstrap = cfg.source.options.get(BOOTSTRAP_SERVERS)
         sinks = [
-            build_sink(sink, str(sinks_dir / f"{i}-{sink.kind}"), bootstrap)
+            build_sink(sink, join(sinks_dir, f"{i}-{sink.kind}"), bootstrap)
             for i, sink in enumerate(cfg.sinks)
         ]
-        dead_letter = build_sink(cfg.dead_letter, str(sinks_dir / "dead-letter"), bootstrap)
+        dead_letter = build_sink(cfg.dead_letter, join(sinks_dir, "dead-letter"), bootstrap)
         for sink in [*sinks, dead_letter]:
             sink.open(self.spark)
             self._closers.append(sink.close)
-        refuse_reused_sinks(cfg.checkpoint, [*sinks, dead_letter])
+        self.checkpoint.refuse_reused_sinks([*sinks, dead_letter])
+        hooks = hooks_from_env()  # no-op unless a test armed a fault
         self.pipeline = BatchPipeline(
-            cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions
+            cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions, hooks
         )
         self._add_listener()
         writer = (
@@ -86,7 +104,7 @@ class Scorer:
             .foreachBatch(self.pipeline)
             .option("checkpointLocation", cfg.checkpoint)
         )
-        if self.once or cfg.trigger.availableNow:
+        if cfg.trigger.availableNow:
             writer = writer.trigger(availableNow=True)
         else:
             writer = writer.trigger(processingTime=cfg.trigger.processingTime)
@@ -96,19 +114,18 @@ class Scorer:
         return self.query
 
     def _add_listener(self) -> None:
-        publishers = ()
+        publishers = [self.checkpoint.write_status]  # read by `stream-scorer status`
         metrics = self.config.metrics
         if metrics.prometheus_port:
             from stream_scorer.metrics.prometheus import PrometheusExporter
 
             exporter = PrometheusExporter(metrics.prometheus_port, metrics.prometheus_addr)
             self._closers.append(exporter.close)
-            publishers = (exporter,)
+            publishers.append(exporter)
         self.listener = MetricsListener(
             self.pipeline.stats,
             lambda: self.registry.serving_version,
-            self.status_path,
-            publishers,
+            tuple(publishers),
             model_refusals=lambda: self.registry.refusals,
         )
         self.spark.streams.addListener(self.listener)
@@ -122,6 +139,11 @@ class Scorer:
             self.listener.wait_terminated(30)
         while self._closers:
             self._closers.pop()()
+
+    def _checkpoint_lost(self, why: str) -> None:
+        log.error("checkpoint %s lost: %s; stopping now", self.config.checkpoint, why)
+        self._lost = why
+        self._stop.set()
 
     def request_stop(self) -> None:
         """Ask `run()` to stop at the next batch boundary."""
@@ -140,6 +162,9 @@ class Scorer:
             query = self.start()
             while query.isActive and not self._stop.is_set():
                 query.awaitTermination(0.5)
+            if self._lost is not None:  # another scorer writes now: not one more batch
+                query.stop()
+                raise in_use(self.config.checkpoint, self._lost)
             if query.isActive:
                 self._stop_between_batches(query, stop_timeout_s)
             error = query.exception()
@@ -162,8 +187,3 @@ class Scorer:
         ):
             time.sleep(0.05)
         query.stop()
-
-
-def status_path(config: ScorerConfig) -> Path:
-    """The status file of the scorer that uses `config`'s checkpoint."""
-    return Path(config.checkpoint) / "scorer" / "status.json"

@@ -3,11 +3,13 @@
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 from stream_scorer.runtime import worker_daemon
+from stream_scorer.runtime.logs import stderr_to
 
 DEFAULT_CONF: Mapping[str, str] = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -17,12 +19,13 @@ DEFAULT_CONF: Mapping[str, str] = {
     "spark.sql.streaming.stopGracefullyOnShutdown": "true",
 }
 DAEMON_MODULE = "spark.python.daemon.module"
+ARROW_BATCH_SIZE = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
 def build_session(
     app_name: str = "stream-scorer",
     conf: Mapping[str, str] | None = None,
-    arrow_batch_size: int | None = None,
+    jvm_log: Path | None = None,
 ) -> SparkSession:
     """Return the active SparkSession or build one.
 
@@ -31,6 +34,9 @@ def build_session(
     otherwise, so they import the same packages as the driver. With a local master they
     fork from `worker_daemon`, which has the heavy imports done; on a cluster that needs
     stream-scorer installed on the executors, so it is left to `spark.python.daemon.module`.
+    With `jvm_log`, a JVM started here writes its stderr there for life (log4j's console,
+    the launcher's warnings, the Python workers' stderr); a JVM spark-submit started keeps
+    the stderr spark-submit gave it.
     """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -42,10 +48,8 @@ def build_session(
         settings.setdefault(DAEMON_MODULE, worker_daemon.MODULE)
     for key, value in settings.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    if arrow_batch_size is not None:
-        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(arrow_batch_size))
-    return spark
+    with stderr_to(jvm_log if SparkContext._gateway is None else None):
+        return builder.getOrCreate()
 
 
 def _submitted_master() -> str | None:

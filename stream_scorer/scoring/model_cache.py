@@ -25,12 +25,14 @@ def cached_predictor(
     manifest: Manifest,
     trusted_types: Sequence[str],
     capacity: int,
+    unsafe: bool = False,
 ) -> Predictor:
     """Return the predictor of `version`, loading it from `broadcast.value` on first use.
 
     Guarantees one deserialisation per (process, version) while the version stays among the
     `capacity` most recently used; older versions are evicted (and freed). Thread-safe:
-    concurrent callers of a version wait for its one load.
+    concurrent callers of a version wait for its one load. Deserialising admits what
+    `load_model_bytes` admits for `trusted_types` and `unsafe`.
 
     Raises
     ------
@@ -42,7 +44,7 @@ def cached_predictor(
         if version in _models:
             _models.move_to_end(version)
             return _models[version]
-        predictor = load_predictor(broadcast.value, manifest, trusted_types)
+        predictor = load_predictor(broadcast.value, manifest, trusted_types, unsafe)
         _loads += 1
         _models[version] = predictor
         while len(_models) > capacity:

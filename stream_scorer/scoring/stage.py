@@ -6,7 +6,6 @@ before deriving both outputs; the UDF is non-deterministic, so Spark neither pus
 `error` filters below it nor duplicates it when the struct is flattened.
 """
 
-from pyspark import Accumulator
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -23,11 +22,7 @@ _SCORED = "_scored"
 
 
 def score(
-    batch: DataFrame,
-    serving: ServingModel,
-    features: FeaturesConfig,
-    cache_capacity: int = 2,
-    load_counter: Accumulator | None = None,
+    batch: DataFrame, serving: ServingModel, features: FeaturesConfig, cache_capacity: int = 2
 ) -> DataFrame:
     """Score every row of a Kafka-schema micro-batch with the serving model version.
 
@@ -37,7 +32,7 @@ def score(
     runs until an action; persist the result before calling both `predictions` and
     `dead_letters` so the UDF runs once per row.
     """
-    udf = scoring_udf(serving, features, cache_capacity, load_counter)
+    udf = scoring_udf(serving, features, cache_capacity)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
     derived = _derived(serving)
     row = scored_struct(serving.manifest, dict(features.passthrough), serving.route_by is not None)

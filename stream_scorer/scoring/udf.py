@@ -6,14 +6,12 @@ a version once (`model_cache`), at the start of a task, never per Arrow batch or
 """
 
 import dataclasses
-import os
 import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
-from pyspark import Accumulator, AccumulatorParam
-from pyspark.sql import Column, SparkSession
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
@@ -22,59 +20,32 @@ from stream_scorer.features.factory import build_decoder
 from stream_scorer.models.manifest import Canary
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.base import Features, Predictor
-from stream_scorer.scoring.model_cache import cached_predictor, load_count
+from stream_scorer.scoring.model_cache import cached_predictor
 from stream_scorer.scoring.output import (
     MODEL_KEY,
     SCORED_AT_MICROS,
     probability_fields,
     udf_struct,
 )
-from stream_scorer.testing.faults import kill_driver, scoring_victim
 from stream_scorer.types import TYPES
 
 _PROBABILITY = TYPES["double"].nullable
 """pandas dtype of a probability column (null on rows that were not scored)."""
 
 
-class _CountsByWorker(AccumulatorParam):
-    """Merges {worker pid: model loads} dictionaries."""
-
-    def zero(self, value: dict[int, int]) -> dict[int, int]:
-        return {}
-
-    def addInPlace(self, value1: dict[int, int], value2: dict[int, int]) -> dict[int, int]:
-        for pid, count in value2.items():
-            value1[pid] = value1.get(pid, 0) + count
-        return value1
-
-
-def loads_by_worker(spark: SparkSession) -> Accumulator:
-    """An accumulator for `scoring_udf(load_counter=...)`: {worker pid: model loads}.
-
-    Read on the driver after an action; a worker that loaded each version once shows 1
-    per version it scored.
-    """
-    return spark.sparkContext.accumulator({}, _CountsByWorker())
-
-
 def scoring_udf(
-    serving: ServingModel,
-    features: FeaturesConfig,
-    cache_capacity: int,
-    load_counter: Accumulator | None = None,
+    serving: ServingModel, features: FeaturesConfig, cache_capacity: int
 ) -> Callable[..., Column]:
     """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
 
     Parameters
     ----------
     serving
-        A `ServingModel` (version, manifest, broadcast of the artefact bytes, trusted_types).
+        A `ServingModel` (version, manifest, broadcast of the artefact bytes, trust settings).
     features
         Declared feature schema and passthrough fields.
     cache_capacity
         Model versions each Python worker keeps deserialised.
-    load_counter
-        Optional `loads_by_worker` accumulator, added to when a task deserialises the model.
 
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     broadcast artefact cannot be deserialised (ModelRejectedError).
@@ -84,17 +55,14 @@ def scoring_udf(
     manifest = dataclasses.replace(serving.manifest, canary=empty, extra={})
     # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
-    trusted = tuple(serving.trusted_types)
-    decoder, passthrough = build_decoder(features, serving.route_by), dict(features.passthrough)
-    victim = scoring_victim()  # None unless a test armed the `scoring` fault
+    trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
+    decoder = build_decoder(features, manifest, serving.route_by)
+    passthrough = dict(features.passthrough)
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        if victim is not None:
-            kill_driver(victim)
-        before = load_count()
-        predictor = cached_predictor(cache_key, broadcast, manifest, trusted, cache_capacity)
-        if load_counter is not None and load_count() > before:
-            load_counter.add({os.getpid(): 1})
+        predictor = cached_predictor(
+            cache_key, broadcast, manifest, trusted, cache_capacity, unsafe
+        )
         for values in batches:
             yield _score_batch(predictor, decoder, values)
 

@@ -1,41 +1,96 @@
-"""The `Sink` lifecycle every sink follows, and the commit markers that make replays safe."""
+"""The `Sink` template every sink follows, and the commit markers that make replays safe."""
 
+import logging
 from abc import ABC, abstractmethod
+from typing import final
 
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 
 from stream_scorer.errors import SinkError
+from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
+
+log = logging.getLogger(__name__)
 
 
 class Sink(ABC):
     """A destination for the rows of each micro-batch.
 
     Lifecycle: `open(spark)` once at query start, `write(df, batch_id)` once per micro-batch
-    on the driver (inside `foreachBatch`), `close()` once when the query stops.
+    on the driver (inside `foreachBatch`), `close()` once when the query stops. A sink given
+    a `markers_dir` is idempotent: `write` skips a batch id it committed and marks a batch
+    committed only after all its rows were written. Subclasses implement `_write_batch` only.
     """
 
-    _markers: "BatchMarkers | None" = None
-    """Commit markers of an idempotent sink, attached by its `open`; None for the others."""
     single_pass: bool = True
-    """True if `write` evaluates its frame once; the pipeline caches the scored batch for a
-    sink that does not, so the scoring UDF still runs once per row."""
+    """True if `_write_batch` evaluates its frame once; the pipeline caches the scored batch
+    for a sink that does not, so the scoring UDF still runs once per row."""
 
-    def open(self, spark: SparkSession) -> None:  # noqa: B027 (optional hook)
-        """Prepare the sink (markers, clients); called once at query start, on the driver."""
+    def __init__(self, target: str, markers_dir: str | None = None) -> None:
+        """Name what the sink writes to, and where its commit markers go.
 
-    @abstractmethod
-    def write(self, df: DataFrame, batch_id: int) -> int:
-        """Write the rows of micro-batch `batch_id` and return how many were written.
+        Parameters
+        ----------
+        target
+            The path, topic or stream the rows go to; shown in messages.
+        markers_dir
+            Directory (any Hadoop filesystem URL) of one marker per committed batch id;
+            None for a sink that keeps no markers and so writes a replayed batch again.
+        """
+        self.target = target
+        self.markers_dir = markers_dir
+        self._markers: BatchMarkers | None = None
+
+    def open(self, spark: SparkSession) -> None:
+        """Prepare the sink: attach its commit markers (created on first commit), if any.
+
+        Called once at query start, on the driver. A sink holding clients extends it.
+        """
+        if self.markers_dir is not None:
+            self._markers = BatchMarkers(spark, self.markers_dir)
+
+    @final
+    def write(self, df: DataFrame, batch_id: int, hooks: BatchHooks = NO_HOOKS) -> int:
+        """Write the rows of micro-batch `batch_id`; return how many were written.
 
         Called once per micro-batch on the driver. Spark calls it again with the same
-        `batch_id` and the same rows after a crash; each sink documents what a replay does.
+        `batch_id` and the same rows after a crash: a sink with markers returns 0 for a
+        batch it committed (idempotent for a batch_id), and writes a batch it had not
+        committed again from scratch; a sink without markers writes every replay.
+        `hooks` observe the write: `sink_written` once the rows are written, before the
+        marker; `sink_committed` after it. A skipped replay calls neither.
 
         Raises
         ------
         SinkError
-            If the batch could not be written; it is then not committed, the query fails and
-            the batch is replayed when the query restarts from its checkpoint.
+            If a sink with markers was not opened, or the rows or the marker could not be
+            written. The batch is then not committed, the query fails and the batch is
+            replayed when the query restarts from its checkpoint.
+        """
+        if self.markers_dir is not None and self._markers is None:
+            msg = f"{self.describe()}: write() called before open(spark)"
+            raise SinkError(msg)
+        if self.is_committed(batch_id):
+            log.info("batch %d already committed to %s; replay skipped", batch_id, self.target)
+            return 0
+        count = self._write_batch(df, batch_id)
+        hooks.sink_written(self, batch_id)
+        if self._markers is not None:
+            self._markers.mark_committed(batch_id)
+        hooks.sink_committed(self, batch_id)
+        return count
+
+    @abstractmethod
+    def _write_batch(self, df: DataFrame, batch_id: int) -> int:
+        """Write every row of `df` as batch `batch_id` and return how many; only `write` calls.
+
+        Called for a batch not yet committed, possibly again for the same batch id after a
+        failure: what a previous attempt left behind must be replaced, not added to.
+
+        Raises
+        ------
+        SinkError
+            If the rows could not be written.
         """
 
     def close(self) -> None:  # noqa: B027 (optional hook)
@@ -43,8 +98,7 @@ class Sink(ABC):
 
     def describe(self) -> str:
         """A short name for messages: the kind and its target."""
-        target = getattr(self, "path", None) or getattr(self, "topic", None) or ""
-        return f"{type(self).__name__}({target})"
+        return f"{type(self).__name__}({self.target})"
 
     def is_committed(self, batch_id: int) -> bool:
         """True if this sink's markers record `batch_id` as written (a replay it will skip)."""

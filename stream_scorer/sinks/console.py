@@ -14,10 +14,11 @@ class ConsoleSink(Sink):
     single_pass = False  # a count, then show
 
     def __init__(self, num_rows: int = 20) -> None:
+        super().__init__("stdout")
         self.num_rows = num_rows
 
-    def write(self, df: DataFrame, batch_id: int) -> int:
-        """Print the batch and return its row count; called once per micro-batch on the driver.
+    def _write_batch(self, df: DataFrame, batch_id: int) -> int:
+        """Print the batch and return its row count.
 
         A failure propagates Spark's own error (nothing is written anywhere).
         """

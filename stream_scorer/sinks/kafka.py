@@ -7,7 +7,6 @@ batches (`mapInArrow`); each task sends its rows with one kafka-python producer.
 """
 
 import base64
-import logging
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from functools import partial
@@ -19,16 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from stream_scorer.errors import ConfigError, SinkError
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
-from stream_scorer.sinks.base import BatchMarkers, Sink
-from stream_scorer.testing.faults import fault_point
-
-log = logging.getLogger(__name__)
+from stream_scorer.sinks.base import Sink
 
 COORDINATES = ("topic", "partition", "offset")
 """Columns every row must have: its source record's coordinates, the dedup key's parts."""
@@ -195,32 +191,19 @@ class KafkaSink(Sink):
             msg = f"kafka sink '{topic}': options {refused} are not allowed; records are bytes"
             raise ConfigError(msg)
         self.topic = topic
-        self.state_dir = state_dir
         self._config = {**_PRODUCER_DEFAULTS, **client_config(options, "producer")}
-        self._markers: BatchMarkers | None = None
+        super().__init__(topic, state_dir)
 
-    def open(self, spark: SparkSession) -> None:
-        """Attach the commit markers in `state_dir` (created on first commit)."""
-        self._markers = BatchMarkers(spark, self.state_dir)
-
-    def write(self, df: DataFrame, batch_id: int) -> int:
-        """Send the batch unless already committed; return records sent (0 for a replay).
-
-        Called once per micro-batch on the driver; idempotent for a committed batch_id.
+    def _write_batch(self, df: DataFrame, batch_id: int) -> int:
+        """Send the batch's rows from the executors; return how many records were sent.
 
         Raises
         ------
         SinkError
-            If `open` was not called, a coordinate column is missing, or records could not be
-            delivered after Spark's task retries. The batch then stays uncommitted; its
-            replay sends it again (records already delivered are repeated, same key).
+            If a coordinate column is missing, or records could not be delivered after
+            Spark's task retries. The batch then stays uncommitted; its replay sends it
+            again (records already delivered are repeated, with the same key).
         """
-        if self._markers is None:
-            msg = f"kafka sink '{self.topic}': write() called before open(spark)"
-            raise SinkError(msg)
-        if self._markers.is_committed(batch_id):
-            log.info("batch %d already committed to %s; replay skipped", batch_id, self.topic)
-            return 0
         missing = [name for name in COORDINATES if name not in df.columns]
         if missing:
             msg = f"kafka sink '{self.topic}': rows lack the source coordinate columns {missing}"
@@ -231,6 +214,4 @@ class KafkaSink(Sink):
         except (PySparkException, Py4JJavaError) as exc:
             msg = f"cannot send batch {batch_id} to topic '{self.topic}': {exc}"
             raise SinkError(msg) from exc
-        fault_point("kafka-write", batch_id)
-        self._markers.mark_committed(batch_id)
         return int(sent or 0)

@@ -2,7 +2,9 @@
 
 One `KafkaMetadata` lives as long as the stream reader (one long-lived Python process per
 query) and reuses one KafkaConsumer, created on first use; it never joins a group and never
-commits. Every call asks the broker afresh, so new topics and partitions are seen.
+commits. Every call asks the broker afresh, so new topics and partitions are seen. Latest
+offsets are high-water marks, probed by a fetch on brokers whose ListOffsets under-reports
+them (`highWatermarkProbe`, see `stream_scorer.sources.high_watermark`).
 """
 
 import logging
@@ -19,6 +21,7 @@ from stream_scorer.errors import SourceError
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
 from stream_scorer.kafka.source_options import SourceOptions
+from stream_scorer.sources.high_watermark import probe_high_watermarks, under_reports
 from stream_scorer.sources.offsets import Offsets, TopicPartition
 
 log = logging.getLogger(__name__)
@@ -51,9 +54,10 @@ class KafkaMetadata:
     def __init__(self, options: SourceOptions) -> None:
         self._options = options
         self._consumer: KafkaConsumer | None = None
+        self._probes: bool | None = None  # auto: known once the broker has answered
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_options": self._options, "_consumer": None}
+        return {"_options": self._options, "_consumer": None, "_probes": self._probes}
 
     def partitions(self) -> list[TopicPartition]:
         """Return the subscribed topic-partitions that exist now, sorted."""
@@ -82,8 +86,18 @@ class KafkaMetadata:
         return self._offsets("earliest", partitions)
 
     def latest(self, partitions: Iterable[TopicPartition]) -> Offsets:
-        """Return the offset the next record of each partition will get."""
-        return self._offsets("latest", partitions)
+        """Return the offset the next record of each partition will get (its high-water mark).
+
+        With `highWatermarkProbe` `always`, or `auto` on a broker known to under-report
+        ListOffsets, one fetch per partition makes the answer exact.
+        """
+        listed = self._offsets("latest", partitions)
+        if not listed or not self._probe_wanted():
+            return listed
+        exact = self._call("probe high-water marks", self._probe, listed)
+        if exact != listed:
+            log.debug("ListOffsets said %s; high-water marks are %s", listed, exact)
+        return exact
 
     def close(self) -> None:
         """Close the consumer, if one was opened."""
@@ -99,6 +113,19 @@ class KafkaMetadata:
         fetch = consumer.beginning_offsets if which == "earliest" else consumer.end_offsets
         found = self._call(f"fetch {which} offsets", fetch, tps)
         return {(tp.topic, tp.partition): int(offset) for tp, offset in found.items()}
+
+    def _probe_wanted(self) -> bool:
+        mode = self._options.high_watermark_probe
+        if mode != "auto":
+            return mode == "always"
+        if self._probes is None:
+            self._probes = under_reports(self._client())
+        return self._probes
+
+    def _probe(self, listed: Offsets) -> Offsets:
+        tps = {KafkaTopicPartition(t, p): offset for (t, p), offset in listed.items()}
+        found = probe_high_watermarks(consumer_settings(self._options.kafka), tps)
+        return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
 
     def _client(self) -> KafkaConsumer:
         if self._consumer is None:
@@ -130,7 +157,8 @@ class KafkaMetadata:
                 )  # fmt: skip
                 if fn is not KafkaConsumer:
                     self.close()
-                    fn = getattr(self._client(), fn.__name__)
+                    if isinstance(getattr(fn, "__self__", None), KafkaConsumer):
+                        fn = getattr(self._client(), fn.__name__)  # the new client's method
                 time.sleep(delay_s)
                 delay_s = min(delay_s * 2, MAX_RETRY_INTERVAL_S)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -2,15 +2,20 @@
 
 Without it a scorer subscribed to a missing topic would start and wait forever for records
 that never come. The check asks the broker for its topics once, through the source's own
-`KafkaMetadata` (same client settings, same retries: fetchOffset.numRetries and
-fetchOffset.retryIntervalMs); it never auto-creates a topic and never joins a consumer group.
+`KafkaMetadata` (same client settings), and waits for the broker at most
+`source.start_check_timeout_s`: a broker that refuses every connection at start is a wrong
+address or a stopped broker, not worth the running query's retries (fetchOffset.*). It never
+auto-creates a topic and never joins a consumer group.
 """
 
+import dataclasses
 import logging
 import re
 
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError
+
 from stream_scorer.config.settings import SourceConfig
-from stream_scorer.errors import ConfigError
+from stream_scorer.errors import ConfigError, SourceError
 from stream_scorer.kafka.options import ASSIGN, BOOTSTRAP_SERVERS, SUBSCRIBE
 from stream_scorer.kafka.source_options import Subscription
 from stream_scorer.sources.metadata import KafkaMetadata
@@ -30,17 +35,33 @@ def check_source_topics(source: SourceConfig) -> None:
     ConfigError
         Naming `source.options.<key>` and the missing topics.
     SourceError
-        If the broker cannot answer, after the source's retries.
+        If no broker answers within `source.start_check_timeout_s`, or the broker refuses.
     """
-    metadata = KafkaMetadata(source.parsed)
+    servers = source.parsed.kafka.get(BOOTSTRAP_SERVERS)
+    wait_ms = str(round(source.start_check_timeout_s * 1000))
+    options = dataclasses.replace(
+        source.parsed,
+        fetch_retries=0,  # the bootstrap itself retries until the timeout
+        kafka={**source.parsed.kafka, "kafka.bootstrap.timeout.ms": wait_ms},
+    )
+    metadata = KafkaMetadata(options)
     try:
         topics = metadata.topics()
     except ConfigError as exc:  # spark-kafka only: python-kafka's were checked at load
         log.warning("topics of the spark-kafka source not checked at start: %s", exc)
         return
+    except SourceError as exc:
+        if not isinstance(exc.__cause__, KafkaConnectionError | KafkaTimeoutError):
+            raise
+        msg = (
+            f"no Kafka broker answered at {servers} within {source.start_check_timeout_s:g}s "
+            "(source.options.kafka.bootstrap.servers): start the broker or fix the address; "
+            "source.start_check_timeout_s sets the wait"
+        )
+        raise SourceError(msg) from None
     finally:
         metadata.close()
-    _check(source.parsed.subscription, topics, source.parsed.kafka.get(BOOTSTRAP_SERVERS))
+    _check(source.parsed.subscription, topics, servers)
 
 
 def _check(sub: Subscription, topics: dict[str, set[int]], servers: str | None) -> None:

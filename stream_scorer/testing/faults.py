@@ -1,33 +1,38 @@
 """Fault injection for tests: kill the scorer (SIGKILL) or stall a batch at a named point.
 
 Armed by the environment variable `STREAM_SCORER_FAULT=<point>` (every batch) or
-`<point>@<batch_id>` (one batch), read once at import; unset, every hook is a no-op that
-costs one comparison. Points:
+`<point>@<batch_id>` (one batch): the scorer calls `hooks_from_env` once at start and runs
+the batch with the `FaultHooks` it returns; unset, it returns the no-op `NO_HOOKS`. Points:
 
-- `scoring`: a scoring task (pandas UDF, on a worker) kills the driver process.
 - `parquet-write` / `kafka-write`: a sink wrote the batch, its commit marker is not yet written.
-- `between-sinks`: the pipeline wrote one sink and not yet the next.
+- `between-sinks`: a sink committed the batch; the next sinks have not written it yet.
 - `after-sinks`: every sink wrote the batch; Spark has not yet committed it.
 - `slow-batch:<seconds>`: the batch sleeps that long (no kill), e.g. to SIGTERM it in flight.
 
-Never set it outside tests: it kills the process on purpose.
+A scoring task that kills the driver is a test model instead:
+`stream_scorer.testing.models.DriverKillingClassifier`. Never set the variable outside tests:
+it kills the process on purpose.
 """
 
 import logging
 import os
 import signal
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stream_scorer.errors import ConfigError
+from stream_scorer.sinks.base import Sink
+from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
+from stream_scorer.sinks.kafka import KafkaSink
+from stream_scorer.sinks.parquet import ParquetSink
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "STREAM_SCORER_FAULT"
-KILL_POINTS = ("scoring", "parquet-write", "kafka-write", "between-sinks", "after-sinks")
+KILL_POINTS = ("parquet-write", "kafka-write", "between-sinks", "after-sinks")
 SLOW_BATCH = "slow-batch"
-BATCH_ID_PROPERTY = "streaming.sql.batchId"
-"""The Spark local property holding the micro-batch id in the foreachBatch thread."""
+_WRITE_POINTS = {ParquetSink: "parquet-write", KafkaSink: "kafka-write"}
 
 
 @dataclass(frozen=True)
@@ -69,38 +74,48 @@ def parse_fault(text: str | None) -> Fault | None:
     return fault
 
 
-ARMED = parse_fault(os.environ.get(ENV_VAR))
+def hooks_from_env(environ: Mapping[str, str] = os.environ) -> BatchHooks:
+    """The hooks of the fault `environ` arms, or `NO_HOOKS` when none is.
 
-
-def fault_point(point: str, batch_id: int | None) -> None:
-    """Fire the armed fault if it matches: SIGKILL this process, or sleep for `slow-batch`."""
-    if ARMED is None or not ARMED.matches(point, batch_id):
-        return
-    if point == SLOW_BATCH:
-        log.warning("fault injected: batch %s sleeps %.1fs", batch_id, ARMED.seconds)
-        time.sleep(ARMED.seconds)
-        return
-    log.warning("fault injected: SIGKILL at %s of batch %s", point, batch_id)
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def scoring_victim() -> int | None:
-    """The driver pid a scoring task must kill, or None (the usual case: fault not armed).
-
-    Call on the driver while building the scoring UDF, inside foreachBatch: the batch id
-    comes from Spark's local property there. The worker calls `kill_driver(victim)` once
-    per task when the result is not None.
+    Raises
+    ------
+    ConfigError
+        If the variable is set to something that is not a fault.
     """
-    if ARMED is None or ARMED.point != "scoring":
-        return None
-    from pyspark import SparkContext
-
-    context = SparkContext._active_spark_context
-    batch = context.getLocalProperty(BATCH_ID_PROPERTY) if context else None
-    return os.getpid() if ARMED.matches("scoring", int(batch) if batch else None) else None
+    fault = parse_fault(environ.get(ENV_VAR))
+    return NO_HOOKS if fault is None else FaultHooks(fault)
 
 
-def kill_driver(victim: int) -> None:
-    """Worker side of the `scoring` fault: SIGKILL the driver process `victim`."""
-    log.warning("fault injected: scoring task kills driver %d", victim)
-    os.kill(victim, signal.SIGKILL)
+class FaultHooks(BatchHooks):
+    """Fires `fault` where it matches: SIGKILL this process, or sleep for `slow-batch`."""
+
+    def __init__(self, fault: Fault) -> None:
+        self.fault = fault
+
+    def batch_started(self, batch_id: int) -> None:
+        """Sleep here if `slow-batch` is armed for this batch."""
+        self._fire(SLOW_BATCH, batch_id)
+
+    def sink_written(self, sink: Sink, batch_id: int) -> None:
+        """Kill here if `parquet-write` / `kafka-write` is armed for this sink's kind."""
+        point = next((p for kind, p in _WRITE_POINTS.items() if isinstance(sink, kind)), None)
+        if point is not None:
+            self._fire(point, batch_id)
+
+    def sink_committed(self, sink: Sink, batch_id: int) -> None:
+        """Kill here if `between-sinks` is armed."""
+        self._fire("between-sinks", batch_id)
+
+    def sinks_written(self, batch_id: int) -> None:
+        """Kill here if `after-sinks` is armed."""
+        self._fire("after-sinks", batch_id)
+
+    def _fire(self, point: str, batch_id: int) -> None:
+        if not self.fault.matches(point, batch_id):
+            return
+        if point == SLOW_BATCH:
+            log.warning("fault injected: batch %s sleeps %.1fs", batch_id, self.fault.seconds)
+            time.sleep(self.fault.seconds)
+            return
+        log.warning("fault injected: SIGKILL at %s of batch %s", point, batch_id)
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -16,8 +16,8 @@ from sklearn.preprocessing import OneHotEncoder
 
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.raising_model import ThresholdRaisingClassifier, expected_error
 from tests.scorer_helpers import (
     NUMERIC,
     coordinates,
@@ -31,13 +31,16 @@ from tests.scorer_helpers import (
 pytestmark = pytest.mark.integration
 
 COLORS = {"f0": "double", "color": "string"}
+RAISING_TYPE = (
+    "stream_scorer.testing.models.ThresholdRaisingClassifier"  # our own class: trusted by name
+)
 BIG = 1_100_000  # padding bytes: above kafka-python's default 1 MiB request and fetch sizes
 
 
 def _publish_model(store_dir, model, schema, canary_rows=None) -> str:
     path = store_dir.parent / f"{type(model).__name__}.joblib"
     joblib.dump(model, path)
-    return ModelStore(store_dir).publish(path, schema, canary_rows).version
+    return ModelStore(store_dir).publish(path, schema, canary_rows, [RAISING_TYPE]).version
 
 
 def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes | None]]):
@@ -97,7 +100,8 @@ def test_rows_the_model_raises_on_are_dead_lettered_and_the_query_keeps_running(
         tmp_path / "models", ThresholdRaisingClassifier(2.0).fit(x, x[:, 0] > 0), NUMERIC
     )
     first, second = records(range(100), NUMERIC), records(range(100, 160), NUMERIC, seed=1)
-    scorer = Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark)
+    model = {"store": str(tmp_path / "models"), "trusted_types": [RAISING_TYPE]}
+    scorer = Scorer(scorer_config(tmp_path, bootstrap, topic, model=model), spark=spark)
     query = scorer.start()
     try:
         produce_exact(bootstrap, topic, spread(encode(first), 2))

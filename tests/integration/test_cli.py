@@ -1,6 +1,7 @@
 """The installed `stream-scorer` command, run as a user runs it."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 import yaml
 from kafka import KafkaConsumer, TopicPartition
 
+from stream_scorer.devtools.broker import free_port
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records
 
@@ -31,7 +33,21 @@ def test_produce_sends_count_records_with_malformed_ratio(bootstrap):
     assert sum(ends.values()) == 500
 
 
-def test_run_once_drains_the_topic_and_exits_zero(tmp_path, spark, bootstrap):
+def test_produce_to_a_port_where_nothing_listens_exits_2_in_one_line():
+    servers = f"127.0.0.1:{free_port()}"
+    done = subprocess.run(
+        [*CLI, "produce", "--bootstrap", servers, "--count", "5", "--connect-timeout", "1"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: no Kafka broker answered at {servers} in time to create topic features: "
+        "start the broker (`stream-scorer broker`) or fix the address\n"
+    )
+
+
+def _run_once_config(tmp_path, bootstrap: str) -> Path:
+    """A config draining a new 3-partition topic of 75 records; a model is published."""
     topic = create_topic(bootstrap, 3)
     produce_exact(bootstrap, topic, spread(encode(records(range(75), NUMERIC)), 3))
     publish(tmp_path / "models", "binary", NUMERIC)
@@ -52,12 +68,31 @@ def test_run_once_drains_the_topic_and_exits_zero(tmp_path, spark, bootstrap):
     }
     path = tmp_path / "scorer.yaml"
     path.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    return path
 
-    done = subprocess.run(
+
+def _run_once(path: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    return subprocess.run(
         [*CLI, "run", "--config", str(path), "--once"],
         capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
 
+
+def test_run_once_drains_the_topic_and_exits_zero(tmp_path, spark, bootstrap):
+    done = _run_once(_run_once_config(tmp_path, bootstrap))
+
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(read_sink(spark, tmp_path / "predictions")["id"]) == list(range(75))
+
+
+def test_run_console_shows_our_lines_and_spark_writes_to_the_log_file(tmp_path, bootstrap):
+    done = _run_once(_run_once_config(tmp_path, bootstrap))
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    ours = re.compile(r"^\S+ \S+ (INFO|WARNING|ERROR) stream_scorer\.")
+    assert all(ours.match(line) for line in done.stderr.splitlines()), done.stderr
+    assert f"checkpoint {tmp_path / 'checkpoint'}" in done.stderr
+    log = (tmp_path / "checkpoint" / "scorer" / "scorer.log").read_text()
+    assert "log4j" in log
+    assert "INFO kafka." in log

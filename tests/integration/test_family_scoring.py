@@ -11,7 +11,7 @@ from stream_scorer.models.family_build import build_family
 from stream_scorer.models.registry import ModelRegistry
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
-from tests.family_helpers import FEATURES, fit_locally, keyed_frame
+from tests.family_helpers import FEATURES, fit_locally, keyed_frame, swap_in_hostile_member
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, coordinates, read_sink, records, scorer_config
 
@@ -25,7 +25,7 @@ def _publish(store: ModelStore, fallback: bool = False, seed: int = 0) -> dict:
     """Fit and publish a Ridge family of KEYS keys; return its models by key."""
     spec, fitted, models = fit_locally(keyed_frame(KEYS, 30, seed), Ridge, fallback=fallback)
     payload, manifest = build_family(spec, fitted, {})
-    store.publish_payload(manifest, payload)
+    store.add(manifest, payload)
     return models
 
 
@@ -149,3 +149,23 @@ def test_tampered_family_is_refused_and_the_old_version_keeps_serving(tmp_path, 
     assert serving.version == "v0001"
     assert registry.refusals == 1
     assert registry.last_error.startswith("v0002 refused: sha256 mismatch")
+
+
+def test_family_with_a_hostile_member_never_runs_it_and_the_old_version_keeps_serving(
+    tmp_path, spark
+) -> None:
+    store, marker = ModelStore(tmp_path / "models"), tmp_path / "pwned"
+    _publish(store, seed=0)
+    registry = ModelRegistry(ModelConfig(store=str(store.root), route_by="store"), NUMERIC, spark)
+    registry.refresh()
+    _publish(store, seed=1)
+    swap_in_hostile_member(store, "v0002", "k0003", marker)
+
+    serving = registry.refresh()
+
+    assert serving.version == "v0001"
+    assert not marker.exists()
+    assert registry.last_error.startswith(
+        "v0002 refused: the model of key 'k0003': cannot load the pickle artefact: "
+        "the artefact refers to posix.system"
+    )

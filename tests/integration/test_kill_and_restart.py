@@ -10,34 +10,58 @@ exactly once here; the test asserts every key at least once and exactly the expe
 """
 
 import signal
+from pathlib import Path
 
+import joblib
 import pytest
 
+from stream_scorer.devtools.demo_models import train_demo_model
+from stream_scorer.models.store import ModelStore
+from stream_scorer.testing.models import DriverKillingClassifier
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
-from tests.scorer_process import batch_files, run_once, sink_keys, write_config
+from tests.scorer_process import (
+    RUN_TIMEOUT_S,
+    batch_files,
+    run_once,
+    sink_keys,
+    start_once,
+    write_config,
+)
 
+KILLER = "stream_scorer.testing.models.DriverKillingClassifier"
+"""A test model of our own: the scorer loads it only when trusted by name."""
 pytestmark = pytest.mark.integration
 
-GOOD, PARTITIONS, PER_BATCH = 60, 2, 20  # three or four batches: the fault hits batch 1
+GOOD, PARTITIONS, PER_BATCH = 60, 2, 20  # three or four batches: the kill hits batch 1
 BAD = [b"not json", b'{"id": -1, "f0": "x"}', b"[]", b"{}"]
 
 
-@pytest.mark.parametrize(
-    "point", ["scoring", "parquet-write", "kafka-write", "between-sinks", "after-sinks"]
-)
-def test_kill_at_point_then_restart_loses_and_duplicates_nothing(tmp_path, spark, bootstrap, point):
-    topic, out_topic = create_topic(bootstrap, PARTITIONS), create_topic(bootstrap, 1)
+def _values() -> list[bytes]:
     values = encode(records(range(GOOD), NUMERIC))
     for i, bad in enumerate(BAD):
         values.insert(15 * i + 7, bad)
-    by_partition = spread(values, PARTITIONS)
-    produce_exact(bootstrap, topic, by_partition)
-    publish(tmp_path / "models", "binary", NUMERIC)
-    config = write_config(tmp_path, bootstrap, topic, out_topic, max_offsets=PER_BATCH)
+    return values
+
+
+def _assert_every_offset_once(spark, tmp_path: Path, bootstrap: str, topic: str, out_topic: str):
+    by_partition = spread(_values(), PARTITIONS)
     expected = {(topic, p, o): v for p, vals in by_partition.items() for o, v in enumerate(vals)}
     good = sorted(c for c, v in expected.items() if v not in BAD)
     bad = sorted(c for c, v in expected.items() if v in BAD)
+    assert coordinates(read_sink(spark, tmp_path / "predictions")) == good
+    assert coordinates(read_sink(spark, tmp_path / "dead-letter")) == bad
+    keys = sink_keys(bootstrap, out_topic, {f"{t}/{p}/{o}" for t, p, o in good})
+    assert sorted(set(keys)) == sorted(f"{t}/{p}/{o}" for t, p, o in good)
+    assert len(keys) >= len(good)
+
+
+@pytest.mark.parametrize("point", ["parquet-write", "kafka-write", "between-sinks", "after-sinks"])
+def test_kill_at_point_then_restart_loses_and_duplicates_nothing(tmp_path, spark, bootstrap, point):
+    topic, out_topic = create_topic(bootstrap, PARTITIONS), create_topic(bootstrap, 1)
+    produce_exact(bootstrap, topic, spread(_values(), PARTITIONS))
+    publish(tmp_path / "models", "binary", NUMERIC)
+    config = write_config(tmp_path, bootstrap, topic, out_topic, max_offsets=PER_BATCH)
 
     killed = run_once(config, fault=f"{point}@1")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
@@ -45,8 +69,33 @@ def test_kill_at_point_then_restart_loses_and_duplicates_nothing(tmp_path, spark
     restarted = run_once(config)
     assert restarted.returncode == 0, restarted.stderr[-3000:]
 
-    assert coordinates(read_sink(spark, tmp_path / "predictions")) == good
-    assert coordinates(read_sink(spark, tmp_path / "dead-letter")) == bad
-    keys = sink_keys(bootstrap, out_topic, {f"{t}/{p}/{o}" for t, p, o in good})
-    assert sorted(set(keys)) == sorted(f"{t}/{p}/{o}" for t, p, o in good)
-    assert len(keys) >= len(good)
+    _assert_every_offset_once(spark, tmp_path, bootstrap, topic, out_topic)
+
+
+def test_kill_from_a_scoring_task_then_restart_loses_and_duplicates_nothing(
+    tmp_path, spark, bootstrap
+):
+    topic, out_topic = create_topic(bootstrap, PARTITIONS), create_topic(bootstrap, 1)
+    values = _values()
+    produce_exact(bootstrap, topic, spread(values[:PER_BATCH], PARTITIONS))
+    publish(tmp_path / "models", "binary", NUMERIC)
+    config = write_config(
+        tmp_path, bootstrap, topic, out_topic, max_offsets=PER_BATCH, trusted_types=(KILLER,)
+    )
+    first = run_once(config)
+    assert first.returncode == 0, first.stderr[-3000:]
+    pid_file, killer = tmp_path / "driver.pid", tmp_path / "killer.joblib"
+    estimator = train_demo_model("binary", n_features=len(NUMERIC))
+    joblib.dump(DriverKillingClassifier(estimator, str(pid_file), str(tmp_path / "fired")), killer)
+    ModelStore(tmp_path / "models").publish(killer, NUMERIC, trusted_types=[KILLER])
+    produce_exact(bootstrap, topic, spread(values[PER_BATCH:], PARTITIONS))
+
+    scorer = start_once(config, tmp_path / "killed.log")
+    (tmp_path / "driver.tmp").write_text(str(scorer.pid))
+    (tmp_path / "driver.tmp").replace(pid_file)
+    assert scorer.wait(RUN_TIMEOUT_S) == -signal.SIGKILL, (tmp_path / "killed.log").read_text()
+    assert batch_files(tmp_path / "checkpoint", "commits") == [0]
+    restarted = run_once(config)
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+
+    _assert_every_offset_once(spark, tmp_path, bootstrap, topic, out_topic)

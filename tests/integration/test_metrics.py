@@ -163,6 +163,7 @@ def test_status_before_the_first_batch_says_none_yet(tmp_path, bootstrap, capsys
     config_file = tmp_path / "scorer.yaml"
     config = scorer_config(tmp_path, bootstrap, "never-read")
     config_file.write_text(yaml.safe_dump(config.model_dump(mode="json", by_alias=True)))
+    Path(config.checkpoint).mkdir()  # a missing checkpoint is an error (unit tests)
 
     assert main(["status", "--config", str(config_file)]) == 0
 

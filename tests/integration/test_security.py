@@ -1,19 +1,28 @@
 """Nothing unsafe gets in: tampered or untrusted models never load, secrets never leak."""
 
+import dataclasses
+import hashlib
+import io
+import os
 import pickle
 import subprocess
 
+import joblib
 import numpy as np
 import pytest
 import skops.io as sio
 import yaml
 
+from stream_scorer.config.settings import ModelConfig
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
+from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.models.signing import SIGNING_KEY_ENV
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.testing.models import ThresholdRaisingClassifier
+from tests.hostile_pickle import Calls
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.raising_model import ThresholdRaisingClassifier
 from tests.scorer_helpers import (
     NUMERIC,
     coordinates,
@@ -27,7 +36,7 @@ from tests.scorer_process import CLI, RUN_TIMEOUT_S, scorer_env, write_config
 
 pytestmark = pytest.mark.integration
 
-RAISING_TYPE = "tests.raising_model.ThresholdRaisingClassifier"
+RAISING_TYPE = "stream_scorer.testing.models.ThresholdRaisingClassifier"
 
 
 class _CreatesFile:
@@ -71,6 +80,48 @@ def test_tampered_artefact_is_refused_before_deserialising_and_v1_keeps_serving(
     assert set(scored["model_version"]) == {"v0001"}
     assert scorer.registry.refusals == 1
     assert scorer.registry.last_error.startswith("v0002 refused: sha256 mismatch")
+
+
+def _swap_in_hostile_artefact(store: ModelStore, version: str, marker) -> None:
+    """Replace `version`'s artefact by a hostile one and fix its sha256, as a store writer could."""
+    buffer = io.BytesIO()
+    joblib.dump(Calls(os.system, f"touch {marker}"), buffer)
+    manifest = store.manifest(version)
+    (store.root / version / manifest.file).write_bytes(buffer.getvalue())
+    fixed = dataclasses.replace(manifest, sha256=hashlib.sha256(buffer.getvalue()).hexdigest())
+    (store.root / version / MANIFEST_FILE).write_text(fixed.to_json())
+
+
+def test_hostile_artefact_with_a_matching_sha256_never_runs_and_v1_keeps_serving(tmp_path, spark):
+    store, marker = ModelStore(tmp_path / "models"), tmp_path / "pwned"
+    publish(store.root, "binary", NUMERIC, seed=0)
+    registry = ModelRegistry(ModelConfig(store=str(store.root)), NUMERIC, spark)
+    registry.refresh()
+    _swap_in_hostile_artefact(store, publish(store.root, "binary", NUMERIC, seed=1), marker)
+
+    assert registry.refresh().version == "v0001"
+
+    assert not marker.exists()
+    assert registry.last_error.startswith(
+        "v0002 refused: cannot load the joblib artefact: the artefact refers to posix.system,"
+    )
+
+
+def test_with_a_signing_key_an_unsigned_version_is_refused_and_v1_keeps_serving(
+    tmp_path, spark, monkeypatch
+):
+    monkeypatch.setenv(SIGNING_KEY_ENV, "k3y-for-tests-only")
+    publish(tmp_path / "models", "binary", NUMERIC, seed=0)
+    registry = ModelRegistry(ModelConfig(store=str(tmp_path / "models")), NUMERIC, spark)
+    assert registry.refresh().version == "v0001"
+    monkeypatch.delenv(SIGNING_KEY_ENV)
+    publish(tmp_path / "models", "binary", NUMERIC, seed=1)
+    monkeypatch.setenv(SIGNING_KEY_ENV, "k3y-for-tests-only")
+
+    assert registry.refresh().version == "v0001"
+
+    assert registry.refusals == 1
+    assert registry.last_error.startswith(f"v0002 refused: unsigned, and {SIGNING_KEY_ENV} is set")
 
 
 def _fake_sklearn_version(store_dir, version: str) -> None:

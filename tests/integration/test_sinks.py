@@ -8,7 +8,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from stream_scorer.errors import SinkError
-from stream_scorer.sinks import ConsoleSink, KafkaSink, ParquetSink
+from stream_scorer.sinks import BatchHooks, ConsoleSink, KafkaSink, ParquetSink
 from tests.kafka_helpers import create_topic
 
 pytestmark = pytest.mark.integration
@@ -140,6 +140,37 @@ def test_parquet_empty_batch_is_committed_with_zero_rows(spark, tmp_path):
     sink = opened(ParquetSink(str(tmp_path / "out")), spark)
     assert sink.write(predictions(spark).limit(0), 0) == 0
     assert (tmp_path / "out" / "_commits" / "0").exists()
+
+
+class MarkerProbe(BatchHooks):
+    """Records, at each hook, whether the batch's rows and its commit marker exist."""
+
+    def __init__(self, out) -> None:
+        self.out = out
+        self.seen: list[tuple[str, bool, bool]] = []
+
+    def sink_written(self, sink, batch_id: int) -> None:
+        self._see("sink_written", batch_id)
+
+    def sink_committed(self, sink, batch_id: int) -> None:
+        self._see("sink_committed", batch_id)
+
+    def _see(self, hook: str, batch_id: int) -> None:
+        rows = (self.out / f"batch_id={batch_id}" / "_SUCCESS").exists()
+        self.seen.append((hook, rows, (self.out / "_commits" / str(batch_id)).exists()))
+
+
+def test_parquet_hooks_see_rows_before_the_marker_then_the_marker(spark, tmp_path):
+    probe = MarkerProbe(tmp_path / "out")
+    opened(ParquetSink(str(tmp_path / "out")), spark).write(predictions(spark), 2, probe)
+    assert probe.seen == [("sink_written", True, False), ("sink_committed", True, True)]
+
+
+def test_parquet_replay_calls_no_hooks(spark, tmp_path):
+    sink, probe = opened(ParquetSink(str(tmp_path / "out")), spark), MarkerProbe(tmp_path / "out")
+    sink.write(predictions(spark), 2)
+    sink.write(predictions(spark), 2, probe)
+    assert probe.seen == []
 
 
 def test_parquet_write_before_open_is_refused(spark, tmp_path):

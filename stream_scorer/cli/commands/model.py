@@ -1,4 +1,4 @@
-"""`stream-scorer model publish | list | rollback | show | train`: manage a model store."""
+"""`stream-scorer model publish | list | promote | rollback | show | train`: manage a store."""
 
 import argparse
 import json
@@ -7,34 +7,54 @@ from pathlib import Path
 from typing import Any
 
 from stream_scorer.cli.commands import model_show, train
-from stream_scorer.cli.commands.options import parse_schema
+from stream_scorer.cli.commands.options import NOT_CURRENT, parse_schema
 from stream_scorer.config import load_config
+from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.models.family_info import FamilyInfo
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.publish_onnx import publish_onnx
 from stream_scorer.models.store import ModelStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `model` sub-command and its `publish`, `list`, `rollback`, `show` and `train`
-    actions."""
-    p = subparsers.add_parser("model", help="publish, list or roll back model versions")
+    """Add the `model` sub-command and its `publish`, `list`, `promote`, `rollback`, `show`
+    and `train` actions."""
+    p = subparsers.add_parser("model", help="publish, list, promote or roll back model versions")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     pub = actions.add_parser(
         "publish",
         help="store a model file as a new version and make it CURRENT",
         description="Verify a fitted scikit-learn model against the feature schema, store it "
-        "with its manifest and canary rows, then point CURRENT at it. A running scorer "
-        "switches to it at the next micro-batch.",
+        "with its manifest and canary rows, then point CURRENT at it unless a concurrent "
+        f"publish already made a newer version CURRENT (then exit {NOT_CURRENT}). A running "
+        "scorer switches to it at the next micro-batch.",
     )
-    pub.add_argument("model_file", help="model file: .joblib, .pkl or .skops")
+    pub.add_argument("model_file", help="model file: .joblib, .pkl, .skops or .onnx")
     pub.add_argument("--store", required=True, help="model store directory")
     schema = pub.add_mutually_exclusive_group()
     schema.add_argument("--config", help="scorer YAML config: features.schema is the signature")
     schema.add_argument("--features", help="feature schema, e.g. 'f0:double,f1:double'")
     pub.add_argument("--canary", help="JSON-lines file of canary input rows (default: synthetic)")
+    pub.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="admit this global beyond the allowlist (e.g. a class of your own); repeatable; "
+        "adds to the config's model.trusted_types",
+    )
+    pub.add_argument(
+        "--trust-all",
+        action="store_true",
+        help="load with no allowlist, so any code in the file runs: only for a file you vouch "
+        "for (recorded in the manifest)",
+    )
+    pub.add_argument(
+        "--classes", help="ONNX classifier labels in score order, e.g. 'cat,dog' (else config's)"
+    )
     pub.set_defaults(func=_guarded(publish))
 
     lst = actions.add_parser("list", help="list the versions of a model store")
@@ -42,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst.set_defaults(func=_guarded(list_versions))
     model_show.register(actions)
     train.register(actions)
+
+    promote = actions.add_parser(
+        "promote", help="point CURRENT at VERSION, older or newer than the current one"
+    )
+    promote.add_argument("version", metavar="VERSION", help="version to serve, e.g. v0002")
+    promote.add_argument("--store", required=True, help="model store directory")
+    promote.set_defaults(func=_guarded(promote_version))
 
     back = actions.add_parser(
         "rollback", help="point CURRENT at the previous valid version (or --to one)"
@@ -55,19 +82,35 @@ def publish(args: argparse.Namespace) -> int:
     """Publish `args.model_file`; print its manifest summary and the new CURRENT."""
     store = ModelStore(args.store)
     previous = store.current_version()
-    trusted: list[str] = []
+    onnx = format_of(args.model_file) == "onnx"
+    manifest = _publish_onnx(store, args) if onnx else _publish_pickled(store, args)
+    print(_summary(manifest))
+    current = store.advance_current(manifest.version)
+    if current != manifest.version:
+        print(
+            f"{manifest.version} stored but not CURRENT: {current}, published meanwhile, is "
+            f"newer; `stream-scorer model promote {manifest.version}` would serve this one",
+            file=sys.stderr,
+        )
+        return NOT_CURRENT
+    print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
+    return 0
+
+
+def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
+    """Store a joblib, pickle or skops file, typed by --config, --features or its fit."""
+    trusted, unsafe = list(args.trust), args.trust_all
     if args.config:
         config = load_config(args.config)
-        feature_types, trusted = dict(config.features.feature_schema), config.model.trusted_types
+        feature_types = dict(config.features.feature_schema)
+        trusted = [*config.model.trusted_types, *trusted]
+        unsafe = unsafe or config.model.unsafe_load
     elif args.features:
         feature_types = parse_schema(args.features)
     else:
-        feature_types = _fitted_feature_types(Path(args.model_file))
+        feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    manifest = store.publish(args.model_file, feature_types, canary, trusted_types=trusted)
-    print(_summary(manifest))
-    print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
-    return 0
+    return store.publish(args.model_file, feature_types, canary, trusted, unsafe, advance=False)
 
 
 def list_versions(args: argparse.Namespace) -> int:
@@ -92,19 +135,28 @@ def list_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def promote_version(args: argparse.Namespace) -> int:
+    """Point CURRENT at `args.version` if it is valid; print the switch."""
+    return _switch(ModelStore(args.store), args.version)
+
+
 def rollback(args: argparse.Namespace) -> int:
     """Point CURRENT at `--to` or at the previous valid version; print the switch."""
     store = ModelStore(args.store)
-    previous = store.current_version()
     if args.to:
-        if not store.is_valid(args.to):
-            msg = f"{store.root}: {args.to} is missing or invalid (manifest, sha256); not switching"
-            raise ModelStoreError(msg)
-        store.set_current(args.to)
-        target = args.to
-    else:
-        target = store.rollback()
-    print(f"CURRENT -> {target} (was {previous or 'none'})")
+        return _switch(store, args.to)
+    previous = store.current_version()
+    print(f"CURRENT -> {store.rollback()} (was {previous or 'none'})")
+    return 0
+
+
+def _switch(store: ModelStore, version: str) -> int:
+    previous = store.current_version()
+    if not store.is_valid(version):
+        msg = f"{store.root}: {version} is missing or invalid (manifest, sha256); not switching"
+        raise ModelStoreError(msg)
+    store.set_current(version)
+    print(f"CURRENT -> {version} (was {previous or 'none'})")
     return 0
 
 
@@ -119,10 +171,26 @@ def _guarded(command):
     return run
 
 
-def _fitted_feature_types(path: Path) -> dict[str, str]:
+def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
+    """Publish an .onnx file against the config's features (or --features, JSON input)."""
+    if args.config:
+        config = load_config(args.config)
+        features, options = config.features, config.model.onnx
+    elif args.features:
+        features, options = FeaturesConfig(schema=parse_schema(args.features)), OnnxModelConfig()
+    else:
+        msg = f"{args.model_file}: an ONNX graph needs --config (or --features for JSON input)"
+        raise ConfigError(msg)
+    if args.classes:
+        options = options.model_copy(update={"classes": args.classes.split(",")})
+    canary = _read_canary(Path(args.canary)) if args.canary else None
+    return publish_onnx(store, args.model_file, features, options, canary, advance=False)
+
+
+def _fitted_feature_types(path: Path, trusted: list[str], unsafe: bool) -> dict[str, str]:
     """Feature names the model was fitted with, typed double (no --config or --features)."""
     try:
-        model = load_model_bytes(path.read_bytes(), format_of(path))
+        model = load_model_bytes(path.read_bytes(), format_of(path), trusted, unsafe)
     except OSError as exc:
         msg = f"{path}: cannot read model file: {exc.strerror}"
         raise ModelStoreError(msg) from exc
@@ -162,6 +230,7 @@ def _read_canary(path: Path) -> list[dict[str, Any]]:
 
 def _summary(m: Manifest) -> str:
     features = ", ".join(f"{n}:{m.feature_types[n]}" for n in m.feature_names)
+    features = features or m.input_signature
     lines = [
         f"published {m.version}: {m.task} {m.estimator} ({m.format}, sha256 {m.sha256[:12]})",
         f"  features: {features}",
@@ -169,4 +238,8 @@ def _summary(m: Manifest) -> str:
         f"  canary: {len(m.canary.rows)} rows -> {m.canary.predictions}",
         f"  libraries: {', '.join(f'{k} {v}' for k, v in sorted(m.library_versions.items()))}",
     ]
+    if m.unsafe_load:
+        lines.append("  trusted: every global (--trust-all): any code in it runs when loaded")
+    elif m.trusted_types:
+        lines.append(f"  trusted: {', '.join(m.trusted_types)}")
     return "\n".join(lines)

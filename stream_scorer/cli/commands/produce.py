@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stream_scorer.cli.commands.options import kafka_option_pairs, parse_schema
-from stream_scorer.devtools import producer, synthetic
+from stream_scorer.devtools.extra import require_devtools
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--start-id", type=int, default=0, help="first synthetic record id")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the broker before giving up (default 10)",
+    )
+    p.add_argument(
         "--kafka-option",
         action="append",
         default=[],
@@ -38,8 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Produce and print what was sent."""
-    options = producer.bootstrap_options(args.bootstrap, kafka_option_pairs(args.kafka_option))
+    """Produce and print what was sent (needs the devtools extra)."""
+    require_devtools("produce", "tqdm")
+    from stream_scorer.devtools import producer, synthetic
+
+    wait = {producer.BOOTSTRAP_TIMEOUT: str(round(args.connect_timeout * 1000))}
+    extra = {**wait, **kafka_option_pairs(args.kafka_option)}
+    options = producer.bootstrap_options(args.bootstrap, extra)
     partitions = producer.ensure_topic(options, args.topic, args.partitions)
     if args.file:
         records = _file_values(args.file, args.count)

@@ -1,9 +1,12 @@
 """`stream-scorer run`: the scoring daemon."""
 
 import argparse
+from pathlib import Path
 
-from stream_scorer.config import load_config
-from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.config import ScorerConfig, load_config
+from stream_scorer.errors import ConfigError, ModelStoreError
+from stream_scorer.models.store import ModelStore
+from stream_scorer.runtime import logs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +27,52 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the config (failing fast on errors), then run until stopped or drained."""
+    """Check what can be checked before Spark starts, then run until stopped or drained.
+
+    Before the JVM starts: the config (`load_config`), the model store's CURRENT and the
+    source's topics (bounded by `source.start_check_timeout_s`).
+    """
     config = load_config(args.config)
-    return Scorer(config, once=args.once).run()
+    log_file = None if args.verbose else _log_to_file(config, args.config)
+    require_current_model(config, args.config)
+    # Spark's imports only once the config is known good: its mistakes fail in a second
+    from stream_scorer.runtime.scorer import Scorer
+    from stream_scorer.runtime.session import build_session
+    from stream_scorer.sources.topic_check import check_source_topics
+
+    check_source_topics(config.source)
+
+    logs.announce_start(config.checkpoint, log_file)
+    spark = build_session(config.app_name, config.spark, jvm_log=log_file)
+    return Scorer(config, spark=spark, once=args.once).run()
+
+
+def require_current_model(config: ScorerConfig, origin: str | Path) -> None:
+    """Refuse to start when the model store does not exist or has no CURRENT version.
+
+    Raises
+    ------
+    ModelStoreError
+        Naming the config file, `model.store`, the directory and how to publish a model.
+    """
+    store = ModelStore(config.model.store)
+    if not store.root.is_dir():
+        problem = "does not exist"
+    elif store.current_version() is None:
+        problem = "has no CURRENT version"
+    else:
+        return
+    msg = (
+        f"{origin}: model.store: {store.root} {problem}; publish a model first: "
+        f"stream-scorer model publish MODEL_FILE --store {store.root} --config {origin}"
+    )
+    raise ModelStoreError(msg)
+
+
+def _log_to_file(config: ScorerConfig, origin: str | Path) -> Path:
+    path = config.logging.file or logs.default_log_file(config.checkpoint, config.app_name)
+    try:
+        return logs.log_to_file(path)
+    except OSError as exc:
+        msg = f"{origin}: logging.file: cannot write {path}: {exc.strerror}"
+        raise ConfigError(msg) from None

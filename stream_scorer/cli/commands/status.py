@@ -3,13 +3,14 @@
 import argparse
 import json
 import time
-from pathlib import Path
 
 from stream_scorer.config import load_config
-from stream_scorer.errors import ModelStoreError
+from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.errors import CheckpointError, ModelStoreError
 from stream_scorer.models.family_info import FamilyInfo
 from stream_scorer.models.store import ModelStore
-from stream_scorer.runtime.scorer import status_path
+from stream_scorer.runtime.checkpoint import Checkpoint
+from stream_scorer.runtime.files import is_local
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status",
         help="show the scorer's last progress and serving model",
         description="Reads the checkpoint (last committed batch and its offsets), the status "
-        "file the running scorer writes after each batch, and the model store's CURRENT.",
+        "file the running scorer writes after each batch, and the model store's CURRENT. "
+        "A local checkpoint is read directly; a Hadoop URL (hdfs://, s3a://) through a local "
+        "SparkSession built with the config's `spark` settings.",
     )
     p.add_argument("--config", required=True)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -26,9 +29,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the status; exit 0 even when the scorer has not run yet."""
+    """Print the status; exit 0 even when the scorer has not completed a batch yet.
+
+    Raises
+    ------
+    CheckpointError
+        If the checkpoint directory does not exist.
+    """
     config = load_config(args.config)
-    status = collect(Path(config.checkpoint), status_path(config), ModelStore(config.model.store))
+    checkpoint = _checkpoint(config)
+    if not checkpoint.exists():
+        msg = (
+            f"no checkpoint at {config.checkpoint}: the scorer has not run with this config "
+            "yet, or `checkpoint` names another directory"
+        )
+        raise CheckpointError(msg)
+    status = collect(checkpoint, ModelStore(config.model.store))
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
         return 0
@@ -51,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
-    """Gather the status from the checkpoint, the status file and the model store.
+def collect(checkpoint: Checkpoint, store: ModelStore) -> dict:
+    """Gather the status from the checkpoint, its status file and the model store.
 
     `serving_model` is the version that scored the last batch; `current_model` is what the
     store's CURRENT names (they differ while a new version waits for the next batch, or after
@@ -60,14 +76,10 @@ def collect(checkpoint: Path, status_file: Path, store: ModelStore) -> dict:
     per-key family ('family of 1000 keys + fallback'), else None.
     """
     current = store.current_version()
-    committed = _last_log_entry(checkpoint / "commits")
-    offsets = None
-    if committed is not None:
-        lines = (checkpoint / "offsets" / str(committed)).read_text().splitlines()
-        offsets = [json.loads(line) for line in lines[2:] if line.strip()]
-    last = None
-    if status_file.exists():
-        last = json.loads(status_file.read_text())
+    committed = checkpoint.last_committed()
+    offsets = checkpoint.source_offsets(committed) if committed is not None else None
+    last = checkpoint.read_status()
+    if last:
         last["age_s"] = time.time() - last.get("written_at", time.time())
     return {
         "last_committed_batch": committed,
@@ -87,7 +99,11 @@ def _family_summary(store: ModelStore, version: str | None) -> str | None:
     return f"family of {info.summary()}" if info else None
 
 
-def _last_log_entry(folder: Path) -> int | None:
-    if not folder.exists():
-        return None
-    return max((int(p.name) for p in folder.iterdir() if p.name.isdigit()), default=None)
+def _checkpoint(config: ScorerConfig) -> Checkpoint:
+    """The config's checkpoint: read directly if local, else through a local[1] session."""
+    if is_local(config.checkpoint):
+        return Checkpoint.at(config.checkpoint)
+    from stream_scorer.runtime.session import build_session
+
+    spark = build_session(f"{config.app_name}-status", {**config.spark, "spark.master": "local[1]"})
+    return Checkpoint.at(config.checkpoint, spark)

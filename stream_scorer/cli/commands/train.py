@@ -7,8 +7,9 @@ import time
 
 from pyspark.sql import DataFrame
 
-from stream_scorer.cli.commands.options import parse_schema
+from stream_scorer.cli.commands.options import NOT_CURRENT, parse_schema
 from stream_scorer.config import load_config
+from stream_scorer.config.paths import command_line_path
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.errors import ConfigError
 from stream_scorer.models.family_artefact import FALLBACK_KEY
@@ -30,7 +31,8 @@ def register(actions: argparse._SubParsersAction) -> None:
         help="fit one model per key on Spark and publish them as one family version",
         description="Read Parquet or CSV with Spark, fit one estimator per key on the "
         "executors (groupBy(key).applyInPandas), then publish every fitted key as one "
-        "version (a family) and point CURRENT at it. Serve it with model.route_by.",
+        "version (a family) and point CURRENT at it unless a concurrent publish already made a "
+        f"newer version CURRENT (then exit {NOT_CURRENT}). Serve it with model.route_by.",
     )
     p.add_argument("--data", required=True, help="Parquet or CSV: a local path or Hadoop URL")
     p.add_argument("--format", choices=["parquet", "csv"], help="default: from the file name")
@@ -48,6 +50,20 @@ def register(actions: argparse._SubParsersAction) -> None:
     p.add_argument("--partitions", type=int, help="Spark tasks (default: 4 per core)")
     p.add_argument("--store", required=True, help="model store directory")
     p.add_argument("--config", help="scorer YAML config: feature schema, allowed estimators")
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="admit this global beyond the allowlist when the fitted models are loaded back "
+        "(e.g. the class of an estimator in model.train_estimators); repeatable; adds to the "
+        "config's model.trusted_types",
+    )
+    p.add_argument(
+        "--trust-all",
+        action="store_true",
+        help="load the fitted models back with no allowlist (recorded in the manifest)",
+    )
     p.set_defaults(func=train)
 
 
@@ -55,7 +71,7 @@ def train(args: argparse.Namespace) -> int:
     """Train, publish, print the keys fitted and skipped and the new CURRENT."""
     config = load_config(args.config) if args.config else None
     spark = build_session("stream-scorer-train", config.spark if config else None)
-    data = read_table(spark, args.data, args.format)
+    data = read_table(spark, command_line_path(args.data), args.format)
     spec = TrainSpec(
         key_column=args.key,
         target=args.target,
@@ -71,14 +87,24 @@ def train(args: argparse.Namespace) -> int:
     print(_trained_summary(trained, time.monotonic() - began))
     store = ModelStore(args.store)
     previous = store.current_version()
-    payload, described = build_family(spec, trained.fitted, trained.skipped)
-    manifest = store.publish_payload(described, payload)
+    trusted = [*(config.model.trusted_types if config else []), *args.trust]
+    unsafe = args.trust_all or (config.model.unsafe_load if config else False)
+    payload, described = build_family(spec, trained.fitted, trained.skipped, trusted, unsafe)
+    manifest = store.add(described, payload, advance=False)
     info = FamilyInfo.of(manifest)
     assert info is not None
     print(
         f"published {manifest.version}: family of {info.summary()}, {manifest.task} "
         f"{manifest.estimator} ({len(payload):,} bytes, sha256 {manifest.sha256[:12]})"
     )
+    current = store.advance_current(manifest.version)
+    if current != manifest.version:
+        print(
+            f"{manifest.version} stored but not CURRENT: {current}, published meanwhile, is "
+            f"newer; `stream-scorer model promote {manifest.version}` would serve this one",
+            file=sys.stderr,
+        )
+        return NOT_CURRENT
     print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
     return 0
 

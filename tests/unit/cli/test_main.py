@@ -1,5 +1,10 @@
 """The command line fails fast, with the key named, before any Spark or Kafka work."""
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 from stream_scorer.cli.main import main
 
 
@@ -15,3 +20,18 @@ def test_run_with_bad_config_exits_2_naming_the_key(tmp_path, capsys):
 def test_run_with_missing_config_file_exits_2(tmp_path, capsys):
     assert main(["run", "--config", str(tmp_path / "absent.yaml")]) == 2
     assert "cannot read config" in capsys.readouterr().err
+
+
+def test_config_mistake_fails_in_one_line_before_spark_starts(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("trigger: {processingTime: 2 secs}\n")
+    cli = Path(sys.executable).with_name("stream-scorer")
+    started = time.monotonic()
+    done = subprocess.run(
+        [cli, "run", "--config", config], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"error: {config}: source: missing")
+    assert "Traceback" not in done.stderr
+    assert "log4j" not in done.stderr
+    assert time.monotonic() - started < 5  # Spark alone takes longer to start

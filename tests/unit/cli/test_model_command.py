@@ -2,11 +2,20 @@
 
 import argparse
 import json
+import os
 
+import numpy as np
 import pytest
 
 from stream_scorer.cli.commands import model
+from stream_scorer.devtools.demo_models import save_model
 from stream_scorer.models.store import ModelStore
+from stream_scorer.testing.models import ThresholdRaisingClassifier
+from tests.hostile_pickle import Calls
+from tests.scorer_helpers import NUMERIC
+
+FEATURES = "f0:double,f1:double,f2:double,f3:double"
+RAISING_TYPE = "stream_scorer.testing.models.ThresholdRaisingClassifier"
 
 CONFIG = """
 source:
@@ -118,3 +127,120 @@ def test_rollback_to_an_unknown_version_exits_2(store, published, target, capsys
     assert run("model", "rollback", "--store", str(store.root), "--to", target) == 2
     assert "is missing or invalid" in capsys.readouterr().err
     assert store.current_version() == "v0001"
+
+
+def test_publish_refuses_a_hostile_pickle_naming_the_global(tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    path = save_model(Calls(os.system, f"touch {marker}"), tmp_path / "hostile.pkl")
+
+    code = run("model", "publish", str(path), "--store", str(tmp_path), "--features", FEATURES)
+
+    assert code == 2
+    assert "refers to posix.system, which is not an allowed global" in capsys.readouterr().err
+    assert not marker.exists()
+
+
+@pytest.fixture
+def custom_model_file(tmp_path):
+    x = np.random.default_rng(0).normal(size=(40, 4))
+    return save_model(ThresholdRaisingClassifier(5.0).fit(x, x[:, 0] > 0), tmp_path / "c.joblib")
+
+
+def test_publish_with_trust_admits_a_class_of_your_own(tmp_path, custom_model_file, capsys):
+    code = run("model", "publish", str(custom_model_file), "--store", str(tmp_path / "s"),
+               "--features", FEATURES, "--trust", RAISING_TYPE)  # fmt: skip
+
+    assert code == 0
+    assert f"  trusted: {RAISING_TYPE}\n" in capsys.readouterr().out
+    assert ModelStore(tmp_path / "s").manifest("v0001").trusted_types == [RAISING_TYPE]
+
+
+def test_publish_with_trust_all_records_it_in_the_manifest(tmp_path, custom_model_file, capsys):
+    code = run("model", "publish", str(custom_model_file), "--store", str(tmp_path / "s"),
+               "--features", FEATURES, "--trust-all")  # fmt: skip
+
+    assert code == 0
+    assert "  trusted: every global (--trust-all)" in capsys.readouterr().out
+    assert ModelStore(tmp_path / "s").manifest("v0001").unsafe_load is True
+
+
+def test_publish_overtaken_by_a_newer_one_exits_3_and_leaves_current(
+    tmp_path, model_file, monkeypatch, capsys
+):
+    store_dir = tmp_path / "s"
+    publish = ModelStore.publish
+
+    def overtaken(self, *args, **kwargs):
+        manifest = publish(self, *args, **kwargs)
+        publish(self, model_file("binary", seed=1), NUMERIC)  # v0002, published meanwhile
+        return manifest
+
+    monkeypatch.setattr(ModelStore, "publish", overtaken)
+    code = run("model", "publish", str(model_file("binary")), "--store", str(store_dir),
+               "--features", FEATURES)  # fmt: skip
+
+    assert code == model.NOT_CURRENT == 3
+    assert capsys.readouterr().err.startswith("v0001 stored but not CURRENT: v0002, published")
+    assert ModelStore(store_dir).current_version() == "v0002"
+
+
+def test_promote_points_current_at_an_older_version(store, published, capsys):
+    for seed in range(3):
+        published(seed=seed)
+
+    assert run("model", "promote", "v0001", "--store", str(store.root)) == 0
+
+    assert capsys.readouterr().out == "CURRENT -> v0001 (was v0003)\n"
+    assert store.current_version() == "v0001"
+
+
+def test_promote_of_an_invalid_version_exits_2(store, published, capsys):
+    published()
+
+    assert run("model", "promote", "v0009", "--store", str(store.root)) == 2
+    assert "v0009 is missing or invalid" in capsys.readouterr().err
+    assert store.current_version() == "v0001"
+
+
+IMAGE_CONFIG = """
+source:
+  options: {kafka.bootstrap.servers: "127.0.0.1:9092", subscribe: images}
+features: {format: image}
+model:
+  store: unused
+  onnx: {scores: logits, image: {mean: [0.5], std: [0.25]}}
+checkpoint: unused
+sinks: [{kind: console}]
+dead_letter: {kind: console}
+"""
+
+
+def test_publish_onnx_takes_classes_from_the_flag_and_preprocessing_from_the_config(
+    tmp_path, capsys
+):
+    from stream_scorer.devtools.onnx_models import small_cnn
+
+    graph, config = tmp_path / "cnn.onnx", tmp_path / "scorer.yaml"
+    graph.write_bytes(small_cnn((32, 32), seed=1))
+    config.write_text(IMAGE_CONFIG)
+
+    code = run("model", "publish", str(graph), "--store", str(tmp_path / "s"),
+               "--config", str(config), "--classes", "cat,dog")  # fmt: skip
+
+    manifest = ModelStore(tmp_path / "s").manifest("v0001")
+    assert code == 0
+    assert manifest.classes == ["cat", "dog"]
+    assert (manifest.onnx.preprocessing.mean, manifest.onnx.preprocessing.std) == ([0.5], [0.25])
+    assert "  features: image\n" in capsys.readouterr().out
+
+
+def test_publish_onnx_without_a_config_or_schema_fails_naming_what_to_give(tmp_path, capsys):
+    graph = tmp_path / "cnn.onnx"
+    graph.write_bytes(b"unused")
+
+    code = run("model", "publish", str(graph), "--store", str(tmp_path / "s"))
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: {graph}: an ONNX graph needs --config (or --features for JSON input)\n"
+    )

@@ -13,7 +13,7 @@ from tests.unit.cli.test_model_command import run
 def family_store(store: ModelStore) -> ModelStore:
     spec, fitted, _ = fit_locally(keyed_frame(2, 20), Ridge, fallback=True)
     payload, manifest = build_family(spec, fitted, {"k0007": "fit raised ValueError: boom"})
-    store.publish_payload(manifest, payload)
+    store.add(manifest, payload)
     return store
 
 

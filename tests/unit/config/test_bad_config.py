@@ -1,5 +1,7 @@
 """Bad configs fail at start through the CLI (exit 2), naming the key; no Spark, no broker."""
 
+import time
+
 import pytest
 import yaml
 
@@ -88,16 +90,97 @@ def test_bad_source_option_value_exits_2_naming_key_value_and_need(
     assert f"source.options: option '{key}': got '{value}'; {expected}" in err
 
 
-def test_unreachable_broker_fails_the_topic_check_naming_the_servers_after_the_retries():
+def test_unreachable_broker_fails_the_topic_check_naming_the_servers_after_the_wait():
     servers = f"127.0.0.1:{free_port()}"
-    options = {
-        "kafka.bootstrap.servers": servers,
-        "kafka.bootstrap.timeout.ms": "500",
-        "subscribe": "t",
-        "fetchOffset.numRetries": "1",
-        "fetchOffset.retryIntervalMs": "10",
-    }
-    config = parse_config({**GOOD, "source": {"options": options}})
+    options = {"kafka.bootstrap.servers": servers, "subscribe": "t"}
+    source = {"options": options, "start_check_timeout_s": 0.5}
+    config = parse_config({**GOOD, "source": source})
+    started = time.monotonic()
     with pytest.raises(SourceError) as err:
         check_source_topics(config.source)
-    assert f"Kafka source could not connect on {servers} after 2 attempt(s)" in str(err.value)
+    assert str(err.value).startswith(f"no Kafka broker answered at {servers} within 0.5s")
+    assert time.monotonic() - started < 5
+
+
+def test_bad_trigger_interval_exits_2_in_one_line_naming_key_value_and_need(tmp_path, capsys):
+    code, err = _run(tmp_path, capsys, {**GOOD, "trigger": {"processingTime": "2 secs"}})
+    assert code == 2
+    assert err == (
+        f"error: {tmp_path / 'scorer.yaml'}: trigger.processingTime: got '2 secs'; expected: "
+        "an interval Spark accepts, like '2 seconds', '500 milliseconds', '1 minute' "
+        "('secs' is not a unit; did you mean 'seconds'?)\n"
+    )
+
+
+def test_misspelt_required_key_exits_2_in_one_line_suggesting_the_known_key(tmp_path, capsys):
+    config = {k: v for k, v in GOOD.items() if k != "checkpoint"} | {"checkpont": "./cp"}
+    code, err = _run(tmp_path, capsys, config)
+    assert code == 2
+    assert err == (
+        f"error: {tmp_path / 'scorer.yaml'}: checkpont: unknown key (value './cp'); "
+        "did you mean 'checkpoint'?\n"
+    )
+
+
+def test_misspelt_nested_key_suggests_the_known_key_of_its_section(tmp_path, capsys):
+    code, err = _run(tmp_path, capsys, _with("model", allow_library_mismatc=True))
+    assert code == 2
+    assert "model.allow_library_mismatc: unknown key (value True); " in err
+    assert "did you mean 'allow_library_mismatch'?" in err
+
+
+def test_misspelt_sink_key_suggests_the_key_of_that_sink_kind(tmp_path, capsys):
+    sinks = [{"kind": "parquet", "pth": "./out"}]
+    code, err = _run(tmp_path, capsys, {**GOOD, "sinks": sinks})
+    assert code == 2
+    assert err == (
+        f"error: {tmp_path / 'scorer.yaml'}: sinks.0.parquet.pth: unknown key (value './out'); "
+        "did you mean 'path'?\n"
+    )
+
+
+def test_kafka_sink_option_without_the_kafka_prefix_fails_at_load(tmp_path, capsys):
+    sink = {"kind": "kafka", "topic": "out", "options": {"bootstrap.servers": "h:9092"}}
+    code, err = _run(tmp_path, capsys, {**GOOD, "sinks": [sink]})
+    assert code == 2
+    assert "sinks.0.kafka.options: got {...}; expected: only kafka.* producer settings; " in err
+    assert "['bootstrap.servers'] are not (write kafka.<name>)" in err
+
+
+def test_kafka_sink_option_the_producer_lacks_fails_at_load(tmp_path, capsys):
+    sink = {"kind": "kafka", "topic": "out", "options": {"kafka.lingr.ms": "5"}}
+    code, err = _run(tmp_path, capsys, {**GOOD, "dead_letter": sink})
+    assert code == 2
+    assert "option 'kafka.lingr.ms' has no equivalent in the kafka-python producer client" in err
+
+
+def test_missing_model_store_exits_2_naming_file_key_and_directory(tmp_path, capsys):
+    code, err = _run(tmp_path, capsys, GOOD)
+    assert code == 2
+    assert err.startswith(
+        f"error: {tmp_path / 'scorer.yaml'}: model.store: {tmp_path / 'models'} does not exist; "
+        "publish a model first: stream-scorer model publish MODEL_FILE"
+    )
+
+
+def test_model_store_without_current_exits_2_naming_it(tmp_path, capsys):
+    (tmp_path / "models").mkdir()
+    code, err = _run(tmp_path, capsys, GOOD)
+    assert code == 2
+    assert f"model.store: {tmp_path / 'models'} has no CURRENT version; " in err
+
+
+def test_run_against_a_port_where_nothing_listens_exits_2_in_one_line(tmp_path, capsys):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "CURRENT").write_text("v0001\n")
+    servers = f"127.0.0.1:{free_port()}"
+    source = {"options": {"kafka.bootstrap.servers": servers, "subscribe": "t"}}
+    config = {**GOOD, "source": {**source, "start_check_timeout_s": 0.5}}
+    code, err = _run(tmp_path, capsys, config)
+    assert code == 2
+    assert err == (
+        f"error: no Kafka broker answered at {servers} within 0.5s "
+        "(source.options.kafka.bootstrap.servers): start the broker or fix the address; "
+        "source.start_check_timeout_s sets the wait\n"
+    )
+    assert "ECONNREFUSED" in (tmp_path / "cp" / "scorer" / "scorer.log").read_text()

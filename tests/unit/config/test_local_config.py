@@ -16,3 +16,14 @@ def test_local_config_validates_with_its_defaults():
 def test_local_config_takes_the_bootstrap_from_the_environment():
     config = load_config(LOCAL, env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092"})
     assert config.source.options["kafka.bootstrap.servers"] == "127.0.0.1:19092"
+
+
+def test_local_config_paths_resolve_into_the_repository_root_from_any_folder(monkeypatch):
+    monkeypatch.chdir("/")
+    config = load_config(LOCAL, env={})
+    root = LOCAL.parents[1]
+    assert (config.checkpoint, config.model.store) == (
+        str(root / "state" / "checkpoint"),
+        str(root / "models"),
+    )
+    assert config.sinks[0].path == str(root / "out" / "predictions")

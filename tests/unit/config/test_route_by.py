@@ -28,3 +28,11 @@ def test_route_by_an_undeclared_field_is_refused_naming_it() -> None:
 def test_route_by_a_double_field_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"declared as double; expected .* string, long, int"):
         _config("store", {"store": "double"})
+
+
+def test_route_by_with_image_input_is_refused() -> None:
+    features = {"format": "image", "image_field": "img", "passthrough": {"store": "string"}}
+    with pytest.raises(ConfigError, match=re.escape("model.route_by needs features.format json")):
+        parse_config(
+            {**GOOD, "features": features, "model": {"store": "m", "route_by": "store"}}, "t.yaml"
+        )

@@ -147,3 +147,20 @@ def test_bad_starting_offsets_raise_config_error_naming_the_key(value):
 def test_starting_offset_below_minus_two_is_refused():
     with pytest.raises(ConfigError, match="below -2"):
         parse_starting_offsets('{"a": {"0": -3}}')
+
+
+def test_high_watermark_probe_defaults_to_auto():
+    assert parse_options(BASE).high_watermark_probe == "auto"
+
+
+def test_high_watermark_probe_accepts_always_and_never_in_any_case():
+    assert parse_options({**BASE, "highwatermarkprobe": "ALWAYS"}).high_watermark_probe == "always"
+    assert parse_options({**BASE, "highWatermarkProbe": "never"}).high_watermark_probe == "never"
+
+
+def test_bad_high_watermark_probe_is_refused_naming_the_choices():
+    with pytest.raises(ConfigError) as err:
+        parse_options({**BASE, "highWatermarkProbe": "sometimes"})
+    assert str(err.value) == (
+        "option 'highWatermarkProbe': got 'sometimes'; expected one of auto, always, never"
+    )

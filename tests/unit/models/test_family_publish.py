@@ -37,7 +37,7 @@ def test_manifest_lists_every_key_with_its_sha256_and_metrics(family) -> None:
 
 
 def test_published_family_loads_verified_with_route_by(store, family) -> None:
-    version = store.publish_payload(family[1], family[0]).version
+    version = store.add(family[1], family[0]).version
 
     verified = load_verified(store, version, NUMERIC, route_by="store")
 
@@ -46,7 +46,7 @@ def test_published_family_loads_verified_with_route_by(store, family) -> None:
 
 
 def test_family_is_refused_without_route_by(store, family) -> None:
-    store.publish_payload(family[1], family[0])
+    store.add(family[1], family[0])
 
     with pytest.raises(ModelRejectedError, match="v0001 refused: it is a family of per-key"):
         load_verified(store, "v0001", NUMERIC)
@@ -60,7 +60,7 @@ def test_single_model_is_refused_with_route_by(store, published) -> None:
 
 
 def test_tampered_family_artefact_is_refused(store, family) -> None:
-    version = store.publish_payload(family[1], family[0]).version
+    version = store.add(family[1], family[0]).version
     path = store.root / version / "family.bin"
     data = bytearray(path.read_bytes())
     data[-10] ^= 0xFF

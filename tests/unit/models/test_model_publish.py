@@ -2,6 +2,8 @@
 
 import hashlib
 import operator
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +17,11 @@ from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.describe import synthetic_rows
 from stream_scorer.models.model_input import model_input
+from stream_scorer.testing.models import ThresholdRaisingClassifier
+from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC, TEXT
+
+RAISING_TYPE = "stream_scorer.testing.models.ThresholdRaisingClassifier"
 
 
 @pytest.mark.parametrize(
@@ -178,3 +184,53 @@ def test_demo_models_are_deterministic_for_a_seed():
 def test_unknown_demo_model_kind_raises():
     with pytest.raises(ValueError, match="'forest'"):
         train_demo_model("forest")
+
+
+@pytest.mark.parametrize("ext", ["joblib", "pkl"])
+def test_hostile_pickle_is_refused_at_publish_before_it_runs(store, tmp_path, ext):
+    marker = tmp_path / "pwned"
+    path = save_model(Calls(os.system, f"touch {marker}"), tmp_path / f"hostile.{ext}")
+
+    with pytest.raises(ModelRejectedError, match=r"hostile\.\w+ refused: .* posix\.system, which"):
+        store.publish(path, NUMERIC)
+    assert not marker.exists()
+    assert store.versions() == []
+
+
+@pytest.fixture
+def custom_model_file(tmp_path) -> Path:
+    x = np.random.default_rng(0).normal(size=(40, 4))
+    model = ThresholdRaisingClassifier(5.0).fit(x, x[:, 0] > 0)
+    return save_model(model, tmp_path / "custom.joblib")
+
+
+def test_type_trusted_at_publish_is_recorded_in_the_manifest(store, custom_model_file):
+    manifest = store.publish(custom_model_file, NUMERIC, trusted_types=[RAISING_TYPE])
+
+    assert (manifest.trusted_types, manifest.unsafe_load) == ([RAISING_TYPE], False)
+    assert store.manifest(manifest.version).trusted_types == [RAISING_TYPE]
+
+
+def test_unsafe_publish_warns_and_is_recorded_in_the_manifest(store, custom_model_file, caplog):
+    manifest = store.publish(custom_model_file, NUMERIC, unsafe_load=True)
+
+    assert store.manifest(manifest.version).unsafe_load is True
+    assert "joblib artefact with no allowlist" in caplog.text
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
+def _multi_output_regressor() -> object:
+    from sklearn.linear_model import LinearRegression
+
+    x = np.random.default_rng(0).normal(size=(40, len(NUMERIC)))
+    return LinearRegression().fit(pd.DataFrame(x, columns=list(NUMERIC)), np.c_[x[:, 0], x[:, 1]])
+
+
+def test_multi_output_model_is_refused_at_publish(store, tmp_path):
+    path = save_model(_multi_output_regressor(), tmp_path / "two_outputs.joblib")
+
+    with pytest.raises(
+        ModelRejectedError, match=r"predict gave shape \(3, 2\), expected \(3,\) for 3 canary rows"
+    ):
+        store.publish(path, NUMERIC)
+    assert store.versions() == []

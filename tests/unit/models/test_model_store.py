@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,93 @@ def test_rollback_without_an_older_valid_version_raises(store, published):
 def test_rollback_of_an_empty_store_raises(store):
     with pytest.raises(ModelStoreError, match="CURRENT is not set"):
         store.rollback()
+
+
+def test_publish_without_advance_leaves_current_alone(store, published, model_file):
+    published(seed=0)
+
+    manifest = store.publish(model_file("binary", seed=1), NUMERIC, advance=False)
+
+    assert (manifest.version, store.versions()) == ("v0002", ["v0001", "v0002"])
+    assert store.current_version() == "v0001"
+
+
+def test_advance_current_never_moves_current_back(store, model_file):
+    older = store.publish(model_file("binary", seed=0), NUMERIC, advance=False).version
+    newer = store.publish(model_file("binary", seed=1), NUMERIC, advance=False).version
+
+    assert store.advance_current(newer) == "v0002"
+    assert store.advance_current(older) == "v0002"  # the older publish finished last
+    assert store.current_version() == "v0002"
+
+
+def test_set_current_moves_current_to_an_older_version(store, published):
+    published(seed=0)
+    published(seed=1)
+
+    store.set_current("v0001")
+
+    assert store.current_version() == "v0001"
+
+
+def test_advance_current_waits_for_the_store_lock(store, published, model_file):
+    published(seed=0)
+    newer = store.publish(model_file("binary", seed=1), NUMERIC, advance=False).version
+    flip = threading.Thread(target=store.advance_current, args=(newer,))
+
+    with store._locked():
+        flip.start()
+        flip.join(timeout=0.5)
+        assert flip.is_alive()
+        assert store.current_version() == "v0001"
+    flip.join(timeout=10)
+
+    assert not flip.is_alive()
+    assert store.current_version() == "v0002"
+
+
+def _advance_when_told(root: str, version: str, go, reports) -> None:
+    go.wait(timeout=30)
+    reports.put((version, ModelStore(root).advance_current(version)))
+
+
+def test_racing_publishes_leave_the_newest_version_current(store, model_file):
+    path = model_file("binary")
+    versions = [store.publish(path, NUMERIC, advance=False).version for _ in range(6)]
+    context = multiprocessing.get_context("fork")
+    go, reports = context.Event(), context.Queue()
+    racers = [
+        context.Process(target=_advance_when_told, args=(str(store.root), v, go, reports))
+        for v in reversed(versions)  # older versions start last, so tend to flip last
+    ]
+    for racer in racers:
+        racer.start()
+    go.set()
+    reported = dict(reports.get(timeout=30) for _ in racers)
+    for racer in racers:
+        racer.join(timeout=10)
+
+    assert store.current_version() == "v0006"
+    assert reported["v0006"] == "v0006"
+    assert all(
+        current in (version, "v0006") or current > version for version, current in reported.items()
+    )
+
+
+def test_publish_overtaken_by_a_newer_version_warns_and_leaves_current(
+    store, model_file, monkeypatch, caplog
+):
+    write_version = store._write_version
+
+    def overtaken(*args):
+        manifest = write_version(*args)
+        ModelStore(store.root).publish(model_file("binary", seed=1), NUMERIC)  # meanwhile
+        return manifest
+
+    monkeypatch.setattr(store, "_write_version", overtaken)
+
+    assert store.publish(model_file("binary"), NUMERIC).version == "v0001"
+    assert store.current_version() == "v0002"
+    assert [r.getMessage() for r in caplog.records] == [
+        "v0001 stored but not CURRENT: v0002 is newer"
+    ]

@@ -2,9 +2,11 @@
 
 import dataclasses
 import hashlib
+import io
 import operator
 import pickle
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,3 +212,17 @@ def test_skops_artefact_loads_when_its_type_is_trusted(store, skops_with_untrust
     verified = load_verified(store, version, NUMERIC, trusted_types=("_operator.neg",))
 
     assert verified.manifest.format == "skops"
+
+
+def test_multi_output_model_stored_by_another_tool_is_refused_at_load(store, published):
+    from sklearn.linear_model import LinearRegression
+
+    version = published("regression")
+    x = np.random.default_rng(0).normal(size=(40, len(NUMERIC)))
+    two_outputs = LinearRegression().fit(pd.DataFrame(x, columns=list(NUMERIC)), x[:, :2])
+    buffer = io.BytesIO()
+    joblib.dump(two_outputs, buffer)
+    _replace_artefact(store, version, buffer.getvalue(), recompute_sha=True)
+
+    with pytest.raises(ModelRejectedError, match=r"^v0001 refused: .*predict gave shape \(3, 2\)"):
+        load_verified(store, version, NUMERIC)

@@ -2,15 +2,19 @@
 
 import gc
 import io
+import os
 import uuid
 import weakref
 
 import joblib
+import pytest
 
 from stream_scorer.devtools.demo_models import train_demo_model
+from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.describe import describe
 from stream_scorer.models.manifest import Manifest
 from stream_scorer.scoring import model_cache
+from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC
 
 
@@ -58,3 +62,13 @@ def test_evicted_model_is_freed() -> None:
     model_cache.cached_predictor(_version(), payload, _manifest(), (), 1)
     gc.collect()
     assert evicted() is None
+
+
+def test_cache_refuses_a_hostile_artefact_before_it_runs(tmp_path) -> None:
+    marker = tmp_path / "pwned"
+    version, payload = _version(), _Bytes(Calls(os.system, f"touch {marker}"))
+
+    with pytest.raises(ModelRejectedError, match=r"refers to posix\.system, which is not"):
+        model_cache.cached_predictor(version, payload, _manifest(), (), 2)
+    assert not marker.exists()
+    assert version not in model_cache.cached_versions()

@@ -24,7 +24,7 @@ def test_console_config_gives_console_sink_with_its_row_count():
 def test_kafka_sink_takes_the_source_bootstrap_when_it_names_none():
     sink = build_sink(KafkaSinkConfig(kind="kafka", topic="out"), "/cp/sinks/k", "h1:9092")
     assert isinstance(sink, KafkaSink)
-    assert sink.state_dir == "/cp/sinks/k"
+    assert sink.markers_dir == "/cp/sinks/k"
     assert sink._config["bootstrap_servers"] == ["h1:9092"]
     assert sink._config["acks"] == "all"
 

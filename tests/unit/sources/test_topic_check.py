@@ -7,7 +7,7 @@ import pytest
 from kafka.errors import KafkaTimeoutError
 
 from stream_scorer.config.settings import SourceConfig
-from stream_scorer.errors import ConfigError
+from stream_scorer.errors import ConfigError, SourceError
 from stream_scorer.sources import metadata
 from stream_scorer.sources.topic_check import check_source_topics
 
@@ -47,10 +47,23 @@ def broker(monkeypatch):
     return FakeConsumer
 
 
-def test_a_broker_briefly_down_is_retried_with_the_sources_retries(broker):
-    broker.down = 2
-    check_source_topics(SourceConfig(options={**OPTIONS, "subscribe": "t"}))
-    assert len(broker.created) == 3
+def test_the_check_waits_for_the_broker_start_check_timeout_s(broker):
+    config = SourceConfig(options={**OPTIONS, "subscribe": "t"}, start_check_timeout_s=2.5)
+    check_source_topics(config)
+    (settings,) = broker.created
+    assert settings["bootstrap_timeout_ms"] == 2500
+
+
+def test_a_broker_down_at_start_fails_once_in_one_line_without_the_sources_retries(broker):
+    broker.down = 1
+    with pytest.raises(SourceError) as err:
+        check_source_topics(SourceConfig(options={**OPTIONS, "subscribe": "t"}))
+    assert str(err.value) == (
+        "no Kafka broker answered at 127.0.0.1:1 within 10s "
+        "(source.options.kafka.bootstrap.servers): start the broker or fix the address; "
+        "source.start_check_timeout_s sets the wait"
+    )
+    assert len(broker.created) == 1
 
 
 def test_the_check_uses_the_sources_consumer_settings(broker):

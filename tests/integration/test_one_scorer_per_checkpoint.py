@@ -1,0 +1,95 @@
+"""Two `run` processes on one checkpoint: the second is refused at start, naming the holder.
+
+Without the refusal both plan batch 0 and write it, rows twice, or one dies later of Spark's
+CONCURRENT_STREAM_LOG_UPDATE. Counted by source coordinates (topic, partition, offset).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+
+import pytest
+
+from tests.kafka_helpers import create_topic, produce_exact, spread
+from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
+from tests.scorer_process import (
+    CLI,
+    RUN_TIMEOUT_S,
+    batch_files,
+    run_once,
+    scorer_env,
+    start_daemon,
+    wait_for,
+    write_config,
+)
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS, RECORDS = 2, 700
+
+
+def load(tmp_path, bootstrap) -> tuple:
+    """A topic with RECORDS records, a model and a config; return config and coordinates."""
+    topic = create_topic(bootstrap, PARTITIONS)
+    by_partition = spread(encode(records(range(RECORDS), NUMERIC)), PARTITIONS)
+    produce_exact(bootstrap, topic, by_partition)
+    publish(tmp_path / "models", "binary", NUMERIC)
+    config = write_config(tmp_path, bootstrap, topic, max_offsets=100)
+    expected = sorted((topic, p, o) for p, vals in by_partition.items() for o in range(len(vals)))
+    return config, expected
+
+
+def holder_named(stderr: str, pid: int) -> bool:
+    return f"is in use by another scorer (host {socket.gethostname()}, pid {pid}, started" in stderr
+
+
+def test_second_run_on_a_checkpoint_in_use_exits_2_naming_the_holder(tmp_path, bootstrap):
+    config, _ = load(tmp_path, bootstrap)
+    daemon = start_daemon(config, tmp_path / "daemon.log")
+    try:
+        wait_for(lambda: batch_files(tmp_path / "checkpoint", "commits"), 180, "a first commit")
+        second = run_once(config)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(RUN_TIMEOUT_S)
+
+    assert second.returncode == 2
+    errors = [line for line in second.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"error: checkpoint {tmp_path / 'checkpoint'} is in use")
+    assert holder_named(errors[0], daemon.pid)
+
+
+def test_two_runs_started_together_score_every_offset_exactly_once(tmp_path, spark, bootstrap):
+    config, expected = load(tmp_path, bootstrap)
+    command = [CLI, "run", "--config", str(config), "--once"]
+    runs = [
+        subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=scorer_env())
+        for _ in range(2)
+    ]
+    outcomes = [
+        (run.pid, run.communicate(timeout=RUN_TIMEOUT_S)[1], run.returncode) for run in runs
+    ]
+
+    assert sorted(code for _, _, code in outcomes) == [0, 2]
+    (winner, _, _), (_, refused, _) = sorted(outcomes, key=lambda outcome: outcome[2])
+    assert holder_named(refused, winner)
+    assert coordinates(read_sink(spark, tmp_path / "predictions")) == expected
+
+
+def test_kill_9_then_an_immediate_restart_scores_every_offset_exactly_once(
+    tmp_path, spark, bootstrap
+):
+    config, expected = load(tmp_path, bootstrap)
+    daemon = start_daemon(config, tmp_path / "daemon.log")
+    try:
+        wait_for(lambda: batch_files(tmp_path / "checkpoint", "commits"), 180, "a first commit")
+    finally:
+        os.kill(daemon.pid, signal.SIGKILL)
+        daemon.wait()
+
+    restarted = run_once(config)
+
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+    assert coordinates(read_sink(spark, tmp_path / "predictions")) == expected

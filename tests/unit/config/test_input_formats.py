@@ -1,0 +1,47 @@
+"""features.format image and tensor: what each takes, and configs refused with the reason."""
+
+import pytest
+from pydantic import ValidationError
+
+from stream_scorer.config.settings import FeaturesConfig, ImagePreprocessingConfig
+
+
+def test_tensor_format_signature_names_its_shape():
+    features = FeaturesConfig(format="tensor", tensor_shape=[3, 8])
+
+    assert features.input_signature == "tensor float32[3, 8]"
+
+
+def test_json_format_keeps_needing_a_schema():
+    with pytest.raises(ValidationError, match="format json needs a non-empty schema"):
+        FeaturesConfig()
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"format": "image", "schema": {"f0": "double"}}, "format image takes no schema"),
+        ({"format": "tensor"}, "tensor_shape is required by format tensor and only there"),
+        ({"format": "tensor", "tensor_shape": [0, 2]}, "tensor_shape [0, 2] needs one or more"),
+        ({"schema": {"f0": "double"}, "image_field": "img"}, "image_field is for format image"),
+        (
+            {"format": "image", "passthrough": {"id": "long"}},
+            "passthrough needs JSON values: format json, or image_field",
+        ),
+    ],
+)
+def test_field_that_does_not_fit_the_format_is_refused_with_the_reason(fields, reason):
+    with pytest.raises(ValidationError, match=reason.replace("[", r"\[").replace("]", r"\]")):
+        FeaturesConfig(**fields)
+
+
+def test_image_passthrough_is_read_from_the_json_object_holding_the_image():
+    features = FeaturesConfig(format="image", image_field="img", passthrough=["id"])
+
+    assert features.passthrough == {"id": "string"}
+
+
+def test_per_channel_mean_must_match_the_color():
+    reason = "mean has 3 values; give 1, or 1 per grayscale channel"
+    with pytest.raises(ValidationError, match=reason):
+        ImagePreprocessingConfig(color="grayscale", mean=[0.1, 0.2, 0.3])

@@ -1,0 +1,91 @@
+"""ImageDecoder: PNG/JPEG values to one float32 batch, a reason for every bad value."""
+
+import io
+
+import numpy as np
+import orjson
+from PIL import Image
+
+from stream_scorer.features.image import ImageDecoder
+from stream_scorer.models.onnx_spec import ImagePreprocessing
+from tests.onnx_helpers import SIZE, b64, images, png_declaring, reference_input, truncated
+
+LIMIT = 16_777_216
+
+
+def decoder(**kwargs) -> ImageDecoder:
+    return ImageDecoder(ImagePreprocessing(), SIZE, LIMIT, **kwargs)
+
+
+def test_png_and_jpeg_values_decode_to_the_reference_input():
+    values = images(3) + images(3, seed=1, fmt="JPEG")
+
+    decoded = decoder().decode(values)
+
+    assert decoded.errors == [None] * 6
+    expected = np.concatenate([reference_input(v) for v in values])
+    np.testing.assert_array_equal(decoded.features, expected)
+
+
+def test_grayscale_nhwc_applies_scale_mean_and_std():
+    value = images(1)[0]
+    prep = ImagePreprocessing(color="grayscale", scale=1.0, mean=[128.0], std=[64.0], layout="nhwc")
+
+    decoded = ImageDecoder(prep, (32, 40), LIMIT).decode([value])
+
+    gray = Image.open(io.BytesIO(value)).convert("L").resize((40, 32), Image.Resampling.BILINEAR)
+    expected = (np.asarray(gray, dtype=np.float32) - 128) / 64
+    assert decoded.features.shape == (1, 32, 40, 1)
+    np.testing.assert_array_equal(decoded.features[0, :, :, 0], expected)
+
+
+def test_bytes_that_are_not_an_image_get_a_reason():
+    assert decoder().decode([b"not an image"]).errors == ["not a PNG or JPEG image"]
+
+
+def test_truncated_image_gets_a_reason():
+    errors = decoder().decode([truncated(images(1)[0])]).errors
+
+    assert errors == ["PNG image cannot be decoded: image file is truncated"]
+
+
+def test_decompression_bomb_is_refused_from_its_header():
+    errors = decoder().decode([png_declaring(5000, 5000)]).errors
+
+    assert errors == [
+        "image declares 5000x5000 = 25000000 pixels, over the limit of 16777216 "
+        "(features.max_image_pixels); not decoded"
+    ]
+
+
+def test_bad_rows_leave_the_good_ones_decoded_and_zeros_in_their_place():
+    good = images(2)
+
+    decoded = decoder().decode([good[0], b"junk", good[1]])
+
+    assert decoded.errors == [None, "not a PNG or JPEG image", None]
+    np.testing.assert_array_equal(decoded.features[0], reference_input(good[0])[0])
+    np.testing.assert_array_equal(decoded.features[1], np.zeros((3, *SIZE), dtype=np.float32))
+    np.testing.assert_array_equal(decoded.features[2], reference_input(good[1])[0])
+
+
+def test_tombstone_and_empty_values_get_reasons():
+    errors = decoder().decode([None, b""]).errors
+
+    assert errors == ["value is null (tombstone)", "value is empty"]
+
+
+def test_json_value_holds_the_base64_image_and_the_passthrough_fields():
+    image = images(1)[0]
+    values = [
+        orjson.dumps({"id": 7, "img": b64(image)}),
+        orjson.dumps({"id": 8, "img": "%%%"}),
+        orjson.dumps({"id": 9}),
+    ]
+
+    decoded = decoder(image_field="img", passthrough={"id": "long"}).decode(values)
+
+    assert decoded.errors == [None, "field 'img' is not valid base64", "missing field 'img'"]
+    assert decoded.passthrough["id"].tolist()[:2] == [7, 8]
+    assert decoded.passthrough["id"].isna().tolist() == [False, False, True]
+    np.testing.assert_array_equal(decoded.features[0], reference_input(image)[0])
