@@ -1,5 +1,6 @@
 """The typed, frozen settings tree of one scorer, as read from YAML (see `loader`)."""
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -20,10 +21,13 @@ from stream_scorer.features.signature import input_signature
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
+from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.types import FieldType
 
 ROUTING_TYPES: tuple[FieldType, ...] = ("string", "long", "int")
 """Types a `model.route_by` field may have: keys are compared as text."""
+
+_STORE_POINTER = re.compile(r"^(latest|v\d{4,})$")
 
 
 class _Settings(BaseModel):
@@ -179,8 +183,16 @@ class OnnxModelConfig(_Settings):
 class ModelConfig(_Settings):
     """Where models come from and what a model must satisfy to serve."""
 
-    store: LocalPath
-    """Model store directory, written by `stream-scorer model publish`."""
+    source: Literal["store", "mlflow"] = "store"
+    """`store`: our model store directory (default). `mlflow`: an MLflow Model Registry alias."""
+    store: LocalPath | None = None
+    """Model store directory, written by `stream-scorer model publish` (source `store`)."""
+    uri: str | None = None
+    """`models:/NAME@ALIAS` (resolved every batch) or `models:/NAME/VERSION` (source `mlflow`)."""
+    tracking_uri: str | None = None
+    """MLflow tracking and registry URI (source `mlflow`); unset: MLFLOW_TRACKING_URI."""
+    shadow: str | None = None
+    """Challenger scored into `shadow_*` columns: `latest`, `v0003` (store); `@ALIAS` (mlflow)."""
     allow_library_mismatch: bool = False
     """Serve a model saved with another scikit-learn version (refused by default)."""
     trusted_types: list[str] = Field(default_factory=list)
@@ -195,6 +207,32 @@ class ModelConfig(_Settings):
     """Estimator import paths beyond sklearn.* that `model train --estimator` accepts."""
     onnx: OnnxModelConfig = OnnxModelConfig()
     """Publish-time description of `.onnx` models."""
+
+    @model_validator(mode="after")
+    def _source_settings(self) -> "ModelConfig":
+        if self.source == "store":
+            if not self.store:
+                msg = "model.store: the model store directory (source: store)"
+                raise ValueError(msg)
+            if self.shadow and not _STORE_POINTER.match(self.shadow):
+                msg = f"model.shadow {self.shadow!r}: 'latest' or a version like 'v0003'"
+                raise ValueError(msg)
+            return self
+        if not self.uri:
+            msg = "model.uri: 'models:/NAME@ALIAS' (source: mlflow)"
+            raise ValueError(msg)
+        try:
+            served = parse_model_uri(self.uri)
+        except ValueError as exc:
+            msg = f"model.uri: {exc}"
+            raise ValueError(msg) from None
+        if self.shadow:
+            try:
+                shadow_model_uri(served, self.shadow)
+            except ValueError as exc:
+                msg = f"model.shadow: '@ALIAS' or {exc}"
+                raise ValueError(msg) from None
+        return self
 
 
 class ParquetSinkConfig(_Settings):
@@ -325,6 +363,18 @@ class ScorerConfig(_Settings):
         route_by = self.model.route_by
         if route_by is None:
             return self
+        if self.model.source != "store":
+            msg = (
+                f"model.route_by needs model.source store, not {self.model.source}: a per-key "
+                "family is published into a model store by `stream-scorer model train`"
+            )
+            raise ValueError(msg)
+        if self.model.shadow is not None:
+            msg = (
+                f"model.shadow {self.model.shadow!r} with model.route_by: a per-key family is "
+                "not shadow-scored (nor a shadow); remove one of them"
+            )
+            raise ValueError(msg)
         if self.features.format != "json":
             msg = (
                 f"model.route_by needs features.format json (a family's per-key models read "
@@ -337,6 +387,17 @@ class ScorerConfig(_Settings):
                 f"model.route_by is {route_by!r}, declared as {declared.get(route_by)}; "
                 f"expected a field of features.schema or features.passthrough typed one of "
                 f"{', '.join(ROUTING_TYPES)}"
+            )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _mlflow_takes_json(self) -> "ScorerConfig":
+        if self.model.source == "mlflow" and self.features.format != "json":
+            msg = (
+                f"model.source mlflow serves scikit-learn models over JSON features, not "
+                f"features.format {self.features.format}: serve ONNX models from a model store "
+                "(model.source: store, `stream-scorer model publish model.onnx`)"
             )
             raise ValueError(msg)
         return self

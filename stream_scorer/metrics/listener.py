@@ -6,6 +6,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 
 from pyspark.sql.streaming import StreamingQueryListener
 
@@ -19,7 +20,9 @@ Publisher = Callable[[dict], None]
 
 class MetricsListener(StreamingQueryListener):
     """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
-    and `model_refusals`: model versions refused and failed reads of the store so far.
+    `model_refusals` (model versions refused and failed reads of the source so far),
+    `model_source` (store directory or `models:/NAME@ALIAS`) and `shadow` (`ShadowStats`
+    of the batch, or null).
 
     Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
     record to each `publishers` callable (the checkpoint's status file, read by `stream-scorer
@@ -35,11 +38,15 @@ class MetricsListener(StreamingQueryListener):
         serving_version: Callable[[], str | None],
         publishers: tuple[Publisher, ...] = (),
         model_refusals: Callable[[], int] | None = None,
+        model_source: str | None = None,
+        shadow_source: str | None = None,
     ) -> None:
         self.stats = stats
         self.serving_version = serving_version
         self.model_refusals = model_refusals
         """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
+        self.model_source = model_source
+        self.shadow_source = shadow_source
         self.publishers = publishers
         self.query_id: str | None = None
         """Only events of this query are reported (set once the query has started)."""
@@ -98,6 +105,9 @@ class MetricsListener(StreamingQueryListener):
             "dead_lettered": batch.dead_lettered if batch else None,
             "model_version": batch.model_version if batch else self.serving_version(),
             "model_refusals": self.model_refusals() if self.model_refusals else None,
+            "model_source": self.model_source,
+            "shadow_source": self.shadow_source,
+            "shadow": asdict(batch.shadow) if batch and batch.shadow else None,
             "source_lag": lag,
             "total_lag": sum(lag.values()),
             "written_at": time.time(),

@@ -1,5 +1,7 @@
 """An optional Prometheus endpoint exposing the same figures as the per-batch log line."""
 
+import math
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from stream_scorer.errors import ConfigError
@@ -11,7 +13,12 @@ class PrometheusExporter:
     Metrics: `stream_scorer_batches_total`, `stream_scorer_input_rows_total`,
     `stream_scorer_scored_rows_total{model_version}`, `stream_scorer_dead_lettered_rows_total`,
     `stream_scorer_batch_duration_seconds`, `stream_scorer_processed_rows_per_second`,
-    `stream_scorer_source_lag{partition="topic/N"}`, `stream_scorer_model_info{model_version}`.
+    `stream_scorer_source_lag{partition="topic/N"}`, `stream_scorer_model_info{model_version}`,
+    `stream_scorer_model_source_info{role, source, model_version}` (role `served` or `shadow`)
+    and, with a shadow, `stream_scorer_shadow_compared_rows_total{shadow_model_version}`,
+    `stream_scorer_shadow_errors_total` and the last batch's `stream_scorer_shadow_agreement_rate`,
+    `stream_scorer_shadow_mean_absolute_difference`, `stream_scorer_shadow_positive_rate_shift`
+    (NaN where they do not apply).
 
     Raises
     ------
@@ -43,6 +50,13 @@ class PrometheusExporter:
         self.version = Gauge(
             "stream_scorer_model_info", "Serving model version (1)", ["model_version"], registry=r
         )
+        self.sources = Gauge(
+            "stream_scorer_model_source_info",
+            "Where each model comes from, and its version (1)",
+            ["role", "source", "model_version"],
+            registry=r,
+        )
+        self.shadow = ShadowGauges(r)
         try:
             self.server, self.thread = start_http_server(port, addr=addr, registry=r)
         except OSError as exc:
@@ -65,9 +79,52 @@ class PrometheusExporter:
             self.lag.labels(partition=partition).set(lag)
         self.version.clear()
         self.version.labels(model_version=version).set(1)
+        self.sources.clear()
+        if record.get("model_source"):
+            self.sources.labels("served", record["model_source"], version).set(1)
+        shadow = record.get("shadow")
+        if shadow is not None:
+            shadow_version = shadow["model_version"] or "none"
+            self.sources.labels("shadow", record["shadow_source"], shadow_version).set(1)
+            self.shadow(shadow)
 
     def close(self) -> None:
         """Stop serving and release the port (a restarted scorer may bind it again)."""
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+class ShadowGauges:
+    """The challenger's per-batch comparison (`ShadowStats` as a dict) as Prometheus metrics."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.compared = Counter(
+            "stream_scorer_shadow_compared_rows",
+            "Rows both the served model and the shadow scored",
+            ["shadow_model_version"],
+            registry=r,
+        )
+        self.errors = Counter(
+            "stream_scorer_shadow_errors",
+            "Rows the served model scored, the shadow not",
+            registry=r,
+        )
+        self.gauges = {
+            name: Gauge(f"stream_scorer_shadow_{name}", doc, registry=r)
+            for name, doc in (
+                ("agreement_rate", "Last batch: share of compared rows predicted alike"),
+                ("mean_absolute_difference", "Last batch: mean |served - shadow| (regressors)"),
+                ("positive_rate_shift", "Last batch: shadow minus served positive rate (binary)"),
+            )
+        }
+
+    def __call__(self, shadow: dict) -> None:
+        """Apply one batch's `ShadowStats` dict."""
+        version = shadow["model_version"] or "none"
+        self.compared.labels(shadow_model_version=version).inc(shadow["compared"])
+        self.errors.inc(shadow["errors"])
+        for name, gauge in self.gauges.items():
+            value = shadow[name]
+            gauge.set(math.nan if value is None else value)

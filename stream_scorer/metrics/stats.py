@@ -4,6 +4,8 @@ import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
+from stream_scorer.metrics.shadow import ShadowStats
+
 RECENT_BATCHES = 64
 
 
@@ -16,6 +18,8 @@ class BatchStats:
     scored: int
     dead_lettered: int
     seconds: float
+    shadow: ShadowStats | None = None
+    """How the challenger compared, when `model.shadow` is set."""
 
     @property
     def input_rows(self) -> int:

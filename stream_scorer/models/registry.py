@@ -1,8 +1,9 @@
 """Driver-side hot reload: which model version serves the next micro-batch.
 
-Called once per micro-batch on the driver, before scoring. A new CURRENT is loaded,
-verified and broadcast; a refused one is logged and the previous model keeps serving.
-Executors only ever see the broadcast artefact bytes, never a driver-local path.
+Called once per micro-batch on the driver, before scoring. A version the source's pointer
+(CURRENT, an MLflow alias) newly names is loaded, verified and broadcast; a refused one is
+logged and the previous model keeps serving. Executors only ever see the broadcast artefact
+bytes, never a driver-local path.
 """
 
 import logging
@@ -11,30 +12,37 @@ from collections.abc import Mapping
 from pyspark.sql import SparkSession
 
 from stream_scorer.config.settings import ModelConfig
-from stream_scorer.errors import ModelRejectedError, ModelStoreError
+from stream_scorer.errors import ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.models.serving import ServingModel
-from stream_scorer.models.store import ModelStore
+from stream_scorer.models.sources.base import ModelSource
+from stream_scorer.models.sources.factory import open_source
 from stream_scorer.models.verify import load_verified
+from stream_scorer.types import FieldType
 
 log = logging.getLogger(__name__)
 
 
 class ModelRegistry:
-    """Tracks CURRENT of a model store and keeps one verified version serving.
+    """Tracks the pointer of a model source and keeps one verified version serving.
 
-    Counters: `reloads` (versions loaded and broadcast, the first included), `refusals`
-    (versions refused, failed reads of CURRENT, and CURRENT gone once a model serves),
-    `last_error` (latest reason, or None).
+    `source` defaults to the config's (`open_source`); `role` names the model in logs
+    ('model', 'shadow model'); `input_signature` is what the config feeds a model
+    (`FeaturesConfig.input_signature`). Counters: `reloads` (versions loaded and broadcast,
+    the first included), `refusals` (versions refused, failed reads of the pointer, and the
+    pointer gone once a model serves), `last_error` (latest reason, or None).
     """
 
     def __init__(
         self,
         config: ModelConfig,
-        feature_types: Mapping[str, str],
+        feature_types: Mapping[str, FieldType],
         spark: SparkSession,
+        source: ModelSource | None = None,
+        role: str = "model",
         input_signature: str = "json",
     ) -> None:
-        self.store = ModelStore(config.store)
+        self.source = source or open_source(config, dict(feature_types))
+        self.role = role
         self._input_signature = input_signature
         self._config = config
         self._feature_types = dict(feature_types)
@@ -52,25 +60,35 @@ class ModelRegistry:
         return self._serving.version if self._serving else None
 
     def refresh(self) -> ServingModel:
-        """Return the model for the next micro-batch, switching if CURRENT names a new one.
-
-        Cheap when nothing changed (one small file read). A version refused once (same
-        version, same artefact sha256) is not retried.
+        """Return the model for the next micro-batch, as `poll` does.
 
         Raises
         ------
         ModelStoreError
             Only when no model serves yet and none can be loaded.
         """
+        serving = self.poll()
+        if serving is None:
+            msg = f"no model to serve in {self.source.location} (last error: {self.last_error})"
+            raise ModelStoreError(msg)
+        return serving
+
+    def poll(self) -> ServingModel | None:
+        """Return the model for the next micro-batch, switching if the pointer names a new one;
+        None while no version could serve yet. Never raises for a source or model fault.
+
+        Cheap when nothing changed (one small file read or registry call). A version refused
+        once (same version, same artefact sha256) is not retried.
+        """
         try:
-            version = self.store.current_version()
+            version = self.source.current_version()
         except ModelStoreError as exc:
             self.refusals += 1
             return self._keep_serving(str(exc))
         if version is None:
-            if self._serving is not None:  # CURRENT vanished: the store moved or is unmounted
+            if self._serving is not None:  # the pointer vanished: store moved, alias deleted
                 self.refusals += 1
-            return self._keep_serving(f"{self.store.root}: CURRENT is not set")
+            return self._keep_serving(self.source.unset)
         if self._serving is not None and version == self._serving.version:
             return self._serving
         key = (version, self._fingerprint(version))
@@ -91,13 +109,14 @@ class ModelRegistry:
 
     def _switch_to(self, version: str) -> ServingModel:
         verified = load_verified(
-            self.store,
+            self.source,
             version,
             self._feature_types,
             allow_library_mismatch=self._config.allow_library_mismatch,
             trusted_types=self._config.trusted_types,
             unsafe_load=self._config.unsafe_load,
             input_signature=self._input_signature,
+            check_signature=self.source.signed,
             route_by=self._config.route_by,
         )
         serving = ServingModel(
@@ -109,7 +128,8 @@ class ModelRegistry:
             route_by=self._config.route_by,
         )
         previous = self._serving
-        log.info("model %s now serving (was %s)", version, previous.version if previous else "none")
+        was = previous.version if previous else "none"
+        log.info("%s %s now serving (was %s)", self.role, version, was)
         if previous is not None:
             self._retired.append(previous)
         self._serving = serving
@@ -118,20 +138,14 @@ class ModelRegistry:
 
     def _fingerprint(self, version: str) -> str | None:
         try:
-            return self.store.manifest(version).sha256
-        except ModelStoreError:
+            return self.source.manifest(version).sha256
+        except ScorerError:
             return None
 
-    def _keep_serving(self, error: str | None) -> ServingModel:
+    def _keep_serving(self, error: str | None) -> ServingModel | None:
         """Log a new `error` (None: already reported), then return the serving model."""
         if error is not None and error != self.last_error:
             self.last_error = error
             serving = self._serving.version if self._serving else "nothing"
-            log.error("model not switched, %s keeps serving: %s", serving, error)
-        if self._serving is None:
-            msg = (
-                f"no model to serve in {self.store.root}: publish one with "
-                f"`stream-scorer model publish` (last error: {self.last_error})"
-            )
-            raise ModelStoreError(msg)
+            log.error("%s not switched, %s keeps serving: %s", self.role, serving, error)
         return self._serving

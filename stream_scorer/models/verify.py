@@ -1,9 +1,9 @@
 """Load one stored model version only if it is the artefact published and still behaves so.
 
 Checks, in order: manifest readable; sha256 of the bytes (before anything is deserialised);
-the manifest's HMAC when a signing key is set (see `signing`); scikit-learn version; manifest
-signature against the configured feature schema; deserialisation through the allowlist; the
-model's own signature; canary rows re-predicted.
+the manifest's HMAC when a signing key is set (see `signing`; our store's versions only);
+scikit-learn version; manifest signature against the configured feature schema;
+deserialisation through the allowlist; the model's own signature; canary rows re-predicted.
 """
 
 import hashlib
@@ -15,7 +15,7 @@ import numpy as np
 from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.manifest import Canary, Manifest
 from stream_scorer.models.signing import check_signed
-from stream_scorer.models.store import ModelStore
+from stream_scorer.models.sources.base import VersionReader
 from stream_scorer.predictors.base import Predictor, load_predictor
 from stream_scorer.types import TYPES
 
@@ -34,7 +34,7 @@ class VerifiedModel:
 
 
 def load_verified(
-    store: ModelStore,
+    store: VersionReader,
     version: str,
     feature_types: Mapping[str, str],
     allow_library_mismatch: bool = False,
@@ -42,11 +42,14 @@ def load_verified(
     unsafe_load: bool = False,
     input_signature: str = "json",
     route_by: str | None = None,
+    check_signature: bool = True,
 ) -> VerifiedModel:
     """Read, verify and load `version` of `store` for the configured `feature_types` and
     `input_signature` (`FeaturesConfig.input_signature`).
 
     `trusted_types` and `unsafe_load` widen what deserialising admits (see `load_model_bytes`).
+    `check_signature` False skips the manifest signature check, for sources whose manifests
+    we do not write (MLflow: `ModelSource.signed`).
 
     A per-key family serves only with `route_by` (`model.route_by`), a single model only
     without.
@@ -59,7 +62,7 @@ def load_verified(
     try:
         manifest = store.manifest(version)
         payload = store.read_artifact(version)
-    except ModelStoreError as exc:
+    except (ModelStoreError, ModelRejectedError) as exc:
         raise _refused(version, str(exc)) from exc
     if manifest.version != version:
         raise _refused(version, f"its manifest names version {manifest.version!r}")
@@ -71,7 +74,8 @@ def load_verified(
         )
         raise _refused(version, reason)
     try:
-        check_signed(manifest, actual)
+        if check_signature:
+            check_signed(manifest, actual)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
     if not allow_library_mismatch and manifest.kind in SKLEARN_KINDS:
@@ -129,7 +133,10 @@ def _check_schema(version: str, manifest: Manifest, feature_types: Mapping[str, 
 
 def _check_routing(version: str, predictor: Predictor, route_by: str | None) -> None:
     if predictor.routed and route_by is None:
-        reason = "it is a family of per-key models; set model.route_by to the key's field"
+        reason = (
+            "it is a family of per-key models: it serves only with model.route_by set to the "
+            "key's field, and never as model.shadow"
+        )
         raise _refused(version, reason)
     if not predictor.routed and route_by is not None:
         kind = predictor.manifest.kind

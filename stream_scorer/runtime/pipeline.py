@@ -10,8 +10,11 @@ from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.metrics import shadow as shadow_metrics
 from stream_scorer.metrics.stats import BatchStats, ScorerStats
 from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.models.serving import ServingModel
+from stream_scorer.scoring.shadow import skip_reason
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.sinks.base import Sink
 from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
@@ -28,7 +31,8 @@ class BatchPipeline:
     bad rows turn up unexpectedly; each sink is idempotent for a batch id, so a batch that Spark
     replays after a failure writes nothing twice. An exception from a sink fails the batch,
     Spark does not commit its offsets, and a restart replays it. `hooks` observe each batch
-    (started, each sink's write, all written); production runs with none.
+    (started, each sink's write, all written); production runs with none. With a `shadow`
+    registry, its version (polled per batch too) scores the same rows beside the served one.
     """
 
     def __init__(
@@ -39,9 +43,12 @@ class BatchPipeline:
         dead_letter: Sink,
         cache_capacity: int = 2,
         hooks: BatchHooks = NO_HOOKS,
+        shadow: ModelRegistry | None = None,
     ) -> None:
         self.features = features
         self.registry = registry
+        self.shadow = shadow
+        self._shadow_skipped: str | None = None
         self.sinks = list(sinks)
         self.dead_letter = dead_letter
         self.cache_capacity = cache_capacity
@@ -78,11 +85,20 @@ class BatchPipeline:
         started = time.monotonic()
         self.hooks.batch_started(batch_id)
         serving = self.registry.refresh()
+        shadow, with_shadow = self._challenger(serving), self.shadow is not None
         counter = Observation()
-        scored = score(batch, serving, self.features, self.cache_capacity).observe(
+        scored = score(
+            batch,
+            serving,
+            self.features,
+            self.cache_capacity,
+            shadow=shadow,
+            with_shadow=with_shadow,
+        ).observe(
             counter,
             F.count_if(F.col("error").isNull()).alias("good"),
             F.count_if(F.col("error").isNotNull()).alias("bad"),
+            *(shadow_metrics.aggregates(serving.manifest) if with_shadow else []),
         )
         pending = [sink for sink in self.sinks if not sink.is_committed(batch_id)]
         cached = self._needs_cache(pending)
@@ -104,7 +120,11 @@ class BatchPipeline:
                 scored.unpersist()
         self._last_bad = bad
         self.registry.release_retired()
-        stats = BatchStats(batch_id, serving.version, good, bad, time.monotonic() - started)
+        compared = shadow_metrics.stats(counter.get, shadow) if with_shadow else None
+        if self.shadow is not None:
+            self.shadow.release_retired()
+        seconds = time.monotonic() - started
+        stats = BatchStats(batch_id, serving.version, good, bad, seconds, shadow=compared)
         self.stats.record(stats)
         log.info(
             "batch %d: %d scored by model %s, %d dead-lettered, %.2fs",
@@ -114,3 +134,12 @@ class BatchPipeline:
             bad,
             stats.seconds,
         )
+
+    def _challenger(self, serving: ServingModel) -> ServingModel | None:
+        """The shadow version to score beside `serving` this batch, if any can be compared."""
+        shadow = self.shadow.poll() if self.shadow is not None else None
+        reason = skip_reason(serving, shadow)
+        if reason is not None and reason != self._shadow_skipped:
+            log.warning("shadow not scored: %s", reason)
+        self._shadow_skipped = reason
+        return None if reason else shadow

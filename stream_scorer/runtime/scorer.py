@@ -12,6 +12,7 @@ from stream_scorer.config.settings import ScorerConfig, TriggerConfig
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.models.registry import ModelRegistry
+from stream_scorer.models.sources.factory import open_source
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.checkpoint_lock import CheckpointLock, FileLock, in_use
 from stream_scorer.runtime.files import files_at, is_local, join
@@ -63,12 +64,17 @@ class Scorer:
         self._closers.append(lock.release)  # closers run last-in first-out: this one last
         self.spark.conf.set(ARROW_BATCH_SIZE, str(config.scoring.arrow_batch_size))
         self.checkpoint = Checkpoint.at(config.checkpoint, self.spark)
+        feature_types = dict(config.features.feature_schema)
+        signature = config.features.input_signature
         self.registry = ModelRegistry(
-            config.model,
-            dict(config.features.feature_schema),
-            self.spark,
-            input_signature=config.features.input_signature,
+            config.model, feature_types, self.spark, input_signature=signature
         )
+        self.shadow: ModelRegistry | None = None
+        if config.model.shadow:
+            source = open_source(config.model, feature_types, shadow=True)
+            self.shadow = ModelRegistry(
+                config.model, feature_types, self.spark, source, "shadow", signature
+            )
         self.pipeline: BatchPipeline | None = None
         self.query: StreamingQuery | None = None
         self.listener: MetricsListener | None = None
@@ -79,7 +85,7 @@ class Scorer:
         self.checkpoint.verify()
         check_subscription(self.checkpoint, cfg.source)
         serving = self.registry.refresh()
-        log.info("model %s serving from %s", serving.version, cfg.model.store)
+        log.info("model %s serving from %s", serving.version, self.registry.source.location)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
         check_source_topics(cfg.source)
         sinks_dir = join(cfg.checkpoint, "sinks")
@@ -95,7 +101,13 @@ class Scorer:
         self.checkpoint.refuse_reused_sinks([*sinks, dead_letter])
         hooks = hooks_from_env()  # no-op unless a test armed a fault
         self.pipeline = BatchPipeline(
-            cfg.features, self.registry, sinks, dead_letter, cfg.model.worker_cache_versions, hooks
+            cfg.features,
+            self.registry,
+            sinks,
+            dead_letter,
+            cfg.model.worker_cache_versions,
+            hooks,
+            self.shadow,
         )
         self._add_listener()
         writer = (
@@ -127,6 +139,8 @@ class Scorer:
             lambda: self.registry.serving_version,
             tuple(publishers),
             model_refusals=lambda: self.registry.refusals,
+            model_source=self.registry.source.location,
+            shadow_source=self.shadow.source.location if self.shadow else None,
         )
         self.spark.streams.addListener(self.listener)
         self._closers.append(lambda: self.spark.streams.removeListener(self.listener))

@@ -6,6 +6,7 @@ a version once (`model_cache`), at the start of a task, never per Arrow batch or
 """
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterator
 
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import Column
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.features.base import DecodedBatch, Decoder
@@ -27,6 +29,7 @@ from stream_scorer.scoring.output import (
     probability_fields,
     udf_struct,
 )
+from stream_scorer.scoring.shadow import ShadowModel, shadow_columns, udf_fields
 from stream_scorer.types import TYPES
 
 _PROBABILITY = TYPES["double"].nullable
@@ -34,7 +37,11 @@ _PROBABILITY = TYPES["double"].nullable
 
 
 def scoring_udf(
-    serving: ServingModel, features: FeaturesConfig, cache_capacity: int
+    serving: ServingModel,
+    features: FeaturesConfig,
+    cache_capacity: int,
+    shadow: ServingModel | None = None,
+    with_shadow: bool = False,
 ) -> Callable[..., Column]:
     """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
 
@@ -46,6 +53,10 @@ def scoring_udf(
         Declared feature schema and passthrough fields.
     cache_capacity
         Model versions each Python worker keeps deserialised.
+    shadow, with_shadow
+        With `with_shadow`, the struct has the `shadow.udf_fields`, filled by the challenger
+        `shadow` over the same rows (null while `shadow` is None); its versions are cached
+        beside the served model's (one more per worker), loaded with its own trust settings.
 
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     broadcast artefact cannot be deserialised (ModelRejectedError).
@@ -58,26 +69,37 @@ def scoring_udf(
     trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
     decoder = build_decoder(features, manifest, serving.route_by)
     passthrough = dict(features.passthrough)
+    challenger = ShadowModel.of(shadow) if shadow is not None else None
+    capacity = cache_capacity + 1 if with_shadow else cache_capacity
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predictor = cached_predictor(
-            cache_key, broadcast, manifest, trusted, cache_capacity, unsafe
-        )
+        predictor = cached_predictor(cache_key, broadcast, manifest, trusted, capacity, unsafe)
+        loaded = challenger.load(capacity) if challenger is not None else None
+        in_shadow = functools.partial(shadow_columns, loaded, manifest) if with_shadow else None
         for values in batches:
-            yield _score_batch(predictor, decoder, values)
+            yield _score_batch(predictor, decoder, values, in_shadow)
 
     struct = udf_struct(manifest, passthrough, serving.route_by is not None)
+    if with_shadow:
+        struct = StructType(struct.fields + udf_fields(manifest))
     return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
 
 
-def _score_batch(predictor: Predictor, decoder: Decoder, values: pd.Series) -> pd.DataFrame:
-    """Decode and predict one Arrow batch; returns `udf_struct`'s columns in order."""
+def _score_batch(
+    predictor: Predictor,
+    decoder: Decoder,
+    values: pd.Series,
+    in_shadow: Callable[..., dict] | None = None,
+) -> pd.DataFrame:
+    """Decode and predict one Arrow batch; returns `udf_struct`'s columns in order, then
+    `in_shadow(features, good, ok)`'s (`shadow.shadow_columns`)."""
     n, manifest = len(values), predictor.manifest
     decoded = decoder.decode(values)
     errors = decoded.errors
     ok = pd.isna(errors) if any(errors) else np.ones(n, dtype=bool)
     good = np.flatnonzero(ok)
-    predicted = predictor.predict(decoded.features if len(good) == n else _rows(decoded, good))
+    inputs = decoded.features if len(good) == n else _rows(decoded, good)
+    predicted = predictor.predict(inputs)
     if any(predicted.errors):
         for i, error in zip(good, predicted.errors, strict=True):
             if error is not None:
@@ -93,6 +115,8 @@ def _score_batch(predictor: Predictor, decoder: Decoder, values: pd.Series) -> p
         columns[MODEL_KEY] = _spread(predicted.model_keys, good, ok, "object")
     columns[SCORED_AT_MICROS] = np.full(n, time.time_ns() // 1000, dtype=np.int64)
     columns["error"] = np.fromiter(errors, dtype=object, count=n)  # 6x np.array's speed
+    if in_shadow is not None:
+        columns.update(in_shadow(inputs, good, ok))
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 

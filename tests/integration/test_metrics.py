@@ -169,5 +169,5 @@ def test_status_before_the_first_batch_says_none_yet(tmp_path, bootstrap, capsys
 
     out = capsys.readouterr().out.splitlines()
     assert "last committed batch:  None" in out
-    assert "model store CURRENT:   None" in out
+    assert f"model source now:      None ({tmp_path / 'models'})" in out
     assert "last batch:            none yet (the scorer has not completed a batch)" in out

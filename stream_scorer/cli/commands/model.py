@@ -39,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     schema.add_argument("--features", help="feature schema, e.g. 'f0:double,f1:double'")
     pub.add_argument("--canary", help="JSON-lines file of canary input rows (default: synthetic)")
     pub.add_argument(
+        "--no-promote",
+        action="store_true",
+        help="leave CURRENT as it is: the version is a challenger (model.shadow: latest)",
+    )
+    pub.add_argument(
         "--trust",
         action="append",
         default=[],
@@ -79,12 +84,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def publish(args: argparse.Namespace) -> int:
-    """Publish `args.model_file`; print its manifest summary and the new CURRENT."""
+    """Publish `args.model_file`; print its manifest summary and the new CURRENT.
+
+    With `--no-promote` the version is stored and CURRENT is left alone (a challenger).
+    """
     store = ModelStore(args.store)
     previous = store.current_version()
     onnx = format_of(args.model_file) == "onnx"
     manifest = _publish_onnx(store, args) if onnx else _publish_pickled(store, args)
     print(_summary(manifest))
+    if args.no_promote:
+        print(
+            f"CURRENT stays {previous or 'unset'}; "
+            f"`stream-scorer model promote {manifest.version}` would serve this one"
+        )
+        return 0
     current = store.advance_current(manifest.version)
     if current != manifest.version:
         print(
@@ -151,6 +165,7 @@ def rollback(args: argparse.Namespace) -> int:
 
 
 def _switch(store: ModelStore, version: str) -> int:
+    """Point CURRENT at a valid `version`; print the switch."""
     previous = store.current_version()
     if not store.is_valid(version):
         msg = f"{store.root}: {version} is missing or invalid (manifest, sha256); not switching"

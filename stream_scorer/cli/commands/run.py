@@ -50,11 +50,16 @@ def run(args: argparse.Namespace) -> int:
 def require_current_model(config: ScorerConfig, origin: str | Path) -> None:
     """Refuse to start when the model store does not exist or has no CURRENT version.
 
+    Only for `model.source: store`: an MLflow alias is resolved when the scorer starts, which
+    fails naming the alias and the registry if it points nowhere.
+
     Raises
     ------
     ModelStoreError
         Naming the config file, `model.store`, the directory and how to publish a model.
     """
+    if config.model.source != "store" or config.model.store is None:
+        return
     store = ModelStore(config.model.store)
     if not store.root.is_dir():
         problem = "does not exist"

@@ -6,9 +6,10 @@ import time
 
 from stream_scorer.config import load_config
 from stream_scorer.config.settings import ScorerConfig
-from stream_scorer.errors import CheckpointError, ModelStoreError
+from stream_scorer.errors import CheckpointError, ScorerError
 from stream_scorer.models.family_info import FamilyInfo
-from stream_scorer.models.store import ModelStore
+from stream_scorer.models.sources.base import ModelSource
+from stream_scorer.models.sources.factory import open_source
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.files import is_local
 
@@ -19,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status",
         help="show the scorer's last progress and serving model",
         description="Reads the checkpoint (last committed batch and its offsets), the status "
-        "file the running scorer writes after each batch, and the model store's CURRENT. "
+        "file the running scorer writes after each batch, and the model source's pointer (the "
+        "store's CURRENT, or an MLflow alias). "
         "A local checkpoint is read directly; a Hadoop URL (hdfs://, s3a://) through a local "
         "SparkSession built with the config's `spark` settings.",
     )
@@ -44,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
             "yet, or `checkpoint` names another directory"
         )
         raise CheckpointError(msg)
-    status = collect(checkpoint, ModelStore(config.model.store))
+    source = open_source(config.model, dict(config.features.feature_schema))
+    status = collect(checkpoint, source)
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
         return 0
@@ -53,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"committed offsets:     {json.dumps(status['committed_offsets'])}")
     print(f"serving model:         {status['serving_model']} (in the last batch)")
     family = status["current_family"]
-    print(f"model store CURRENT:   {status['current_model']}" + (f" ({family})" if family else ""))
+    source = status["model_source"] + (f"; {family}" if family else "")
+    print(f"model source now:      {status['current_model']} ({source})")
     last = status["last_progress"]
     if last:
         print(
@@ -67,13 +71,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def collect(checkpoint: Checkpoint, store: ModelStore) -> dict:
-    """Gather the status from the checkpoint, its status file and the model store.
+def collect(checkpoint: Checkpoint, store: ModelSource) -> dict:
+    """Gather the status from the checkpoint, its status file and the model source.
 
     `serving_model` is the version that scored the last batch; `current_model` is what the
-    store's CURRENT names (they differ while a new version waits for the next batch, or after
-    a version was refused). `current_family` says how many keys CURRENT holds when it is a
-    per-key family ('family of 1000 keys + fallback'), else None.
+    source's pointer (the store's CURRENT, an MLflow alias) names now (they differ while a
+    new version waits for the next batch, or after a version was refused). `current_family`
+    says how many keys that version holds when it is a per-key family ('family of 1000 keys
+    + fallback'), else None.
     """
     current = store.current_version()
     committed = checkpoint.last_committed()
@@ -87,14 +92,15 @@ def collect(checkpoint: Checkpoint, store: ModelStore) -> dict:
         "serving_model": last["model_version"] if last else None,
         "current_model": current,
         "current_family": _family_summary(store, current),
+        "model_source": store.location,
         "last_progress": last,
     }
 
 
-def _family_summary(store: ModelStore, version: str | None) -> str | None:
+def _family_summary(source: ModelSource, version: str | None) -> str | None:
     try:
-        info = FamilyInfo.of(store.manifest(version)) if version else None
-    except ModelStoreError:
+        info = FamilyInfo.of(source.manifest(version)) if version else None
+    except ScorerError:  # unreadable, or a version that can never serve: no family to name
         return None
     return f"family of {info.summary()}" if info else None
 

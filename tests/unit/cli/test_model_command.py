@@ -1,4 +1,4 @@
-"""`stream-scorer model publish | list | rollback`, through the sub-command parser."""
+"""`stream-scorer model publish | list | promote | rollback`, through the sub-command parser."""
 
 import argparse
 import json
@@ -127,6 +127,37 @@ def test_rollback_to_an_unknown_version_exits_2(store, published, target, capsys
     assert run("model", "rollback", "--store", str(store.root), "--to", target) == 2
     assert "is missing or invalid" in capsys.readouterr().err
     assert store.current_version() == "v0001"
+
+
+def test_publish_no_promote_leaves_current_and_promote_serves_it(
+    tmp_path, store, published, model_file, capsys
+):
+    published(seed=0)
+    capsys.readouterr()
+
+    code = run("model", "publish", str(model_file("binary", seed=1)), "--store", str(store.root),
+               "--features", "f0:double,f1:double,f2:double,f3:double", "--no-promote")  # fmt: skip
+
+    assert code == 0
+    assert capsys.readouterr().out.endswith(
+        "CURRENT stays v0001; `stream-scorer model promote v0002` would serve this one\n"
+    )
+    assert (store.current_version(), store.versions()) == ("v0001", ["v0001", "v0002"])
+
+    assert run("model", "promote", "v0002", "--store", str(store.root)) == 0
+    assert capsys.readouterr().out == "CURRENT -> v0002 (was v0001)\n"
+    assert store.current_version() == "v0002"
+
+
+def test_publish_no_promote_into_an_empty_store_leaves_current_unset(
+    tmp_path, store, model_file, capsys
+):
+    code = run("model", "publish", str(model_file("binary")), "--store", str(store.root),
+               "--features", FEATURES, "--no-promote")  # fmt: skip
+
+    assert code == 0
+    assert "CURRENT stays unset" in capsys.readouterr().out
+    assert (store.current_version(), store.versions()) == (None, ["v0001"])
 
 
 def test_publish_refuses_a_hostile_pickle_naming_the_global(tmp_path, capsys):

@@ -4,6 +4,7 @@ from sklearn.linear_model import Ridge
 
 from stream_scorer.cli.commands.status import collect
 from stream_scorer.models.family_build import build_family
+from stream_scorer.models.sources.store import StoreSource
 from stream_scorer.runtime.checkpoint import Checkpoint
 from tests.family_helpers import fit_locally, keyed_frame
 
@@ -13,7 +14,7 @@ def test_status_gives_the_key_count_of_a_family_current(tmp_path, store) -> None
     payload, manifest = build_family(spec, fitted, {})
     store.add(manifest, payload)
 
-    status = collect(Checkpoint.at(str(tmp_path / "checkpoint")), store)
+    status = collect(Checkpoint.at(str(tmp_path / "checkpoint")), StoreSource(store.root))
 
     assert (status["current_model"], status["current_family"]) == ("v0001", "family of 3 keys")
 
@@ -21,6 +22,6 @@ def test_status_gives_the_key_count_of_a_family_current(tmp_path, store) -> None
 def test_status_of_a_single_model_has_no_family(tmp_path, store, published) -> None:
     published("regression")
 
-    status = collect(Checkpoint.at(str(tmp_path / "checkpoint")), store)
+    status = collect(Checkpoint.at(str(tmp_path / "checkpoint")), StoreSource(store.root))
 
     assert (status["current_model"], status["current_family"]) == ("v0001", None)

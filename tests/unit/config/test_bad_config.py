@@ -184,3 +184,12 @@ def test_run_against_a_port_where_nothing_listens_exits_2_in_one_line(tmp_path, 
         "source.start_check_timeout_s sets the wait\n"
     )
     assert "ECONNREFUSED" in (tmp_path / "cp" / "scorer" / "scorer.log").read_text()
+
+
+def test_an_mlflow_source_has_no_model_store_to_check_before_spark(tmp_path):
+    from stream_scorer.cli.commands.run import require_current_model
+
+    model = {"source": "mlflow", "uri": "models:/fraud@champion"}
+    config = parse_config({**GOOD, "model": model})
+
+    assert require_current_model(config, tmp_path / "scorer.yaml") is None

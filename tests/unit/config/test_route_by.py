@@ -36,3 +36,19 @@ def test_route_by_with_image_input_is_refused() -> None:
         parse_config(
             {**GOOD, "features": features, "model": {"store": "m", "route_by": "store"}}, "t.yaml"
         )
+
+
+def test_route_by_with_a_shadow_is_refused() -> None:
+    features = {**GOOD["features"], "passthrough": {"store": "string"}}
+    model = {"store": "m", "route_by": "store", "shadow": "latest"}
+    with pytest.raises(
+        ConfigError, match=re.escape("model.shadow 'latest' with model.route_by: a per-key family")
+    ):
+        parse_config({**GOOD, "features": features, "model": model}, "t.yaml")
+
+
+def test_route_by_with_an_mlflow_source_is_refused() -> None:
+    features = {**GOOD["features"], "passthrough": {"store": "string"}}
+    model = {"source": "mlflow", "uri": "models:/m@champion", "route_by": "store"}
+    with pytest.raises(ConfigError, match=re.escape("model.route_by needs model.source store")):
+        parse_config({**GOOD, "features": features, "model": model}, "t.yaml")

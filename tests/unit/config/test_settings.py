@@ -82,3 +82,54 @@ def test_secret_values_never_appear_in_errors(tmp_path):
 def test_unset_variable_without_default_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="environment variable HOSTX is not set"):
         load_config(write(tmp_path, GOOD.replace("${BROKER:-127.0.0.1:9092}", "${HOSTX}")), env={})
+
+
+def test_mlflow_source_takes_a_model_uri_and_a_shadow_alias(tmp_path):
+    text = GOOD.replace(
+        "model: {store: ./models}",
+        "model: {source: mlflow, uri: 'models:/fraud@champion', shadow: '@challenger'}",
+    )
+    model = load_config(write(tmp_path, text), env={}).model
+    assert (model.source, model.uri, model.shadow, model.store) == (
+        "mlflow",
+        "models:/fraud@champion",
+        "@challenger",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("{source: mlflow}", "model.uri: 'models:/NAME@ALIAS' (source: mlflow)"),
+        (
+            "{source: mlflow, uri: 'fraud@champion'}",
+            "model.uri: 'fraud@champion' is not an MLflow model URI",
+        ),
+        (
+            "{source: mlflow, uri: 'models:/fraud@champion', shadow: challenger}",
+            "model.shadow: '@ALIAS' or 'challenger' is not an MLflow model URI",
+        ),
+        ("{source: store}", "model.store: the model store directory (source: store)"),
+        (
+            "{store: ./models, shadow: '@challenger'}",
+            "model.shadow '@challenger': 'latest' or a version like 'v0003'",
+        ),
+    ],
+)
+def test_bad_model_source_settings_name_the_key(tmp_path, model, expected):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD.replace("{store: ./models}", model)), env={})
+    assert expected in str(err.value)
+
+
+def test_mlflow_source_with_image_input_is_refused_pointing_at_the_store(tmp_path):
+    text = GOOD.replace(
+        "model: {store: ./models}", "model: {source: mlflow, uri: 'models:/cnn@champion'}"
+    ).replace("  schema: {f0: double, name: string}\n  passthrough: [id]\n", "  format: image\n")
+
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text), env={})
+
+    assert "model.source mlflow serves scikit-learn models over JSON features" in str(err.value)
+    assert "model.source: store" in str(err.value)

@@ -9,6 +9,7 @@ from sklearn.linear_model import Ridge
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.family_build import build_family
 from stream_scorer.models.family_info import FamilyInfo
+from stream_scorer.models.sources.store import StoreSource
 from stream_scorer.models.verify import load_verified
 from stream_scorer.predictors.family import FamilyPredictor
 from tests.family_helpers import fit_locally, keyed_frame
@@ -50,6 +51,15 @@ def test_family_is_refused_without_route_by(store, family) -> None:
 
     with pytest.raises(ModelRejectedError, match="v0001 refused: it is a family of per-key"):
         load_verified(store, "v0001", NUMERIC)
+
+
+def test_family_as_a_shadow_is_refused_saying_so(store, published, family) -> None:
+    published("regression")
+    store.add(family[1], family[0], advance=False)
+    shadow = StoreSource(store.root, "latest")
+
+    with pytest.raises(ModelRejectedError, match=r"v0002 refused: .*never as model\.shadow"):
+        load_verified(shadow, shadow.current_version(), NUMERIC)
 
 
 def test_single_model_is_refused_with_route_by(store, published) -> None:

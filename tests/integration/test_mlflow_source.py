@@ -1,0 +1,125 @@
+"""model.source: mlflow on a real local MLflow registry: alias moves during a running query."""
+
+import pandas as pd
+import pytest
+
+from stream_scorer.runtime.scorer import Scorer
+from tests.kafka_helpers import create_topic, produce_exact, spread
+from tests.mlflow_helpers import ConstantPyfunc, LocalMlflow
+from tests.scorer_helpers import NUMERIC, encode, model_frame, read_sink, records, scorer_config
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def backend(tmp_path, demo_models) -> LocalMlflow:
+    """A registry holding `fraud` versions 1 and 2 (demo models of seeds 0 and 1),
+    `fraud@champion` -> 1."""
+    mlflow = LocalMlflow(tmp_path / "mlflow")
+    example = pd.DataFrame(records(range(5), NUMERIC, seed=9))[list(NUMERIC)]
+    for seed in (0, 1):
+        mlflow.register("fraud", demo_models[seed], example)
+    mlflow.set_alias("fraud", "champion", "1")
+    return mlflow
+
+
+@pytest.fixture(scope="module")
+def demo_models():
+    from stream_scorer.devtools.demo_models import train_demo_model
+
+    return [train_demo_model("binary", n_features=4, seed=seed) for seed in (0, 1)]
+
+
+def mlflow_config(tmp_path, bootstrap, topic, backend):
+    model = {"source": "mlflow", "uri": "models:/fraud@champion"}
+    return scorer_config(
+        tmp_path, bootstrap, topic, model=model | {"tracking_uri": backend.tracking_uri}
+    )
+
+
+def run_in_phases(scorer, bootstrap, topic, phases):
+    """Produce each phase's ids, then let the query drain them; `between` runs after each."""
+    query = scorer.start()
+    try:
+        for ids, between in phases:
+            produce_exact(bootstrap, topic, spread(encode(records(ids, NUMERIC)), 2))
+            query.processAllAvailable()
+            between()
+    finally:
+        query.stop()
+
+
+def test_alias_move_switches_the_registry_version_at_a_batch_boundary(
+    tmp_path, spark, bootstrap, backend, demo_models
+):
+    topic = create_topic(bootstrap, 2)
+    scorer = Scorer(mlflow_config(tmp_path, bootstrap, topic, backend), spark=spark)
+
+    promote = lambda: backend.set_alias("fraud", "champion", "2")  # noqa: E731
+    run_in_phases(
+        scorer, bootstrap, topic, [(range(100), promote), (range(100, 160), lambda: None)]
+    )
+
+    scored = read_sink(spark, tmp_path / "predictions").sort_values("id")
+    assert scored["id"].tolist() == list(range(160))
+    first, second = scored[scored["id"] < 100], scored[scored["id"] >= 100]
+    assert set(first["model_version"]) == {"fraud/1"}
+    assert set(second["model_version"]) == {"fraud/2"}
+    for part, model, ids in (
+        (first, demo_models[0], range(100)),
+        (second, demo_models[1], range(100, 160)),
+    ):
+        expected = model.predict(model_frame(records(ids, NUMERIC), NUMERIC))
+        assert part["prediction"].tolist() == expected.tolist()
+
+
+def test_alias_on_an_unsupported_flavour_keeps_the_old_version_and_moving_back_rolls_back(
+    tmp_path, spark, bootstrap, backend
+):
+    topic = create_topic(bootstrap, 2)
+    backend.register("fraud", ConstantPyfunc())
+    backend.set_alias("fraud", "champion", "2")
+    scorer = Scorer(mlflow_config(tmp_path, bootstrap, topic, backend), spark=spark)
+
+    run_in_phases(
+        scorer,
+        bootstrap,
+        topic,
+        [
+            (range(50), lambda: backend.set_alias("fraud", "champion", "3")),
+            (range(50, 100), lambda: backend.set_alias("fraud", "champion", "1")),
+            (range(100, 150), lambda: None),
+        ],
+    )
+
+    versions = read_sink(spark, tmp_path / "predictions").set_index("id")["model_version"]
+    assert set(versions.loc[range(100)]) == {"fraud/2"}
+    assert set(versions.loc[range(100, 150)]) == {"fraud/1"}
+    assert scorer.registry.refusals == 1
+    assert scorer.registry.last_error == (
+        "fraud/3 refused: MLflow flavours ['python_function'] are not supported; "
+        "supported: ['sklearn']"
+    )
+
+
+def test_challenger_alias_is_scored_beside_the_champion(
+    tmp_path, spark, bootstrap, backend, demo_models
+):
+    topic = create_topic(bootstrap, 2)
+    backend.set_alias("fraud", "challenger", "2")
+    recs = records(range(80), NUMERIC)
+    produce_exact(bootstrap, topic, spread(encode(recs), 2))
+    config = mlflow_config(tmp_path, bootstrap, topic, backend)
+    model = config.model.model_copy(update={"shadow": "@challenger"})
+    scorer = Scorer(config.model_copy(update={"model": model}), spark=spark, once=True)
+
+    assert scorer.run() == 0
+
+    scored = read_sink(spark, tmp_path / "predictions").sort_values("id")
+    inputs = model_frame(recs, NUMERIC)
+    assert scored["prediction"].tolist() == demo_models[0].predict(inputs).tolist()
+    assert scored["shadow_prediction"].tolist() == demo_models[1].predict(inputs).tolist()
+    assert set(zip(scored["model_version"], scored["shadow_model_version"], strict=True)) == {
+        ("fraud/1", "fraud/2")
+    }
+    assert scorer.shadow.source.location == "models:/fraud@challenger"
