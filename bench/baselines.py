@@ -131,9 +131,9 @@ def pandas_udf_iterator(df: DataFrame, model: ClassifierMixin, features: Feature
     """Approach 5, seeds 003 and 004: a hand-written pandas UDF with a broadcast model.
 
     Seed 003 broadcasts the model's weights and predicts on whole Arrow batches; seed 004 joins
-    the UDF's column Series into one frame. Deviation (asked by the bench brief): the iterator
-    form, so the model is read from the broadcast once per task, not once per batch; seed 003
-    uses the scalar form (`PandasUDFType.SCALAR`).
+    the UDF's column Series into one frame. Deviation: the iterator form, so the model is read
+    from the broadcast once per task, not once per batch; seed 003 uses the scalar form
+    (`PandasUDFType.SCALAR`).
     """
     model_broadcast = df.sparkSession.sparkContext.broadcast(model)
 

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 from stream_scorer.config.loader import parse_config
 from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
+from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.models.describe_onnx import describe_onnx
 from stream_scorer.models.publish_onnx import publish_onnx
 from stream_scorer.models.serving import ServingModel
@@ -30,8 +31,8 @@ OPTIONS = OnnxModelConfig(classes=["Cat", "Dog"], scores="logits")
 def stage(df: DataFrame, graph: bytes) -> DataFrame:
     """The scoring stage alone (`stage.score`) on a Kafka-schema frame of the images."""
     manifest = describe_onnx(graph, FeaturesConfig(format="image"), OPTIONS)
-    broadcast = df.sparkSession.sparkContext.broadcast(graph)
-    serving = ServingModel("v-bench", manifest, broadcast, ())
+    artefact = BroadcastArtefact(df.sparkSession.sparkContext.broadcast(graph))
+    serving = ServingModel("v-bench", manifest, artefact, ())
     kafka = df.select(
         F.lit(None).cast("binary").alias("key"),
         F.col("image").alias("value"),

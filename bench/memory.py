@@ -11,7 +11,6 @@ Run: `python -m bench.memory [--quick]`.
 """
 
 import argparse
-import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -20,14 +19,13 @@ import joblib
 import numpy as np
 
 from bench.data import FEATURES, train_models
+from bench.processes import rss, spark_processes
 from bench.stream_harness import StreamBench, exactly_once, save_result, target_row
-from stream_scorer.runtime import worker_daemon
 
 SCHEMA = dict.fromkeys(FEATURES, "double")
 CACHE_VERSIONS = 2
 """`model.worker_cache_versions` default: at least this many reloads are left out of the fit."""
 MB = 1024 * 1024
-_DAEMON = [worker_daemon.MODULE, "pyspark.worker"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,21 +61,14 @@ def main(argv: list[str] | None = None) -> int:
 def process_rss(root: int | None = None) -> dict:
     """RSS in bytes of the Spark JVM below `root` (this process) and its Python workers.
 
-    Workers are the processes forked by the JVM's worker daemon
-    (`stream_scorer.runtime.worker_daemon` or `pyspark.daemon`; they read the source and run
-    the scoring UDF); the daemon is reported apart, the data source
-    planners' daemons not at all. Returns {"jvm", "daemon", "workers": {pid: rss}}.
+    The worker daemon is reported apart, the data source planners' daemons not at all (see
+    `bench.processes`). Returns {"jvm", "daemon", "workers": {pid: rss}}.
     """
-    tree = _processes()
-    root = root or os.getpid()
-    jvms = [pid for pid, (ppid, cmd) in tree.items() if ppid == root and "java" in cmd]
-    below = _descendants(tree, set(jvms))
-    daemons = {p for p in below if tree[p][0] in jvms and tree[p][1].split()[-2:] == _DAEMON}
-    workers = {p for p in below if tree[p][0] in daemons}
+    found = spark_processes(root)
     return {
-        "jvm": sum(_rss(p) for p in jvms),
-        "daemon": sum(_rss(p) for p in daemons),
-        "workers": {p: _rss(p) for p in sorted(workers)},
+        "jvm": sum(rss(p) for p in found["jvm"]),
+        "daemon": sum(rss(p) for p in found["daemon"]),
+        "workers": {p: rss(p) for p in found["workers"]},
     }
 
 
@@ -125,39 +116,6 @@ def _print(doc: dict) -> None:
     jvm = doc["jvm_mb"]
     print(f"JVM RSS (MB): first {jvm['first']:.0f}, last {jvm['last']:.0f}, max {jvm['max']:.0f}")
     print(f"rows: {doc['exactly_once']}")  # fmt: skip
-
-
-def _processes() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, command line) of every process /proc shows."""
-    out = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # the process ended while we looked
-            continue
-        out[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmd)
-    return out
-
-
-def _descendants(tree: dict[int, tuple[int, str]], roots: set[int]) -> set[int]:
-    found, frontier = set(), set(roots)
-    while frontier:
-        frontier = {pid for pid, (ppid, _) in tree.items() if ppid in frontier} - found
-        found |= frontier
-    return found
-
-
-def _rss(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def _mb(workers: dict[int, int]) -> str:

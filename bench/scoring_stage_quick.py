@@ -32,6 +32,7 @@ from pyspark.sql import types as T
 from sklearn.linear_model import LogisticRegression
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.describe import describe
 from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
@@ -46,7 +47,7 @@ BATCH_SIZES = (1_000, 10_000, 50_000)
 class Serving:
     version: str
     manifest: object
-    broadcast: object
+    artefact: object
     trusted_types: tuple[str, ...] = ()
     unsafe_load: bool = False
 
@@ -139,7 +140,7 @@ def main() -> None:
     joblib.dump(model, buffer)
     payload = buffer.getvalue()
     manifest = describe(model, payload, "joblib", SCHEMA)
-    serving = Serving("bench", manifest, spark.sparkContext.broadcast(payload))
+    serving = Serving("bench", manifest, BroadcastArtefact(spark.sparkContext.broadcast(payload)))
     features = FeaturesConfig(schema=SCHEMA)
     df = kafka_frame(spark, args.rows)
 

@@ -39,3 +39,8 @@ class MissingExtraError(ScorerError):
 
 class BrokerError(ScorerError):
     """A Kafka broker could not be reached, or refused a request of a command."""
+
+
+class ArtefactCacheError(ScorerError):
+    """A model artefact could not be stored in a machine's cache directory (disk full, not
+    writable); the version serving keeps serving and the store is read again later."""

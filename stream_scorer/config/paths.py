@@ -8,6 +8,7 @@ working directory.
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
@@ -43,14 +44,26 @@ def _resolve(path: str, info: ValidationInfo) -> str:
     return os.path.normpath(Path(base) / Path(path).expanduser())
 
 
-def _local(path: str) -> str:
-    if has_scheme(path):
-        msg = "a local directory; the model store cannot be a URL yet"
-        raise ValueError(msg)
-    return path
+def _local(why: str) -> Callable[[str], str]:
+    def check(path: str) -> str:
+        if has_scheme(path):
+            msg = f"a local directory; {why}"
+            raise ValueError(msg)
+        return path
+
+    return check
 
 
 Location = Annotated[str, AfterValidator(_resolve)]
 """A local path (resolved against the config file's folder) or a Hadoop URL."""
-LocalPath = Annotated[str, AfterValidator(_resolve), AfterValidator(_local)]
+LocalPath = Annotated[
+    str, AfterValidator(_resolve), AfterValidator(_local("the model store cannot be a URL yet"))
+]
 """A local path, resolved against the config file's folder."""
+MachineDir = Annotated[
+    str,
+    AfterValidator(_resolve),
+    AfterValidator(_local("it is a folder on each machine, the driver's and every executor's")),
+]
+"""A local directory used on every machine at the same path; a relative one is resolved
+against the config file's folder once, on the driver, and the executors get that path."""

@@ -15,12 +15,13 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from stream_scorer.config.intervals import EXAMPLES, interval_ms
-from stream_scorer.config.paths import LocalPath, Location
+from stream_scorer.config.paths import LocalPath, Location, MachineDir
 from stream_scorer.errors import ConfigError
 from stream_scorer.features.signature import input_signature
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
+from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
 from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.types import FieldType
 
@@ -186,7 +187,8 @@ class ModelConfig(_Settings):
     source: Literal["store", "mlflow"] = "store"
     """`store`: our model store directory (default). `mlflow`: an MLflow Model Registry alias."""
     store: LocalPath | None = None
-    """Model store directory, written by `stream-scorer model publish` (source `store`)."""
+    """Model store directory, written by `stream-scorer model publish` (source `store`). On a
+    cluster, the executors read models at or above `mapped_above_mb` from it: an NFS mount then."""
     uri: str | None = None
     """`models:/NAME@ALIAS` (resolved every batch) or `models:/NAME/VERSION` (source `mlflow`)."""
     tracking_uri: str | None = None
@@ -205,6 +207,18 @@ class ModelConfig(_Settings):
     """Record field whose value picks the model of a per-key family (`model train`)."""
     train_estimators: list[str] = Field(default_factory=list)
     """Estimator import paths beyond sklearn.* that `model train --estimator` accepts."""
+    mapped_above_mb: int = Field(default=DEFAULT_MAPPED_ABOVE_MB, ge=0, le=2047)
+    """Store artefacts of at least this many MiB are not broadcast: each machine copies them from
+    the store into `cache_dir` once and its workers memory-map them (`model publish` stores
+    big joblib models uncompressed for that).
+    At most 2047: Spark cannot broadcast 2 GiB."""
+    cache_dir: MachineDir | None = None
+    """Directory for those copies on the driver and on every executor (default:
+    `stream-scorer-models` in each machine's temp directory); a relative path resolves
+    against the config file's folder."""
+    cache_versions: int = Field(default=2, ge=1, le=16)
+    """How many big artefacts each machine's `cache_dir` keeps, newest first (one more with
+    `shadow`); a restart reuses them."""
     onnx: OnnxModelConfig = OnnxModelConfig()
     """Publish-time description of `.onnx` models."""
 

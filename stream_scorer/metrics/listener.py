@@ -21,6 +21,7 @@ Publisher = Callable[[dict], None]
 class MetricsListener(StreamingQueryListener):
     """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
     `model_refusals` (model versions refused and failed reads of the source so far),
+    `model_cache_failures` (big versions a machine could not copy into its cache, disk full),
     `model_source` (store directory or `models:/NAME@ALIAS`) and `shadow` (`ShadowStats`
     of the batch, or null).
 
@@ -38,6 +39,7 @@ class MetricsListener(StreamingQueryListener):
         serving_version: Callable[[], str | None],
         publishers: tuple[Publisher, ...] = (),
         model_refusals: Callable[[], int] | None = None,
+        model_cache_failures: Callable[[], int] | None = None,
         model_source: str | None = None,
         shadow_source: str | None = None,
     ) -> None:
@@ -45,6 +47,8 @@ class MetricsListener(StreamingQueryListener):
         self.serving_version = serving_version
         self.model_refusals = model_refusals
         """The registry's refusal count so far (`ModelRegistry.refusals`), if known."""
+        self.model_cache_failures = model_cache_failures
+        """The registries' `cache_failures` so far (served model and shadow), if known."""
         self.model_source = model_source
         self.shadow_source = shadow_source
         self.publishers = publishers
@@ -105,6 +109,9 @@ class MetricsListener(StreamingQueryListener):
             "dead_lettered": batch.dead_lettered if batch else None,
             "model_version": batch.model_version if batch else self.serving_version(),
             "model_refusals": self.model_refusals() if self.model_refusals else None,
+            "model_cache_failures": (
+                self.model_cache_failures() if self.model_cache_failures else None
+            ),
             "model_source": self.model_source,
             "shadow_source": self.shadow_source,
             "shadow": asdict(batch.shadow) if batch and batch.shadow else None,

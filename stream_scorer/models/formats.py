@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.manifest import ModelFormat
-from stream_scorer.models.safe_pickle import load_joblib, load_pickle
+from stream_scorer.models.safe_pickle import load_joblib, load_joblib_file, load_pickle
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,33 @@ def load_model_bytes(
         return _load_skops(data, trusted_types, unsafe)
     msg = f"unknown model format {fmt!r}"
     raise ModelRejectedError(msg)
+
+
+def load_model_file(
+    path: Path, fmt: ModelFormat, trusted_types: Sequence[str] = (), unsafe: bool = False
+) -> object:
+    """Deserialise an estimator from a verified local artefact file, admitting what
+    `load_model_bytes` admits for `trusted_types` and `unsafe`.
+
+    A joblib artefact saved uncompressed has its numpy arrays memory-mapped read-only
+    (`mmap_mode="r"`): every process loading the same file shares its page-cache pages. It
+    goes through the same restricted unpickler as bytes do (`safe_pickle.load_joblib_file`).
+    Other formats are read into memory as `load_model_bytes` does.
+
+    Raises
+    ------
+    ModelRejectedError
+        If the artefact refers to a global or type not admitted, naming it; nothing of it
+        was built then.
+    """
+    if fmt != "joblib":
+        return load_model_bytes(path.read_bytes(), fmt, trusted_types, unsafe)
+    if unsafe:
+        import joblib
+
+        log.warning("loading a %s artefact with no allowlist: any code it holds runs", fmt)
+        return joblib.load(path, mmap_mode="r")
+    return load_joblib_file(path, trusted_types, mmap_mode="r")
 
 
 def _load_unrestricted(data: bytes, fmt: ModelFormat) -> object:

@@ -1,9 +1,9 @@
 """Driver-side hot reload: which model version serves the next micro-batch.
 
 Called once per micro-batch on the driver, before scoring. A version the source's pointer
-(CURRENT, an MLflow alias) newly names is loaded, verified and broadcast; a refused one is
-logged and the previous model keeps serving. Executors only ever see the broadcast artefact
-bytes, never a driver-local path.
+(CURRENT, an MLflow alias) newly names is loaded, verified and distributed
+(`distribution.factory`: broadcast, or for a big model of our store a copy on every machine);
+a refused one is logged and the previous model keeps serving.
 """
 
 import logging
@@ -12,11 +12,17 @@ from collections.abc import Mapping
 from pyspark.sql import SparkSession
 
 from stream_scorer.config.settings import ModelConfig
-from stream_scorer.errors import ModelRejectedError, ModelStoreError, ScorerError
+from stream_scorer.distribution.factory import distribute
+from stream_scorer.errors import (
+    ArtefactCacheError,
+    ModelRejectedError,
+    ModelStoreError,
+    ScorerError,
+)
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.models.sources.base import ModelSource
 from stream_scorer.models.sources.factory import open_source
-from stream_scorer.models.verify import load_verified
+from stream_scorer.models.verify import Fetch, VerifiedModel, load_verified
 from stream_scorer.types import FieldType
 
 log = logging.getLogger(__name__)
@@ -27,9 +33,11 @@ class ModelRegistry:
 
     `source` defaults to the config's (`open_source`); `role` names the model in logs
     ('model', 'shadow model'); `input_signature` is what the config feeds a model
-    (`FeaturesConfig.input_signature`). Counters: `reloads` (versions loaded and broadcast,
-    the first included), `refusals` (versions refused, failed reads of the pointer, and the
-    pointer gone once a model serves), `last_error` (latest reason, or None).
+    (`FeaturesConfig.input_signature`). Counters: `reloads` (versions loaded and
+    distributed, the first included), `refusals` (versions refused, failed reads of the
+    pointer or of the artefact by executors, and the pointer gone once a model serves),
+    `cache_failures` (big versions a machine could not copy into its cache directory, e.g.
+    disk full; tried again at the next refresh), `last_error` (latest reason, or None).
     """
 
     def __init__(
@@ -52,6 +60,7 @@ class ModelRegistry:
         self._refused: set[tuple[str, str | None]] = set()
         self.reloads = 0
         self.refusals = 0
+        self.cache_failures = 0
         self.last_error: str | None = None
 
     @property
@@ -100,29 +109,51 @@ class ModelRegistry:
             self._refused.add(key)
             self.refusals += 1
             return self._keep_serving(str(exc))
+        except ArtefactCacheError as exc:
+            self.cache_failures += 1
+            return self._keep_serving(str(exc))
+        except ModelStoreError as exc:  # executors cannot read the store: retried next time
+            self.refusals += 1
+            return self._keep_serving(str(exc))
 
-    def release_retired(self) -> None:
-        """Unpersist the broadcasts of replaced versions; call after a batch's sinks wrote."""
+    @property
+    def serving(self) -> ServingModel | None:
+        """The version serving now, or None before the first successful refresh."""
+        return self._serving
+
+    def release_retired(self, also_serving: ServingModel | None = None) -> None:
+        """Release the artefacts of replaced versions (broadcasts unpersisted, cache files and
+        workers' predictors dropped); call after a batch's sinks wrote.
+
+        A retired artefact whose copy the version serving now, or `also_serving` (the other
+        registry's: served model and shadow), still uses is left to that one's release.
+        """
+        serving = [s.artefact for s in (self._serving, also_serving) if s is not None]
         for retired in self._retired:
-            retired.broadcast.unpersist(blocking=False)
+            if not any(retired.artefact.shares_copy_with(other) for other in serving):
+                retired.artefact.release(self._spark)
         self._retired.clear()
 
     def _switch_to(self, version: str) -> ServingModel:
-        verified = load_verified(
-            self.source,
-            version,
-            self._feature_types,
-            allow_library_mismatch=self._config.allow_library_mismatch,
-            trusted_types=self._config.trusted_types,
-            unsafe_load=self._config.unsafe_load,
-            input_signature=self._input_signature,
-            check_signature=self.source.signed,
-            route_by=self._config.route_by,
-        )
+        def verify(fetch: Fetch | None) -> VerifiedModel:
+            return load_verified(
+                self.source,
+                version,
+                self._feature_types,
+                allow_library_mismatch=self._config.allow_library_mismatch,
+                trusted_types=self._config.trusted_types,
+                unsafe_load=self._config.unsafe_load,
+                input_signature=self._input_signature,
+                check_signature=self.source.signed,
+                fetch=fetch,
+                route_by=self._config.route_by,
+            )
+
+        verified, artefact = distribute(self._spark, self.source, version, self._config, verify)
         serving = ServingModel(
             version=version,
             manifest=verified.manifest,
-            broadcast=self._spark.sparkContext.broadcast(verified.payload),
+            artefact=artefact,
             trusted_types=tuple(self._config.trusted_types),
             unsafe_load=self._config.unsafe_load,
             route_by=self._config.route_by,

@@ -5,18 +5,22 @@ a refused artefact builds no object and runs none of its code. Setting state on 
 (a BUILD whose target is a class, not an instance) is refused too: it would patch that class
 for the whole process. joblib artefacts are read by a subclass of joblib's own
 `NumpyUnpickler`, which keeps joblib's array handling (inline arrays, compression, mmap); its
-nested streams of object arrays go through the same check.
+nested streams of object arrays go through the same check. `load_joblib_file` reads a file
+with its arrays memory-mapped, through the same unpickler.
 """
 
 import io
 import pickle
 from collections.abc import Callable, Collection
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from joblib.numpy_pickle import NumpyUnpickler
 
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.allowlist import admit
+
+MmapMode = Literal["r", "r+", "w+", "c"]
 
 
 def load_pickle(data: bytes, trusted: Collection[str] = ()) -> object:
@@ -42,6 +46,33 @@ def load_joblib(data: bytes, trusted: Collection[str] = ()) -> object:
 
     with _validate_fileobject_and_memmap(io.BytesIO(data), "", None) as (fobj, _):
         return _JoblibUnpickler(fobj, frozenset(trusted)).load()
+
+
+def load_joblib_file(
+    path: Path, trusted: Collection[str] = (), mmap_mode: MmapMode | None = "r"
+) -> object:
+    """Load a `joblib.dump` artefact file like `load_joblib`; if the file is uncompressed, its
+    numpy arrays are memory-mapped with `mmap_mode` (as `joblib.load(path, mmap_mode)` does),
+    so processes loading one file share its pages. A compressed file loads into memory, with
+    joblib's warning. Every global goes through the same check, so a refused one never runs.
+
+    Raises
+    ------
+    ModelRejectedError
+        Naming the first global refused; nothing from the stream was built by then. Also for
+        a file in the format of joblib before 0.10, which joblib loads with no unpickler of
+        ours.
+    """
+    from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
+
+    with (
+        open(path, "rb") as handle,
+        _validate_fileobject_and_memmap(handle, str(path), mmap_mode) as (fobj, mode),
+    ):
+        if isinstance(fobj, str):  # joblib < 0.10: loaded by `load_compatibility`, unguarded
+            msg = f"{path}: a joblib file of joblib before 0.10; save it again with joblib.dump"
+            raise ModelRejectedError(msg)
+        return _JoblibUnpickler(fobj, frozenset(trusted), str(path), mode).load()
 
 
 def _find_class(self: Any, module: str, name: str) -> object:
@@ -88,6 +119,14 @@ class _JoblibUnpickler(NumpyUnpickler):
     dispatch[pickle.BUILD[0]] = _guarded_build(NumpyUnpickler.load_build)
     find_class = _find_class
 
-    def __init__(self, file: io.BufferedIOBase, trusted: frozenset[str]) -> None:
-        super().__init__("", file, ensure_native_byte_order=True)
+    def __init__(
+        self,
+        file: io.BufferedIOBase,
+        trusted: frozenset[str],
+        filename: str = "",
+        mmap_mode: MmapMode | None = None,
+    ) -> None:
+        # Mapped arrays keep the byte order they were written with, as `joblib.load` keeps it.
+        native = mmap_mode is None
+        super().__init__(filename, file, ensure_native_byte_order=native, mmap_mode=mmap_mode)
         self.trusted = trusted

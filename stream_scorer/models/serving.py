@@ -2,18 +2,18 @@
 
 from dataclasses import dataclass
 
-from pyspark import Broadcast
-
+from stream_scorer.distribution.base import Artefact
 from stream_scorer.models.manifest import Manifest
 
 
 @dataclass(frozen=True)
 class ServingModel:
-    """The verified model version scoring a micro-batch; `broadcast` holds its artefact bytes."""
+    """The verified model version scoring a micro-batch; `artefact` is how executors get it."""
 
     version: str
     manifest: Manifest
-    broadcast: Broadcast[bytes]
+    artefact: Artefact
+    """Broadcast bytes (small models) or a per-machine cache file (`distribution`)."""
     trusted_types: tuple[str, ...]
     """Globals (or skops types) admitted beyond the allowlist (`model.trusted_types`)."""
     unsafe_load: bool = False

@@ -26,6 +26,7 @@ from stream_scorer.errors import ModelRejectedError, ModelStoreError
 from stream_scorer.models.describe import describe
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
+from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB, mappable_artefact
 from stream_scorer.models.signing import signed
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,13 @@ class ModelStore:
             msg = f"{path}: manifest of {version} is not valid: {exc!r}"
             raise ModelStoreError(msg) from exc
 
+    def artifact_path(self, version: str) -> Path:
+        """Where the artefact of `version` is, as named by its manifest."""
+        return self.root / version / self.manifest(version).file
+
     def read_artifact(self, version: str) -> bytes:
         """The artefact bytes of `version`, as named by its manifest."""
-        path = self.root / version / self.manifest(version).file
+        path = self.artifact_path(version)
         try:
             return path.read_bytes()
         except OSError as exc:
@@ -180,6 +185,7 @@ class ModelStore:
         trusted_types: Sequence[str] = (),
         unsafe_load: bool = False,
         advance: bool = True,
+        mapped_above_bytes: int = DEFAULT_MAPPED_ABOVE_MB * 2**20,
     ) -> Manifest:
         """Store the model file at `model_path` as a new version and `advance_current` to it.
 
@@ -188,6 +194,9 @@ class ModelStore:
         stays on a newer version that a concurrent publish made CURRENT first (logged as a
         WARNING); with `advance=False` it is not touched, for callers that advance it
         themselves to learn the outcome.
+
+        A compressed joblib model at or above `mapped_above_bytes` uncompressed is stored
+        uncompressed, so that workers can memory-map it (`models.mappable`).
 
         Raises
         ------
@@ -206,13 +215,17 @@ class ModelStore:
         except Exception as exc:
             msg = f"{model_path}: cannot load as {fmt}: {exc!r}"
             raise ModelRejectedError(msg) from exc
+        payload, extra = mappable_artefact(model, payload, fmt, mapped_above_bytes)
         try:
             described = describe(model, payload, fmt, feature_types, canary_rows)
         except ModelRejectedError as exc:
             msg = f"{model_path} refused: {exc}"
             raise ModelRejectedError(msg) from exc
         trusted = dataclasses.replace(
-            described, trusted_types=sorted(set(trusted_types)), unsafe_load=unsafe_load
+            described,
+            extra={**described.extra, **extra},
+            trusted_types=sorted(set(trusted_types)),
+            unsafe_load=unsafe_load,
         )
         return self.add(trusted, payload, advance)
 

@@ -7,8 +7,9 @@ deserialisation through the allowlist; the model's own signature; canary rows re
 """
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -19,17 +20,22 @@ from stream_scorer.models.sources.base import VersionReader
 from stream_scorer.predictors.base import Predictor, load_predictor
 from stream_scorer.types import TYPES
 
+Fetch = Callable[[Manifest], bytes | Path]
+"""Gets a version's artefact, checked against its manifest's sha256: the bytes, or a verified
+local file; raises ModelRejectedError on a mismatch, ModelStoreError if it cannot read."""
+
 SKLEARN_KINDS = ("sklearn", "family")
 """Kinds whose models are scikit-learn's, so saved with (and checked against) its version."""
 
 
 @dataclass(frozen=True)
 class VerifiedModel:
-    """A model version that passed every check, with its bytes and its loaded predictor."""
+    """A model version that passed every check, with its artefact and its loaded predictor."""
 
     version: str
     manifest: Manifest
-    payload: bytes
+    payload: bytes | Path
+    """The artefact bytes, or the verified local file it was loaded from."""
     predictor: Predictor
 
 
@@ -43,6 +49,7 @@ def load_verified(
     input_signature: str = "json",
     route_by: str | None = None,
     check_signature: bool = True,
+    fetch: Fetch | None = None,
 ) -> VerifiedModel:
     """Read, verify and load `version` of `store` for the configured `feature_types` and
     `input_signature` (`FeaturesConfig.input_signature`).
@@ -54,6 +61,8 @@ def load_verified(
     A per-key family serves only with `route_by` (`model.route_by`), a single model only
     without.
 
+    `fetch` gets the artefact (default: its bytes, read from `store` and hashed).
+
     Raises
     ------
     ModelRejectedError
@@ -61,21 +70,17 @@ def load_verified(
     """
     try:
         manifest = store.manifest(version)
-        payload = store.read_artifact(version)
     except (ModelStoreError, ModelRejectedError) as exc:
         raise _refused(version, str(exc)) from exc
     if manifest.version != version:
         raise _refused(version, f"its manifest names version {manifest.version!r}")
-    actual = hashlib.sha256(payload).hexdigest()
-    if actual != manifest.sha256:
-        reason = (
-            f"sha256 mismatch (manifest {manifest.sha256[:12]}…, file {actual[:12]}…); "
-            "the artefact changed after publish"
-        )
-        raise _refused(version, reason)
+    try:
+        payload = (fetch or _reader(store, version))(manifest)
+    except (ModelStoreError, ModelRejectedError) as exc:
+        raise _refused(version, str(exc)) from exc
     try:
         if check_signature:
-            check_signed(manifest, actual)
+            check_signed(manifest, manifest.sha256)  # the artefact's, as `fetch` checked it
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
     if not allow_library_mismatch and manifest.kind in SKLEARN_KINDS:
@@ -91,6 +96,27 @@ def load_verified(
     _check_routing(version, predictor, route_by)
     _check_canary(version, manifest, predictor)
     return VerifiedModel(version=version, manifest=manifest, payload=payload, predictor=predictor)
+
+
+def sha256_mismatch(expected: str, actual: str) -> str:
+    """Why an artefact whose bytes hash to `actual` is refused, its manifest saying `expected`."""
+    return (
+        f"sha256 mismatch (manifest {expected[:12]}…, file {actual[:12]}…); "
+        "the artefact changed after publish"
+    )
+
+
+def _reader(store: VersionReader, version: str) -> Fetch:
+    """Fetch the artefact bytes of `version` from `store`, checked against the manifest."""
+
+    def read(manifest: Manifest) -> bytes:
+        payload = store.read_artifact(version)
+        actual = hashlib.sha256(payload).hexdigest()
+        if actual != manifest.sha256:
+            raise ModelRejectedError(sha256_mismatch(manifest.sha256, actual))
+        return payload
+
+    return read
 
 
 def _refused(version: str, reason: str) -> ModelRejectedError:

@@ -9,6 +9,7 @@ import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
@@ -76,17 +77,24 @@ KINDS: dict[str, str] = {
     "family": "stream_scorer.predictors.family",
 }
 """Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types,
-unsafe_load)`.
-A new kind is a new module and one entry here."""
+unsafe_load)`, and optionally `load_file(path, manifest, trusted_types, unsafe_load)` for a
+verified local file (which it may memory-map). A new kind is a new module and one entry here."""
+
+BROADCAST_KINDS: frozenset[str] = frozenset({"family"})
+"""Kinds whose artefacts always reach executors as broadcast bytes, whatever their size
+(`distribution.factory`): a family's many small models are each deserialised from bytes on
+first use, so there is nothing to memory-map."""
 
 
 def load_predictor(
-    payload: bytes,
+    artefact: bytes | Path,
     manifest: Manifest,
     trusted_types: Sequence[str] = (),
     unsafe_load: bool = False,
 ) -> Predictor:
-    """Build the predictor of `manifest.kind` from verified artefact bytes.
+    """Build the predictor of `manifest.kind` from verified artefact bytes or a verified file.
+
+    A file goes to the kind's `load_file` if it has one, else its bytes to `load`.
 
     `trusted_types` and `unsafe_load` widen what deserialising admits (`models.formats`).
 
@@ -95,11 +103,15 @@ def load_predictor(
     ModelRejectedError
         If the kind is unknown or the artefact does not load as that kind.
     """
-    module = KINDS.get(manifest.kind)
-    if module is None:
+    name = KINDS.get(manifest.kind)
+    if name is None:
         msg = f"model kind {manifest.kind!r} is not supported; known kinds: {sorted(KINDS)}"
         raise ModelRejectedError(msg)
-    loaded: Predictor = importlib.import_module(module).load(
-        payload, manifest, trusted_types, unsafe_load
-    )
+    module = importlib.import_module(name)
+    if isinstance(artefact, Path):
+        if hasattr(module, "load_file"):
+            from_file: Predictor = module.load_file(artefact, manifest, trusted_types, unsafe_load)
+            return from_file
+        artefact = artefact.read_bytes()
+    loaded: Predictor = module.load(artefact, manifest, trusted_types, unsafe_load)
     return loaded

@@ -8,6 +8,7 @@ calibrated apart from `predict`; those get both calls.
 """
 
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from stream_scorer.models.estimator import (
     as_estimator,
     gives_probabilities,
 )
-from stream_scorer.models.formats import load_model_bytes
+from stream_scorer.models.formats import load_model_bytes, load_model_file
 from stream_scorer.models.manifest import Canary, Manifest
 from stream_scorer.models.model_input import ModelInput, model_input
 from stream_scorer.predictors.base import Features, Predictions, Predictor
@@ -81,8 +82,27 @@ def load_estimator(
         If the bytes do not load, hold no estimator, or the model's own feature names
         differ from the manifest's.
     """
+    fmt = manifest.format
+    return _estimator(lambda: load_model_bytes(payload, fmt, trusted_types, unsafe_load), manifest)
+
+
+def load_file(
+    path: Path,
+    manifest: Manifest,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+) -> SklearnPredictor:
+    """As `load`, from a verified local file; an uncompressed joblib artefact's arrays are
+    memory-mapped read-only, shared by every process that loads the same file. It goes
+    through the same allowlist as bytes do."""
+    fmt = manifest.format
+    model = _estimator(lambda: load_model_file(path, fmt, trusted_types, unsafe_load), manifest)
+    return SklearnPredictor(model, manifest)
+
+
+def _estimator(deserialise: Callable[[], object], manifest: Manifest) -> Estimator:
     try:
-        loaded = load_model_bytes(payload, manifest.format, trusted_types, unsafe_load)
+        loaded = deserialise()
     except Exception as exc:  # the allowlist's refusal, or whatever the bytes raise
         msg = f"cannot load the {manifest.format} artefact: {exc}"
         raise ModelRejectedError(msg) from exc

@@ -10,7 +10,7 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from stream_scorer.errors import ScorerError
@@ -124,10 +124,11 @@ class HadoopFiles:
     """
 
     def __init__(self, spark: "SparkSession", url: str) -> None:
-        self._jvm = getattr(spark, "_jvm", None)
-        if self._jvm is None:
+        jvm = getattr(spark, "_jvm", None)
+        if jvm is None:
             msg = f"{url}: reading through Hadoop needs a classic (non-Connect) SparkSession"
             raise ScorerError(msg)
+        self._jvm: Any = jvm
         self._path_cls = self._jvm.org.apache.hadoop.fs.Path
         self._root = self._path_cls(url)
         self._fs = self._root.getFileSystem(spark._jsc.hadoopConfiguration())

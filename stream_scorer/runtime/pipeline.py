@@ -119,10 +119,10 @@ class BatchPipeline:
             if cached:
                 scored.unpersist()
         self._last_bad = bad
-        self.registry.release_retired()
+        self.registry.release_retired(self.shadow.serving if self.shadow else None)
         compared = shadow_metrics.stats(counter.get, shadow) if with_shadow else None
         if self.shadow is not None:
-            self.shadow.release_retired()
+            self.shadow.release_retired(self.registry.serving)
         seconds = time.monotonic() - started
         stats = BatchStats(batch_id, serving.version, good, bad, seconds, shadow=compared)
         self.stats.record(stats)

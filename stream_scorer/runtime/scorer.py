@@ -139,11 +139,18 @@ class Scorer:
             lambda: self.registry.serving_version,
             tuple(publishers),
             model_refusals=lambda: self.registry.refusals,
+            model_cache_failures=self._cache_failures,
             model_source=self.registry.source.location,
             shadow_source=self.shadow.source.location if self.shadow else None,
         )
         self.spark.streams.addListener(self.listener)
         self._closers.append(lambda: self.spark.streams.removeListener(self.listener))
+
+    def _cache_failures(self) -> int:
+        """Big versions, served or shadow, that a machine could not copy into its cache: both
+        fill the same cache directories."""
+        shadow = self.shadow.cache_failures if self.shadow else 0
+        return self.registry.cache_failures + shadow
 
     def close(self) -> None:
         """Stop the query if it runs; release the listener, the metrics port and the sinks."""

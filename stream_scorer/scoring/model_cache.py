@@ -9,25 +9,30 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from pyspark import Broadcast
-
+from stream_scorer.distribution.base import Artefact
 from stream_scorer.models.manifest import Manifest
-from stream_scorer.predictors.base import Predictor, load_predictor
+from stream_scorer.predictors.base import Predictor
 
 _models: OrderedDict[str, Predictor] = OrderedDict()
 _lock = threading.Lock()
 _loads = 0
 
 
+def key_of(version: str, sha256: str) -> str:
+    """The cache key of a model version: by content, not name alone, as two stores (or a
+    store rebuilt) can both hold "v0001"."""
+    return f"{version}@{sha256}"
+
+
 def cached_predictor(
     version: str,
-    broadcast: Broadcast[bytes],
+    artefact: Artefact,
     manifest: Manifest,
     trusted_types: Sequence[str],
     capacity: int,
     unsafe: bool = False,
 ) -> Predictor:
-    """Return the predictor of `version`, loading it from `broadcast.value` on first use.
+    """Return the predictor of `version` (a `key_of`), loading it from `artefact` on first use.
 
     Guarantees one deserialisation per (process, version) while the version stays among the
     `capacity` most recently used; older versions are evicted (and freed). Thread-safe:
@@ -36,20 +41,27 @@ def cached_predictor(
 
     Raises
     ------
-    ModelRejectedError
-        If the artefact cannot be deserialised (nothing is cached then).
+    ScorerError
+        If the artefact cannot be fetched or deserialised (nothing is cached then).
     """
     global _loads
     with _lock:
         if version in _models:
             _models.move_to_end(version)
             return _models[version]
-        predictor = load_predictor(broadcast.value, manifest, trusted_types, unsafe)
+        predictor = artefact.load(manifest, trusted_types, unsafe)
         _loads += 1
         _models[version] = predictor
         while len(_models) > capacity:
             _models.popitem(last=False)
         return _models[version]
+
+
+def discard(version: str) -> None:
+    """Drop the predictor of `version` (a `key_of`) if held; a retired version's memory (or
+    mapping) is freed once nothing else refers to it."""
+    with _lock:
+        _models.pop(version, None)
 
 
 def load_count() -> int:

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pyspark import Broadcast
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, StringType, StructField
 
+from stream_scorer.distribution.base import Artefact
 from stream_scorer.models.manifest import Canary, Manifest
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.base import Features, Predictor
-from stream_scorer.scoring.model_cache import cached_predictor
+from stream_scorer.scoring.model_cache import cached_predictor, key_of
 from stream_scorer.types import TYPES
 
 PREDICTION, PROBABILITY, VERSION, ERROR = (
@@ -85,11 +85,13 @@ def output_columns(
 
 @dataclass(frozen=True)
 class ShadowModel:
-    """What the UDF's closure carries of the challenger: small things and a broadcast."""
+    """What the UDF's closure carries of the challenger: small things and its artefact handle
+    (`distribution`: broadcast bytes, or for a big model the per-machine mapped file, as for
+    the served model)."""
 
     version: str
     cache_key: str
-    broadcast: Broadcast[bytes]
+    artefact: Artefact
     manifest: Manifest
     trusted_types: tuple[str, ...]
     unsafe_load: bool
@@ -99,11 +101,10 @@ class ShadowModel:
         """From the challenger's `ServingModel` (its canary rows left behind), loaded with the
         trust settings its registry verified it with."""
         manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
-        key = f"{serving.version}@{manifest.sha256}"
         return cls(
             serving.version,
-            key,
-            serving.broadcast,
+            key_of(serving.version, manifest.sha256),
+            serving.artefact,
             manifest,
             tuple(serving.trusted_types),
             serving.unsafe_load,
@@ -114,7 +115,7 @@ class ShadowModel:
         try:
             return cached_predictor(
                 self.cache_key,
-                self.broadcast,
+                self.artefact,
                 self.manifest,
                 self.trusted_types,
                 capacity,

@@ -1,8 +1,9 @@
 """The scoring pandas UDF: Kafka `value` bytes in, the scored struct out, per Arrow batch.
 
-The UDF's closure holds small things only (broadcast handle, version, manifest, schemas);
-the model reaches executors as broadcast artefact bytes and each Python worker deserialises
-a version once (`model_cache`), at the start of a task, never per Arrow batch or per row.
+The UDF's closure holds small things only (the artefact handle, version, manifest, schemas);
+the model reaches executors as `distribution` says (broadcast bytes, or a per-machine cache
+file for big models) and each Python worker loads a version once (`model_cache`), at the
+start of a task, never per Arrow batch or per row.
 """
 
 import dataclasses
@@ -22,7 +23,7 @@ from stream_scorer.features.factory import build_decoder
 from stream_scorer.models.manifest import Canary
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.base import Features, Predictor
-from stream_scorer.scoring.model_cache import cached_predictor
+from stream_scorer.scoring.model_cache import cached_predictor, key_of
 from stream_scorer.scoring.output import (
     MODEL_KEY,
     SCORED_AT_MICROS,
@@ -48,7 +49,7 @@ def scoring_udf(
     Parameters
     ----------
     serving
-        A `ServingModel` (version, manifest, broadcast of the artefact bytes, trust settings).
+        A `ServingModel` (version, manifest, artefact, trust settings).
     features
         Declared feature schema and passthrough fields.
     cache_capacity
@@ -59,13 +60,12 @@ def scoring_udf(
         beside the served model's (one more per worker), loaded with its own trust settings.
 
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
-    broadcast artefact cannot be deserialised (ModelRejectedError).
+    artefact cannot be fetched or deserialised (a ScorerError).
     """
     # Executors need neither the canary rows nor `extra` (a family's per-key listing).
     empty = Canary(rows=[], predictions=[])
     manifest = dataclasses.replace(serving.manifest, canary=empty, extra={})
-    # Cache by content, not name alone: two stores (or a store rebuilt) can both hold "v0001".
-    cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
+    cache_key, artefact = key_of(serving.version, manifest.sha256), serving.artefact
     trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
     decoder = build_decoder(features, manifest, serving.route_by)
     passthrough = dict(features.passthrough)
@@ -73,7 +73,7 @@ def scoring_udf(
     capacity = cache_capacity + 1 if with_shadow else cache_capacity
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predictor = cached_predictor(cache_key, broadcast, manifest, trusted, capacity, unsafe)
+        predictor = cached_predictor(cache_key, artefact, manifest, trusted, capacity, unsafe)
         loaded = challenger.load(capacity) if challenger is not None else None
         in_shadow = functools.partial(shadow_columns, loaded, manifest) if with_shadow else None
         for values in batches:

@@ -6,6 +6,7 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from stream_scorer.config.settings import ModelConfig
+from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.models.family_artefact import FALLBACK_KEY
 from stream_scorer.models.family_build import build_family
 from stream_scorer.models.registry import ModelRegistry
@@ -29,9 +30,9 @@ def _publish(store: ModelStore, fallback: bool = False, seed: int = 0) -> dict:
     return models
 
 
-def _config(tmp_path, bootstrap, topic):
+def _config(tmp_path, bootstrap, topic, **model_settings):
     features = {"schema": NUMERIC, "passthrough": {"id": "long", "store": "string"}}
-    model = {"store": str(tmp_path / "models"), "route_by": "store"}
+    model = {"store": str(tmp_path / "models"), "route_by": "store", **model_settings}
     return scorer_config(tmp_path, bootstrap, topic, features=features, model=model)
 
 
@@ -47,10 +48,11 @@ def _expected(models: dict, rows, sent: list[dict]) -> np.ndarray:
     return np.array([models[k].predict(inputs[i : i + 1])[0] for i, k in enumerate(keys)])
 
 
-def _run_once(tmp_path, spark, bootstrap, values) -> tuple:
+def _run_once(tmp_path, spark, bootstrap, values, **model_settings) -> tuple:
     topic = create_topic(bootstrap, 3)
     produce_exact(bootstrap, topic, spread([orjson.dumps(v) for v in values], 3))
-    assert Scorer(_config(tmp_path, bootstrap, topic), spark=spark, once=True).run() == 0
+    config = _config(tmp_path, bootstrap, topic, **model_settings)
+    assert Scorer(config, spark=spark, once=True).run() == 0
     return read_sink(spark, tmp_path / "predictions"), read_sink(spark, tmp_path / "dead-letter")
 
 
@@ -66,6 +68,22 @@ def test_every_scored_row_equals_its_keys_model_predict(tmp_path, spark, bootstr
     # A key's rows are predicted together: BLAS may sum in another order than for one row.
     np.testing.assert_allclose(scored["prediction"], _expected(models, scored, sent), rtol=1e-12)
     assert set(scored["model_version"]) == {"v0001"}
+
+
+def test_family_is_broadcast_where_a_single_model_of_its_size_would_be_mapped(
+    tmp_path, spark, bootstrap
+) -> None:
+    store = ModelStore(tmp_path / "models")
+    models = _publish(store)
+    config = ModelConfig(store=str(store.root), route_by="store", mapped_above_mb=0)
+    assert isinstance(ModelRegistry(config, NUMERIC, spark).refresh().artefact, BroadcastArtefact)
+    sent = _keyed(range(90), [f"k{i:04d}" for i in range(KEYS)])
+
+    scored, dead = _run_once(tmp_path, spark, bootstrap, sent, mapped_above_mb=0)
+
+    assert len(dead) == 0
+    assert sorted(scored["id"]) == list(range(90))
+    np.testing.assert_allclose(scored["prediction"], _expected(models, scored, sent), rtol=1e-12)
 
 
 def test_unknown_and_null_keys_go_to_the_dead_letter_without_fallback(

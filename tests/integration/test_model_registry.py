@@ -52,14 +52,14 @@ def test_first_refresh_serves_current_and_broadcasts_its_bytes(store, publish, r
 
     assert serving.version == "v0001"
     assert serving.manifest == store.manifest("v0001")
-    assert serving.broadcast.value == store.read_artifact("v0001")
+    assert serving.artefact.broadcast.value == store.read_artifact("v0001")
     assert serving.trusted_types == ()
     assert (registry.reloads, registry.refusals, registry.last_error) == (1, 0, None)
 
 
 def test_executors_read_the_model_bytes_from_the_broadcast(spark, store, publish, registry):
     publish()
-    handle = registry.refresh().broadcast
+    handle = registry.refresh().artefact.broadcast
 
     sizes = spark.sparkContext.parallelize([0, 1], 2).map(lambda _: len(handle.value)).collect()
 
@@ -91,7 +91,11 @@ def test_release_retired_unpersists_the_replaced_broadcast_once(publish, registr
     publish(seed=0)
     old = registry.refresh()
     calls = []
-    monkeypatch.setattr(old.broadcast, "unpersist", lambda blocking=False: calls.append(blocking))
+
+    def unpersist(blocking: bool = False) -> None:
+        calls.append(blocking)
+
+    monkeypatch.setattr(old.artefact.broadcast, "unpersist", unpersist)
     publish(seed=1)
     registry.refresh()
 
@@ -143,7 +147,7 @@ def test_rollback_switches_back_to_the_previous_version(store, publish, registry
     serving = registry.refresh()
 
     assert serving.version == "v0001"
-    assert serving.broadcast.value == store.read_artifact("v0001")
+    assert serving.artefact.broadcast.value == store.read_artifact("v0001")
     assert registry.reloads == 2
 
 

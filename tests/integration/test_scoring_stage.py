@@ -15,6 +15,7 @@ import pytest
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.demo_models import demo_texts, train_demo_model
 from stream_scorer.devtools.synthetic import values
+from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.kafka.schema import kafka_schema
 from stream_scorer.models.describe import describe
 from stream_scorer.models.serving import ServingModel
@@ -37,7 +38,8 @@ def _serving(spark, model: object, feature_types: dict[str, str]) -> ServingMode
     payload = buffer.getvalue()
     manifest = describe(model, payload, "joblib", feature_types)
     version = f"v-{uuid.uuid4().hex[:8]}"
-    return ServingModel(version, manifest, spark.sparkContext.broadcast(payload), (RECORDING,))
+    artefact = BroadcastArtefact(spark.sparkContext.broadcast(payload))
+    return ServingModel(version, manifest, artefact, (RECORDING,))
 
 
 def _kafka_frame(spark, encoded: list[bytes | None], partitions: int):

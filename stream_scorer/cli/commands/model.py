@@ -14,6 +14,7 @@ from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreErro
 from stream_scorer.models.family_info import FamilyInfo
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
+from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
 from stream_scorer.models.publish_onnx import publish_onnx
 from stream_scorer.models.store import ModelStore
 
@@ -114,17 +115,27 @@ def publish(args: argparse.Namespace) -> int:
 def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
     """Store a joblib, pickle or skops file, typed by --config, --features or its fit."""
     trusted, unsafe = list(args.trust), args.trust_all
+    mapped_above_mb = DEFAULT_MAPPED_ABOVE_MB
     if args.config:
         config = load_config(args.config)
         feature_types = dict(config.features.feature_schema)
         trusted = [*config.model.trusted_types, *trusted]
         unsafe = unsafe or config.model.unsafe_load
+        mapped_above_mb = config.model.mapped_above_mb
     elif args.features:
         feature_types = parse_schema(args.features)
     else:
         feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    return store.publish(args.model_file, feature_types, canary, trusted, unsafe, advance=False)
+    return store.publish(
+        args.model_file,
+        feature_types,
+        canary,
+        trusted,
+        unsafe,
+        advance=False,
+        mapped_above_bytes=mapped_above_mb * 2**20,
+    )
 
 
 def list_versions(args: argparse.Namespace) -> int:

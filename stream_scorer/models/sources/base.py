@@ -6,6 +6,7 @@ only for a version not seen before; verification (`models.verify`) then checks t
 against the manifest's sha256, the schema and the canary rows, whatever the source.
 """
 
+from pathlib import Path
 from typing import Protocol
 
 from stream_scorer.models.manifest import Manifest
@@ -48,3 +49,10 @@ class ModelSource(VersionReader, Protocol):
         ModelStoreError
             If the pointer cannot be read.
         """
+
+    def shared_file(self, version: str) -> Path | None:
+        """The absolute path of `version`'s artefact file where every machine reads it (our
+        store; on a cluster, an NFS mount at the same path), so that a big one can be copied
+        into each machine's cache and memory-mapped (`distribution`); None when executors
+        cannot read it there (MLflow: downloaded by the driver), or it cannot be located.
+        Never raises."""

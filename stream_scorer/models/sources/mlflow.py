@@ -131,6 +131,11 @@ class MlflowSource:
         with tempfile.TemporaryDirectory(prefix="stream-scorer-mlflow-") as tmp:
             return self._download(version, file, tmp).read_bytes()
 
+    def shared_file(self, version: str) -> Path | None:
+        """None: the driver downloads versions, so executors get them broadcast, whatever
+        their size (below Spark's 2 GiB broadcast limit)."""
+        return None
+
     def _fetch(self, version: str) -> tuple[Manifest, bytes]:
         from mlflow.models import Model
 

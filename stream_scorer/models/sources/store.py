@@ -1,7 +1,9 @@
 """Our model store as a model source: CURRENT, the newest version, or one fixed version."""
 
+import os
 from pathlib import Path
 
+from stream_scorer.errors import ModelStoreError
 from stream_scorer.models.manifest import Manifest
 from stream_scorer.models.store import ModelStore
 
@@ -46,3 +48,11 @@ class StoreSource:
     def read_artifact(self, version: str) -> bytes:
         """The stored artefact bytes of `version`."""
         return self.store.read_artifact(version)
+
+    def shared_file(self, version: str) -> Path | None:
+        """The stored artefact file of `version`, absolute; None if its manifest is unreadable
+        (`load_verified` then says why)."""
+        try:
+            return Path(os.path.abspath(self.store.artifact_path(version)))
+        except ModelStoreError:
+            return None

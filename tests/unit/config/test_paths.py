@@ -57,3 +57,23 @@ def test_a_model_store_url_is_refused_naming_the_key(tmp_path):
         f"{tmp_path / 'scorer.yaml'}: model.store: got 's3a://bucket/models'; expected: "
         "a local directory; the model store cannot be a URL yet"
     )
+
+
+def test_model_cache_dir_resolves_against_the_config_files_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir("/")
+    model = {"store": "models", "cache_dir": "cache/models"}
+    config = _load(tmp_path / "configs", {**CONFIG, "model": model})
+    assert config.model.cache_dir == str(tmp_path / "configs" / "cache" / "models")
+
+
+def test_model_cache_dir_unset_stays_unset(tmp_path):
+    assert _load(tmp_path, CONFIG).model.cache_dir is None
+
+
+def test_a_model_cache_dir_url_is_refused_naming_the_key(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, {**CONFIG, "model": {"store": "models", "cache_dir": "hdfs://nn/c"}})
+    assert str(err.value) == (
+        f"{tmp_path / 'scorer.yaml'}: model.cache_dir: got 'hdfs://nn/c'; expected: a local "
+        "directory; it is a folder on each machine, the driver's and every executor's"
+    )

@@ -13,7 +13,7 @@ import pytest
 from scipy.sparse import csr_matrix
 
 from stream_scorer.errors import ModelRejectedError
-from stream_scorer.models.formats import load_model_bytes
+from stream_scorer.models.formats import load_model_bytes, load_model_file
 from stream_scorer.testing.models import ThresholdRaisingClassifier
 from tests.hostile_pickle import Calls
 
@@ -136,3 +136,45 @@ def test_unsafe_load_admits_any_global_and_warns(tmp_path, fmt, caplog):
     assert marker.exists()
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     assert "with no allowlist: any code it holds runs" in caplog.records[0].getMessage()
+
+
+@pytest.mark.filterwarnings("ignore:mmap_mode .r. is not compatible with compressed file")
+@pytest.mark.parametrize("compress", [0, 3])
+def test_hostile_joblib_file_is_refused_on_the_mapped_path_before_it_runs(tmp_path, compress):
+    marker, path = tmp_path / "pwned", tmp_path / "hostile.joblib"
+    joblib.dump(Calls(os.system, f"touch {marker}"), path, compress=compress)
+
+    with pytest.raises(ModelRejectedError, match=r"refers to posix\.system, which is not"):
+        load_model_file(path, "joblib")
+    assert not marker.exists()
+
+
+def test_hostile_object_in_an_object_array_of_a_mapped_file_is_refused(tmp_path):
+    marker, path = tmp_path / "pwned", tmp_path / "hostile.joblib"
+    joblib.dump([np.arange(1000.0), np.array([Calls(os.system, f"touch {marker}")])], path)
+
+    with pytest.raises(ModelRejectedError, match=r"refers to posix\.system,"):
+        load_model_file(path, "joblib")
+    assert not marker.exists()
+
+
+def test_custom_class_in_a_mapped_file_is_refused_unless_trusted(custom_model, tmp_path):
+    path = tmp_path / "custom.joblib"
+    joblib.dump(custom_model, path)
+
+    with pytest.raises(ModelRejectedError, match=f"add '{RAISING_TYPE}' to model.trusted_types"):
+        load_model_file(path, "joblib")
+    loaded = load_model_file(path, "joblib", trusted_types=[RAISING_TYPE])
+
+    assert type(loaded) is ThresholdRaisingClassifier
+    assert isinstance(loaded.model_.coef_, np.memmap)
+
+
+def test_mapped_file_with_unsafe_load_admits_any_global_and_warns(tmp_path, caplog):
+    marker, path = tmp_path / "vouched", tmp_path / "vouched.joblib"
+    joblib.dump(Calls(open, str(marker), "w"), path)
+
+    load_model_file(path, "joblib", unsafe=True)
+
+    assert marker.exists()
+    assert [r.levelname for r in caplog.records] == ["WARNING"]

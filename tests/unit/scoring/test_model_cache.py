@@ -10,6 +10,7 @@ import joblib
 import pytest
 
 from stream_scorer.devtools.demo_models import train_demo_model
+from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.describe import describe
 from stream_scorer.models.manifest import Manifest
@@ -27,6 +28,10 @@ class _Bytes:
         self.value = buffer.getvalue()
 
 
+def _artefact(model: object) -> BroadcastArtefact:
+    return BroadcastArtefact(_Bytes(model))
+
+
 MODEL = train_demo_model("regression", 4)
 
 
@@ -39,7 +44,7 @@ def _version() -> str:
 
 
 def test_cache_deserialises_a_version_once() -> None:
-    version, payload = _version(), _Bytes(MODEL)
+    version, payload = _version(), _artefact(MODEL)
     before = model_cache.load_count()
     first = model_cache.cached_predictor(version, payload, _manifest(), (), 2)
     again = model_cache.cached_predictor(version, payload, _manifest(), (), 2)
@@ -49,7 +54,7 @@ def test_cache_deserialises_a_version_once() -> None:
 
 def test_cache_evicts_least_recently_used_version() -> None:
     a, b, c = _version(), _version(), _version()
-    payload = _Bytes(MODEL)
+    payload = _artefact(MODEL)
     for version in (a, b, a, c):
         model_cache.cached_predictor(version, payload, _manifest(), (), 2)
     assert model_cache.cached_versions()[-2:] == [a, c]
@@ -57,16 +62,26 @@ def test_cache_evicts_least_recently_used_version() -> None:
 
 
 def test_evicted_model_is_freed() -> None:
-    payload = _Bytes(MODEL)
+    payload = _artefact(MODEL)
     evicted = weakref.ref(model_cache.cached_predictor(_version(), payload, _manifest(), (), 1))
     model_cache.cached_predictor(_version(), payload, _manifest(), (), 1)
     gc.collect()
     assert evicted() is None
 
 
+def test_discarded_version_is_loaded_again() -> None:
+    version, payload = _version(), _artefact(MODEL)
+    first = model_cache.cached_predictor(version, payload, _manifest(), (), 2)
+
+    model_cache.discard(version)
+
+    assert version not in model_cache.cached_versions()
+    assert model_cache.cached_predictor(version, payload, _manifest(), (), 2) is not first
+
+
 def test_cache_refuses_a_hostile_artefact_before_it_runs(tmp_path) -> None:
     marker = tmp_path / "pwned"
-    version, payload = _version(), _Bytes(Calls(os.system, f"touch {marker}"))
+    version, payload = _version(), _artefact(Calls(os.system, f"touch {marker}"))
 
     with pytest.raises(ModelRejectedError, match=r"refers to posix\.system, which is not"):
         model_cache.cached_predictor(version, payload, _manifest(), (), 2)

@@ -8,13 +8,18 @@ import pandas as pd
 import pytest
 
 from stream_scorer.devtools.demo_models import demo_features, train_demo_model
+from stream_scorer.distribution.cache import ArtefactCache
+from stream_scorer.distribution.cached_file import CachedFileArtefact
 from stream_scorer.models.describe import describe
 from stream_scorer.models.onnx_spec import ImagePreprocessing, OnnxSpec, TensorSpec
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.sklearn import SklearnPredictor
+from stream_scorer.scoring.model_cache import key_of
 from stream_scorer.scoring.shadow import ShadowModel, shadow_columns, skip_reason
 from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
 from tests.scorer_helpers import NUMERIC
+
+CACHE = ArtefactCache("/cache")
 
 
 def _predictor(model) -> SklearnPredictor:
@@ -101,7 +106,7 @@ def _image_model(version: str, manifest, mean: float, size: int) -> ServingModel
         preprocessing=ImagePreprocessing(mean=[mean]),
     )
     onnx = dataclasses.replace(manifest, onnx=spec)
-    return ServingModel(version=version, manifest=onnx, broadcast=None, trusted_types=())
+    return ServingModel(version=version, manifest=onnx, artefact=None, trusted_types=())
 
 
 def test_an_image_challenger_is_compared_only_with_the_served_preprocessing(served):
@@ -121,3 +126,13 @@ def test_the_challenger_loads_with_its_registry_s_trust_settings(served):
     shadow = ShadowModel.of(serving)
 
     assert (shadow.trusted_types, shadow.unsafe_load) == (("my.Model",), True)
+
+
+def test_a_big_challenger_carries_its_mapped_artefact_under_its_own_key(served):
+    artefact = CachedFileArtefact("/store/v0002/model.joblib", served.sha256, ".joblib", CACHE, "")
+    serving = ServingModel("v0002", served, artefact, ())
+
+    shadow = ShadowModel.of(serving)
+
+    assert shadow.artefact is artefact
+    assert shadow.cache_key == key_of("v0002", served.sha256)

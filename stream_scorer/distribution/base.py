@@ -1,0 +1,44 @@
+"""The artefact interface: built on the driver, shipped to executors, loaded on workers."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from stream_scorer.models.manifest import Manifest
+from stream_scorer.predictors.base import Predictor
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+class Artefact(ABC):
+    """A verified model version's artefact, as executors reach it.
+
+    Travels in the scoring UDF's closure, so it holds small picklable things only (a
+    broadcast handle, a location and a sha256), never the artefact itself.
+    """
+
+    @abstractmethod
+    def load(
+        self, manifest: Manifest, trusted_types: Sequence[str], unsafe_load: bool = False
+    ) -> Predictor:
+        """Build the predictor; called on a Python worker, once per process and version.
+        Deserialising admits what `load_model_bytes` admits for `trusted_types` and
+        `unsafe_load`, whatever the way the artefact came.
+
+        Raises
+        ------
+        ScorerError
+            If the artefact cannot be fetched, verified or loaded (the task fails).
+        """
+
+    def shares_copy_with(self, other: "Artefact") -> bool:
+        """True if releasing this artefact would take `other`'s copy too (a served model and
+        its shadow of the same version, or two versions of the same bytes); the registries
+        then leave it to whichever retires last. Broadcasts are never shared."""
+        return False
+
+    @abstractmethod
+    def release(self, spark: "SparkSession") -> None:
+        """Free what the version holds on the driver and executors; called on the driver once
+        the version no longer serves. Best effort: never raises."""
