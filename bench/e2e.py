@@ -37,15 +37,21 @@ BROKER = Path(broker_binary()).name
 FEATURES = {"f0": "double", "f1": "double", "f2": "double", "f3": "double"}
 
 
-def load(bootstrap: str, topic: str, records: int) -> None:
-    """Write `records` JSON records round-robin; each partition ends with a one-record batch."""
+def load(bootstrap: str, topic: str, records: int, keys: int = 0) -> None:
+    """Write `records` JSON records round-robin; each partition ends with a one-record batch.
+
+    With `keys`, each record also has `store`: 'k0000'... , `keys` distinct values, each
+    partition holding every one of them in turn.
+    """
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
     admin.close()
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, batch_size=512 * 1024)
     tail = {}
     for i in range(records):
-        value = orjson.dumps({"id": i, **{f"f{j}": (i % 997) * 0.01 - j for j in range(4)}})
+        record = {"id": i, **{f"f{j}": (i % 997) * 0.01 - j for j in range(4)}}
+        store = {"store": f"k{i // PARTITIONS % keys:04d}"} if keys else {}
+        value = orjson.dumps(record | store)
         if i >= records - PARTITIONS:
             tail[i % PARTITIONS] = value
         else:
@@ -57,8 +63,18 @@ def load(bootstrap: str, topic: str, records: int) -> None:
     producer.close()
 
 
-def config(root: Path, bootstrap: str, topic: str, client: str, max_records: int, run: int = 0):
-    """A run-once scorer config for `topic`, Parquet sinks under `root` (one set per run)."""
+def config(
+    root: Path,
+    bootstrap: str,
+    topic: str,
+    client: str,
+    max_records: int,
+    run: int = 0,
+    store: str = "models",
+    route_by: str | None = None,
+):
+    """A run-once scorer config for `topic`, Parquet sinks under `root` (one set per run);
+    with `route_by` (a string passthrough field), the store holds a per-key family."""
     options = {
         "kafka.bootstrap.servers": bootstrap,
         "subscribe": topic,
@@ -67,14 +83,15 @@ def config(root: Path, bootstrap: str, topic: str, client: str, max_records: int
     }
     if max_records:
         options["maxRecordsPerPartition"] = str(max_records)
-    tag = f"{topic}-{client}-{max_records}-{run}"
+    tag = f"{topic}-{client}-{max_records}-{run}-{store}"
+    passthrough = {"id": "long"} | ({route_by: "string"} if route_by else {})
     raw = {
         "source": {"kind": "python-kafka", "options": options},
-        "features": {"schema": FEATURES, "passthrough": {"id": "long"}},
-        "model": {"store": str(root / "models")},
+        "features": {"schema": FEATURES, "passthrough": passthrough},
+        "model": {"store": str(root / store), "route_by": route_by},
         "checkpoint": str(root / f"checkpoint-{tag}"),
         "sinks": [{"kind": "parquet", "path": str(root / f"out-{tag}")}],
-        "dead_letter": {"kind": "parquet", "path": str(root / f"dead-{topic}-{client}-{run}")},
+        "dead_letter": {"kind": "parquet", "path": str(root / f"dead-{tag}")},
     }
     return parse_config(raw, "bench")
 

@@ -24,6 +24,16 @@ def has_scheme(path: str) -> bool:
     return len(urlparse(path).scheme) > 1
 
 
+def command_line_path(path: str) -> str:
+    """A path given as a command-line argument (`model train --data`): a relative one is
+    relative to the working directory, as for any command, not to the config file's folder;
+    it is made absolute so Spark, whose default file system may be a cluster's, reads the
+    local file. URLs are left as written."""
+    if has_scheme(path):
+        return path
+    return os.path.abspath(Path(path).expanduser())
+
+
 def _resolve(path: str, info: ValidationInfo) -> str:
     if not path.strip():
         msg = "a non-empty path"

@@ -25,6 +25,9 @@ from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
 from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.types import FieldType
 
+ROUTING_TYPES: tuple[FieldType, ...] = ("string", "long", "int")
+"""Types a `model.route_by` field may have: keys are compared as text."""
+
 _STORE_POINTER = re.compile(r"^(latest|v\d{4,})$")
 
 
@@ -200,6 +203,10 @@ class ModelConfig(_Settings):
     """Load pickle/joblib models with no allowlist: any code in them runs (logged as WARNING)."""
     worker_cache_versions: int = Field(default=2, ge=1, le=16)
     """How many model versions each Python worker keeps deserialised."""
+    route_by: str | None = None
+    """Record field whose value picks the model of a per-key family (`model train`)."""
+    train_estimators: list[str] = Field(default_factory=list)
+    """Estimator import paths beyond sklearn.* that `model train --estimator` accepts."""
     mapped_above_mb: int = Field(default=DEFAULT_MAPPED_ABOVE_MB, ge=0, le=2047)
     """Store artefacts of at least this many MiB are not broadcast: each machine copies them from
     the store into `cache_dir` once and its workers memory-map them (`model publish` stores
@@ -366,6 +373,39 @@ class ScorerConfig(_Settings):
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""
 
     _stringify_spark = field_validator("spark", mode="before")(_stringify)
+
+    @model_validator(mode="after")
+    def _route_by_is_a_key_field(self) -> "ScorerConfig":
+        route_by = self.model.route_by
+        if route_by is None:
+            return self
+        if self.model.source != "store":
+            msg = (
+                f"model.route_by needs model.source store, not {self.model.source}: a per-key "
+                "family is published into a model store by `stream-scorer model train`"
+            )
+            raise ValueError(msg)
+        if self.model.shadow is not None:
+            msg = (
+                f"model.shadow {self.model.shadow!r} with model.route_by: a per-key family is "
+                "not shadow-scored (nor a shadow); remove one of them"
+            )
+            raise ValueError(msg)
+        if self.features.format != "json":
+            msg = (
+                f"model.route_by needs features.format json (a family's per-key models read "
+                f"columns), not {self.features.format}"
+            )
+            raise ValueError(msg)
+        declared = {**self.features.feature_schema, **self.features.passthrough}
+        if declared.get(route_by) not in ROUTING_TYPES:
+            msg = (
+                f"model.route_by is {route_by!r}, declared as {declared.get(route_by)}; "
+                f"expected a field of features.schema or features.passthrough typed one of "
+                f"{', '.join(ROUTING_TYPES)}"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _mlflow_takes_json(self) -> "ScorerConfig":

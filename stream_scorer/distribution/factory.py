@@ -9,8 +9,10 @@ from stream_scorer.distribution.base import Artefact
 from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.distribution.cache import ArtefactCache
 from stream_scorer.distribution.cached_file import CachedFileArtefact
+from stream_scorer.errors import ScorerError
 from stream_scorer.models.sources.base import ModelSource
 from stream_scorer.models.verify import Fetch, VerifiedModel
+from stream_scorer.predictors.base import BROADCAST_KINDS
 from stream_scorer.scoring.model_cache import key_of
 
 if TYPE_CHECKING:
@@ -28,10 +30,11 @@ def distribute(
 ) -> tuple[VerifiedModel, Artefact]:
     """Verify `version` with `verify(fetch)` and make its artefact reachable by executors.
 
-    Below `config.mapped_above_mb`, or from a source executors cannot read (MLflow: no
-    `shared_file`): the verified bytes, broadcast. At or above: verified as a copy in the
-    driver's cache directory, then materialised on the executors
-    (`CachedFileArtefact.prepare`) before it serves. Called once per version, on the driver,
+    Below `config.mapped_above_mb`, from a source executors cannot read (MLflow: no
+    `shared_file`), or of a kind always broadcast (`BROADCAST_KINDS`: a per-key family):
+    the verified bytes, broadcast. Otherwise: verified as a copy in the driver's cache
+    directory, then materialised on the executors (`CachedFileArtefact.prepare`) before it
+    serves. Called once per version, on the driver,
     by the served model's registry and the shadow's alike.
 
     Raises
@@ -40,6 +43,8 @@ def distribute(
         As `verify` and `CachedFileArtefact.prepare` do; nothing serves from it then.
     """
     path = _mapped_file(source, version, config.mapped_above_mb * MIB)
+    if path is not None and _broadcast_only(source, version):
+        path = None
     if path is None:
         verified = verify(None)  # the source's bytes, read and hashed
         payload = verified.payload
@@ -58,6 +63,15 @@ def cache_keep(config: ModelConfig) -> int:
     """How many artefacts a machine's cache keeps: `model.cache_versions`, and one more for a
     shadow model, whose artefact is kept beside the served one's."""
     return config.cache_versions + (1 if config.shadow else 0)
+
+
+def _broadcast_only(source: ModelSource, version: str) -> bool:
+    """True for a version of a kind that is always broadcast (`BROADCAST_KINDS`: a per-key
+    family); False if its manifest is unreadable (`verify` then says why)."""
+    try:
+        return source.manifest(version).kind in BROADCAST_KINDS
+    except ScorerError:
+        return False
 
 
 def _mapped_file(source: ModelSource, version: str, threshold: int) -> Path | None:

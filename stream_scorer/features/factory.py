@@ -10,6 +10,7 @@ from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.errors import ConfigError
 from stream_scorer.features.base import Decoder
 from stream_scorer.features.json_parser import JsonDecoder
+from stream_scorer.features.routing import RoutingDecoder
 from stream_scorer.models.manifest import Manifest
 
 
@@ -47,8 +48,11 @@ DECODERS: dict[str, Callable[[FeaturesConfig, Manifest | None], Decoder]] = {
 """`features.format` -> builder of its decoder; a new format is a module and one entry here."""
 
 
-def build_decoder(features: FeaturesConfig, manifest: Manifest | None = None) -> Decoder:
-    """Return the decoder for `features.format`, fitted to the serving model's `manifest`.
+def build_decoder(
+    features: FeaturesConfig, manifest: Manifest | None = None, route_by: str | None = None
+) -> Decoder:
+    """Return the decoder for `features.format`, fitted to the serving model's `manifest`;
+    with `route_by` (a per-key family serves), it also gives each row's routing key.
 
     Raises
     ------
@@ -56,4 +60,5 @@ def build_decoder(features: FeaturesConfig, manifest: Manifest | None = None) ->
         If the format needs a manifest section the model lacks (verification refuses such
         a model before it serves).
     """
-    return DECODERS[features.format](features, manifest)
+    decoder = DECODERS[features.format](features, manifest)
+    return decoder if route_by is None else RoutingDecoder(decoder, route_by)

@@ -83,15 +83,18 @@ def task_of(model: Estimator) -> tuple[Task, PredictionType, list[Scalar] | None
         msg = f"{estimator_name(model)} was fitted on {len(classes)} class; need at least 2"
         raise ModelRejectedError(msg)
     task: Task = "binary" if len(classes) == 2 else "multiclass"
+    return task, prediction_type_of(classes), classes.tolist()
+
+
+def prediction_type_of(classes: np.ndarray) -> PredictionType:
+    """The declared type of a classifier's predictions, from its classes' dtype."""
     if classes.dtype == np.bool_:
-        kind: PredictionType = "boolean"
-    elif np.issubdtype(classes.dtype, np.integer):
-        kind = "long"
-    elif np.issubdtype(classes.dtype, np.floating):
-        kind = "double"
-    else:
-        kind = "string"
-    return task, kind, classes.tolist()
+        return "boolean"
+    if np.issubdtype(classes.dtype, np.integer):
+        return "long"
+    if np.issubdtype(classes.dtype, np.floating):
+        return "double"
+    return "string"
 
 
 def synthetic_rows(feature_types: Mapping[str, FieldType]) -> list[dict[str, Scalar]]:

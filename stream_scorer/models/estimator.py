@@ -1,11 +1,13 @@
 """What a model artefact must deserialise to: a fitted scikit-learn-style estimator."""
 
+import importlib
+from collections.abc import Collection
 from typing import Protocol, TypeGuard, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from stream_scorer.errors import ModelRejectedError
+from stream_scorer.errors import ConfigError, ModelRejectedError
 from stream_scorer.models.model_input import ModelInput
 
 
@@ -57,3 +59,32 @@ def estimator_name(model: object) -> str:
     if isinstance(steps, list):
         return f"{type(model).__name__}({', '.join(type(s).__name__ for _, s in steps)})"
     return type(model).__name__
+
+
+def import_estimator(path: str, allowed: Collection[str] = ()) -> type:
+    """Return the estimator class named by its import path, e.g. 'sklearn.linear_model.Ridge'.
+
+    Only `sklearn.*` classes and the paths in `allowed` are imported: importing a module
+    runs its code.
+
+    Raises
+    ------
+    ConfigError
+        If the path is not allowed, does not import, or names no class with fit and predict.
+    """
+    if not path.startswith("sklearn.") and path not in allowed:
+        msg = (
+            f"estimator {path!r} is not allowed: only sklearn.* classes, and those listed in "
+            "model.train_estimators"
+        )
+        raise ConfigError(msg)
+    module, _, name = path.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        msg = f"estimator {path!r} does not import: {exc}"
+        raise ConfigError(msg) from exc
+    if not isinstance(found, type) or not all(hasattr(found, m) for m in ("fit", "predict")):
+        msg = f"{path!r} is not an estimator class (a class with fit and predict)"
+        raise ConfigError(msg)
+    return found

@@ -56,9 +56,11 @@ class Manifest:
     """Class name of the estimator, for humans."""
     kind: str = "sklearn"
     """Which predictor serves it (`predictors.base.KINDS`): 'sklearn' for an
-    estimator or pipeline in a joblib, pickle or skops artefact."""
+    estimator or pipeline in a joblib, pickle or skops artefact; 'family' for per-key
+    models (`model train`)."""
     extra: dict[str, Any] = field(default_factory=dict)
-    """Free-form additions, kept as read."""
+    """Free-form additions, kept as read (a family's keys: `extra['family']`). Read on the
+    driver only: the scoring UDF ships the manifest to executors without it."""
     trusted_types: list[str] = field(default_factory=list)
     """Globals (or skops types) the publisher trusted beyond the allowlist."""
     unsafe_load: bool = False

@@ -188,6 +188,7 @@ class ModelRegistry:
                 input_signature=self._input_signature,
                 check_signature=self.source.signed,
                 fetch=fetch,
+                route_by=self._config.route_by,
             )
 
         verified, artefact = distribute(self._spark, self.source, version, self._config, verify)
@@ -197,6 +198,7 @@ class ModelRegistry:
             artefact=artefact,
             trusted_types=tuple(self._config.trusted_types),
             unsafe_load=self._config.unsafe_load,
+            route_by=self._config.route_by,
         )
         previous = self._serving
         was = previous.version if previous else "none"

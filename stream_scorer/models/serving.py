@@ -18,3 +18,5 @@ class ServingModel:
     """Globals (or skops types) admitted beyond the allowlist (`model.trusted_types`)."""
     unsafe_load: bool = False
     """Deserialise with no allowlist (`model.unsafe_load`); logged loudly on every load."""
+    route_by: str | None = None
+    """The record field routing rows to a family's per-key models (`model.route_by`)."""

@@ -3,7 +3,7 @@
 Layout::
 
     <root>/CURRENT               the serving version name, e.g. 'v0002'
-    <root>/v0001/model.joblib    the artefact (or model.pkl, model.skops)
+    <root>/v0001/model.joblib    the artefact (or model.pkl, model.skops, model.onnx, family.bin)
     <root>/v0001/manifest.json   see `Manifest`
     <root>/.reserved/v0001       version numbers ever handed out (never reused)
     <root>/.lock                 locked (flock) while CURRENT is compared and replaced

@@ -24,6 +24,9 @@ Fetch = Callable[[Manifest], bytes | Path]
 """Gets a version's artefact, checked against its manifest's sha256: the bytes, or a verified
 local file; raises ModelRejectedError on a mismatch, ModelStoreError if it cannot read."""
 
+SKLEARN_KINDS = ("sklearn", "family")
+"""Kinds whose models are scikit-learn's, so saved with (and checked against) its version."""
+
 
 @dataclass(frozen=True)
 class VerifiedModel:
@@ -44,6 +47,7 @@ def load_verified(
     trusted_types: Sequence[str] = (),
     unsafe_load: bool = False,
     input_signature: str = "json",
+    route_by: str | None = None,
     check_signature: bool = True,
     fetch: Fetch | None = None,
 ) -> VerifiedModel:
@@ -53,6 +57,9 @@ def load_verified(
     `trusted_types` and `unsafe_load` widen what deserialising admits (see `load_model_bytes`).
     `check_signature` False skips the manifest signature check, for sources whose manifests
     we do not write (MLflow: `ModelSource.signed`).
+
+    A per-key family serves only with `route_by` (`model.route_by`), a single model only
+    without.
 
     `fetch` gets the artefact (default: its bytes, read from `store` and hashed).
 
@@ -76,7 +83,7 @@ def load_verified(
             check_signed(manifest, manifest.sha256)  # the artefact's, as `fetch` checked it
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
-    if not allow_library_mismatch and manifest.kind == "sklearn":
+    if not allow_library_mismatch and manifest.kind in SKLEARN_KINDS:
         _check_sklearn(version, manifest)
     if manifest.input_signature != input_signature:
         reason = f"the model takes {manifest.input_signature} input, the config declares "
@@ -86,6 +93,7 @@ def load_verified(
         predictor = load_predictor(payload, manifest, trusted_types, unsafe_load)
     except ModelRejectedError as exc:
         raise _refused(version, str(exc)) from exc
+    _check_routing(version, predictor, route_by)
     _check_canary(version, manifest, predictor)
     return VerifiedModel(version=version, manifest=manifest, payload=payload, predictor=predictor)
 
@@ -147,6 +155,19 @@ def _check_schema(version: str, manifest: Manifest, feature_types: Mapping[str, 
         problems.append(f"types differ: {', '.join(retyped)}")
     if problems:
         raise _refused(version, "feature schema mismatch: " + "; ".join(problems))
+
+
+def _check_routing(version: str, predictor: Predictor, route_by: str | None) -> None:
+    if predictor.routed and route_by is None:
+        reason = (
+            "it is a family of per-key models: it serves only with model.route_by set to the "
+            "key's field, and never as model.shadow"
+        )
+        raise _refused(version, reason)
+    if not predictor.routed and route_by is not None:
+        kind = predictor.manifest.kind
+        reason = f"model.route_by is {route_by!r}, but this is a single {kind} model"
+        raise _refused(version, reason)
 
 
 def _check_canary(version: str, manifest: Manifest, predictor: Predictor) -> None:

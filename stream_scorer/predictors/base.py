@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,8 @@ class Predictions:
     per row: cheaper than a map, whose keys would repeat on every row)."""
     errors: list[str | None]
     """Why each row has no prediction, or None."""
+    model_keys: np.ndarray | None = None
+    """Per-key families only: the key whose model scored each row (object, str)."""
 
 
 class Predictor(ABC):
@@ -44,6 +46,9 @@ class Predictor(ABC):
 
     Built by its kind's `load(payload, manifest, trusted_types)`; thread-safe for `predict`.
     """
+
+    routed: ClassVar[bool] = False
+    """True when `predict` needs each row's routing key (`features.routing.ROUTE_KEY`)."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
@@ -69,10 +74,16 @@ class Predictor(ABC):
 KINDS: dict[str, str] = {
     "sklearn": "stream_scorer.predictors.sklearn",
     "onnx": "stream_scorer.predictors.onnx",
+    "family": "stream_scorer.predictors.family",
 }
 """Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types,
 unsafe_load)`, and optionally `load_file(path, manifest, trusted_types, unsafe_load)` for a
 verified local file (which it may memory-map). A new kind is a new module and one entry here."""
+
+BROADCAST_KINDS: frozenset[str] = frozenset({"family"})
+"""Kinds whose artefacts always reach executors as broadcast bytes, whatever their size
+(`distribution.factory`): a family's many small models are each deserialised from bytes on
+first use, so there is nothing to memory-map."""
 
 
 def load_predictor(

@@ -63,11 +63,27 @@ def load(
     Raises
     ------
     ModelRejectedError
+        As `load_estimator`.
+    """
+    return SklearnPredictor(load_estimator(payload, manifest, trusted_types, unsafe_load), manifest)
+
+
+def load_estimator(
+    payload: bytes, manifest: Manifest, trusted_types: Sequence[str] = (), unsafe_load: bool = False
+) -> Estimator:
+    """Deserialise an estimator as `manifest.format` says and check its input signature.
+
+    pickle and joblib bytes go through the restricted unpickler (`models.safe_pickle`),
+    admitting `trusted_types` beyond the allowlist, or anything with `unsafe_load`.
+
+    Raises
+    ------
+    ModelRejectedError
         If the bytes do not load, hold no estimator, or the model's own feature names
         differ from the manifest's.
     """
     fmt = manifest.format
-    return _predictor(lambda: load_model_bytes(payload, fmt, trusted_types, unsafe_load), manifest)
+    return _estimator(lambda: load_model_bytes(payload, fmt, trusted_types, unsafe_load), manifest)
 
 
 def load_file(
@@ -80,10 +96,11 @@ def load_file(
     memory-mapped read-only, shared by every process that loads the same file. It goes
     through the same allowlist as bytes do."""
     fmt = manifest.format
-    return _predictor(lambda: load_model_file(path, fmt, trusted_types, unsafe_load), manifest)
+    model = _estimator(lambda: load_model_file(path, fmt, trusted_types, unsafe_load), manifest)
+    return SklearnPredictor(model, manifest)
 
 
-def _predictor(deserialise: Callable[[], object], manifest: Manifest) -> SklearnPredictor:
+def _estimator(deserialise: Callable[[], object], manifest: Manifest) -> Estimator:
     try:
         loaded = deserialise()
     except Exception as exc:  # the allowlist's refusal, or whatever the bytes raise
@@ -91,7 +108,7 @@ def _predictor(deserialise: Callable[[], object], manifest: Manifest) -> Sklearn
         raise ModelRejectedError(msg) from exc
     model = as_estimator(loaded)
     check_signature(model, manifest.feature_names)
-    return SklearnPredictor(model, manifest)
+    return model
 
 
 def predict_rows(model: Estimator, features: ModelInput, manifest: Manifest) -> Predictions:

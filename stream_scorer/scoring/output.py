@@ -26,26 +26,30 @@ from stream_scorer.types import TYPES, FieldType
 
 SCORED_AT_MICROS = "_scored_at_us"
 """UDF field: wall time the Arrow batch was scored, microseconds since the epoch (UTC)."""
+MODEL_KEY = "model_key"
+"""Field of routed rows (a per-key family serves): the key whose model scored the row."""
 
 
-def scored_struct(manifest: Manifest, passthrough: Mapping[str, FieldType]) -> StructType:
+def scored_struct(
+    manifest: Manifest, passthrough: Mapping[str, FieldType], routed: bool = False
+) -> StructType:
     """Return the scored row's struct type.
 
     Fields: passthrough fields (declared types), `prediction` (manifest.prediction_type),
     for classifiers `probability` (double: binary P(classes[1]), multiclass P(predicted
     class)) and `probabilities` (array<double> in manifest.classes order), then
-    `model_version`, `scored_at` (wall time the Arrow batch was scored) and `error` (null
-    when the row was scored).
+    `model_version`, when `routed` `model_key` (string), `scored_at` (wall time the Arrow
+    batch was scored) and `error` (null when the row was scored).
     """
     fields = _typed_fields(manifest, passthrough)
     if manifest.is_classifier:
         fields.append(StructField("probability", DoubleType()))
         fields.append(StructField("probabilities", ArrayType(DoubleType())))
-    fields += [
-        StructField("model_version", StringType()),
-        StructField("scored_at", TimestampType()),
-        StructField("error", StringType()),
-    ]
+    fields.append(StructField("model_version", StringType()))
+    if routed:
+        fields.append(StructField(MODEL_KEY, StringType()))
+    fields.append(StructField("scored_at", TimestampType()))
+    fields.append(StructField("error", StringType()))
     return StructType(fields)
 
 
@@ -56,11 +60,15 @@ def probability_fields(manifest: Manifest) -> list[str]:
     return [f"_p{i}" for i in range(len(manifest.classes or ()))]
 
 
-def udf_struct(manifest: Manifest, passthrough: Mapping[str, FieldType]) -> StructType:
+def udf_struct(
+    manifest: Manifest, passthrough: Mapping[str, FieldType], routed: bool = False
+) -> StructType:
     """The struct the scoring UDF returns: passthrough, `prediction`, `probability_fields`,
-    `SCORED_AT_MICROS` (long) and `error`."""
+    when `routed` `MODEL_KEY`, then `SCORED_AT_MICROS` (long) and `error`."""
     fields = _typed_fields(manifest, passthrough)
     fields += [StructField(name, DoubleType()) for name in probability_fields(manifest)]
+    if routed:
+        fields.append(StructField(MODEL_KEY, StringType()))
     fields.append(StructField(SCORED_AT_MICROS, LongType()))
     fields.append(StructField("error", StringType()))
     return StructType(fields)

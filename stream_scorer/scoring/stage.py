@@ -33,17 +33,17 @@ def score(
     """Score every row of a Kafka-schema micro-batch with the serving model version.
 
     Returns `key, value, topic, partition, offset, timestamp`, the passthrough fields,
-    `prediction`, for classifiers `probability, probabilities`, then `model_version,
-    scored_at, error` (null when scored); with `with_shadow`, then `shadow_prediction`,
-    for classifiers `shadow_probability`, `shadow_model_version` and `shadow_error`, from
-    the challenger `shadow` (null while it is None). Lazy: nothing runs until an action;
-    persist the result before calling both `predictions` and `dead_letters` so the UDF
-    runs once per row.
+    `prediction`, for classifiers `probability, probabilities`, then `model_version`, for a
+    per-key family `model_key`, then `scored_at, error` (null when scored); with
+    `with_shadow`, then `shadow_prediction`, for classifiers `shadow_probability`,
+    `shadow_model_version` and `shadow_error`, from the challenger `shadow` (null while it
+    is None). Lazy: nothing runs until an action; persist the result before calling both
+    `predictions` and `dead_letters` so the UDF runs once per row.
     """
     udf = scoring_udf(serving, features, cache_capacity, shadow, with_shadow)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
     derived = _derived(serving)
-    row = scored_struct(serving.manifest, dict(features.passthrough))
+    row = scored_struct(serving.manifest, dict(features.passthrough), serving.route_by is not None)
     columns = [derived.get(name, _field(name)).alias(name) for name in row.names]
     if with_shadow:
         columns += shadow_scoring.output_columns(shadow, serving.manifest, _field)

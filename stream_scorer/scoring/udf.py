@@ -24,7 +24,12 @@ from stream_scorer.models.manifest import Canary
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.base import Features, Predictor
 from stream_scorer.scoring.model_cache import cached_predictor, key_of
-from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, udf_struct
+from stream_scorer.scoring.output import (
+    MODEL_KEY,
+    SCORED_AT_MICROS,
+    probability_fields,
+    udf_struct,
+)
 from stream_scorer.scoring.shadow import ShadowModel, shadow_columns, udf_fields
 from stream_scorer.types import TYPES
 
@@ -57,10 +62,13 @@ def scoring_udf(
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     artefact cannot be fetched or deserialised (a ScorerError).
     """
-    manifest = dataclasses.replace(serving.manifest, canary=Canary(rows=[], predictions=[]))
+    # Executors need neither the canary rows nor `extra` (a family's per-key listing).
+    empty = Canary(rows=[], predictions=[])
+    manifest = dataclasses.replace(serving.manifest, canary=empty, extra={})
     cache_key, artefact = key_of(serving.version, manifest.sha256), serving.artefact
     trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
-    decoder, passthrough = build_decoder(features, manifest), dict(features.passthrough)
+    decoder = build_decoder(features, manifest, serving.route_by)
+    passthrough = dict(features.passthrough)
     challenger = ShadowModel.of(shadow) if shadow is not None else None
     capacity = cache_capacity + 1 if with_shadow else cache_capacity
 
@@ -71,7 +79,7 @@ def scoring_udf(
         for values in batches:
             yield _score_batch(predictor, decoder, values, in_shadow)
 
-    struct = udf_struct(manifest, passthrough)
+    struct = udf_struct(manifest, passthrough, serving.route_by is not None)
     if with_shadow:
         struct = StructType(struct.fields + udf_fields(manifest))
     return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
@@ -103,6 +111,8 @@ def _score_batch(
     proba = predicted.probabilities
     for k, name in enumerate(probability_fields(manifest)):
         columns[name] = _spread(None if proba is None else proba[:, k], good, ok, _PROBABILITY)
+    if predicted.model_keys is not None:
+        columns[MODEL_KEY] = _spread(predicted.model_keys, good, ok, "object")
     columns[SCORED_AT_MICROS] = np.full(n, time.time_ns() // 1000, dtype=np.int64)
     columns["error"] = np.fromiter(errors, dtype=object, count=n)  # 6x np.array's speed
     if in_shadow is not None:

@@ -1,4 +1,4 @@
-"""`stream-scorer model publish | list | promote | rollback`: manage a model store."""
+"""`stream-scorer model publish | list | promote | rollback | show | train`: manage a store."""
 
 import argparse
 import json
@@ -6,22 +6,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stream_scorer.cli.commands.options import parse_schema
+from stream_scorer.cli.commands import model_show, train
+from stream_scorer.cli.commands.options import NOT_CURRENT, parse_schema
 from stream_scorer.config import load_config
 from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
+from stream_scorer.models.family_info import FamilyInfo
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
 from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
 from stream_scorer.models.publish_onnx import publish_onnx
 from stream_scorer.models.store import ModelStore
 
-NOT_CURRENT = 3
-"""Exit code of a publish whose version was stored but not made CURRENT (a newer one is)."""
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `model` sub-command and its `publish`, `list`, `promote`, `rollback` actions."""
+    """Add the `model` sub-command and its `publish`, `list`, `promote`, `rollback`, `show`
+    and `train` actions."""
     p = subparsers.add_parser("model", help="publish, list, promote or roll back model versions")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -66,6 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst = actions.add_parser("list", help="list the versions of a model store")
     lst.add_argument("--store", required=True, help="model store directory")
     lst.set_defaults(func=_guarded(list_versions))
+    model_show.register(actions)
+    train.register(actions)
 
     promote = actions.add_parser(
         "promote", help="point CURRENT at VERSION, older or newer than the current one"
@@ -152,7 +154,9 @@ def list_versions(args: argparse.Namespace) -> int:
         except ModelStoreError:
             print(f"{mark} {version:<8} (manifest unreadable)")
             continue
-        print(f"{mark} {version:<8} {m.created_at:<25} {m.task:<10} {m.sha256[:12]}  {m.estimator}")
+        family = FamilyInfo.of(m)
+        estimator = m.estimator + (f" per key: {family.summary()}" if family else "")
+        print(f"{mark} {version:<8} {m.created_at:<25} {m.task:<10} {m.sha256[:12]}  {estimator}")
     return 0
 
 

@@ -3,6 +3,10 @@
 from stream_scorer.errors import ConfigError
 from stream_scorer.types import FIELD_TYPES, FieldType, is_field_type
 
+NOT_CURRENT = 3
+"""Exit code of a publish (or train) whose version was stored but not made CURRENT (a newer
+one is)."""
+
 
 def parse_schema(text: str) -> dict[str, FieldType]:
     """Parse 'f0:double,f1:string' into an ordered name -> type mapping (default double)."""

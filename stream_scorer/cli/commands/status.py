@@ -6,7 +6,8 @@ import time
 
 from stream_scorer.config import load_config
 from stream_scorer.config.settings import ScorerConfig
-from stream_scorer.errors import CheckpointError
+from stream_scorer.errors import CheckpointError, ScorerError
+from stream_scorer.models.family_info import FamilyInfo
 from stream_scorer.models.sources.base import ModelSource
 from stream_scorer.models.sources.factory import open_source
 from stream_scorer.runtime.checkpoint import Checkpoint
@@ -54,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"last committed batch:  {status['last_committed_batch']}")
     print(f"committed offsets:     {json.dumps(status['committed_offsets'])}")
     print(f"serving model:         {status['serving_model']} (in the last batch)")
-    print(f"model source now:      {status['current_model']} ({status['model_source']})")
+    family = status["current_family"]
+    source = status["model_source"] + (f"; {family}" if family else "")
+    print(f"model source now:      {status['current_model']} ({source})")
     last = status["last_progress"]
     if last:
         print(
@@ -73,8 +76,11 @@ def collect(checkpoint: Checkpoint, store: ModelSource) -> dict:
 
     `serving_model` is the version that scored the last batch; `current_model` is what the
     source's pointer (the store's CURRENT, an MLflow alias) names now (they differ while a
-    new version waits for the next batch, or after a version was refused).
+    new version waits for the next batch, or after a version was refused). `current_family`
+    says how many keys that version holds when it is a per-key family ('family of 1000 keys
+    + fallback'), else None.
     """
+    current = store.current_version()
     committed = checkpoint.last_committed()
     offsets = checkpoint.source_offsets(committed) if committed is not None else None
     last = checkpoint.read_status()
@@ -84,10 +90,19 @@ def collect(checkpoint: Checkpoint, store: ModelSource) -> dict:
         "last_committed_batch": committed,
         "committed_offsets": offsets,
         "serving_model": last["model_version"] if last else None,
-        "current_model": store.current_version(),
+        "current_model": current,
+        "current_family": _family_summary(store, current),
         "model_source": store.location,
         "last_progress": last,
     }
+
+
+def _family_summary(source: ModelSource, version: str | None) -> str | None:
+    try:
+        info = FamilyInfo.of(source.manifest(version)) if version else None
+    except ScorerError:  # unreadable, or a version that can never serve: no family to name
+        return None
+    return f"family of {info.summary()}" if info else None
 
 
 def _checkpoint(config: ScorerConfig) -> Checkpoint:
