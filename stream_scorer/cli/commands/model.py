@@ -58,6 +58,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "for (recorded in the manifest)",
     )
     pub.add_argument(
+        "--force",
+        action="store_true",
+        help="store the file even if a version already holds the same artefact (sha256)",
+    )
+    pub.add_argument(
         "--classes", help="ONNX classifier labels in score order, e.g. 'cat,dog' (else config's)"
     )
     pub.set_defaults(func=_guarded(publish))
@@ -122,7 +127,9 @@ def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
     else:
         feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    return store.publish(args.model_file, feature_types, canary, trusted, unsafe, advance=False)
+    return store.publish(
+        args.model_file, feature_types, canary, trusted, unsafe, advance=False, force=args.force
+    )
 
 
 def list_versions(args: argparse.Namespace) -> int:
@@ -195,7 +202,7 @@ def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
     if args.classes:
         options = options.model_copy(update={"classes": args.classes.split(",")})
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    return publish_onnx(store, args.model_file, features, options, canary, advance=False)
+    return publish_onnx(store, args.model_file, features, options, canary, False, args.force)
 
 
 def _fitted_feature_types(path: Path, trusted: list[str], unsafe: bool) -> dict[str, str]:

@@ -90,6 +90,32 @@ def test_refused_publish_prints_error_and_exits_2(tmp_path, model_file, capsys):
     assert ModelStore(tmp_path / "s").versions() == []
 
 
+def test_publishing_the_same_file_twice_exits_2_naming_the_stored_version(
+    tmp_path, model_file, capsys
+):
+    path, store = str(model_file("binary")), str(tmp_path / "s")
+    run("model", "publish", path, "--store", store, "--features", FEATURES)
+    capsys.readouterr()
+
+    code = run("model", "publish", path, "--store", store, "--features", FEATURES)
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "is already stored as v0001; `stream-scorer model promote v0001` serves it" in err
+    assert ModelStore(store).versions() == ["v0001"]
+
+
+def test_publish_with_force_stores_the_same_file_as_a_new_version(tmp_path, model_file, capsys):
+    path, store = str(model_file("binary")), str(tmp_path / "s")
+    run("model", "publish", path, "--store", store, "--features", FEATURES)
+
+    code = run("model", "publish", path, "--store", store, "--features", FEATURES, "--force")
+
+    assert code == 0
+    assert capsys.readouterr().out.endswith("CURRENT -> v0002 (was v0001)\n")
+
+
 def test_list_shows_every_version_and_marks_current(tmp_path, store, published, capsys):
     published(seed=0)
     published(seed=1)
