@@ -10,6 +10,7 @@ from stream_scorer.cli.commands.options import parse_schema
 from stream_scorer.config import load_config
 from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
+from stream_scorer.models.fitted_types import FittedTypes, fitted_types
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
 from stream_scorer.models.publish_onnx import publish_onnx
@@ -30,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Verify a fitted scikit-learn model against the feature schema, store it "
         "with its manifest and canary rows, then point CURRENT at it unless a concurrent "
         f"publish already made a newer version CURRENT (then exit {NOT_CURRENT}). A running "
-        "scorer switches to it at the next micro-batch.",
+        "scorer switches to it at the next micro-batch. Without --config or --features, the "
+        "model's fitted feature names are typed by its encoders and text vectorizers, then by "
+        "--canary values, else as double; the publish prints which.",
     )
     pub.add_argument("model_file", help="model file: .joblib, .pkl, .skops or .onnx")
     pub.add_argument("--store", required=True, help="model store directory")
@@ -115,8 +118,10 @@ def publish(args: argparse.Namespace) -> int:
 
 
 def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
-    """Store a joblib, pickle or skops file, typed by --config, --features or its fit."""
+    """Store a joblib, pickle or skops file, typed by --config, --features or its fit (then
+    the typing is printed: what the model or canary rows told, and what was assumed)."""
     trusted, unsafe = list(args.trust), args.trust_all
+    canary = _read_canary(Path(args.canary)) if args.canary else None
     if args.config:
         config = load_config(args.config)
         feature_types = dict(config.features.feature_schema)
@@ -125,8 +130,9 @@ def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
     elif args.features:
         feature_types = parse_schema(args.features)
     else:
-        feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
-    canary = _read_canary(Path(args.canary)) if args.canary else None
+        fitted = _fitted_feature_types(Path(args.model_file), trusted, unsafe, canary)
+        print(fitted.describe())
+        feature_types = dict(fitted.types)
     return store.publish(
         args.model_file, feature_types, canary, trusted, unsafe, advance=False, force=args.force
     )
@@ -205,8 +211,10 @@ def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
     return publish_onnx(store, args.model_file, features, options, canary, False, args.force)
 
 
-def _fitted_feature_types(path: Path, trusted: list[str], unsafe: bool) -> dict[str, str]:
-    """Feature names the model was fitted with, typed double (no --config or --features)."""
+def _fitted_feature_types(
+    path: Path, trusted: list[str], unsafe: bool, canary: list[dict[str, Any]] | None
+) -> FittedTypes:
+    """Feature names the model was fitted with, typed as `fitted_types` tells."""
     try:
         model = load_model_bytes(path.read_bytes(), format_of(path), trusted, unsafe)
     except OSError as exc:
@@ -221,7 +229,7 @@ def _fitted_feature_types(path: Path, trusted: list[str], unsafe: bool) -> dict[
     if names is None:
         msg = f"{path}: the model has no feature_names_in_; give --config or --features"
         raise ConfigError(msg)
-    return dict.fromkeys((str(n) for n in names), "double")
+    return fitted_types(model, names, canary)
 
 
 def _read_canary(path: Path) -> list[dict[str, Any]]:
