@@ -9,7 +9,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
-from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.metrics import shadow as shadow_metrics
 from stream_scorer.metrics.stats import BatchStats, ScorerStats
 from stream_scorer.models.registry import ModelRegistry
@@ -44,8 +44,10 @@ class BatchPipeline:
         cache_capacity: int = 2,
         hooks: BatchHooks = NO_HOOKS,
         shadow: ModelRegistry | None = None,
+        output: OutputConfig | None = None,
     ) -> None:
         self.features = features
+        self.output = output
         self.registry = registry
         self.shadow = shadow
         self._shadow_skipped: str | None = None
@@ -94,6 +96,7 @@ class BatchPipeline:
             self.cache_capacity,
             shadow=shadow,
             with_shadow=with_shadow,
+            output=self.output,
         ).observe(
             counter,
             F.count_if(F.col("error").isNull()).alias("good"),

@@ -108,6 +108,7 @@ class Scorer:
             cfg.model.worker_cache_versions,
             hooks,
             self.shadow,
+            cfg.output,
         )
         self._add_listener()
         writer = (

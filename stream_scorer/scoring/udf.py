@@ -37,6 +37,7 @@ def scoring_udf(
     cache_capacity: int,
     shadow: ServingModel | None = None,
     with_shadow: bool = False,
+    with_features: bool = False,
 ) -> Callable[..., Column]:
     """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
 
@@ -52,6 +53,8 @@ def scoring_udf(
         With `with_shadow`, the struct has the `shadow.udf_fields`, filled by the challenger
         `shadow` over the same rows (null while `shadow` is None); its versions are cached
         beside the served model's (one more per worker), loaded with its own trust settings.
+    with_features
+        The struct starts with the parsed feature columns (format json), typed as declared.
 
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     broadcast artefact cannot be deserialised (ModelRejectedError).
@@ -61,6 +64,7 @@ def scoring_udf(
     cache_key, broadcast = f"{serving.version}@{manifest.sha256}", serving.broadcast
     trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
     decoder, passthrough = build_decoder(features, manifest), dict(features.passthrough)
+    included = dict(features.feature_schema) if with_features else None
     challenger = ShadowModel.of(shadow) if shadow is not None else None
     capacity = cache_capacity + 1 if with_shadow else cache_capacity
 
@@ -69,9 +73,9 @@ def scoring_udf(
         loaded = challenger.load(capacity) if challenger is not None else None
         in_shadow = functools.partial(shadow_columns, loaded, manifest) if with_shadow else None
         for values in batches:
-            yield _score_batch(predictor, decoder, values, in_shadow)
+            yield _score_batch(predictor, decoder, values, in_shadow, with_features)
 
-    struct = udf_struct(manifest, passthrough)
+    struct = udf_struct(manifest, passthrough, included)
     if with_shadow:
         struct = StructType(struct.fields + udf_fields(manifest))
     return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
@@ -82,9 +86,11 @@ def _score_batch(
     decoder: Decoder,
     values: pd.Series,
     in_shadow: Callable[..., dict] | None = None,
+    with_features: bool = False,
 ) -> pd.DataFrame:
-    """Decode and predict one Arrow batch; returns `udf_struct`'s columns in order, then
-    `in_shadow(features, good, ok)`'s (`shadow.shadow_columns`)."""
+    """Decode and predict one Arrow batch; returns `udf_struct`'s columns in order (the
+    decoded features first `with_features`), then `in_shadow(features, good, ok)`'s
+    (`shadow.shadow_columns`)."""
     n, manifest = len(values), predictor.manifest
     decoded = decoder.decode(values)
     errors = decoded.errors
@@ -98,7 +104,8 @@ def _score_batch(
                 errors[i] = error
                 ok[i] = False
     nullable = TYPES[manifest.prediction_type].nullable
-    columns = dict(decoded.passthrough.items())
+    columns = dict(decoded.features.items()) if with_features else {}
+    columns.update(decoded.passthrough.items())
     columns["prediction"] = _spread(predicted.prediction, good, ok, nullable)
     proba = predicted.probabilities
     for k, name in enumerate(probability_fields(manifest)):
