@@ -97,6 +97,18 @@ def test_included_features_may_not_shadow_an_output_column(tmp_path):
     )
 
 
+def test_included_features_need_json_input(tmp_path):
+    text = GOOD.replace(
+        "schema: {f0: double, name: string}\n  passthrough: [id]",
+        "format: tensor\n  tensor_shape: [2]",
+    )
+
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text + "output: {include_features: true}\n"), env={})
+
+    assert "output.include_features needs features.format json, not tensor" in str(err.value)
+
+
 def test_secret_values_never_appear_in_errors(tmp_path):
     text = GOOD.replace(
         "subscribe: features",
