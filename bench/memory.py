@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         steady = bench.stream(args.rate)
         samples.append({"version": bench.scorer.registry.serving_version, **process_rss()})
         for _ in range(args.versions):
-            version = bench.store.publish(artefact, SCHEMA).version
+            version = bench.store.publish(artefact, SCHEMA, force=True).version
             bench.wait_scored_by(version, timeout_s=120)
             samples.append({"version": version, **process_rss()})
             print(f"{version}: workers {_mb(samples[-1]['workers'])}", flush=True)

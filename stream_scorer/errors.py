@@ -21,6 +21,10 @@ class ModelStoreError(ScorerError):
     """The model store is missing, empty or unreadable."""
 
 
+class DuplicateModelError(ModelStoreError):
+    """A publish would store an artefact the store already holds (same sha256)."""
+
+
 class SinkError(ScorerError):
     """A sink could not write a micro-batch."""
 

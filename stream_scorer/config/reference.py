@@ -29,8 +29,8 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, 
         key = prefix + (field.alias or name)
         nested = models_in(field.annotation)
         meaning = field.description or " / ".join(_first_line(m) for m in nested)
-        meaning = " ".join(meaning.split())  # a docstring may wrap; a table row may not
-        yield key, _type_name(field, nested), _default(field), meaning.replace("|", "/")
+        meaning = " ".join(meaning.split()).replace("|", "/")  # one table row per key
+        yield key, _type_name(field, nested), _default(field), meaning
         for sub in nested:
             kind = sub.model_fields["kind"].annotation.__args__[0] if len(nested) > 1 else None
             yield from _rows(sub, f"{key}[kind={kind}]." if kind else f"{key}.")

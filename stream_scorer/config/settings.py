@@ -29,6 +29,11 @@ ROUTING_TYPES: tuple[FieldType, ...] = ("string", "long", "int")
 """Types a `model.route_by` field may have: keys are compared as text."""
 
 _STORE_POINTER = re.compile(r"^(latest|v\d{4,})$")
+ROW_COLUMNS = (
+    "key", "topic", "partition", "offset", "timestamp", "prediction", "probability",
+    "probabilities", "model_version", "scored_at", "error",
+)  # fmt: skip
+"""Columns of a prediction row besides the passthrough fields and the features."""
 
 
 class _Settings(BaseModel):
@@ -91,7 +96,11 @@ class FeaturesConfig(_Settings):
     feature_schema: dict[str, FieldType] = Field(alias="schema", default_factory=dict)
     """Feature name -> type, in the model's input order (format json, where it is required)."""
     passthrough: dict[str, FieldType] = Field(default_factory=dict)
-    """Record fields copied to every output row; a list means all typed `string`."""
+    """Record fields copied to every output row; a list means all typed `string`. A field
+    missing from a record (or JSON null) is null on its row, unless `missing_passthrough`."""
+    missing_passthrough: Literal["null", "dead_letter"] = "null"
+    """A passthrough field absent from a record: `null` on its row, or `dead_letter` it
+    (reason "missing passthrough field 'NAME'"); format json."""
     image_field: str | None = None
     """Format image: JSON field holding the base64 image; unset: the value is the image."""
     tensor_shape: list[int] | None = None
@@ -105,6 +114,11 @@ class FeaturesConfig(_Settings):
         if isinstance(value, list):
             return dict.fromkeys(value, "string")
         return value
+
+    @field_validator("missing_passthrough", mode="before")
+    @classmethod
+    def _yaml_null(cls, value: object) -> object:
+        return "null" if value is None else value  # YAML reads a bare `null` as None
 
     @model_validator(mode="after")
     def _no_overlap(self) -> "FeaturesConfig":
@@ -129,6 +143,8 @@ class FeaturesConfig(_Settings):
             problems.append("image_field is for format image only")
         if self.passthrough and fmt != "json" and self.image_field is None:
             problems.append("passthrough needs JSON values: format json, or image_field")
+        if fmt != "json" and self.missing_passthrough != "null":
+            problems.append("missing_passthrough dead_letter is for format json only")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -328,6 +344,18 @@ class TriggerConfig(_Settings):
         return self
 
 
+class OutputConfig(_Settings):
+    """Extra columns on prediction rows, to check results against their records."""
+
+    include_key: bool = False
+    """Add the record's Kafka `key` (null for a record without one) after `timestamp`."""
+    key_format: Literal["binary", "string"] = "binary"
+    """`key` as the raw bytes (base64 in Kafka sink JSON), or decoded as UTF-8 `string`."""
+    include_features: bool = False
+    """Add the parsed feature columns, typed as in features.schema, before the passthrough
+    fields (format json)."""
+
+
 class ScoringConfig(_Settings):
     """How the pandas UDF batches rows."""
 
@@ -367,6 +395,7 @@ class ScorerConfig(_Settings):
     dead_letter: SinkConfig
     """Where records that cannot be scored go, with the reason."""
     scoring: ScoringConfig = ScoringConfig()
+    output: OutputConfig = OutputConfig()
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
     spark: dict[str, str] = Field(default_factory=dict)
@@ -404,6 +433,19 @@ class ScorerConfig(_Settings):
                 f"expected a field of features.schema or features.passthrough typed one of "
                 f"{', '.join(ROUTING_TYPES)}"
             )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _output_fits_features(self) -> "ScorerConfig":
+        if not self.output.include_features:
+            return self
+        if self.features.format != "json":
+            msg = f"output.include_features needs features.format json, not {self.features.format}"
+            raise ValueError(msg)
+        taken = sorted(set(self.features.feature_schema) & set(ROW_COLUMNS))
+        if taken:
+            msg = f"output.include_features: features {taken} would shadow output columns"
             raise ValueError(msg)
         return self
 

@@ -15,7 +15,8 @@ from stream_scorer.models.manifest import Manifest
 
 
 def _json(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
-    return JsonDecoder(dict(features.feature_schema), dict(features.passthrough))
+    required = features.missing_passthrough == "dead_letter"
+    return JsonDecoder(dict(features.feature_schema), dict(features.passthrough), required)
 
 
 def _image(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:

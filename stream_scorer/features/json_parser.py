@@ -1,15 +1,18 @@
 """JSON record values -> typed feature and passthrough columns, with a reason per bad row.
 
 Each value is one JSON object. Declared fields are read, type-checked and converted; extra
-fields are ignored. A row that fails gets placeholder values and a human-readable reason,
-so one bad record never fails a batch. Column dtypes come from `stream_scorer.types.TYPES`:
-features get a type's `dtype` (float64, int64, bool, object), passthrough columns its
-`nullable` dtype (Float64, Int64, boolean, object). JSON has one number type, so ints are
-doubles and integral floats (``3.0``) are longs; booleans are never numbers.
+fields are ignored. A passthrough field missing from a record is null, or, when passthrough
+fields are required, the record's reason. A row that fails gets placeholder values and a
+human-readable reason, so one bad record never fails a batch. Column dtypes come from
+`stream_scorer.types.TYPES`: features get a type's `dtype` (float64, int64, bool, object),
+passthrough columns its `nullable` dtype (Float64, Int64, boolean, object). JSON has one
+number type, so ints are doubles and integral floats (``3.0``) are longs; booleans are never
+numbers.
 """
 
 import json
 import math
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from operator import itemgetter
@@ -122,9 +125,10 @@ _Parsed = tuple[pd.DataFrame, pd.DataFrame, list[str | None]]
 
 
 def _parse_record(
-    value: bytes | None, schema: _Schema, passthrough: _Schema
+    value: bytes | None, schema: _Schema, passthrough: _Schema, required: bool = False
 ) -> tuple[_Row | None, _Row | None, str | None]:
-    """The general path: (feature values, passthrough values, reason or None) of one value."""
+    """The general path: (feature values, passthrough values, reason or None) of one value;
+    `required`: a passthrough field missing from it is a reason too."""
     doc, reason = _decode(value)
     if not isinstance(doc, dict):
         if reason is None:
@@ -143,6 +147,9 @@ def _parse_record(
             problems.append(f"field '{name}': {exc}")
     extra: _Row = []
     for name, kind in passthrough.items():
+        if required and name not in doc:
+            problems.append(f"missing passthrough field '{name}'")
+            continue
         field = doc.get(name)
         try:
             extra.append(None if field is None else _PASSTHROUGH_CONVERT[kind](field, kind))
@@ -155,14 +162,16 @@ def _parse_record(
     return features, extra, None
 
 
-def _parse_general(values: list[bytes | None], schema: _Schema, passthrough: _Schema) -> _Parsed:
+def _parse_general(
+    values: list[bytes | None], schema: _Schema, passthrough: _Schema, required: bool = False
+) -> _Parsed:
     """Every row through `_parse_record`: (features, passthrough, errors)."""
     rows: list[_Row] = []
     extras: list[_Row | None] = []
     errors: list[str | None] = []
     feature_fill: _Row = [TYPES[k].placeholder for k in schema.values()]
     for value in values:
-        row, extra, error = _parse_record(value, schema, passthrough)
+        row, extra, error = _parse_record(value, schema, passthrough, required)
         rows.append(row or feature_fill)
         extras.append(extra)
         errors.append(error)
@@ -170,12 +179,14 @@ def _parse_general(values: list[bytes | None], schema: _Schema, passthrough: _Sc
     return features, _frame(extras, passthrough, nullable=True), errors
 
 
-def _parse_numeric(values: list[bytes | None], schema: _Schema, passthrough: _Schema) -> _Parsed:
+def _parse_numeric(
+    values: list[bytes | None], schema: _Schema, passthrough: _Schema, required: bool = False
+) -> _Parsed:
     """Fast path for all-double schemas: C-level decode, field pick and type checks.
 
     Rows it doubts (bad JSON, not an object, a missing feature, a value that does not fit
-    its type) are re-read by the general path, which names the reason; so both paths give
-    identical results.
+    its type, with `required` a missing passthrough field) are re-read by the general path,
+    which names the reason; so both paths give identical results.
     """
     names = list(schema)
     fill = (0.0,) * len(names)
@@ -195,13 +206,16 @@ def _parse_numeric(values: list[bytes | None], schema: _Schema, passthrough: _Sc
         doubtful += odd
     columns = []
     for name, kind in passthrough.items():  # a missing field is null, as in the general path
+        if required:  # the only cost of requiring: one C-level membership test per row
+            present = np.fromiter(map(operator.contains, docs, repeat(name)), bool, len(docs))
+            doubtful += np.flatnonzero(~present).tolist()
         data, null, odd = _passthrough_column(list(map(dict.get, docs, repeat(name))), kind)
         columns.append((data, null))
         doubtful += odd
     errors: list[str | None] = [None] * len(rows)
     nulls = (None,) * len(passthrough)
     for i in set(doubtful):
-        row, extra, errors[i] = _parse_record(values[i], schema, passthrough)
+        row, extra, errors[i] = _parse_record(values[i], schema, passthrough, required)
         matrix[i] = row or fill
         for (data, null), value in zip(columns, extra or nulls, strict=True):
             null[i] = value is None
@@ -321,26 +335,33 @@ def parse_json(
     values: Sequence[bytes | None],
     feature_schema: dict[str, FieldType],
     passthrough: dict[str, FieldType],
+    passthrough_required: bool = False,
 ) -> DecodedBatch:
     """Parse Kafka values (JSON objects) into typed feature and passthrough columns.
 
     Guarantees every output is aligned with `values`; never raises for a bad record: its
-    reason is in `errors` (several field problems are joined with '; ').
+    reason is in `errors` (several field problems are joined with '; '). A passthrough field
+    missing from a record is null, unless `passthrough_required`: then the record gets the
+    reason "missing passthrough field '<name>'" (an explicit JSON null stays null).
     """
     values = values.tolist() if isinstance(values, pd.Series) else list(values)
     parse = _parse_numeric if set(feature_schema.values()) <= _FLOATS else _parse_general
-    return DecodedBatch(*parse(values, feature_schema, passthrough))
+    return DecodedBatch(*parse(values, feature_schema, passthrough, passthrough_required))
 
 
 class JsonDecoder(Decoder):
     """JSON objects -> the declared feature and passthrough columns (`parse_json`)."""
 
     def __init__(
-        self, feature_schema: dict[str, FieldType], passthrough: dict[str, FieldType]
+        self,
+        feature_schema: dict[str, FieldType],
+        passthrough: dict[str, FieldType],
+        passthrough_required: bool = False,
     ) -> None:
         self.feature_schema = feature_schema
         self.passthrough = passthrough
+        self.passthrough_required = passthrough_required
 
     def decode(self, values: Sequence[bytes | None]) -> DecodedBatch:
         """Parse every value; see `parse_json`."""
-        return parse_json(values, self.feature_schema, self.passthrough)
+        return parse_json(values, self.feature_schema, self.passthrough, self.passthrough_required)

@@ -17,14 +17,17 @@ def publish_onnx(
     options: OnnxModelConfig,
     canary_rows: list[dict[str, Scalar]] | None = None,
     advance: bool = True,
+    force: bool = False,
 ) -> Manifest:
     """Store the graph at `model_path` as a new version of `store` and advance CURRENT to it
-    (see `ModelStore.add`; `advance=False` leaves CURRENT to the caller).
+    (see `ModelStore.add`; `advance=False` leaves CURRENT to the caller, `force` stores an
+    artefact the store already holds).
 
     Raises
     ------
     ModelStoreError
-        If the file or the store cannot be read or written.
+        If the file or the store cannot be read or written, or (DuplicateModelError) the
+        store already holds the graph and `force` is False.
     ModelRejectedError
         If the graph does not load, does not fit `features`, or fails its canary
         (`describe_onnx`); the message reads "<file> refused: <reason>".
@@ -35,4 +38,4 @@ def publish_onnx(
     except ModelRejectedError as exc:
         msg = f"{model_path} refused: {exc}"
         raise ModelRejectedError(msg) from exc
-    return store.add(described, payload, advance)
+    return store.add(described, payload, advance, force)

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from stream_scorer.errors import ModelRejectedError, ModelStoreError
+from stream_scorer.errors import DuplicateModelError, ModelRejectedError, ModelStoreError
 from stream_scorer.models.describe import describe
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
@@ -186,6 +186,7 @@ class ModelStore:
         unsafe_load: bool = False,
         advance: bool = True,
         mapped_above_bytes: int = DEFAULT_MAPPED_ABOVE_MB * 2**20,
+        force: bool = False,
     ) -> Manifest:
         """Store the model file at `model_path` as a new version and `advance_current` to it.
 
@@ -193,7 +194,8 @@ class ModelStore:
         both are recorded in the manifest, which is signed when a signing key is set. CURRENT
         stays on a newer version that a concurrent publish made CURRENT first (logged as a
         WARNING); with `advance=False` it is not touched, for callers that advance it
-        themselves to learn the outcome.
+        themselves to learn the outcome. An artefact the store already holds is refused
+        unless `force` (see `add`).
 
         A compressed joblib model at or above `mapped_above_bytes` uncompressed is stored
         uncompressed, so that workers can memory-map it (`models.mappable`).
@@ -202,11 +204,15 @@ class ModelStore:
         ------
         ModelStoreError
             If the file or the store cannot be read or written.
+        DuplicateModelError
+            If a version with the same sha256 exists and `force` is False.
         ModelRejectedError
             If the model cannot be loaded or does not match `feature_types` (see `describe`).
         """
         fmt = format_of(model_path)
         payload = read_model_file(model_path)
+        if not force:
+            self.refuse_duplicate(payload)
         try:
             model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
         except ModelRejectedError as exc:
@@ -227,9 +233,11 @@ class ModelStore:
             trusted_types=sorted(set(trusted_types)),
             unsafe_load=unsafe_load,
         )
-        return self.add(trusted, payload, advance)
+        return self.add(trusted, payload, advance, force=True)  # checked before loading
 
-    def add(self, described: Manifest, payload: bytes, advance: bool = True) -> Manifest:
+    def add(
+        self, described: Manifest, payload: bytes, advance: bool = True, force: bool = False
+    ) -> Manifest:
         """Store `payload` as a new version described by `described` (version left empty)
         and `advance_current` to it (unless `advance` is False); return its manifest.
 
@@ -237,7 +245,11 @@ class ModelStore:
         ------
         ModelStoreError
             If the version cannot be written.
+        DuplicateModelError
+            If a version with the same sha256 exists and `force` is False.
         """
+        if not force:
+            self.refuse_duplicate(payload)
         try:
             manifest = self._write_version(described, payload)
         except OSError as exc:
@@ -246,6 +258,28 @@ class ModelStore:
         if advance and (current := self.advance_current(manifest.version)) != manifest.version:
             log.warning("%s stored but not CURRENT: %s is newer", manifest.version, current)
         return manifest
+
+    def version_with_sha256(self, sha256: str) -> str | None:
+        """The oldest version whose manifest records `sha256`, or None (unreadable ones skipped)."""
+        for version in self.versions():
+            try:
+                if self.manifest(version).sha256 == sha256:
+                    return version
+            except ModelStoreError:
+                continue
+        return None
+
+    def refuse_duplicate(self, payload: bytes) -> None:
+        """Raise DuplicateModelError if a version already holds the artefact `payload`."""
+        sha256 = hashlib.sha256(payload).hexdigest()
+        existing = self.version_with_sha256(sha256)
+        if existing is not None:
+            msg = (
+                f"{self.root}: this artefact (sha256 {sha256[:12]}) is already stored as "
+                f"{existing}; `stream-scorer model promote {existing}` serves it, --force "
+                "stores it again as a new version"
+            )
+            raise DuplicateModelError(msg)
 
     def _write_version(self, described: Manifest, payload: bytes) -> Manifest:
         self.root.mkdir(parents=True, exist_ok=True)

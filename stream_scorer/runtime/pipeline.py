@@ -9,7 +9,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
-from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.metrics import shadow as shadow_metrics
 from stream_scorer.metrics.shadow import ShadowStats
 from stream_scorer.metrics.stats import BatchStats, ScorerStats
@@ -47,8 +47,10 @@ class BatchPipeline:
         hooks: BatchHooks = NO_HOOKS,
         shadow: ModelRegistry | None = None,
         fallback: ModelFallback | None = None,
+        output: OutputConfig | None = None,
     ) -> None:
         self.features = features
+        self.output = output
         self.registry = registry
         self.shadow = shadow
         self.fallback = fallback
@@ -128,6 +130,7 @@ class BatchPipeline:
             self.cache_capacity,
             shadow=shadow,
             with_shadow=with_shadow,
+            output=self.output,
         ).observe(
             counter,
             F.count_if(F.col("error").isNull()).alias("good"),

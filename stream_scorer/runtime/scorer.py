@@ -113,6 +113,7 @@ class Scorer:
             hooks,
             self.shadow,
             fallback,
+            cfg.output,
         )
         self._add_listener()
         writer = (

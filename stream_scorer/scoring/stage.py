@@ -9,7 +9,7 @@ before deriving both outputs; the UDF is non-deterministic, so Spark neither pus
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring import shadow as shadow_scoring
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, scored_struct
@@ -20,6 +20,8 @@ SOURCE_COLUMNS = ["key", "value", "topic", "partition", "offset", "timestamp"]
 COORDINATES = ["topic", "partition", "offset", "timestamp"]
 """Where a record came from; with `model_version`, its identity in every output."""
 _SCORED = "_scored"
+_OUTPUT_KEY = "_output_key"
+"""Column of `score` holding the key as prediction rows carry it (`output.include_key`)."""
 
 
 def score(
@@ -29,10 +31,13 @@ def score(
     cache_capacity: int = 2,
     shadow: ServingModel | None = None,
     with_shadow: bool = False,
+    output: OutputConfig | None = None,
 ) -> DataFrame:
     """Score every row of a Kafka-schema micro-batch with the serving model version.
 
-    Returns `key, value, topic, partition, offset, timestamp`, the passthrough fields,
+    Returns `key, value, topic, partition, offset, timestamp`, with `output.include_key` the
+    key as `predictions` names it `key` (in `output.key_format`), with
+    `output.include_features` the feature columns (declared types), the passthrough fields,
     `prediction`, for classifiers `probability, probabilities`, then `model_version`, for a
     per-key family `model_key`, then `scored_at, error` (null when scored); with
     `with_shadow`, then `shadow_prediction`, for classifiers `shadow_probability`,
@@ -40,19 +45,31 @@ def score(
     is None). Lazy: nothing runs until an action; persist the result before calling both
     `predictions` and `dead_letters` so the UDF runs once per row.
     """
-    udf = scoring_udf(serving, features, cache_capacity, shadow, with_shadow)
+    output = output or OutputConfig()
+    with_features = output.include_features
+    udf = scoring_udf(serving, features, cache_capacity, shadow, with_shadow, with_features)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
     derived = _derived(serving)
-    row = scored_struct(serving.manifest, dict(features.passthrough), serving.route_by is not None)
+    included = dict(features.feature_schema) if output.include_features else None
+    routed = serving.route_by is not None
+    row = scored_struct(serving.manifest, dict(features.passthrough), included, routed)
     columns = [derived.get(name, _field(name)).alias(name) for name in row.names]
+    if output.include_key:
+        key = F.col("key").cast("string") if output.key_format == "string" else F.col("key")
+        columns.insert(0, key.alias(_OUTPUT_KEY))
     if with_shadow:
         columns += shadow_scoring.output_columns(shadow, serving.manifest, _field)
     return scored.select(*SOURCE_COLUMNS, *columns)
 
 
 def predictions(scored: DataFrame) -> DataFrame:
-    """Rows of `score` that were scored: coordinates, passthrough, model outputs, provenance."""
-    keep = [c for c in scored.columns if c not in ("key", "value", "error")]
+    """Rows of `score` that were scored: coordinates, the key and features if included,
+    passthrough, model outputs, provenance."""
+    keep = [
+        F.col(c).alias("key" if c == _OUTPUT_KEY else c)
+        for c in scored.columns
+        if c not in ("key", "value", "error")
+    ]
     return scored.filter(F.col("error").isNull()).select(*keep)
 
 

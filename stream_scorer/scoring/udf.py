@@ -9,7 +9,7 @@ start of a task, never per Arrow batch or per row.
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from stream_scorer.scoring.output import (
     udf_struct,
 )
 from stream_scorer.scoring.shadow import ShadowModel, shadow_columns, udf_fields
-from stream_scorer.types import TYPES
+from stream_scorer.types import TYPES, FieldType
 
 _PROBABILITY = TYPES["double"].nullable
 """pandas dtype of a probability column (null on rows that were not scored)."""
@@ -43,6 +43,7 @@ def scoring_udf(
     cache_capacity: int,
     shadow: ServingModel | None = None,
     with_shadow: bool = False,
+    with_features: bool = False,
 ) -> Callable[..., Column]:
     """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
 
@@ -58,6 +59,8 @@ def scoring_udf(
         With `with_shadow`, the struct has the `shadow.udf_fields`, filled by the challenger
         `shadow` over the same rows (null while `shadow` is None); its versions are cached
         beside the served model's (one more per worker), loaded with its own trust settings.
+    with_features
+        The struct starts with the parsed feature columns (format json), typed as declared.
 
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     artefact cannot be fetched or deserialised (a ScorerError).
@@ -69,6 +72,7 @@ def scoring_udf(
     trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
     decoder = build_decoder(features, manifest, serving.route_by)
     passthrough = dict(features.passthrough)
+    included = dict(features.feature_schema) if with_features else None
     challenger = ShadowModel.of(shadow) if shadow is not None else None
     capacity = cache_capacity + 1 if with_shadow else cache_capacity
 
@@ -77,9 +81,9 @@ def scoring_udf(
         loaded = challenger.load(capacity) if challenger is not None else None
         in_shadow = functools.partial(shadow_columns, loaded, manifest) if with_shadow else None
         for values in batches:
-            yield _score_batch(predictor, decoder, values, in_shadow)
+            yield _score_batch(predictor, decoder, values, in_shadow, included)
 
-    struct = udf_struct(manifest, passthrough, serving.route_by is not None)
+    struct = udf_struct(manifest, passthrough, included, serving.route_by is not None)
     if with_shadow:
         struct = StructType(struct.fields + udf_fields(manifest))
     return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
@@ -90,9 +94,11 @@ def _score_batch(
     decoder: Decoder,
     values: pd.Series,
     in_shadow: Callable[..., dict] | None = None,
+    included: Mapping[str, FieldType] | None = None,
 ) -> pd.DataFrame:
-    """Decode and predict one Arrow batch; returns `udf_struct`'s columns in order, then
-    `in_shadow(features, good, ok)`'s (`shadow.shadow_columns`)."""
+    """Decode and predict one Arrow batch; returns `udf_struct`'s columns in order (the
+    decoded feature columns `included` first), then `in_shadow(features, good, ok)`'s
+    (`shadow.shadow_columns`)."""
     n, manifest = len(values), predictor.manifest
     decoded = decoder.decode(values)
     errors = decoded.errors
@@ -106,7 +112,8 @@ def _score_batch(
                 errors[i] = error
                 ok[i] = False
     nullable = TYPES[manifest.prediction_type].nullable
-    columns = dict(decoded.passthrough.items())
+    columns = {name: decoded.features[name] for name in included or ()}
+    columns.update(decoded.passthrough.items())
     columns["prediction"] = _spread(predicted.prediction, good, ok, nullable)
     proba = predicted.probabilities
     for k, name in enumerate(probability_fields(manifest)):

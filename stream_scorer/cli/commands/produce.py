@@ -6,6 +6,10 @@ from pathlib import Path
 
 from stream_scorer.cli.commands.options import kafka_option_pairs, parse_schema
 from stream_scorer.devtools.extra import require_devtools
+from stream_scorer.types import FIELD_TYPES
+
+DEFAULT_SCHEMA = "f0:double,f1:double,f2:double,f3:double"
+"""Fields of the synthetic records when `--schema` is not given."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,16 +21,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "at a given rate and count, optionally with a ratio of malformed records.",
     )
     p.add_argument("--bootstrap", default="127.0.0.1:9092", help="kafka.bootstrap.servers")
-    p.add_argument("--topic", default="features")
+    p.add_argument("--topic", default="features", help="topic to send to (default features)")
     p.add_argument("--count", type=int, default=10_000, help="records to send")
     p.add_argument("--rate", type=float, default=0.0, help="records per second (0 = no limit)")
     p.add_argument("--bad-ratio", type=float, default=0.0, help="share of malformed records")
-    p.add_argument("--schema", default="f0:double,f1:double,f2:double,f3:double")
+    p.add_argument(
+        "--schema",
+        default=DEFAULT_SCHEMA,
+        metavar="NAME:TYPE,...",
+        help="fields of each synthetic record, as comma-separated NAME:TYPE pairs matching the "
+        f"scorer's features.schema (TYPE one of {', '.join(FIELD_TYPES)}; a bare NAME is "
+        "double), e.g. 'visits:long,spend:double,city:string'; every record also gets an "
+        f"integer `id` (default {DEFAULT_SCHEMA}; ignored with --file)",
+    )
     p.add_argument("--file", type=Path, help="send the lines of this file instead (cycled)")
     p.add_argument("--partitions", type=int, default=3, help="partitions of a new topic")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed of the synthetic values (default 0)"
+    )
     p.add_argument("--start-id", type=int, default=0, help="first synthetic record id")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     p.add_argument(
         "--connect-timeout",
         type=float,

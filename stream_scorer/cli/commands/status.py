@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "A local checkpoint is read directly; a Hadoop URL (hdfs://, s3a://) through a local "
         "SparkSession built with the config's `spark` settings.",
     )
-    p.add_argument("--config", required=True)
+    p.add_argument("--config", required=True, help="the scorer's YAML config (for its checkpoint)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 

@@ -1,11 +1,40 @@
 """The command line fails fast, with the key named, before any Spark or Kafka work."""
 
+import argparse
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from stream_scorer.cli.main import main
+import pytest
+
+from stream_scorer.cli.main import build_parser, main
+
+
+def _options_without_help(parser: argparse.ArgumentParser, command: str) -> list[str]:
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                missing += _options_without_help(sub, f"{command} {name}")
+        elif action.help is None:
+            missing.append(f"{command} {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
+def test_every_option_of_every_command_has_help_text():
+    assert _options_without_help(build_parser(), "stream-scorer") == []
+
+
+def test_produce_help_explains_the_schema_format(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["produce", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+
+    assert exited.value.code == 0
+    assert "--schema NAME:TYPE,..." in out
+    assert "e.g. 'visits:long,spend:double,city:string'" in out
+    assert "TYPE one of double, float, long, int, string, boolean" in out
 
 
 def test_run_with_bad_config_exits_2_naming_the_key(tmp_path, capsys):

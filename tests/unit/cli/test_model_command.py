@@ -5,7 +5,12 @@ import json
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from stream_scorer.cli.commands import model
 from stream_scorer.devtools.demo_models import save_model
@@ -70,6 +75,34 @@ def test_publish_without_schema_uses_the_fitted_feature_names(tmp_path, model_fi
     assert manifest.feature_types == dict.fromkeys(["f0", "f1", "f2", "f3"], "double")
 
 
+def test_publish_without_schema_prints_the_features_it_typed_as_double(
+    tmp_path, model_file, capsys
+):
+    run("model", "publish", str(model_file("regression")), "--store", str(tmp_path / "s"))
+
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "typed as double: f0, f1, f2, f3; pass --features or --config to type them\n"
+        "published v0001: "
+    )
+
+
+def test_publish_without_schema_types_an_integer_encoded_column_long(tmp_path, capsys):
+    frame = pd.DataFrame({"visits": [0, 1, 2, 1], "spend": [1.5, 2.0, 0.5, 3.0]})
+    columns = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["visits"]), (StandardScaler(), ["spend"])
+    )
+    fitted = make_pipeline(columns, LogisticRegression()).fit(frame, [0, 1, 0, 1])
+    path = save_model(fitted, tmp_path / "visits.joblib")
+
+    code = run("model", "publish", str(path), "--store", str(tmp_path / "s"))
+
+    assert code == 0
+    manifest = ModelStore(tmp_path / "s").manifest("v0001")
+    assert manifest.feature_types == {"visits": "long", "spend": "double"}
+    assert capsys.readouterr().out.startswith("typed from the model: visits:long\n")
+
+
 def test_publish_with_canary_file_stores_those_rows(tmp_path, model_file):
     canary = tmp_path / "canary.jsonl"
     rows = [{"text": "free prize click"}, {"text": "lunch meeting notes"}]
@@ -88,6 +121,32 @@ def test_refused_publish_prints_error_and_exits_2(tmp_path, model_file, capsys):
     assert code == 2
     assert capsys.readouterr().err.startswith("error: ")
     assert ModelStore(tmp_path / "s").versions() == []
+
+
+def test_publishing_the_same_file_twice_exits_2_naming_the_stored_version(
+    tmp_path, model_file, capsys
+):
+    path, store = str(model_file("binary")), str(tmp_path / "s")
+    run("model", "publish", path, "--store", store, "--features", FEATURES)
+    capsys.readouterr()
+
+    code = run("model", "publish", path, "--store", store, "--features", FEATURES)
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "is already stored as v0001; `stream-scorer model promote v0001` serves it" in err
+    assert ModelStore(store).versions() == ["v0001"]
+
+
+def test_publish_with_force_stores_the_same_file_as_a_new_version(tmp_path, model_file, capsys):
+    path, store = str(model_file("binary")), str(tmp_path / "s")
+    run("model", "publish", path, "--store", store, "--features", FEATURES)
+
+    code = run("model", "publish", path, "--store", store, "--features", FEATURES, "--force")
+
+    assert code == 0
+    assert capsys.readouterr().out.endswith("CURRENT -> v0002 (was v0001)\n")
 
 
 def test_list_shows_every_version_and_marks_current(tmp_path, store, published, capsys):

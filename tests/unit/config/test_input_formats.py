@@ -28,6 +28,10 @@ def test_json_format_keeps_needing_a_schema():
             {"format": "image", "passthrough": {"id": "long"}},
             "passthrough needs JSON values: format json, or image_field",
         ),
+        (
+            {"format": "tensor", "tensor_shape": [2], "missing_passthrough": "dead_letter"},
+            "missing_passthrough dead_letter is for format json only",
+        ),
     ],
 )
 def test_field_that_does_not_fit_the_format_is_refused_with_the_reason(fields, reason):

@@ -69,6 +69,46 @@ def test_bad_config_names_key_and_value(tmp_path, change, expected):
     assert str(tmp_path / "c.yaml") in str(err.value)
 
 
+def test_output_options_are_off_by_default(tmp_path):
+    config = load_config(write(tmp_path, GOOD), env={})
+
+    assert config.output.model_dump() == {
+        "include_key": False,
+        "key_format": "binary",
+        "include_features": False,
+    }
+    assert config.features.missing_passthrough == "null"
+
+
+def test_yaml_null_for_missing_passthrough_means_null(tmp_path):
+    text = GOOD.replace("passthrough: [id]", "passthrough: [id]\n  missing_passthrough: null")
+
+    assert load_config(write(tmp_path, text), env={}).features.missing_passthrough == "null"
+
+
+def test_included_features_may_not_shadow_an_output_column(tmp_path):
+    text = GOOD.replace("name: string", "offset: string") + "output: {include_features: true}\n"
+
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text), env={})
+
+    assert "output.include_features: features ['offset'] would shadow output columns" in str(
+        err.value
+    )
+
+
+def test_included_features_need_json_input(tmp_path):
+    text = GOOD.replace(
+        "schema: {f0: double, name: string}\n  passthrough: [id]",
+        "format: tensor\n  tensor_shape: [2]",
+    )
+
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text + "output: {include_features: true}\n"), env={})
+
+    assert "output.include_features needs features.format json, not tensor" in str(err.value)
+
+
 def test_secret_values_never_appear_in_errors(tmp_path):
     text = GOOD.replace(
         "subscribe: features",

@@ -128,6 +128,29 @@ def test_missing_and_null_passthrough_are_null_not_errors() -> None:
     assert parsed.passthrough["tag"].tolist() == ["a", None]
 
 
+@pytest.mark.parametrize("schema", [DOUBLES, {**DOUBLES, "f3": "long"}], ids=["fast", "general"])
+def test_required_passthrough_missing_from_a_record_is_its_reason(schema) -> None:
+    values = [orjson.dumps(_good(id=7)), orjson.dumps(_good()), orjson.dumps(_good(id=None))]
+
+    parsed = parse_json(values, schema, {"id": "long", "tag": "string"}, passthrough_required=True)
+
+    assert parsed.errors == [
+        "missing passthrough field 'tag'",
+        "missing passthrough field 'id'; missing passthrough field 'tag'",
+        "missing passthrough field 'tag'",
+    ]
+
+
+@pytest.mark.parametrize("schema", [DOUBLES, {**DOUBLES, "f3": "long"}], ids=["fast", "general"])
+def test_required_passthrough_present_as_json_null_is_null(schema) -> None:
+    values = [orjson.dumps(_good(id=None)), orjson.dumps(_good(id=3))]
+
+    parsed = parse_json(values, schema, {"id": "long"}, passthrough_required=True)
+
+    assert parsed.errors == [None, None]
+    assert parsed.passthrough["id"].tolist() == [pd.NA, 3]
+
+
 def test_missing_double_passthrough_is_a_null_of_the_nullable_dtype() -> None:
     values = [orjson.dumps(_good(score=2.5)), orjson.dumps(_good())]
     parsed = parse_json(values, DOUBLES, {"score": "double"})

@@ -141,7 +141,7 @@ def test_a_family_added_while_a_newer_version_is_current_leaves_current_alone(
     store, family
 ) -> None:
     first = store.add(family[1], family[0], advance=False)
-    second = store.add(family[1], family[0])
+    second = store.add(family[1], family[0], force=True)  # the same family twice
 
     assert store.advance_current(first.version) == second.version
     assert store.current_version() == second.version

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stream_scorer.errors import ModelStoreError
+from stream_scorer.errors import DuplicateModelError, ModelStoreError
 from stream_scorer.models.store import ModelStore
 from tests.scorer_helpers import NUMERIC
 
@@ -50,6 +50,29 @@ def test_read_artifact_returns_the_published_bytes(store, model_file):
     store.publish(path, NUMERIC)
 
     assert store.read_artifact("v0001") == path.read_bytes()
+
+
+def test_publishing_a_stored_artefact_again_is_refused_naming_its_version(store, published):
+    published(seed=0)
+    published(seed=1)
+
+    with pytest.raises(DuplicateModelError) as refused:
+        published(seed=0)
+
+    sha256 = store.manifest("v0001").sha256
+    assert f"(sha256 {sha256[:12]}) is already stored as v0001;" in str(refused.value)
+    assert store.versions() == ["v0001", "v0002"]
+    assert store.current_version() == "v0002"
+
+
+def test_forced_publish_of_a_stored_artefact_makes_a_new_version(store, model_file):
+    path = model_file("binary")
+    store.publish(path, NUMERIC)
+
+    manifest = store.publish(path, NUMERIC, force=True)
+
+    assert manifest.version == "v0002"
+    assert manifest.sha256 == store.manifest("v0001").sha256
 
 
 def test_empty_store_has_no_current_and_no_versions(store):
@@ -122,7 +145,7 @@ def test_failed_version_write_leaves_no_visible_or_staged_version(store, model_f
 
 
 def _publish_three(root: str, model_path: str) -> list[str]:
-    return [ModelStore(root).publish(model_path, NUMERIC).version for _ in range(3)]
+    return [ModelStore(root).publish(model_path, NUMERIC, force=True).version for _ in range(3)]
 
 
 def test_concurrent_publishers_get_distinct_versions(store, model_file):
@@ -215,7 +238,7 @@ def _advance_when_told(root: str, version: str, go, reports) -> None:
 
 def test_racing_publishes_leave_the_newest_version_current(store, model_file):
     path = model_file("binary")
-    versions = [store.publish(path, NUMERIC, advance=False).version for _ in range(6)]
+    versions = [store.publish(path, NUMERIC, advance=False, force=True).version for _ in range(6)]
     context = multiprocessing.get_context("fork")
     go, reports = context.Event(), context.Queue()
     racers = [

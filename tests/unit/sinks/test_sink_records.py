@@ -120,3 +120,22 @@ def test_rows_have_maps_as_dicts_in_a_sliced_batch():
 def test_rows_keep_null_maps():
     maps = pa.array([[("a", 1.0)], None], pa.map_(pa.string(), pa.float64()))
     assert batch_rows(pa.RecordBatch.from_arrays([maps], ["m"])) == [{"m": {"a": 1.0}}, {"m": None}]
+
+
+def test_rows_with_key_and_features_encode_as_base64_and_typed_numbers():
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "topic": ["in", "in"],
+            "key": pa.array([b"user-1", None], pa.binary()),
+            "visits": pa.array([3, 0], pa.int64()),
+            "spend": [2.5, 0.0],
+            "prediction": [1, 0],
+        }
+    )
+
+    values = [orjson.loads(encode_value(row)) for row in batch_rows(batch)]
+
+    assert values == [
+        {"topic": "in", "key": "dXNlci0x", "visits": 3, "spend": 2.5, "prediction": 1},
+        {"topic": "in", "key": None, "visits": 0, "spend": 0.0, "prediction": 0},
+    ]
