@@ -28,7 +28,7 @@ from sklearn.linear_model import Ridge
 from bench.e2e import FEATURES, config, load
 from bench.memory import process_rss
 from bench.stream_harness import save_result, target_row
-from stream_scorer.config.settings import ModelConfig
+from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.models.family_build import build_family
 from stream_scorer.models.registry import ModelRegistry

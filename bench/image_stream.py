@@ -13,7 +13,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from stream_scorer.config.loader import parse_config
-from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
+from stream_scorer.config.model_settings import OnnxModelConfig
+from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.models.describe_onnx import describe_onnx

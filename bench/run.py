@@ -216,7 +216,8 @@ def stage_scorer(spark: SparkSession, model: ClassifierMixin, workdir: Path) -> 
     Returns the scorer, or why it is skipped (a string).
     """
     try:
-        from stream_scorer.config.settings import FeaturesConfig, ModelConfig
+        from stream_scorer.config.model_settings import ModelConfig
+        from stream_scorer.config.settings import FeaturesConfig
         from stream_scorer.models.registry import ModelRegistry
         from stream_scorer.models.store import ModelStore
         from stream_scorer.scoring.stage import score

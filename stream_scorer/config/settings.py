@@ -1,11 +1,8 @@
 """The typed, frozen settings tree of one scorer, as read from YAML (see `loader`)."""
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -14,32 +11,27 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from stream_scorer.config.base import Settings
 from stream_scorer.config.intervals import EXAMPLES, interval_ms
-from stream_scorer.config.paths import LocalPath, Location, MachineDir
+from stream_scorer.config.model_settings import (
+    ModelConfig,
+)
+from stream_scorer.config.paths import Location
 from stream_scorer.errors import ConfigError
 from stream_scorer.features.signature import input_signature
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
-from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
-from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.types import FieldType
 
 ROUTING_TYPES: tuple[FieldType, ...] = ("string", "long", "int")
 """Types a `model.route_by` field may have: keys are compared as text."""
 
-_STORE_POINTER = re.compile(r"^(latest|v\d{4,})$")
 ROW_COLUMNS = (
     "key", "topic", "partition", "offset", "timestamp", "prediction", "probability",
     "probabilities", "model_version", "scored_at", "error",
 )  # fmt: skip
 """Columns of a prediction row besides the passthrough fields and the features."""
-
-
-class _Settings(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, use_attribute_docstrings=True
-    )
 
 
 def _stringify(options: object) -> object:
@@ -55,7 +47,7 @@ def _scalar_text(value: object) -> object:
     return str(value) if isinstance(value, int | float) else value
 
 
-class SourceConfig(_Settings):
+class SourceConfig(Settings):
     """Where records come from: a Kafka topic, with Spark's Kafka source option names."""
 
     kind: SourceKind = "python-kafka"
@@ -88,7 +80,7 @@ class SourceConfig(_Settings):
         yield "options", redact(self.options)
 
 
-class FeaturesConfig(_Settings):
+class FeaturesConfig(Settings):
     """How a record's value becomes the model's input row."""
 
     format: Literal["json", "image", "tensor"] = "json"
@@ -155,119 +147,7 @@ class FeaturesConfig(_Settings):
         return input_signature(self.format, self.tensor_shape)
 
 
-class ImagePreprocessingConfig(_Settings):
-    """Pixels (resized to the graph's input size) to input: `(pixel * scale - mean) / std`."""
-
-    color: Literal["rgb", "grayscale"] = "rgb"
-    """Channels fed to the graph: 3 (RGB) or 1 (grayscale)."""
-    scale: float = 1 / 255
-    """Multiplies every 0-255 pixel value first."""
-    mean: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
-    """Subtracted after scaling: one value, or one per channel."""
-    std: list[float] = Field(default_factory=lambda: [1.0], min_length=1)
-    """Divides last: one value, or one per channel."""
-    layout: Literal["nchw", "nhwc"] = "nchw"
-    """Axis order of the graph input: channels first (PyTorch) or last (Keras)."""
-
-    @model_validator(mode="after")
-    def _per_channel(self) -> "ImagePreprocessingConfig":
-        channels = 3 if self.color == "rgb" else 1
-        for name, values in (("mean", self.mean), ("std", self.std)):
-            if len(values) not in (1, channels):
-                msg = f"{name} has {len(values)} values; give 1, or 1 per {self.color} channel"
-                raise ValueError(msg)
-        if min(self.std) <= 0:
-            msg = f"std {self.std} must be > 0 (it divides)"
-            raise ValueError(msg)
-        return self
-
-
-class OnnxModelConfig(_Settings):
-    """How `model publish` describes an ONNX graph (recorded in the version's manifest)."""
-
-    classes: list[str | int] | None = None
-    """Class labels in score-column order (`--classes` overrides); unset: a regressor."""
-    scores: Literal["probabilities", "logits"] = "probabilities"
-    """What a classifier's scores are; logits get a softmax (a sigmoid for one column)."""
-    output: str | None = None
-    """Graph output holding the scores; unset: the first float output."""
-    intra_op_threads: int = Field(default=1, ge=1, le=64)
-    """ONNX Runtime intra-op threads of each worker's session (Spark runs a task per core)."""
-    image: ImagePreprocessingConfig = ImagePreprocessingConfig()
-    """Format image: the preprocessing."""
-
-
-class ModelConfig(_Settings):
-    """Where models come from and what a model must satisfy to serve."""
-
-    source: Literal["store", "mlflow"] = "store"
-    """`store`: our model store directory (default). `mlflow`: an MLflow Model Registry alias."""
-    store: LocalPath | None = None
-    """Model store directory, written by `stream-scorer model publish` (source `store`). On a
-    cluster, the executors read models at or above `mapped_above_mb` from it: an NFS mount then."""
-    uri: str | None = None
-    """`models:/NAME@ALIAS` (resolved every batch) or `models:/NAME/VERSION` (source `mlflow`)."""
-    tracking_uri: str | None = None
-    """MLflow tracking and registry URI (source `mlflow`); unset: MLFLOW_TRACKING_URI."""
-    shadow: str | None = None
-    """Challenger scored into `shadow_*` columns: `latest`, `v0003` (store); `@ALIAS` (mlflow)."""
-    allow_library_mismatch: bool = False
-    """Serve a model saved with another scikit-learn version (refused by default)."""
-    trusted_types: list[str] = Field(default_factory=list)
-    """Globals ('module.name') a model may use beyond the pickle allowlist and skops' defaults."""
-    unsafe_load: bool = False
-    """Load pickle/joblib models with no allowlist: any code in them runs (logged as WARNING)."""
-    worker_cache_versions: int = Field(default=2, ge=1, le=16)
-    """How many model versions each Python worker keeps deserialised."""
-    route_by: str | None = None
-    """Record field whose value picks the model of a per-key family (`model train`)."""
-    train_estimators: list[str] = Field(default_factory=list)
-    """Estimator import paths beyond sklearn.* that `model train --estimator` accepts."""
-    mapped_above_mb: int = Field(default=DEFAULT_MAPPED_ABOVE_MB, ge=0, le=2047)
-    """Store artefacts of at least this many MiB are not broadcast: each machine copies them from
-    the store into `cache_dir` once and its workers memory-map them (`model publish` stores
-    big joblib models uncompressed for that).
-    At most 2047: Spark cannot broadcast 2 GiB."""
-    cache_dir: MachineDir | None = None
-    """Directory for those copies on the driver and on every executor (default:
-    `stream-scorer-models` in each machine's temp directory); a relative path resolves
-    against the config file's folder."""
-    cache_versions: int = Field(default=2, ge=1, le=16)
-    """How many big artefacts each machine's `cache_dir` keeps, newest first (one more with
-    `shadow`); a restart reuses them."""
-    max_batch_attempts: int = Field(default=3, ge=1, le=100)
-    """Failed tries of a batch by a newly switched version before the previous one scores it."""
-    onnx: OnnxModelConfig = OnnxModelConfig()
-    """Publish-time description of `.onnx` models."""
-
-    @model_validator(mode="after")
-    def _source_settings(self) -> "ModelConfig":
-        if self.source == "store":
-            if not self.store:
-                msg = "model.store: the model store directory (source: store)"
-                raise ValueError(msg)
-            if self.shadow and not _STORE_POINTER.match(self.shadow):
-                msg = f"model.shadow {self.shadow!r}: 'latest' or a version like 'v0003'"
-                raise ValueError(msg)
-            return self
-        if not self.uri:
-            msg = "model.uri: 'models:/NAME@ALIAS' (source: mlflow)"
-            raise ValueError(msg)
-        try:
-            served = parse_model_uri(self.uri)
-        except ValueError as exc:
-            msg = f"model.uri: {exc}"
-            raise ValueError(msg) from None
-        if self.shadow:
-            try:
-                shadow_model_uri(served, self.shadow)
-            except ValueError as exc:
-                msg = f"model.shadow: '@ALIAS' or {exc}"
-                raise ValueError(msg) from None
-        return self
-
-
-class ParquetSinkConfig(_Settings):
+class ParquetSinkConfig(Settings):
     """Parquet files under `path`, one directory per micro-batch, idempotent per batch id."""
 
     kind: Literal["parquet"]
@@ -275,7 +155,7 @@ class ParquetSinkConfig(_Settings):
     """Output directory (local path or a Hadoop URL)."""
 
 
-class KafkaSinkConfig(_Settings):
+class KafkaSinkConfig(Settings):
     """JSON values on a Kafka topic; model version and source coordinates in headers."""
 
     kind: Literal["kafka"]
@@ -304,7 +184,7 @@ class KafkaSinkConfig(_Settings):
         yield "options", redact(self.options)
 
 
-class ConsoleSinkConfig(_Settings):
+class ConsoleSinkConfig(Settings):
     """Prints each micro-batch to stdout; for development."""
 
     kind: Literal["console"]
@@ -317,7 +197,7 @@ SinkConfig = Annotated[
 ]
 
 
-class TriggerConfig(_Settings):
+class TriggerConfig(Settings):
     """When micro-batches run: every `processingTime`, or once over what is available."""
 
     processingTime: str | None = None  # Spark's own spelling
@@ -344,7 +224,7 @@ class TriggerConfig(_Settings):
         return self
 
 
-class OutputConfig(_Settings):
+class OutputConfig(Settings):
     """Extra columns on prediction rows, to check results against their records."""
 
     include_key: bool = False
@@ -356,14 +236,14 @@ class OutputConfig(_Settings):
     fields (format json)."""
 
 
-class ScoringConfig(_Settings):
+class ScoringConfig(Settings):
     """How the pandas UDF batches rows."""
 
     arrow_batch_size: int = Field(default=10_000, ge=1)
     """Rows per Arrow batch handed to the model (spark.sql.execution.arrow.maxRecordsPerBatch)."""
 
 
-class MetricsConfig(_Settings):
+class MetricsConfig(Settings):
     """Operational metrics: a JSON log line per batch always; Prometheus when a port is set."""
 
     prometheus_port: int | None = Field(default=None, ge=1, le=65535)
@@ -372,14 +252,14 @@ class MetricsConfig(_Settings):
     """Address the Prometheus endpoint binds to ('0.0.0.0' in containers)."""
 
 
-class LoggingConfig(_Settings):
+class LoggingConfig(Settings):
     """Where Spark's and the Kafka clients' own log lines go (the console shows ours)."""
 
     file: Location | None = None
     """Log file for Spark (JVM) and client lines; default `<checkpoint>/scorer/scorer.log`."""
 
 
-class ScorerConfig(_Settings):
+class ScorerConfig(Settings):
     """One scorer: a source, a feature schema, a model store, sinks and a checkpoint."""
 
     app_name: str = "stream-scorer"

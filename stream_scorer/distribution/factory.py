@@ -4,7 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stream_scorer.config.settings import ModelConfig
+from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.distribution.base import Artefact
 from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.distribution.cache import ArtefactCache

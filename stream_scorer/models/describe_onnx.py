@@ -10,7 +10,8 @@ from importlib.metadata import version
 
 import numpy as np
 
-from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
+from stream_scorer.config.model_settings import OnnxModelConfig
+from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.canary_inputs import synthetic_canary
 from stream_scorer.models.manifest import Canary, Manifest, Task

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
+from stream_scorer.config.model_settings import OnnxModelConfig
+from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.describe_onnx import describe_onnx
 from stream_scorer.models.manifest import Manifest

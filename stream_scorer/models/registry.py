@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from pyspark.sql import SparkSession
 
-from stream_scorer.config.settings import ModelConfig
+from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.distribution.factory import distribute
 from stream_scorer.errors import (
     ArtefactCacheError,

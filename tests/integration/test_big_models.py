@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 from sklearn.neighbors import KNeighborsRegressor
 
-from stream_scorer.config.settings import FeaturesConfig, ModelConfig
+from stream_scorer.config.model_settings import ModelConfig
+from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.distribution.cache import ArtefactCache
 from stream_scorer.distribution.cached_file import CachedFileArtefact
 from stream_scorer.errors import ModelStoreError

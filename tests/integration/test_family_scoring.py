@@ -5,7 +5,7 @@ import orjson
 import pytest
 from sklearn.linear_model import Ridge
 
-from stream_scorer.config.settings import ModelConfig
+from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.models.family_artefact import FALLBACK_KEY
 from stream_scorer.models.family_build import build_family

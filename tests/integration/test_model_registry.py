@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from stream_scorer.config.settings import ModelConfig
+from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.models import registry as registry_module

@@ -4,7 +4,8 @@ real query on the real broker, with bad inputs dead-lettered and a mid-stream re
 import numpy as np
 import pytest
 
-from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
+from stream_scorer.config.model_settings import OnnxModelConfig
+from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.onnx_models import dense, small_cnn
 from stream_scorer.models.publish_onnx import publish_onnx
 from stream_scorer.models.store import ModelStore

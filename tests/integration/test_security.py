@@ -13,7 +13,7 @@ import pytest
 import skops.io as sio
 import yaml
 
-from stream_scorer.config.settings import ModelConfig
+from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
 from stream_scorer.models.registry import ModelRegistry

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from stream_scorer.cli.commands import model_show, train
-from stream_scorer.cli.commands.options import NOT_CURRENT, parse_schema
+from stream_scorer.cli.commands.options import NOT_CURRENT, advance_current, parse_schema
 from stream_scorer.config import load_config
-from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
+from stream_scorer.config.model_settings import OnnxModelConfig
+from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.models.family_info import FamilyInfo
 from stream_scorer.models.fitted_types import FittedTypes, fitted_types
@@ -108,16 +109,7 @@ def publish(args: argparse.Namespace) -> int:
             f"`stream-scorer model promote {manifest.version}` would serve this one"
         )
         return 0
-    current = store.advance_current(manifest.version)
-    if current != manifest.version:
-        print(
-            f"{manifest.version} stored but not CURRENT: {current}, published meanwhile, is "
-            f"newer; `stream-scorer model promote {manifest.version}` would serve this one",
-            file=sys.stderr,
-        )
-        return NOT_CURRENT
-    print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
-    return 0
+    return advance_current(store, manifest.version, previous)
 
 
 def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:

@@ -1,11 +1,29 @@
-"""Parsing helpers shared by sub-commands."""
+"""Helpers shared by sub-commands: schema parsing, and how a new version becomes CURRENT."""
+
+import sys
 
 from stream_scorer.errors import ConfigError
+from stream_scorer.models.store import ModelStore
 from stream_scorer.types import FIELD_TYPES, FieldType, is_field_type
 
 NOT_CURRENT = 3
 """Exit code of a publish (or train) whose version was stored but not made CURRENT (a newer
 one is)."""
+
+
+def advance_current(store: ModelStore, version: str, previous: str | None) -> int:
+    """Make the stored `version` CURRENT unless a newer one is; print the outcome and return
+    the exit code (0, or `NOT_CURRENT` when a concurrent publish was newer)."""
+    current = store.advance_current(version)
+    if current != version:
+        print(
+            f"{version} stored but not CURRENT: {current}, published meanwhile, is "
+            f"newer; `stream-scorer model promote {version}` would serve this one",
+            file=sys.stderr,
+        )
+        return NOT_CURRENT
+    print(f"CURRENT -> {version} (was {previous or 'none'})")
+    return 0
 
 
 def parse_schema(text: str) -> dict[str, FieldType]:

@@ -7,7 +7,7 @@ import time
 
 from pyspark.sql import DataFrame
 
-from stream_scorer.cli.commands.options import NOT_CURRENT, parse_schema
+from stream_scorer.cli.commands.options import NOT_CURRENT, advance_current, parse_schema
 from stream_scorer.config import load_config
 from stream_scorer.config.paths import command_line_path
 from stream_scorer.config.settings import ScorerConfig
@@ -97,16 +97,7 @@ def train(args: argparse.Namespace) -> int:
         f"published {manifest.version}: family of {info.summary()}, {manifest.task} "
         f"{manifest.estimator} ({len(payload):,} bytes, sha256 {manifest.sha256[:12]})"
     )
-    current = store.advance_current(manifest.version)
-    if current != manifest.version:
-        print(
-            f"{manifest.version} stored but not CURRENT: {current}, published meanwhile, is "
-            f"newer; `stream-scorer model promote {manifest.version}` would serve this one",
-            file=sys.stderr,
-        )
-        return NOT_CURRENT
-    print(f"CURRENT -> {manifest.version} (was {previous or 'none'})")
-    return 0
+    return advance_current(store, manifest.version, previous)
 
 
 def _feature_types(

@@ -1,6 +1,6 @@
 """The model sources a config names: the served model's, and the challenger's if any."""
 
-from stream_scorer.config.settings import ModelConfig
+from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.models.sources.base import ModelSource
 from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.models.sources.store import CURRENT, StoreSource

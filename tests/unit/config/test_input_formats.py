@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from stream_scorer.config.settings import FeaturesConfig, ImagePreprocessingConfig
+from stream_scorer.config.model_settings import ImagePreprocessingConfig
+from stream_scorer.config.settings import FeaturesConfig
 
 
 def test_tensor_format_signature_names_its_shape():

@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from stream_scorer.config.settings import FeaturesConfig, OnnxModelConfig
+from stream_scorer.config.model_settings import OnnxModelConfig
+from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.onnx_models import dense, small_cnn
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.models.describe_onnx import describe_onnx
