@@ -1,13 +1,17 @@
 """`stream-scorer model publish | list | promote | rollback | show | train`: manage a store."""
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from stream_scorer.cli.commands import model_show, train
-from stream_scorer.cli.commands.options import NOT_CURRENT, advance_current, parse_schema
+from stream_scorer.cli.commands.options import (
+    NOT_CURRENT,
+    advance_current,
+    json_object,
+    parse_schema,
+)
 from stream_scorer.config import load_config
 from stream_scorer.config.model_settings import OnnxModelConfig
 from stream_scorer.config.settings import FeaturesConfig
@@ -244,20 +248,12 @@ def _read_canary(path: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         msg = f"{path}: cannot read canary rows: {exc.strerror}"
         raise ConfigError(msg) from exc
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            msg = f"{path}:{number}: not JSON ({exc.msg}); expected one object per line"
-            raise ConfigError(msg) from exc
-        if not isinstance(row, dict):
-            msg = f"{path}:{number}: expected a JSON object of feature values"
-            raise ConfigError(msg)
-        rows.append(row)
-    return rows
+    expected = "one JSON object of feature values per line"
+    return [
+        json_object(line, f"{path}:{number}", expected)
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    ]
 
 
 def _summary(m: Manifest) -> str:

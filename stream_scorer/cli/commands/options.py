@@ -1,6 +1,8 @@
 """Helpers shared by sub-commands: schema parsing, and how a new version becomes CURRENT."""
 
+import json
 import sys
+from typing import Any
 
 from stream_scorer.errors import ConfigError
 from stream_scorer.models.store import ModelStore
@@ -53,3 +55,16 @@ def kafka_option_pairs(pairs: list[str]) -> dict[str, str]:
             raise ConfigError(msg)
         out[key] = value
     return out
+
+
+def json_object(text: str, where: str, expected: str) -> dict[str, Any]:
+    """Parse `text` as one JSON object, or raise ConfigError naming `where` and `expected`."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"{where}: not JSON ({exc.msg}); expected {expected}"
+        raise ConfigError(msg) from exc
+    if not isinstance(value, dict):
+        msg = f"{where}: got {text.strip()!r}; expected {expected}"
+        raise ConfigError(msg)
+    return value

@@ -1,13 +1,17 @@
 """`stream-scorer model train`: fit one model per key on Spark and publish the family."""
 
 import argparse
-import json
 import sys
 import time
 
 from pyspark.sql import DataFrame
 
-from stream_scorer.cli.commands.options import NOT_CURRENT, advance_current, parse_schema
+from stream_scorer.cli.commands.options import (
+    NOT_CURRENT,
+    advance_current,
+    json_object,
+    parse_schema,
+)
 from stream_scorer.config import load_config
 from stream_scorer.config.paths import command_line_path
 from stream_scorer.config.settings import ScorerConfig
@@ -22,6 +26,9 @@ from stream_scorer.types import FieldType
 
 SHOWN_SKIPPED = 20
 """Skipped keys listed after training; `model show` lists all."""
+
+
+_PARAMS_EXPECTED = """a JSON object of estimator parameters, like '{"alpha": 0.5}'"""
 
 
 def register(actions: argparse._SubParsersAction) -> None:
@@ -77,7 +84,7 @@ def train(args: argparse.Namespace) -> int:
         target=args.target,
         feature_types=_feature_types(args, config, data),
         estimator=args.estimator,
-        params=_params(args.params),
+        params=json_object(args.params, "--params", _PARAMS_EXPECTED),
         min_rows=args.min_rows,
         fallback=args.fallback,
     )
@@ -120,18 +127,6 @@ def _feature_types(
         )
         raise ConfigError(msg)
     return types
-
-
-def _params(text: str) -> dict:
-    try:
-        params = json.loads(text)
-    except json.JSONDecodeError as exc:
-        msg = f"--params: not JSON ({exc.msg}); expected an object like '{{\"alpha\": 0.5}}'"
-        raise ConfigError(msg) from exc
-    if not isinstance(params, dict):
-        msg = f"--params: got {text!r}; expected a JSON object of estimator parameters"
-        raise ConfigError(msg)
-    return params
 
 
 def _progress_line(done: int, total: int) -> None:
