@@ -53,12 +53,15 @@ class RangeReader(ABC):
     offset_of: Callable[[Any], int]
     """The offset of one record of the client (a static method)."""
 
-    def __init__(self, options: SourceOptions, schema: pa.Schema) -> None:
+    def __init__(
+        self, options: SourceOptions, schema: pa.Schema, rows_per_batch: int = ROWS_PER_BATCH
+    ) -> None:
         self.options = options
         self.schema = schema
+        self.rows_per_batch = rows_per_batch
 
     def read(self, rng: OffsetRange) -> Iterator[pa.RecordBatch]:
-        """Yield the records of `rng` in batches of at most ROWS_PER_BATCH rows.
+        """Yield the records of `rng` in batches of at most `rows_per_batch` rows.
 
         Raises
         ------
@@ -71,7 +74,7 @@ class RangeReader(ABC):
         consumer = self._connect(rng)
         try:
             self._assign(consumer, rng)
-            for records in rebatched(self._chunks(consumer, rng)):
+            for records in rebatched(self._chunks(consumer, rng), self.rows_per_batch):
                 yield self.to_record_batch(records, rng)
         finally:
             consumer.close()
@@ -143,14 +146,14 @@ class RangeReader(ABC):
         """Yield the headers of each record: (key, value) pairs, empty or None for none."""
 
 
-def rebatched(chunks: Iterator[list]) -> Iterator[list]:
-    """Yield the items of `chunks` regrouped into lists of ROWS_PER_BATCH (the last shorter)."""
+def rebatched(chunks: Iterator[list], size: int = ROWS_PER_BATCH) -> Iterator[list]:
+    """Yield the items of `chunks` regrouped into lists of `size` (the last shorter)."""
     pending: list = []
     for chunk in chunks:
         pending.extend(chunk)
-        while len(pending) >= ROWS_PER_BATCH:
-            yield pending[:ROWS_PER_BATCH]
-            pending = pending[ROWS_PER_BATCH:]
+        while len(pending) >= size:
+            yield pending[:size]
+            pending = pending[size:]
     if pending:
         yield pending
 
