@@ -13,9 +13,9 @@ apply unchanged.
 import dataclasses
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructField, StructType
@@ -29,6 +29,8 @@ from stream_scorer.scoring.stage import SCORED, SOURCE_COLUMNS, scored_columns
 from stream_scorer.scoring.udf import BatchScoring
 from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.python_kafka import READERS
+from stream_scorer.sources.readers.arrow import binary_column
+from stream_scorer.sources.readers.base import RecordFields, coordinates
 
 _RECORDS = to_arrow_schema(KAFKA_SCHEMA, timezone="UTC")
 """Arrow schema of the records a range reader yields."""
@@ -51,25 +53,27 @@ class RangeScoring:
         reader = READERS[self.source.kafka_client](self.source, _RECORDS, self.rows_per_batch)
         for batch in ranges:
             for row in batch.to_pylist():
-                for records in reader.read(OffsetRange(**row)):
-                    yield self._scored(records, score)
+                rng = OffsetRange(**row)
+                for records in reader.fetch(rng):
+                    yield self._scored(reader.fields(records), rng, score)
 
     def _scored(
-        self, records: pa.RecordBatch, score: Callable[[pd.Series], pd.DataFrame]
+        self, fields: RecordFields, rng: OffsetRange, score: Callable[[list], pd.DataFrame]
     ) -> pa.RecordBatch:
-        values = records.column("value")
-        columns = score(values.to_pandas())
+        """The scored batch of one fetch: coordinates, the key and value where kept, and the
+        scored struct."""
+        columns = score(fields.values)
         struct_type = self.schema.field(SCORED).type
-        fields = [struct_type.field(i) for i in range(struct_type.num_fields)]
-        arrays = [_arrow(columns[f.name], f) for f in fields]
-        scored = pa.StructArray.from_arrays(arrays, fields=fields)
-        failed = scored.field("error").is_valid()
-        key = records.column("key")
+        struct_fields = [struct_type.field(i) for i in range(struct_type.num_fields)]
+        arrays = [_arrow(columns[f.name], f) for f in struct_fields]
+        scored = pa.StructArray.from_arrays(arrays, fields=struct_fields)
+        failed = np.flatnonzero(scored.field("error").is_valid().to_numpy(zero_copy_only=False))
+        timestamp = self.schema.field("timestamp").type
         return pa.RecordBatch.from_arrays(
             [
-                key if self.keep_keys else _where(failed, key),
-                _where(failed, values),
-                *(records.column(name) for name in SOURCE_COLUMNS[2:]),
+                binary_column(fields.keys) if self.keep_keys else _only(fields.keys, failed),
+                _only(fields.values, failed),
+                *coordinates(fields, rng, timestamp),
                 scored,
             ],
             schema=self.schema,
@@ -128,6 +132,11 @@ def _arrow(column: pd.Series, field: pa.Field) -> pa.Array:
         raise ScorerError(msg) from exc
 
 
-def _where(keep: pa.Array, column: pa.Array) -> pa.Array:
-    """`column` where `keep` is true, null elsewhere."""
-    return pc.if_else(keep, column, pa.scalar(None, column.type))
+def _only(items: list, rows: np.ndarray) -> pa.Array:
+    """A binary column holding `items` at `rows`, null elsewhere (a dead letter's raw bytes)."""
+    if not len(rows):
+        return pa.nulls(len(items), pa.binary())
+    kept: list = [None] * len(items)
+    for i in rows.tolist():
+        kept[i] = items[i]
+    return binary_column(kept)

@@ -9,7 +9,7 @@ start of a task, never per Arrow batch or per row.
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -90,7 +90,7 @@ class BatchScoring:
             struct=struct,
         )
 
-    def open(self) -> Callable[[pd.Series], pd.DataFrame]:
+    def open(self) -> Callable[[Sequence[bytes | None]], pd.DataFrame]:
         """Load (or take from this worker's cache) the model versions; return the function
         scoring one batch of values into `struct`'s columns. Call once per task."""
         capacity = self.capacity
@@ -148,7 +148,7 @@ def scoring_udf(
 def _score_batch(
     predictor: Predictor,
     decoder: Decoder,
-    values: pd.Series,
+    values: Sequence[bytes | None],
     in_shadow: Callable[..., dict] | None = None,
     included: Mapping[str, FieldType] | None = None,
 ) -> pd.DataFrame:
