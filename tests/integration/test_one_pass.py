@@ -90,3 +90,19 @@ def test_ranges_source_yields_one_row_per_planned_range(spark, bootstrap, topic,
         assert ranges[0][0] == 0
         assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
     assert sum(u - s for r in by_partition.values() for s, u in r) == 200 + len(BAD)
+
+
+def test_a_checkpoint_of_the_udf_path_resumes_on_the_one_pass_path(tmp_path, spark, bootstrap):
+    name = create_topic(bootstrap, 2)
+    publish(tmp_path / "models", "binary", NUMERIC)
+    produce_exact(bootstrap, name, spread(encode(records(range(60), NUMERIC)), 2))
+    udf = scorer_config(tmp_path, bootstrap, name, scoring={"one_pass": False})
+    assert Scorer(udf, spark=spark, once=True).run() == 0
+    produce_exact(bootstrap, name, spread(encode(records(range(60, 100), NUMERIC)), 2))
+
+    one_pass = scorer_config(tmp_path, bootstrap, name, scoring={"one_pass": True})
+    assert Scorer(one_pass, spark=spark, once=True).run() == 0
+
+    scored = read_sink(spark, tmp_path / "predictions")
+    assert sorted(scored["id"]) == list(range(100))
+    assert not scored[COORDINATES].duplicated().any()
