@@ -37,8 +37,9 @@ BROKER = Path(broker_binary()).name
 FEATURES = {"f0": "double", "f1": "double", "f2": "double", "f3": "double"}
 
 
-def load(bootstrap: str, topic: str, records: int, keys: int = 0) -> None:
-    """Write `records` JSON records round-robin; each partition ends with a one-record batch.
+def load(bootstrap: str, topic: str, records: int, keys: int = 0, features: int = 4) -> None:
+    """Write `records` JSON records (`id`, `f0`... `features` doubles) round-robin; each
+    partition ends with a one-record batch.
 
     With `keys`, each record also has `store`: 'k0000'... , `keys` distinct values, each
     partition holding every one of them in turn.
@@ -49,7 +50,7 @@ def load(bootstrap: str, topic: str, records: int, keys: int = 0) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, batch_size=512 * 1024)
     tail = {}
     for i in range(records):
-        record = {"id": i, **{f"f{j}": (i % 997) * 0.01 - j for j in range(4)}}
+        record = {"id": i, **{f"f{j}": (i % 997) * 0.01 - j for j in range(features)}}
         store = {"store": f"k{i // PARTITIONS % keys:04d}"} if keys else {}
         value = orjson.dumps(record | store)
         if i >= records - PARTITIONS:

@@ -124,8 +124,10 @@ def stream(spark, root: Path, bootstrap: str, store: ModelStore, args) -> dict:
         query.stop()
     rows = spark.read.parquet(cfg.sinks[0].path).groupBy("model_version")
     first = {r[0]: r[1].timestamp() for r in rows.agg(F.min("scored_at")).collect()}
-    batches = [(p["batchId"], p["numInputRows"], p["durationMs"]["triggerExecution"] / 1e3)
-               for p in query.recentProgress if p["numInputRows"]]  # fmt: skip
+    stats = scorer.pipeline.stats  # Spark's numInputRows counts offset ranges, not records
+    batches = [(p["batchId"], batch.input_rows, p["durationMs"]["triggerExecution"] / 1e3)
+               for p in query.recentProgress
+               if p["numInputRows"] and (batch := stats.batch(p["batchId"]))]  # fmt: skip
 
     def workers(sample: dict) -> dict:
         return {str(pid): round(rss / MB, 1) for pid, rss in sample["workers"].items()}

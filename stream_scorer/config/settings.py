@@ -237,10 +237,15 @@ class OutputConfig(Settings):
 
 
 class ScoringConfig(Settings):
-    """How the pandas UDF batches rows."""
+    """How records are batched for the model, and which path scores them."""
 
     arrow_batch_size: int = Field(default=10_000, ge=1)
-    """Rows per Arrow batch handed to the model (spark.sql.execution.arrow.maxRecordsPerBatch)."""
+    """Records per Arrow batch handed to the model (spark.sql.execution.arrow.maxRecordsPerBatch
+    on the UDF path)."""
+    one_pass: bool = True
+    """With the python-kafka source, fetch, parse and score each offset range in one Python
+    pass, records crossing to the JVM once as predictions; false: the source yields records
+    and the scoring UDF scores them (the only path of the spark-kafka source)."""
 
 
 class MetricsConfig(Settings):

@@ -4,14 +4,17 @@ The rule is conservative: a failure counts as the model's only when a Python wor
 (PySpark's `PythonException`, raised by the driver's action, possibly wrapped in a
 `SinkError`) and the worker's traceback shows it failed
 
-- inside the scoring UDF's own code (`stream_scorer/scoring/`, `stream_scorer/predictors/`):
-  shaping what the model returned, since whatever `predict` raises is set aside per row; or
-- converting the scoring UDF's pandas result to Arrow: the scorer runs no other pandas UDF
+- inside the scoring code (`stream_scorer/scoring/`, `stream_scorer/predictors/`): shaping
+  what the model returned, since whatever `predict` raises is set aside per row; or
+- converting the scored pandas columns to Arrow (by Spark for the scoring UDF, or by the
+  one-pass scorer, which reports it in Spark's words): the scorer runs no other pandas UDF
   (sources and the Kafka sink hand Arrow batches over as they are),
 
 and the worker's exception is not one of the environment's: an `OSError` (disk, network,
-broker), `MemoryError`, or a model artefact that cannot be loaded on the worker. Anything
-else (a broker or sink outage, a lost executor, a crashed worker) is not the model's fault.
+broker), `MemoryError`, or a model artefact that cannot be loaded on the worker, and was not
+raised reading the source (a frame in `stream_scorer/sources/`: the one-pass scorer fetches
+records inside the scoring code). Anything else (a broker or sink outage, a lost executor, a
+crashed worker) is not the model's fault.
 """
 
 import builtins
@@ -25,6 +28,8 @@ ARROW_CONVERSION = re.compile(
     r"PandasToArrowConversion|Failed to convert the value of the column|"
     r"Exception thrown when converting pandas\.Series"
 )
+SOURCE_FRAME = re.compile(r'File "[^"]*stream_scorer[/\\]sources[/\\]')
+TRACEBACK = "Traceback (most recent call last):"
 ENVIRONMENT = (OSError, MemoryError)
 """Built-in exceptions of the environment, subclasses included (ConnectionRefusedError...)."""
 NOT_LOADED = "ModelRejectedError"
@@ -38,7 +43,8 @@ def model_fault(error: BaseException) -> str | None:
         text = str(worker)
         scoring = SCORING_FRAME.search(text) or ARROW_CONVERSION.search(text)
         raised = _raised(text)
-        if scoring and raised and not _environmental(raised[0]):
+        reading = SOURCE_FRAME.search(text.rpartition(TRACEBACK)[2])
+        if scoring and raised and not reading and not _environmental(raised[0]):
             return raised[1]
     return None
 

@@ -3,7 +3,7 @@
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
@@ -28,13 +28,15 @@ class BatchPipeline:
     """Called by Spark once per micro-batch, on the driver, as `foreachBatch(pipeline)`.
 
     Guarantees: every row of a batch is scored by the single model version the registry
-    serves when the batch starts; the scored frame is persisted when it is expected to be
-    read more than once (`_needs_cache`), so the scoring UDF runs once per row except when
-    bad rows turn up unexpectedly; each sink is idempotent for a batch id, so a batch that Spark
-    replays after a failure writes nothing twice. An exception from a sink fails the batch,
-    Spark does not commit its offsets, and a restart replays it. `hooks` observe each batch
-    (started, each sink's write, all written); production runs with none. With a `shadow`
-    registry, its version (polled per batch too) scores the same rows beside the served one.
+    serves when the batch starts (`scoring`: `stage.score` of a Kafka-schema batch, or
+    `one_pass.score_ranges` of a batch of offset ranges); the scored frame is persisted
+    when it is expected to be read more than once (`_needs_cache`), so each row is scored
+    once except when bad rows turn up unexpectedly; each sink is idempotent for a batch
+    id, so a batch that Spark replays after a failure writes nothing twice. An exception
+    from a sink fails the batch, Spark does not commit its offsets, and a restart replays
+    it. `hooks` observe each batch (started, each sink's write, all written); production
+    runs with none. With a `shadow` registry, its version (polled per batch too) scores the
+    same rows beside the served one.
     """
 
     def __init__(
@@ -48,8 +50,10 @@ class BatchPipeline:
         shadow: ModelRegistry | None = None,
         fallback: ModelFallback | None = None,
         output: OutputConfig | None = None,
+        scoring: Callable[..., DataFrame] = score,
     ) -> None:
         self.features = features
+        self.scoring = scoring
         self.output = output
         self.registry = registry
         self.shadow = shadow
@@ -123,7 +127,7 @@ class BatchPipeline:
         it; return the rows scored, the rows dead-lettered and the shadow's comparison."""
         shadow, with_shadow = self._challenger(serving), self.shadow is not None
         counter = Observation()
-        scored = score(
+        scored = self.scoring(
             batch,
             serving,
             self.features,

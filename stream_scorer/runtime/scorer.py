@@ -1,11 +1,13 @@
 """Wires a scorer: SparkSession, source, model registry, sinks, the streaming query, stop."""
 
+import functools
 import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from stream_scorer.config.settings import ScorerConfig, TriggerConfig
@@ -22,6 +24,8 @@ from stream_scorer.runtime.pipeline import BatchPipeline
 from stream_scorer.runtime.serving_record import ServingRecord
 from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
 from stream_scorer.runtime.subscription_check import check_subscription
+from stream_scorer.scoring.one_pass import score_ranges
+from stream_scorer.scoring.stage import score
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
@@ -114,10 +118,11 @@ class Scorer:
             self.shadow,
             fallback,
             cfg.output,
+            self._scoring(),
         )
         self._add_listener()
         writer = (
-            read_stream(self.spark, cfg.source)
+            read_stream(self.spark, cfg.source, ranges=self._one_pass)
             .writeStream.queryName(cfg.app_name)
             .foreachBatch(self.pipeline)
             .option("checkpointLocation", cfg.checkpoint)
@@ -130,6 +135,20 @@ class Scorer:
         self.listener.query_id = str(self.query.id)
         log.info("query %s started (checkpoint %s)", self.query.id, cfg.checkpoint)
         return self.query
+
+    @property
+    def _one_pass(self) -> bool:
+        return self.config.source.kind == "python-kafka" and self.config.scoring.one_pass
+
+    def _scoring(self) -> Callable[..., DataFrame]:
+        """How a batch is scored: in one Python pass over its offset ranges (python-kafka
+        source), or by the scoring UDF over its records."""
+        if not self._one_pass:
+            return score
+        rows = self.config.scoring.arrow_batch_size
+        return functools.partial(
+            score_ranges, source=self.config.source.parsed, rows_per_batch=rows
+        )
 
     def _add_listener(self) -> None:
         publishers = [self.checkpoint.write_status]  # read by `stream-scorer status`

@@ -19,7 +19,8 @@ SOURCE_COLUMNS = ["key", "value", "topic", "partition", "offset", "timestamp"]
 """Columns of the Kafka source kept on every scored row."""
 COORDINATES = ["topic", "partition", "offset", "timestamp"]
 """Where a record came from; with `model_version`, its identity in every output."""
-_SCORED = "_scored"
+SCORED = "_scored"
+"""The struct column the scoring pass fills."""
 _OUTPUT_KEY = "_output_key"
 """Column of `score` holding the key as prediction rows carry it (`output.include_key`)."""
 
@@ -46,9 +47,23 @@ def score(
     `predictions` and `dead_letters` so the UDF runs once per row.
     """
     output = output or OutputConfig()
-    with_features = output.include_features
-    udf = scoring_udf(serving, features, cache_capacity, shadow, with_shadow, with_features)
-    scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(_SCORED))
+    udf = scoring_udf(
+        serving, features, cache_capacity, shadow, with_shadow, output.include_features
+    )
+    scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(SCORED))
+    return scored_columns(scored, serving, features, shadow, with_shadow, output)
+
+
+def scored_columns(
+    scored: DataFrame,
+    serving: ServingModel,
+    features: FeaturesConfig,
+    shadow: ServingModel | None,
+    with_shadow: bool,
+    output: OutputConfig,
+) -> DataFrame:
+    """`score`'s columns from `SOURCE_COLUMNS` and the struct `SCORED` the scoring pass
+    filled (`udf.BatchScoring.struct`); the JVM derives the rest (see `output`)."""
     derived = _derived(serving)
     included = dict(features.feature_schema) if output.include_features else None
     routed = serving.route_by is not None
@@ -80,7 +95,7 @@ def dead_letters(scored: DataFrame) -> DataFrame:
 
 
 def _field(name: str) -> Column:
-    return F.col(f"{_SCORED}.{name}")
+    return F.col(f"{SCORED}.{name}")
 
 
 def _derived(serving: ServingModel) -> dict[str, Column]:

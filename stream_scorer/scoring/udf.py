@@ -9,7 +9,7 @@ start of a task, never per Arrow batch or per row.
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,10 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.distribution.base import Artefact
 from stream_scorer.features.base import DecodedBatch, Decoder
 from stream_scorer.features.factory import build_decoder
-from stream_scorer.models.manifest import Canary
+from stream_scorer.models.manifest import Canary, Manifest
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.predictors.base import Features, Predictor
 from stream_scorer.scoring.model_cache import cached_predictor, key_of
@@ -35,6 +36,74 @@ from stream_scorer.types import TYPES, FieldType
 
 _PROBABILITY = TYPES["double"].nullable
 """pandas dtype of a probability column (null on rows that were not scored)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchScoring:
+    """What a Python worker needs to score Kafka values with one model version: small
+    things only (the artefact handle, the slimmed manifest, the decoder), shipped in a
+    closure. `struct` is the scored struct each batch gives (`output.udf_struct`, then the
+    shadow's `udf_fields` with a shadow)."""
+
+    cache_key: str
+    artefact: Artefact
+    manifest: Manifest
+    trusted: tuple[str, ...]
+    unsafe: bool
+    decoder: Decoder
+    included: Mapping[str, FieldType] | None
+    challenger: ShadowModel | None
+    with_shadow: bool
+    capacity: int
+    struct: StructType
+
+    @classmethod
+    def of(
+        cls,
+        serving: ServingModel,
+        features: FeaturesConfig,
+        cache_capacity: int,
+        shadow: ServingModel | None = None,
+        with_shadow: bool = False,
+        with_features: bool = False,
+    ) -> "BatchScoring":
+        """The scoring of `serving` (see `scoring_udf` for the parameters)."""
+        # Executors need neither the canary rows nor `extra` (a family's per-key listing).
+        empty = Canary(rows=[], predictions=[])
+        manifest = dataclasses.replace(serving.manifest, canary=empty, extra={})
+        included = dict(features.feature_schema) if with_features else None
+        passthrough = dict(features.passthrough)
+        struct = udf_struct(manifest, passthrough, included, serving.route_by is not None)
+        if with_shadow:
+            struct = StructType(struct.fields + udf_fields(manifest))
+        return cls(
+            cache_key=key_of(serving.version, manifest.sha256),
+            artefact=serving.artefact,
+            manifest=manifest,
+            trusted=tuple(serving.trusted_types),
+            unsafe=serving.unsafe_load,
+            decoder=build_decoder(features, manifest, serving.route_by),
+            included=included,
+            challenger=ShadowModel.of(shadow) if shadow is not None else None,
+            with_shadow=with_shadow,
+            capacity=cache_capacity + 1 if with_shadow else cache_capacity,
+            struct=struct,
+        )
+
+    def open(self) -> Callable[[Sequence[bytes | None]], pd.DataFrame]:
+        """Load (or take from this worker's cache) the model versions; return the function
+        scoring one batch of values into `struct`'s columns. Call once per task."""
+        capacity = self.capacity
+        predictor = cached_predictor(
+            self.cache_key, self.artefact, self.manifest, self.trusted, capacity, self.unsafe
+        )
+        loaded = self.challenger.load(capacity) if self.challenger is not None else None
+        in_shadow = None
+        if self.with_shadow:
+            in_shadow = functools.partial(shadow_columns, loaded, self.manifest)
+        return functools.partial(
+            _score_batch, predictor, self.decoder, in_shadow=in_shadow, included=self.included
+        )
 
 
 def scoring_udf(
@@ -65,34 +134,21 @@ def scoring_udf(
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     artefact cannot be fetched or deserialised (a ScorerError).
     """
-    # Executors need neither the canary rows nor `extra` (a family's per-key listing).
-    empty = Canary(rows=[], predictions=[])
-    manifest = dataclasses.replace(serving.manifest, canary=empty, extra={})
-    cache_key, artefact = key_of(serving.version, manifest.sha256), serving.artefact
-    trusted, unsafe = tuple(serving.trusted_types), serving.unsafe_load
-    decoder = build_decoder(features, manifest, serving.route_by)
-    passthrough = dict(features.passthrough)
-    included = dict(features.feature_schema) if with_features else None
-    challenger = ShadowModel.of(shadow) if shadow is not None else None
-    capacity = cache_capacity + 1 if with_shadow else cache_capacity
+    scoring = BatchScoring.of(serving, features, cache_capacity, shadow, with_shadow, with_features)
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predictor = cached_predictor(cache_key, artefact, manifest, trusted, capacity, unsafe)
-        loaded = challenger.load(capacity) if challenger is not None else None
-        in_shadow = functools.partial(shadow_columns, loaded, manifest) if with_shadow else None
+        score = scoring.open()
         for values in batches:
-            yield _score_batch(predictor, decoder, values, in_shadow, included)
+            yield score(values)
 
-    struct = udf_struct(manifest, passthrough, included, serving.route_by is not None)
-    if with_shadow:
-        struct = StructType(struct.fields + udf_fields(manifest))
-    return F.pandas_udf(score_batches, struct).asNondeterministic()  # type: ignore[call-overload]
+    udf = F.pandas_udf(score_batches, scoring.struct)  # type: ignore[call-overload]
+    return udf.asNondeterministic()
 
 
 def _score_batch(
     predictor: Predictor,
     decoder: Decoder,
-    values: pd.Series,
+    values: Sequence[bytes | None],
     in_shadow: Callable[..., dict] | None = None,
     included: Mapping[str, FieldType] | None = None,
 ) -> pd.DataFrame:

@@ -11,16 +11,18 @@ from pyspark.sql import DataFrame, SparkSession
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.errors import ConfigError
 from stream_scorer.sources.python_kafka import KafkaDataSource
+from stream_scorer.sources.ranges import KafkaRangesDataSource
 from stream_scorer.sources.spark_kafka import PROVIDER_CLASS, provider_loads, read_kafka_stream
 
 _registered: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()
 
 
-def read_stream(spark: SparkSession, source: SourceConfig) -> DataFrame:
+def read_stream(spark: SparkSession, source: SourceConfig, ranges: bool = False) -> DataFrame:
     """Return the streaming DataFrame of `source` in `spark`.
 
-    `python-kafka` registers the Python data source once per session; its options were
-    validated when the config loaded.
+    `python-kafka` registers the Python data sources once per session; its options were
+    validated when the config loaded. With `ranges` (python-kafka only), the frame holds the
+    offset ranges of each micro-batch (`sources.ranges`), not its records.
 
     Raises
     ------
@@ -38,8 +40,10 @@ def read_stream(spark: SparkSession, source: SourceConfig) -> DataFrame:
         return read_kafka_stream(spark, source.options)
     if spark not in _registered:
         spark.dataSource.register(KafkaDataSource)
+        spark.dataSource.register(KafkaRangesDataSource)
         _registered.add(spark)
-    return spark.readStream.format(KafkaDataSource.name()).options(**source.options).load()
+    name = (KafkaRangesDataSource if ranges else KafkaDataSource).name()
+    return spark.readStream.format(name).options(**source.options).load()
 
 
 def spark_kafka_available(spark: SparkSession) -> bool:

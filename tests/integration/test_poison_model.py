@@ -82,10 +82,8 @@ def test_batch_failing_with_a_new_version_is_rescored_by_the_previous_one_once(
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert [e for e in errors if e.startswith("batch 1 failed with model v0002")] == [
         f"batch 1 failed with model v0002 (attempt {n} of 3 before falling back to v0001): "
-        f"pyspark.errors.exceptions.base.PySparkValueError: {OUTPUT_ERROR} '_p0' with type "
-        "'object' to Arrow type 'double'. It can be caused by overflows or other unsafe "
-        "conversions warned by Arrow. Arrow safe type check can be disabled by using SQL "
-        "config `spark.sql.execution.pandas.convertToArrowArraySafely`."
+        f"stream_scorer.errors.ScorerError: {OUTPUT_ERROR} '_p0' with type 'object' to "
+        "Arrow type 'double': Could not convert 'low' with type str: tried to convert to double"
         for n in (1, 2)
     ]
     assert any(

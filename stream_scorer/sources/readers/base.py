@@ -53,12 +53,15 @@ class RangeReader(ABC):
     offset_of: Callable[[Any], int]
     """The offset of one record of the client (a static method)."""
 
-    def __init__(self, options: SourceOptions, schema: pa.Schema) -> None:
+    def __init__(
+        self, options: SourceOptions, schema: pa.Schema, rows_per_batch: int = ROWS_PER_BATCH
+    ) -> None:
         self.options = options
         self.schema = schema
+        self.rows_per_batch = rows_per_batch
 
     def read(self, rng: OffsetRange) -> Iterator[pa.RecordBatch]:
-        """Yield the records of `rng` in batches of at most ROWS_PER_BATCH rows.
+        """Yield the records of `rng` in batches of at most `rows_per_batch` rows.
 
         Raises
         ------
@@ -68,13 +71,22 @@ class RangeReader(ABC):
             If records are missing, the broker refuses access, or no progress is made for
             `kafkaConsumer.pollTimeoutMs`, unless failOnDataLoss=false (then the range is cut).
         """
+        for records in self.fetch(rng):
+            yield self.to_record_batch(records, rng)
+
+    def fetch(self, rng: OffsetRange) -> Iterator[list]:
+        """Yield the client's records of `rng` in lists of at most `rows_per_batch` (see
+        `read`, which raises the same); `fields` gives their columns."""
         consumer = self._connect(rng)
         try:
             self._assign(consumer, rng)
-            for records in rebatched(self._chunks(consumer, rng)):
-                yield self.to_record_batch(records, rng)
+            yield from rebatched(self._chunks(consumer, rng), self.rows_per_batch)
         finally:
             consumer.close()
+
+    def fields(self, records: list) -> RecordFields:
+        """Return the fields of `records` (from `fetch`), each as one sequence."""
+        return self._fields(records)
 
     def to_record_batch(self, records: list, rng: OffsetRange) -> pa.RecordBatch:
         """Return `records` (of `rng`'s partition) as one record batch of the schema.
@@ -82,15 +94,11 @@ class RangeReader(ABC):
         Columns are built whole, one C-level pass each (binary ones from joined buffers);
         topic and partition are constants. No headers give a null `headers`, as in Spark.
         """
-        n = len(records)
         fields = self._fields(records)
         arrays = [
             binary_column(fields.keys),
             binary_column(fields.values),
-            pa.repeat(pa.scalar(rng.topic, pa.string()), n),
-            pa.repeat(pa.scalar(rng.partition, pa.int32()), n),
-            pa.array(fields.offsets),
-            pa.array(fields.timestamps_ms * 1000, self.schema.field("timestamp").type),
+            *coordinates(fields, rng, self.schema.field("timestamp").type),
             pa.array(fields.timestamp_types, pa.int32()),
         ]
         if "headers" in self.schema.names:
@@ -143,14 +151,26 @@ class RangeReader(ABC):
         """Yield the headers of each record: (key, value) pairs, empty or None for none."""
 
 
-def rebatched(chunks: Iterator[list]) -> Iterator[list]:
-    """Yield the items of `chunks` regrouped into lists of ROWS_PER_BATCH (the last shorter)."""
+def coordinates(fields: RecordFields, rng: OffsetRange, timestamp: pa.DataType) -> list[pa.Array]:
+    """The `topic, partition, offset, timestamp` columns of records of `rng` (`timestamp`:
+    the Arrow type of the timestamp column)."""
+    n = len(fields.offsets)
+    return [
+        pa.repeat(pa.scalar(rng.topic, pa.string()), n),
+        pa.repeat(pa.scalar(rng.partition, pa.int32()), n),
+        pa.array(fields.offsets),
+        pa.array(fields.timestamps_ms * 1000, timestamp),
+    ]
+
+
+def rebatched(chunks: Iterator[list], size: int = ROWS_PER_BATCH) -> Iterator[list]:
+    """Yield the items of `chunks` regrouped into lists of `size` (the last shorter)."""
     pending: list = []
     for chunk in chunks:
         pending.extend(chunk)
-        while len(pending) >= ROWS_PER_BATCH:
-            yield pending[:ROWS_PER_BATCH]
-            pending = pending[ROWS_PER_BATCH:]
+        while len(pending) >= size:
+            yield pending[:size]
+            pending = pending[size:]
     if pending:
         yield pending
 

@@ -18,7 +18,6 @@ import numpy as np
 from stream_scorer.errors import ConfigError, SourceError
 from stream_scorer.kafka.client_config import confluent_config
 from stream_scorer.sources.offsets import OffsetRange
-from stream_scorer.sources.readers import base
 from stream_scorer.sources.readers.base import RangeReader, RecordFields, resume_after_loss, where
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,10 @@ def librdkafka_config(kafka_options: Mapping[str, str]) -> dict[str, Any]:
 class ConfluentReader(RangeReader):
     """Reads offset ranges with confluent-kafka's Consumer (see `RangeReader`)."""
 
-    offset_of = staticmethod(ck.Message.offset)
+    @staticmethod
+    def offset_of(record: ck.Message) -> int:
+        """The offset of a fetched record (never None: only errors lack one)."""
+        return record.offset()  # type: ignore[return-value]
 
     def _connect(self, rng: OffsetRange) -> Any:
         try:
@@ -79,7 +81,7 @@ class ConfluentReader(RangeReader):
     def _fetch(self, consumer: Any, rng: OffsetRange, offset: int) -> tuple[list, int]:
         # consume() waits for as many messages as asked (or the timeout): never ask for more
         # than the range holds, or every range ending at the log's end would wait it out.
-        wanted = min(base.ROWS_PER_BATCH, rng.until - offset)
+        wanted = min(self.rows_per_batch, rng.until - offset)
         messages = consumer.consume(wanted, _POLL_SLICE_S)
         records = [m for m in messages if m.error() is None]
         reached = -1
@@ -131,4 +133,4 @@ class ConfluentReader(RangeReader):
         )
 
     def _headers(self, records: list) -> Iterator[list | None]:
-        return map(ck.Message.headers, records)
+        return (record.headers() for record in records)

@@ -15,7 +15,6 @@ from kafka.errors import KafkaError, OffsetOutOfRangeError
 from stream_scorer.errors import SourceError
 from stream_scorer.sources.metadata import consumer_settings
 from stream_scorer.sources.offsets import OffsetRange
-from stream_scorer.sources.readers import base
 from stream_scorer.sources.readers.base import RangeReader, RecordFields, resume_after_loss, where
 
 _POLL_SLICE_MS = 1_000  # one poll() call; the no-progress limit is the source option
@@ -47,7 +46,7 @@ class KafkaPythonReader(RangeReader):
     def _fetch(self, consumer: KafkaConsumer, rng: OffsetRange, offset: int) -> tuple[list, int]:
         tp = KafkaTopicPartition(rng.topic, rng.partition)
         try:
-            polled = consumer.poll(_POLL_SLICE_MS, max_records=base.ROWS_PER_BATCH)
+            polled = consumer.poll(_POLL_SLICE_MS, max_records=self.rows_per_batch)
         except OffsetOutOfRangeError:
             earliest = consumer.beginning_offsets([tp])[tp]
             resume = resume_after_loss(rng, offset, earliest, self.options)

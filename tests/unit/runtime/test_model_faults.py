@@ -77,3 +77,34 @@ def test_artefact_not_loading_on_a_worker_is_not_the_models_fault():
 
 def test_driver_side_error_without_a_worker_failure_is_not_the_models_fault():
     assert model_fault(SinkError("cannot write batch 4: No space left on device")) is None
+
+
+def test_source_error_in_the_one_pass_scorer_is_not_the_models_fault():
+    line = "stream_scorer.errors.SourceError: topic 't' partition 0 range [0, 9) at offset 3"
+    reading = (
+        WORKER
+        + OURS.format("scoring/one_pass.py", "__call__")
+        + OURS.format("sources/readers/base.py", "read")
+        + line
+        + "\n"
+    )
+    assert model_fault(_in_sink(_worker(reading))) is None
+
+
+def test_one_pass_conversion_of_the_models_output_is_the_models_fault():
+    line = (
+        "stream_scorer.errors.ScorerError: Failed to convert the value of the column "
+        "'prediction' with type 'object' to Arrow type 'double': Could not convert 'low'"
+    )
+    cause = "pyarrow.lib.ArrowInvalid: Could not convert 'low' with type str\n"
+    converting = (
+        WORKER
+        + PYSPARK.format("pyarrow/error.pxi", "check_status")
+        + cause
+        + "\nThe above exception was the direct cause of the following exception:\n\n"
+        + "Traceback (most recent call last):\n"
+        + OURS.format("scoring/one_pass.py", "_scored")
+        + line
+        + "\n"
+    )
+    assert model_fault(_in_sink(_worker(converting))) == line

@@ -204,10 +204,9 @@ def test_no_headers_give_null_and_headers_keep_order(reader, log):
     ]
 
 
-def test_batches_hold_at_most_rows_per_batch(reader, log, monkeypatch):
-    monkeypatch.setattr(base, "ROWS_PER_BATCH", 4)
+def test_batches_hold_at_most_rows_per_batch(reader, log):
     log.records, log.end = [Record(i) for i in range(10)], 10
-    batches = list(reader(opts(), SCHEMA).read(OffsetRange("t", 0, 0, 10)))
+    batches = list(reader(opts(), SCHEMA, rows_per_batch=4).read(OffsetRange("t", 0, 0, 10)))
     assert [b.num_rows for b in batches] == [4, 4, 2]
 
 
