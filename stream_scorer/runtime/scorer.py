@@ -103,6 +103,7 @@ class Scorer:
             sink.open(self.spark)
             self._closers.append(sink.close)
         self.checkpoint.refuse_reused_sinks([*sinks, dead_letter])
+        log.info("start-time checks done: starting the query")
         hooks = hooks_from_env()  # no-op unless a test armed a fault
         self.pipeline = BatchPipeline(
             cfg.features,
