@@ -1,8 +1,11 @@
 """The pre-importing worker daemon: what it imports, and that it is Spark's entry point."""
 
+import importlib.metadata
+import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from stream_scorer.runtime import worker_daemon
 
@@ -34,3 +37,29 @@ def test_preloading_leaves_only_fork_aware_threads_with_one_blas_thread():
     ).stdout
     threads = json.loads(out)
     assert [name for name in threads if name != "jemalloc_bg_thd"] == [], threads
+
+
+def _installed_pyspark_lib() -> Path:
+    spec = importlib.util.find_spec("pyspark")
+    return Path(spec.origin).parent / "python" / "lib"
+
+
+def test_bundled_zips_of_the_installed_pyspark_are_dropped():
+    lib = _installed_pyspark_lib()
+    py4j = f"py4j-{importlib.metadata.version('py4j')}-src.zip"
+    path = [str(lib / "pyspark.zip"), str(lib / py4j), *sys.path]
+    assert worker_daemon.drop_bundled_zips(path) == [str(lib / "pyspark.zip"), str(lib / py4j)]
+    assert path == sys.path
+
+
+def test_zips_of_another_spark_home_stay(tmp_path):
+    other = [str(tmp_path / "python" / "lib" / "pyspark.zip"), str(tmp_path / "deps.zip")]
+    path = [*other, *sys.path]
+    assert worker_daemon.drop_bundled_zips(path) == []
+    assert path[:2] == other
+
+
+def test_py4j_zip_of_another_version_stays():
+    stale = str(_installed_pyspark_lib() / "py4j-0.0.1-src.zip")
+    path = [stale, *sys.path]
+    assert worker_daemon.drop_bundled_zips(path) == []
