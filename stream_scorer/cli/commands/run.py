@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     spark = build_session(config.app_name, config.spark, jvm_log=log_file)
     log.info("Spark session ready in %.1fs", time.monotonic() - began)
-    return Scorer(config, spark=spark, once=args.once).run()
+    return Scorer(config, spark=spark, once=args.once, topics_checked=True).run()
 
 
 def require_current_model(config: ScorerConfig, origin: str | Path) -> None:
