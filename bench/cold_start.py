@@ -4,10 +4,11 @@ Starts an embedded broker, loads 4 JSON records into a 4-partition topic (one re
 batch, per partition), publishes the LR demo model, then in turns, `--repeats` times each:
 (a) the floor, a fresh `python -c` that starts a `local[2]` session, runs one pandas UDF
 over 4 rows and stops; (b) `python -m stream_scorer run --once --config X` in a fresh
-process with a fresh checkpoint. Reports the wall medians, their ratio (target: 1.5x at
-most) and the scorer's phases from the timestamps of its own log lines. Writes
-`bench/results/cold_start.json`. Run:
-`.venv/bin/python -m bench.cold_start [--repeats 3] [--conf k=v ...]`.
+process with a fresh checkpoint; with `--baseline DIR`, (c) the same command run from the
+checkout in DIR (put first on PYTHONPATH), for a before/after in one run. Reports the wall
+medians, their ratio to the floor (target: 1.5x at most) and each scorer's phases from the
+timestamps of its own log lines. Writes `bench/results/cold_start.json`. Run:
+`.venv/bin/python -m bench.cold_start [--repeats 3] [--baseline ../checkout] [--conf k=v ...]`.
 """
 
 import argparse
@@ -119,15 +120,45 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def run_scorer(root: Path, bootstrap: str, tag: str, conf: dict, env: dict) -> tuple:
+    """Run `stream-scorer run --once` with a fresh checkpoint; return wall s and phases."""
+    cfg = scorer_config(root, bootstrap, "cold", tag, conf)
+    cmd = [sys.executable, "-m", "stream_scorer", "run", "--once", "--config", str(cfg)]
+    began, seconds, stderr = timed(cmd, env)
+    if f"batch 0: {RECORDS} scored" not in stderr:
+        msg = f"scorer did not score {RECORDS} records in batch 0:\n{stderr[-3000:]}"
+        raise RuntimeError(msg)
+    return seconds, phases(stderr, began, seconds)
+
+
+def report(name: str, walls: list[float], breakdown: list[dict], floor: float) -> dict:
+    """Print one scorer's wall times and phases; return them with the medians and ratio."""
+    medians = {phase: statistics.median(b[phase] for b in breakdown) for phase, _ in PHASES}
+    ratio = statistics.median(walls) / floor
+    runs = " / ".join(f"{s:.1f}" for s in walls)
+    print(f"{name:58s} {statistics.median(walls):9.1f}  {runs}  ({ratio:.2f}x the floor)")
+    for phase, _ in PHASES:
+        runs = " / ".join(f"{b[phase]:.1f}" for b in breakdown)
+        print(f"  {phase:56s} {medians[phase]:9.1f}  {runs}")
+    return {"wall_s": walls, "ratio": ratio, "phases_s": breakdown, "phase_medians_s": medians}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, in turns")
     parser.add_argument("--conf", nargs="*", default=[], help="extra Spark settings key=value")
-    parser.add_argument("--label", default="", help="stored with the results (before/after)")
+    parser.add_argument("--baseline", type=Path, help="a checkout to run in turns, as before")
     args = parser.parse_args()
     conf = dict(kv.split("=", 1) for kv in args.conf)
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    floor, scorer, breakdown, loads = [], [], [], []
+    scorers = {"stream-scorer run --once, 4 records": env}
+    if args.baseline:
+        path = os.pathsep.join([str(args.baseline.resolve()), env.get("PYTHONPATH", "")])
+        scorers[f"... from {args.baseline}"] = {**env, "PYTHONPATH": path}
+    floor: list[float] = []
+    walls: dict[str, list[float]] = {name: [] for name in scorers}
+    breakdown: dict[str, list[dict]] = {name: [] for name in scorers}
+    loads = []
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         load(broker.bootstrap_servers, "cold", RECORDS)
@@ -135,42 +166,25 @@ def main() -> None:
         ModelStore(root / "models").publish(model, FEATURES)
         for run in range(args.repeats):
             loads.append(load_average())
-            _, seconds, _ = timed([sys.executable, "-c", FLOOR], env)
-            floor.append(seconds)
-            print(f"run {run}: floor {seconds:5.1f} s  (load {loads[-1]})", flush=True)
-            cfg = scorer_config(root, broker.bootstrap_servers, "cold", run, conf)
-            cmd = [sys.executable, "-m", "stream_scorer", "run", "--once", "--config", str(cfg)]
-            began, seconds, stderr = timed(cmd, env)
-            if f"batch 0: {RECORDS} scored" not in stderr:
-                msg = f"scorer did not score {RECORDS} records in batch 0:\n{stderr[-3000:]}"
-                raise RuntimeError(msg)
-            scorer.append(seconds)
-            breakdown.append(phases(stderr, began, seconds))
-            loads.append(load_average())
-            split = ", ".join(f"{v:.1f}" for v in breakdown[-1].values())
-            print(f"run {run}: scorer {seconds:4.1f} s  ({split})  (load {loads[-1]})", flush=True)
-    ratio = statistics.median(scorer) / statistics.median(floor)
-    medians = {name: statistics.median(b[name] for b in breakdown) for name, _ in PHASES}
+            floor.append(timed([sys.executable, "-c", FLOOR], env)[1])
+            print(f"run {run}: floor {floor[-1]:5.1f} s  (load {loads[-1]})", flush=True)
+            for i, (name, scorer_env) in enumerate(scorers.items()):
+                tag = f"{run}-{i}"
+                seconds, split = run_scorer(root, broker.bootstrap_servers, tag, conf, scorer_env)
+                walls[name].append(seconds)
+                breakdown[name].append(split)
+                loads.append(load_average())
+                phases_s = ", ".join(f"{v:.1f}" for v in split.values())
+                print(f"run {run}: {name[:30]:30s} {seconds:4.1f} s  ({phases_s})  "
+                      f"(load {loads[-1]})", flush=True)  # fmt: skip
+    median_floor = statistics.median(floor)
     print(f"\n{'':58s} {'median s':>9s}  runs")
-    print(f"{'floor: local[2] + one pandas UDF over 4 rows':58s} {statistics.median(floor):9.1f}  "
-          + " / ".join(f"{s:.1f}" for s in floor))  # fmt: skip
-    print(f"{'stream-scorer run --once, 4 records':58s} {statistics.median(scorer):9.1f}  "
-          + " / ".join(f"{s:.1f}" for s in scorer))  # fmt: skip
-    for name, _ in PHASES:
-        runs = " / ".join(f"{b[name]:.1f}" for b in breakdown)
-        print(f"  {name:56s} {medians[name]:9.1f}  {runs}")
-    print(f"ratio scorer / floor: {ratio:.2f}x (target 1.5x); load averages {loads}")
+    runs = " / ".join(f"{s:.1f}" for s in floor)
+    print(f"{'floor: local[2] + one pandas UDF over 4 rows':58s} {median_floor:9.1f}  {runs}")
+    results = {name: report(name, walls[name], breakdown[name], median_floor) for name in scorers}
+    print(f"target 1.5x the floor; load averages (1, 5, 15 min) over the run: {loads}")
     RESULTS.parent.mkdir(exist_ok=True)
-    result = {
-        "label": args.label,
-        "conf": conf,
-        "floor_s": floor,
-        "scorer_s": scorer,
-        "ratio": ratio,
-        "phases_s": breakdown,
-        "phase_medians_s": medians,
-        "load_averages": loads,
-    }
+    result = {"conf": conf, "floor_s": floor, "scorers": results, "load_averages": loads}
     RESULTS.write_text(json.dumps(result, indent=2))
 
 
