@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,7 +32,8 @@ from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.models.store import ModelStore
 
 RECORDS = 4
-RESULTS = Path(__file__).parent / "results" / "cold_start.json"
+CHECKOUT = Path(__file__).resolve().parents[1]
+RESULTS = CHECKOUT / "bench" / "results" / "cold_start.json"
 
 FLOOR = """
 import pandas as pd
@@ -85,15 +87,28 @@ def scorer_config(root: Path, bootstrap: str, topic: str, run: int, conf: dict) 
     return path
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run `cmd`; return its start (epoch s), wall seconds and stderr. Raises on failure."""
+def timed(cmd: list[str], env: dict[str, str], cwd: Path = CHECKOUT) -> tuple[float, float, str]:
+    """Run `cmd` in `cwd`; return its start (epoch s), wall seconds and stderr. Raises on
+    failure. (`python -m` puts `cwd` first on the path: it decides which checkout runs.)"""
     began_epoch, began = time.time(), time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    cpu = _children_cpu()
+    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - began
+    CPU_SECONDS.append(_children_cpu() - cpu)
     if done.returncode != 0:
         msg = f"{cmd[:4]} exited {done.returncode}:\n{done.stderr[-3000:]}"
         raise RuntimeError(msg)
     return began_epoch, seconds, done.stderr
+
+
+CPU_SECONDS: list[float] = []
+"""CPU seconds (user + system) of each `timed` command and its reaped descendants (the JVM,
+Spark's Python processes): the figure that survives a shared machine best."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def phases(stderr: str, began: float, seconds: float) -> dict[str, float]:
@@ -120,11 +135,14 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run_scorer(root: Path, bootstrap: str, tag: str, conf: dict, env: dict) -> tuple:
-    """Run `stream-scorer run --once` with a fresh checkpoint; return wall s and phases."""
+def run_scorer(root: Path, bootstrap: str, tag: str, conf: dict, checkout: Path) -> tuple:
+    """Run `stream-scorer run --once` from `checkout` with a fresh checkpoint; return wall s
+    and phases. The checkout goes first on PYTHONPATH too, for Spark's Python processes."""
     cfg = scorer_config(root, bootstrap, "cold", tag, conf)
     cmd = [sys.executable, "-m", "stream_scorer", "run", "--once", "--config", str(cfg)]
-    began, seconds, stderr = timed(cmd, env)
+    path = os.pathsep.join([str(checkout), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYTHONPATH": path}
+    began, seconds, stderr = timed(cmd, env, checkout)
     if f"batch 0: {RECORDS} scored" not in stderr:
         msg = f"scorer did not score {RECORDS} records in batch 0:\n{stderr[-3000:]}"
         raise RuntimeError(msg)
@@ -151,13 +169,13 @@ def main() -> None:
     args = parser.parse_args()
     conf = dict(kv.split("=", 1) for kv in args.conf)
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    scorers = {"stream-scorer run --once, 4 records": env}
+    scorers = {"stream-scorer run --once, 4 records": CHECKOUT}
     if args.baseline:
-        path = os.pathsep.join([str(args.baseline.resolve()), env.get("PYTHONPATH", "")])
-        scorers[f"... from {args.baseline}"] = {**env, "PYTHONPATH": path}
+        scorers[f"... from {args.baseline}"] = args.baseline.resolve()
     floor: list[float] = []
     walls: dict[str, list[float]] = {name: [] for name in scorers}
     breakdown: dict[str, list[dict]] = {name: [] for name in scorers}
+    cpu: dict[str, list[float]] = {name: [] for name in ["floor", *scorers]}
     loads = []
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -167,24 +185,36 @@ def main() -> None:
         for run in range(args.repeats):
             loads.append(load_average())
             floor.append(timed([sys.executable, "-c", FLOOR], env)[1])
-            print(f"run {run}: floor {floor[-1]:5.1f} s  (load {loads[-1]})", flush=True)
-            for i, (name, scorer_env) in enumerate(scorers.items()):
+            cpu["floor"].append(CPU_SECONDS[-1])
+            print(f"run {run}: floor {floor[-1]:5.1f} s, CPU {cpu['floor'][-1]:.1f} s  "
+                  f"(load {loads[-1]})", flush=True)  # fmt: skip
+            for i, (name, checkout) in enumerate(scorers.items()):
                 tag = f"{run}-{i}"
-                seconds, split = run_scorer(root, broker.bootstrap_servers, tag, conf, scorer_env)
+                seconds, split = run_scorer(root, broker.bootstrap_servers, tag, conf, checkout)
                 walls[name].append(seconds)
                 breakdown[name].append(split)
+                cpu[name].append(CPU_SECONDS[-1])
                 loads.append(load_average())
                 phases_s = ", ".join(f"{v:.1f}" for v in split.values())
-                print(f"run {run}: {name[:30]:30s} {seconds:4.1f} s  ({phases_s})  "
-                      f"(load {loads[-1]})", flush=True)  # fmt: skip
+                print(f"run {run}: {name[:30]:30s} {seconds:4.1f} s, CPU {cpu[name][-1]:.1f} s "
+                      f"({phases_s})  (load {loads[-1]})", flush=True)  # fmt: skip
     median_floor = statistics.median(floor)
     print(f"\n{'':58s} {'median s':>9s}  runs")
     runs = " / ".join(f"{s:.1f}" for s in floor)
     print(f"{'floor: local[2] + one pandas UDF over 4 rows':58s} {median_floor:9.1f}  {runs}")
     results = {name: report(name, walls[name], breakdown[name], median_floor) for name in scorers}
+    for name, seconds in cpu.items():
+        runs = " / ".join(f"{s:.1f}" for s in seconds)
+        print(f"CPU s, {name[:50]:50s} {statistics.median(seconds):9.1f}  {runs}")
     print(f"target 1.5x the floor; load averages (1, 5, 15 min) over the run: {loads}")
     RESULTS.parent.mkdir(exist_ok=True)
-    result = {"conf": conf, "floor_s": floor, "scorers": results, "load_averages": loads}
+    result = {
+        "conf": conf,
+        "floor_s": floor,
+        "scorers": results,
+        "cpu_s": cpu,
+        "load_averages": loads,
+    }
     RESULTS.write_text(json.dumps(result, indent=2))
 
 
