@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -91,24 +90,12 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path = CHECKOUT) -> tuple[fl
     """Run `cmd` in `cwd`; return its start (epoch s), wall seconds and stderr. Raises on
     failure. (`python -m` puts `cwd` first on the path: it decides which checkout runs.)"""
     began_epoch, began = time.time(), time.perf_counter()
-    cpu = _children_cpu()
     done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - began
-    CPU_SECONDS.append(_children_cpu() - cpu)
     if done.returncode != 0:
         msg = f"{cmd[:4]} exited {done.returncode}:\n{done.stderr[-3000:]}"
         raise RuntimeError(msg)
     return began_epoch, seconds, done.stderr
-
-
-CPU_SECONDS: list[float] = []
-"""CPU seconds (user + system) of each `timed` command and its reaped descendants (the JVM,
-Spark's Python processes): the figure that survives a shared machine best."""
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def phases(stderr: str, began: float, seconds: float) -> dict[str, float]:
@@ -175,7 +162,6 @@ def main() -> None:
     floor: list[float] = []
     walls: dict[str, list[float]] = {name: [] for name in scorers}
     breakdown: dict[str, list[dict]] = {name: [] for name in scorers}
-    cpu: dict[str, list[float]] = {name: [] for name in ["floor", *scorers]}
     loads = []
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -185,34 +171,27 @@ def main() -> None:
         for run in range(args.repeats):
             loads.append(load_average())
             floor.append(timed([sys.executable, "-c", FLOOR], env)[1])
-            cpu["floor"].append(CPU_SECONDS[-1])
-            print(f"run {run}: floor {floor[-1]:5.1f} s, CPU {cpu['floor'][-1]:.1f} s  "
-                  f"(load {loads[-1]})", flush=True)  # fmt: skip
+            print(f"run {run}: floor {floor[-1]:5.1f} s  (load {loads[-1]})", flush=True)
             for i, (name, checkout) in enumerate(scorers.items()):
                 tag = f"{run}-{i}"
                 seconds, split = run_scorer(root, broker.bootstrap_servers, tag, conf, checkout)
                 walls[name].append(seconds)
                 breakdown[name].append(split)
-                cpu[name].append(CPU_SECONDS[-1])
                 loads.append(load_average())
                 phases_s = ", ".join(f"{v:.1f}" for v in split.values())
-                print(f"run {run}: {name[:30]:30s} {seconds:4.1f} s, CPU {cpu[name][-1]:.1f} s "
-                      f"({phases_s})  (load {loads[-1]})", flush=True)  # fmt: skip
+                print(f"run {run}: {name[:30]:30s} {seconds:4.1f} s  ({phases_s})  "
+                      f"(load {loads[-1]})", flush=True)  # fmt: skip
     median_floor = statistics.median(floor)
     print(f"\n{'':58s} {'median s':>9s}  runs")
     runs = " / ".join(f"{s:.1f}" for s in floor)
     print(f"{'floor: local[2] + one pandas UDF over 4 rows':58s} {median_floor:9.1f}  {runs}")
     results = {name: report(name, walls[name], breakdown[name], median_floor) for name in scorers}
-    for name, seconds in cpu.items():
-        runs = " / ".join(f"{s:.1f}" for s in seconds)
-        print(f"CPU s, {name[:50]:50s} {statistics.median(seconds):9.1f}  {runs}")
     print(f"target 1.5x the floor; load averages (1, 5, 15 min) over the run: {loads}")
     RESULTS.parent.mkdir(exist_ok=True)
     result = {
         "conf": conf,
         "floor_s": floor,
         "scorers": results,
-        "cpu_s": cpu,
         "load_averages": loads,
     }
     RESULTS.write_text(json.dumps(result, indent=2))
