@@ -1,13 +1,14 @@
 """Cold start: `stream-scorer run --once` on a 4-record topic against a bare PySpark floor.
 
 Starts an embedded broker, loads 4 JSON records into a 4-partition topic (one record, one
-batch, per partition), publishes the LR demo model, then in turns, `--repeats` times each:
-(a) the floor, a fresh `python -c` that starts a `local[2]` session, runs one pandas UDF
-over 4 rows and stops; (b) `python -m stream_scorer run --once --config X` in a fresh
-process with a fresh checkpoint; with `--baseline DIR`, (c) the same command run from the
-checkout in DIR (put first on PYTHONPATH), for a before/after in one run. Reports the wall
-medians, their ratio to the floor (target: 1.5x at most) and each scorer's phases from the
-timestamps of its own log lines. Writes `bench/results/cold_start.json`. Run:
+batch, per partition), publishes the LR demo model, then in turns (each run rotating the
+order), `--repeats` times each: (a) the floor, a fresh `python -c` that starts a `local[2]`
+session, runs one pandas UDF over 4 rows and stops; (b) `python -m stream_scorer run --once
+--config X` in a fresh process with a fresh checkpoint; with `--baseline DIR`, (c) the same
+command run from the checkout in DIR (put first on PYTHONPATH), for a before/after in one
+run. Reports the wall medians, their ratio to the floor (target: 1.5x at most) and each
+scorer's phases from the timestamps of its own log lines. Writes
+`bench/results/cold_start.json`. Run:
 `.venv/bin/python -m bench.cold_start [--repeats 3] [--baseline ../checkout] [--conf k=v ...]`.
 """
 
@@ -169,15 +170,20 @@ def main() -> None:
         model = save_model(train_demo_model("binary", n_features=4), root / "lr.joblib")
         ModelStore(root / "models").publish(model, FEATURES)
         for run in range(args.repeats):
-            loads.append(load_average())
-            floor.append(timed([sys.executable, "-c", FLOOR], env)[1])
-            print(f"run {run}: floor {floor[-1]:5.1f} s  (load {loads[-1]})", flush=True)
-            for i, (name, checkout) in enumerate(scorers.items()):
-                tag = f"{run}-{i}"
-                seconds, split = run_scorer(root, broker.bootstrap_servers, tag, conf, checkout)
+            # Each run rotates the order, so no command always follows the same one.
+            order = [None, *scorers]
+            order = order[run % len(order) :] + order[: run % len(order)]
+            for name in order:
+                loads.append(load_average())
+                if name is None:
+                    floor.append(timed([sys.executable, "-c", FLOOR], env)[1])
+                    print(f"run {run}: floor {floor[-1]:5.1f} s  (load {loads[-1]})", flush=True)
+                    continue
+                tag = f"{run}-{list(scorers).index(name)}"
+                bootstrap = broker.bootstrap_servers
+                seconds, split = run_scorer(root, bootstrap, tag, conf, scorers[name])
                 walls[name].append(seconds)
                 breakdown[name].append(split)
-                loads.append(load_average())
                 phases_s = ", ".join(f"{v:.1f}" for v in split.values())
                 print(f"run {run}: {name[:30]:30s} {seconds:4.1f} s  ({phases_s})  "
                       f"(load {loads[-1]})", flush=True)  # fmt: skip
