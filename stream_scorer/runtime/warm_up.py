@@ -4,14 +4,13 @@ A fresh scorer's first batch waits on Python processes Spark starts only when as
 - the lookup of installed Python data sources, which Spark runs once per JVM, in a Python
   process of its own, the first time a data source is registered (at query start);
 - the Python worker daemon (`worker_daemon`: pandas, pyarrow, scikit-learn and the Kafka
-  client imported once), started by the first batch's first task, and two workers forked
-  per task slot: 1-2 s of the first batch.
+  client imported once), started by the first batch's first task, and a worker forked per
+  task slot: 1-2 s of the first batch.
 Meanwhile the driver spends seconds on start-time checks and on Spark's data source
 planners, one process at a time, which leaves a core idle. A background thread started
 once the session is up asks for the lookup, then runs a job of no-ops with one task per
-slot and two Python steps a task, as a batch has (read, then score); Spark keeps the
-workers for reuse (`spark.python.worker.reuse`, on by default), so the first batch finds
-them ready.
+slot; Spark keeps its workers for reuse (`spark.python.worker.reuse`, on by default), so the
+first batch finds them ready.
 
 Workers are warmed only with a local master, where the daemon is ours and the slots are
 this machine's cores. Neither step reads or writes data; if one fails, the query starts
@@ -66,15 +65,13 @@ def _run(spark: SparkSession, slots: int) -> None:
         sc = spark.sparkContext
         sc.setJobGroup(JOB_GROUP, "start the Python workers before the first batch")
         # A SQL job, not an RDD one: Spark keys its worker pools by environment, and only
-        # the SQL runners (the data source read, the scoring UDF) share one. Two chained
-        # Python steps per task, as a batch has (read, then score): two workers a slot.
+        # the SQL runners (the data source read, the scoring UDF) share one.
         rows = spark.range(0, slots, 1, slots).mapInArrow(_pass_through, "id long")
-        rows = rows.mapInArrow(_pass_through, "id long")
         rows.write.format("noop").mode("overwrite").save()
     except Exception as exc:  # the first batch starts the workers instead
         log.debug("Python worker warm-up failed: %r", exc)
     else:
-        log.debug("%d Python workers started ahead of the first batch", 2 * slots)
+        log.debug("%d Python workers started ahead of the first batch", slots)
 
 
 def _pass_through(batches: Iterator) -> Iterator:
