@@ -42,7 +42,6 @@ def run(args: argparse.Namespace) -> int:
     # Spark's imports only once the config is known good: its mistakes fail in a second
     from stream_scorer.runtime.scorer import Scorer
     from stream_scorer.runtime.session import build_session
-    from stream_scorer.runtime.warm_up import warm_up
     from stream_scorer.sources.topic_check import check_source_topics
 
     check_source_topics(config.source)
@@ -51,7 +50,6 @@ def run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     spark = build_session(config.app_name, config.spark, jvm_log=log_file)
     log.info("Spark session ready in %.1fs", time.monotonic() - began)
-    warm_up(spark)  # in the background, while the checks and the query start
     return Scorer(config, spark=spark, once=args.once, topics_checked=True).run()
 
 
