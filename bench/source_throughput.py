@@ -16,7 +16,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.runtime.session import build_session
-from stream_scorer.sources import read_stream
+from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.metadata import consumer_settings
 
 TOPIC_PARTITIONS = 4

@@ -1,10 +1,8 @@
 """Kafka sources: the jar-free `python-kafka` data source and Spark's own `spark-kafka`.
 
 Both produce Spark's Kafka source schema and take Spark's Kafka option names;
-`read_stream(spark, source_config)` picks one from the config.
+`stream_scorer.sources.factory.read_stream(spark, source_config)` picks one from the config.
+Nothing is imported here: Spark's data source planner processes import
+`stream_scorer.sources.python_kafka`, and this package's `__init__` with it, at query start,
+so re-exports here would make them load the config models (pydantic, YAML) for nothing.
 """
-
-from stream_scorer.sources.factory import read_stream, spark_kafka_available
-from stream_scorer.sources.python_kafka import KafkaDataSource, KafkaStreamReader
-
-__all__ = ["KafkaDataSource", "KafkaStreamReader", "read_stream", "spark_kafka_available"]

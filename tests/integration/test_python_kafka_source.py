@@ -9,7 +9,7 @@ from kafka import KafkaAdminClient
 from pyspark.errors import StreamingQueryException
 
 from stream_scorer.config.settings import SourceConfig
-from stream_scorer.sources import read_stream
+from stream_scorer.sources.factory import read_stream
 from tests.kafka_helpers import add_partitions, create_topic, produce_exact, spread
 
 pytestmark = pytest.mark.integration

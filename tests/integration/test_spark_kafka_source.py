@@ -4,7 +4,7 @@ import pytest
 
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.errors import ConfigError
-from stream_scorer.sources import read_stream, spark_kafka_available
+from stream_scorer.sources.factory import read_stream, spark_kafka_available
 from tests.kafka_helpers import create_topic, produce_exact, spread
 
 pytestmark = pytest.mark.integration

@@ -1,12 +1,16 @@
 """`stream-scorer run`: the scoring daemon."""
 
 import argparse
+import logging
+import time
 from pathlib import Path
 
 from stream_scorer.config import ScorerConfig, load_config
 from stream_scorer.errors import ConfigError, ModelStoreError
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime import logs
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     check_source_topics(config.source)
 
     logs.announce_start(config.checkpoint, log_file)
+    began = time.monotonic()
     spark = build_session(config.app_name, config.spark, jvm_log=log_file)
-    return Scorer(config, spark=spark, once=args.once).run()
+    log.info("Spark session ready in %.1fs", time.monotonic() - began)
+    return Scorer(config, spark=spark, once=args.once, topics_checked=True).run()
 
 
 def require_current_model(config: ScorerConfig, origin: str | Path) -> None:
