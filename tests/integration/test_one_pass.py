@@ -8,7 +8,7 @@ import pytest
 
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.runtime.scorer import Scorer
-from stream_scorer.sources import read_stream
+from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.ranges import RANGES_SCHEMA
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records, scorer_config
