@@ -30,6 +30,7 @@ from bench.e2e import FEATURES, load
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.models.store import ModelStore
+from stream_scorer.testing.scorer_setup import raw_config
 
 RECORDS = 4
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -66,22 +67,14 @@ _STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 
 def scorer_config(root: Path, bootstrap: str, topic: str, run: int, conf: dict) -> Path:
     """Write a run-once scorer config with its own checkpoint and sinks; return its path."""
-    raw = {
-        "source": {
-            "kind": "python-kafka",
-            "options": {
-                "kafka.bootstrap.servers": bootstrap,
-                "subscribe": topic,
-                "startingOffsets": "earliest",
-            },
-        },
-        "features": {"schema": FEATURES, "passthrough": {"id": "long"}},
-        "model": {"store": str(root / "models")},
-        "checkpoint": str(root / f"checkpoint-{run}"),
-        "sinks": [{"kind": "parquet", "path": str(root / f"out-{run}")}],
-        "dead_letter": {"kind": "parquet", "path": str(root / f"dead-{run}")},
-        "spark": {"spark.master": "local[2]", **conf},
-    }
+    raw = raw_config(
+        root / f"run-{run}",
+        bootstrap,
+        topic,
+        FEATURES,
+        model={"store": str(root / "models")},
+        spark={"spark.master": "local[2]", **conf},
+    )
     path = root / f"scorer-{run}.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path

@@ -38,6 +38,7 @@ from bench.e2e import PARTITIONS, load
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.models.store import ModelStore
+from stream_scorer.testing.scorer_setup import raw_config
 
 N_FEATURES = 8
 FEATURES = {f"f{j}": "double" for j in range(N_FEATURES)}
@@ -109,22 +110,8 @@ def steady_rate(batches: list[dict]) -> float | None:
 
 def write_config(root: Path, name: str, bootstrap: str, topic: str, budget: int) -> Path:
     """A run-once config reading `topic` into Parquet under `root/name`."""
-    raw = {
-        "source": {
-            "kind": "python-kafka",
-            "options": {
-                "kafka.bootstrap.servers": bootstrap,
-                "subscribe": topic,
-                "startingOffsets": "earliest",
-                "maxOffsetsPerTrigger": str(budget),
-            },
-        },
-        "features": {"schema": FEATURES, "passthrough": {"id": "long"}},
-        "model": {"store": str(root / "models")},
-        "checkpoint": str(root / name / "checkpoint"),
-        "sinks": [{"kind": "parquet", "path": str(root / name / "out")}],
-        "dead_letter": {"kind": "parquet", "path": str(root / name / "dead")},
-    }
+    raw = raw_config(root / name, bootstrap, topic, FEATURES, model={"store": str(root / "models")})
+    raw["source"]["options"]["maxOffsetsPerTrigger"] = str(budget)
     path = root / f"{name}.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path

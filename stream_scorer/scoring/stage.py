@@ -13,7 +13,7 @@ from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring import shadow as shadow_scoring
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, scored_struct
-from stream_scorer.scoring.udf import scoring_udf
+from stream_scorer.scoring.udf import BatchScoring, scoring_udf
 
 SOURCE_COLUMNS = ["key", "value", "topic", "partition", "offset", "timestamp"]
 """Columns of the Kafka source kept on every scored row."""
@@ -47,9 +47,10 @@ def score(
     `predictions` and `dead_letters` so the UDF runs once per row.
     """
     output = output or OutputConfig()
-    udf = scoring_udf(
+    scoring = BatchScoring.of(
         serving, features, cache_capacity, shadow, with_shadow, output.include_features
     )
+    udf = scoring_udf(scoring)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(SCORED))
     return scored_columns(scored, serving, features, shadow, with_shadow, output)
 

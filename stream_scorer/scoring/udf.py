@@ -67,7 +67,24 @@ class BatchScoring:
         with_shadow: bool = False,
         with_features: bool = False,
     ) -> "BatchScoring":
-        """The scoring of `serving` (see `scoring_udf` for the parameters)."""
+        """The scoring of `serving`.
+
+        Parameters
+        ----------
+        serving
+            A `ServingModel` (version, manifest, artefact, trust settings).
+        features
+            Declared feature schema and passthrough fields.
+        cache_capacity
+            Model versions each Python worker keeps deserialised.
+        shadow, with_shadow
+            With `with_shadow`, the struct has the `shadow.udf_fields`, filled by the
+            challenger `shadow` over the same rows (null while `shadow` is None); its versions
+            are cached beside the served model's (one more per worker), loaded with its own
+            trust settings.
+        with_features
+            The struct starts with the parsed feature columns (format json), typed as declared.
+        """
         # Executors need neither the canary rows nor `extra` (a family's per-key listing).
         empty = Canary(rows=[], predictions=[])
         manifest = dataclasses.replace(serving.manifest, canary=empty, extra={})
@@ -106,35 +123,13 @@ class BatchScoring:
         )
 
 
-def scoring_udf(
-    serving: ServingModel,
-    features: FeaturesConfig,
-    cache_capacity: int,
-    shadow: ServingModel | None = None,
-    with_shadow: bool = False,
-    with_features: bool = False,
-) -> Callable[..., Column]:
-    """Return the non-deterministic iterator pandas UDF scoring a binary `value` column.
-
-    Parameters
-    ----------
-    serving
-        A `ServingModel` (version, manifest, artefact, trust settings).
-    features
-        Declared feature schema and passthrough fields.
-    cache_capacity
-        Model versions each Python worker keeps deserialised.
-    shadow, with_shadow
-        With `with_shadow`, the struct has the `shadow.udf_fields`, filled by the challenger
-        `shadow` over the same rows (null while `shadow` is None); its versions are cached
-        beside the served model's (one more per worker), loaded with its own trust settings.
-    with_features
-        The struct starts with the parsed feature columns (format json), typed as declared.
+def scoring_udf(scoring: BatchScoring) -> Callable[..., Column]:
+    """Return the non-deterministic iterator pandas UDF scoring a binary `value` column into
+    `scoring.struct`.
 
     The UDF never fails on a bad record: its row gets `error`. It fails the task only if the
     artefact cannot be fetched or deserialised (a ScorerError).
     """
-    scoring = BatchScoring.of(serving, features, cache_capacity, shadow, with_shadow, with_features)
 
     def score_batches(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
         score = scoring.open()

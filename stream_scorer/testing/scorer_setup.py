@@ -15,6 +15,13 @@ def scorer_config(
     tmp: Path, bootstrap: str, topic: str, schema: dict[str, str] = NUMERIC, **overrides
 ) -> ScorerConfig:
     """A scorer config writing Parquet under `tmp`; `overrides` replace top-level keys."""
+    return parse_config(raw_config(tmp, bootstrap, topic, schema, **overrides), "test")
+
+
+def raw_config(
+    tmp: Path, bootstrap: str, topic: str, schema: dict[str, str] = NUMERIC, **overrides
+) -> dict:
+    """`scorer_config` as the mapping a YAML config file holds (for a `stream-scorer` process)."""
     raw = {
         "source": {
             "kind": "python-kafka",
@@ -33,7 +40,7 @@ def scorer_config(
         "dead_letter": {"kind": "parquet", "path": str(tmp / "dead-letter")},
     }
     raw.update(overrides)
-    return parse_config(raw, "test")
+    return raw
 
 
 def publish(store_dir: Path, kind: str, schema: dict[str, str], seed: int = 0) -> str:
