@@ -104,9 +104,8 @@ def score_ranges(
     scoring = BatchScoring.of(
         serving, features, cache_capacity, shadow, with_shadow, output.include_features
     )
-    kafka = {f.name: f for f in KAFKA_SCHEMA.fields}
     schema = StructType(
-        [*(kafka[name] for name in SOURCE_COLUMNS), StructField(SCORED, scoring.struct)]
+        [*(KAFKA_SCHEMA[name] for name in SOURCE_COLUMNS), StructField(SCORED, scoring.struct)]
     )
     task = RangeScoring(
         scoring,
