@@ -19,6 +19,9 @@ DEFAULT_CONF: Mapping[str, str] = {
     "spark.sql.streaming.stopGracefullyOnShutdown": "true",
 }
 DAEMON_MODULE = "spark.python.daemon.module"
+PYTHON_PATH = "spark.executorEnv.PYTHONPATH"
+BOOT_DIR = str(Path(__file__).resolve().parent / "boot")
+"""Holds the `sitecustomize` that Spark's Python processes of a local master run first."""
 ARROW_BATCH_SIZE = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
@@ -32,8 +35,10 @@ def build_session(
     The master comes from `conf`, else from spark-submit (`--master`), else `local[*]`.
     Python workers run this interpreter (`sys.executable`) unless PYSPARK_PYTHON says
     otherwise, so they import the same packages as the driver. With a local master they
-    fork from `worker_daemon`, which has the heavy imports done; on a cluster that needs
-    stream-scorer installed on the executors, so it is left to `spark.python.daemon.module`.
+    fork from `worker_daemon`, which has the heavy imports done, and every Python process
+    Spark starts (the data source planners too) imports pyspark from site-packages, not
+    from Spark's bundled zip (`boot/sitecustomize.py`); on a cluster both need
+    stream-scorer installed on the executors, so they are left to the user's settings.
     With `jvm_log`, a JVM started here writes its stderr there for life (log4j's console,
     the launcher's warnings, the Python workers' stderr); a JVM spark-submit started keeps
     the stderr spark-submit gave it.
@@ -46,6 +51,7 @@ def build_session(
     settings.setdefault("spark.master", master)
     if master.startswith("local"):
         settings.setdefault(DAEMON_MODULE, worker_daemon.MODULE)
+        settings[PYTHON_PATH] = os.pathsep.join(filter(None, [BOOT_DIR, settings.get(PYTHON_PATH)]))
     for key, value in settings.items():
         builder = builder.config(key, value)
     with stderr_to(jvm_log if SparkContext._gateway is None else None):

@@ -1,6 +1,7 @@
 """The scoring stage on a real SparkSession: a static Kafka-schema frame scored end to end."""
 
 import io
+import os
 import random
 import uuid
 from collections import Counter
@@ -175,5 +176,7 @@ def test_text_pipeline_scores_strings(spark) -> None:
 
 def test_local_session_forks_workers_from_the_preloading_daemon(spark):
     from stream_scorer.runtime import worker_daemon
+    from stream_scorer.runtime.session import BOOT_DIR
 
     assert spark.conf.get("spark.python.daemon.module") == worker_daemon.MODULE
+    assert spark.conf.get("spark.executorEnv.PYTHONPATH").split(os.pathsep)[0] == BOOT_DIR
