@@ -180,3 +180,14 @@ def test_local_session_forks_workers_from_the_preloading_daemon(spark):
 
     assert spark.conf.get("spark.python.daemon.module") == worker_daemon.MODULE
     assert spark.conf.get("spark.executorEnv.PYTHONPATH").split(os.pathsep)[0] == BOOT_DIR
+
+
+def test_task_workers_leave_the_preloaded_objects_out_of_garbage_collection(spark):
+    def frozen(batches):
+        import gc
+
+        for _ in batches:
+            yield pd.DataFrame({"frozen": [gc.get_freeze_count()]})
+
+    counts = spark.range(0, 2, 1, 2).mapInPandas(frozen, "frozen long").collect()
+    assert min(row.frozen for row in counts) > 100_000
