@@ -113,6 +113,9 @@ class RangeReader(ABC):
         progressed = time.monotonic()
         while next_offset < rng.until:
             records, reached = self._fetch(consumer, rng, next_offset)
+            if records and offset_of(records[0]) < next_offset:
+                # Records fetched for an earlier position of a reused consumer: never twice.
+                records = records[bisect.bisect_left(records, next_offset, key=offset_of) :]
             if records:
                 last = offset_of(records[-1])
                 if last >= rng.until:

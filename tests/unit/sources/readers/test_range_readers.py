@@ -45,6 +45,12 @@ class FakeLog:
     earliest: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
     closed: int = 0
+    stale_from: int | None = None
+    """Where a consumer serves from after its next positioning: records prefetched before."""
+
+    def positioned(self, offset: int) -> int:
+        stale, self.stale_from = self.stale_from, None
+        return offset if stale is None else stale
 
     def after(self, position: int) -> list[Record]:
         return [r for r in self.records if r.offset >= position][:3]
@@ -61,7 +67,7 @@ class KafkaPythonConsumer:
         self.tp = tps[0]
 
     def seek(self, tp, offset):
-        self.pos = offset
+        self.pos = self.log.positioned(offset)
 
     def poll(self, timeout_ms, max_records):
         if self.pos < self.log.earliest:
@@ -96,7 +102,7 @@ class ConfluentConsumer:
         log.settings = settings
 
     def assign(self, tps):
-        self.pos, self.eof_sent = tps[0].offset, False
+        self.pos, self.eof_sent = self.log.positioned(tps[0].offset), False
 
     def consume(self, num_messages, timeout):
         if self.pos < self.log.earliest:
@@ -214,6 +220,12 @@ def test_consumer_is_closed_after_the_read(reader, log):
     log.records, log.end = [Record(0)], 1
     offsets(reader, 0, 1)
     assert log.closed == 1
+
+
+def test_records_before_the_read_position_are_never_yielded(reader, log):
+    log.records, log.end = [Record(i) for i in range(10)], 10
+    log.stale_from = 0  # the first fetch serves offsets 0-2, prefetched for an earlier read
+    assert offsets(reader, 2, 6) == [2, 3, 4, 5]
 
 
 def test_no_progress_raises_naming_partition_and_offsets(reader, log):
