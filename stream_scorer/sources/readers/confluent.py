@@ -110,7 +110,8 @@ class ConfluentReader(RangeReader):
             if err is None:
                 continue
             if err.code() == ck.KafkaError._PARTITION_EOF:
-                eof = max(eof, message.offset())
+                if (message.topic(), message.partition()) == (rng.topic, rng.partition):
+                    eof = max(eof, message.offset())  # not an earlier read's partition
             elif err.code() == ck.KafkaError._AUTO_OFFSET_RESET:
                 tp = ck.TopicPartition(rng.topic, rng.partition)
                 low, _ = consumer.get_watermark_offsets(tp, _METADATA_TIMEOUT_S, cached=False)

@@ -48,6 +48,8 @@ class FakeLog:
     opened: int = 0
     unassigned: int = 0
     closed: int = 0
+    queued: list[Any] = field(default_factory=list)
+    """What a confluent consumer serves first: events queued for an earlier read."""
     stale_from: int | None = None
     """Where a consumer serves from after its next positioning: records prefetched before."""
 
@@ -116,6 +118,9 @@ class ConfluentConsumer:
         self.log.unassigned += 1
 
     def consume(self, num_messages, timeout):
+        if self.log.queued:
+            queued, self.log.queued = self.log.queued, []
+            return queued
         if self.pos < self.log.earliest:
             return [self._event(ck.KafkaError._AUTO_OFFSET_RESET)]
         batch = self.log.after(self.pos)
@@ -150,8 +155,9 @@ class ConfluentConsumer:
         )
 
     @staticmethod
-    def _event(code: int, offset: int = -1001) -> ck.Message:
-        return ck.Message(topic="t", partition=0, offset=offset, error=ck.KafkaError(code))
+    def _event(code: int, offset: int = -1001, partition: int = 0) -> ck.Message:
+        error = ck.KafkaError(code)
+        return ck.Message(topic="t", partition=partition, offset=offset, error=error)
 
 
 @pytest.fixture(params=[KafkaPythonReader, ConfluentReader], ids=["kafka-python", "confluent"])
@@ -315,6 +321,13 @@ def test_confluent_consumer_joins_a_throwaway_group_commits_nothing_and_never_re
     assert s["group.id"].startswith("stream-scorer-unused-")
     assert (s["enable.auto.commit"], s["auto.offset.reset"]) == (False, "error")
     assert s["isolation.level"] == "read_uncommitted"
+
+
+@pytest.mark.parametrize("reader", [ConfluentReader], indirect=True)
+def test_confluent_end_of_another_partition_does_not_end_the_read(reader, log):
+    log.records, log.end = [Record(i) for i in range(4)], 4
+    log.queued = [ConfluentConsumer._event(ck.KafkaError._PARTITION_EOF, 100, partition=1)]
+    assert offsets(reader, 0, 4) == [0, 1, 2, 3]
 
 
 def test_option_librdkafka_does_not_know_is_a_config_error():
