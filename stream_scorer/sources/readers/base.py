@@ -6,8 +6,7 @@ at the first record at or past the end, or when the client reports its position 
 of the partition) at or past it. Records become Arrow columns directly, never Python row
 tuples. Records gone from the broker and reads that make no progress raise `SourceError`
 naming the range, unless failOnDataLoss=false (then the read goes on from what is left).
-Consumers are reused across reads of one Python worker (`consumer_pool`). A client adds how
-it opens, assigns and unassigns a consumer, fetches, and exposes record fields.
+A client adds how it opens a consumer, fetches, and exposes record fields.
 """
 
 import bisect
@@ -16,16 +15,15 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from stream_scorer.errors import SourceError
-from stream_scorer.kafka.source_options import KafkaClient, SourceOptions
+from stream_scorer.kafka.source_options import SourceOptions
 from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.readers.arrow import binary_column
-from stream_scorer.sources.readers.consumer_pool import POOL, ConsumerPool, close_quietly, pool_key
 
 log = logging.getLogger(__name__)
 
@@ -48,29 +46,19 @@ class RecordFields:
 class RangeReader(ABC):
     """Reads offset ranges of `options`' topics as record batches of `schema` (Spark's Kafka).
 
-    One reader per Spark task. Each `read` takes an idle consumer of the same client and
-    `kafka.*` options from `pool` (this worker's, unless given) or opens one; it joins no
-    consumer group and commits nothing. A read that yields its whole range returns the
-    consumer to the pool unassigned; a read that fails or is abandoned closes it.
+    One reader per Spark task; each `read` opens its own consumer, which joins no consumer
+    group, commits nothing, and is closed when the read ends or fails.
     """
-
-    client: ClassVar[KafkaClient]
-    """The `kafkaClient` this reader reads with."""
 
     offset_of: Callable[[Any], int]
     """The offset of one record of the client (a static method)."""
 
     def __init__(
-        self,
-        options: SourceOptions,
-        schema: pa.Schema,
-        rows_per_batch: int = ROWS_PER_BATCH,
-        pool: ConsumerPool | None = None,
+        self, options: SourceOptions, schema: pa.Schema, rows_per_batch: int = ROWS_PER_BATCH
     ) -> None:
         self.options = options
         self.schema = schema
         self.rows_per_batch = rows_per_batch
-        self.pool = POOL if pool is None else pool
 
     def read(self, rng: OffsetRange) -> Iterator[pa.RecordBatch]:
         """Yield the records of `rng` in batches of at most `rows_per_batch` rows.
@@ -89,30 +77,12 @@ class RangeReader(ABC):
     def fetch(self, rng: OffsetRange) -> Iterator[list]:
         """Yield the client's records of `rng` in lists of at most `rows_per_batch` (see
         `read`, which raises the same); `fields` gives their columns."""
-        key = pool_key(self.client, self.options.kafka)
-        consumer = self.pool.take(key)
-        if consumer is None:
-            consumer = self._connect(rng)
+        consumer = self._connect(rng)
         try:
             self._assign(consumer, rng)
             yield from rebatched(self._chunks(consumer, rng), self.rows_per_batch)
-        except BaseException:  # GeneratorExit too: a consumer in an unknown state
-            close_quietly(consumer)
-            raise
-        self._release(key, consumer, rng)
-
-    def _release(self, key: tuple, consumer: Any, rng: OffsetRange) -> None:
-        """Return `consumer`, done with `rng`, to the pool unassigned; close it if it cannot
-        be unassigned (the range was read: that fails nothing)."""
-        try:
-            self._unassign(consumer)
-        except Exception as exc:
-            log.warning(
-                "%s: unassigning the consumer failed, closing it: %r", where(rng, rng.until), exc
-            )
-            close_quietly(consumer)
-            return
-        self.pool.give(key, consumer)
+        finally:
+            consumer.close()
 
     def fields(self, records: list) -> RecordFields:
         """Return the fields of `records` (from `fetch`), each as one sequence."""
@@ -143,9 +113,6 @@ class RangeReader(ABC):
         progressed = time.monotonic()
         while next_offset < rng.until:
             records, reached = self._fetch(consumer, rng, next_offset)
-            if records and offset_of(records[0]) < next_offset:
-                # Records fetched for an earlier position of a reused consumer: never twice.
-                records = records[bisect.bisect_left(records, next_offset, key=offset_of) :]
             if records:
                 last = offset_of(records[-1])
                 if last >= rng.until:
@@ -166,10 +133,6 @@ class RangeReader(ABC):
     @abstractmethod
     def _assign(self, consumer: Any, rng: OffsetRange) -> None:
         """Assign `rng`'s partition to `consumer`, positioned at `rng.start`."""
-
-    @abstractmethod
-    def _unassign(self, consumer: Any) -> None:
-        """Drop `consumer`'s assignment, so that it stops fetching, before it is pooled."""
 
     @abstractmethod
     def _fetch(self, consumer: Any, rng: OffsetRange, offset: int) -> tuple[list, int]:

@@ -1,9 +1,9 @@
 """The range reader over confluent-kafka (`kafkaClient=confluent-kafka`, the default).
 
 librdkafka decodes record batches in C, which makes a read task about twice as fast as
-kafka-python's pure-Python decoding. A read assigns its consumer (pooled per worker, see
-`consumer_pool`) the one partition at the range start and unassigns it at the end: it joins
-no group and never commits (the `group.id` librdkafka insists on is a throwaway).
+kafka-python's pure-Python decoding. The consumer is only assigned the one partition at the
+range start: it joins no group and never commits (the `group.id` librdkafka insists on is a
+throwaway).
 """
 
 import logging
@@ -63,8 +63,6 @@ def librdkafka_config(kafka_options: Mapping[str, str]) -> dict[str, Any]:
 class ConfluentReader(RangeReader):
     """Reads offset ranges with confluent-kafka's Consumer (see `RangeReader`)."""
 
-    client = "confluent-kafka"
-
     @staticmethod
     def offset_of(record: ck.Message) -> int:
         """The offset of a fetched record (never None: only errors lack one)."""
@@ -79,10 +77,6 @@ class ConfluentReader(RangeReader):
 
     def _assign(self, consumer: Any, rng: OffsetRange) -> None:
         consumer.assign([ck.TopicPartition(rng.topic, rng.partition, rng.start)])
-
-    def _unassign(self, consumer: Any) -> None:
-        # librdkafka stops the partition's fetcher and drops what it prefetched.
-        consumer.unassign()
 
     def _fetch(self, consumer: Any, rng: OffsetRange, offset: int) -> tuple[list, int]:
         # consume() waits for as many messages as asked (or the timeout): never ask for more
@@ -110,8 +104,7 @@ class ConfluentReader(RangeReader):
             if err is None:
                 continue
             if err.code() == ck.KafkaError._PARTITION_EOF:
-                if (message.topic(), message.partition()) == (rng.topic, rng.partition):
-                    eof = max(eof, message.offset())  # not an earlier read's partition
+                eof = max(eof, message.offset())
             elif err.code() == ck.KafkaError._AUTO_OFFSET_RESET:
                 tp = ck.TopicPartition(rng.topic, rng.partition)
                 low, _ = consumer.get_watermark_offsets(tp, _METADATA_TIMEOUT_S, cached=False)

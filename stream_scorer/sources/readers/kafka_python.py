@@ -1,8 +1,7 @@
 """The range reader over kafka-python (`kafkaClient=kafka-python`): pure-Python decoding.
 
-Each read takes a KafkaConsumer (no group, no commits) from the worker's pool or opens one
-(see `consumer_pool`), assigns the one partition, seeks to the range start, polls until the
-range end, and unassigns it.
+Each read opens its own KafkaConsumer (no group, no commits), assigns the one partition,
+seeks to the range start and polls until the range end.
 """
 
 from collections.abc import Iterator
@@ -30,7 +29,6 @@ _KEY, _VALUE, _HEADERS = attrgetter("key"), attrgetter("value"), attrgetter("hea
 class KafkaPythonReader(RangeReader):
     """Reads offset ranges with kafka-python's KafkaConsumer (see `RangeReader`)."""
 
-    client = "kafka-python"
     offset_of = staticmethod(_OFFSET)
 
     def _connect(self, rng: OffsetRange) -> KafkaConsumer:
@@ -44,10 +42,6 @@ class KafkaPythonReader(RangeReader):
         tp = KafkaTopicPartition(rng.topic, rng.partition)
         consumer.assign([tp])
         consumer.seek(tp, rng.start)
-
-    def _unassign(self, consumer: KafkaConsumer) -> None:
-        # Clears the assignment; the fetcher drops records of partitions no longer assigned.
-        consumer.unsubscribe()
 
     def _fetch(self, consumer: KafkaConsumer, rng: OffsetRange, offset: int) -> tuple[list, int]:
         tp = KafkaTopicPartition(rng.topic, rng.partition)

@@ -2,7 +2,7 @@
 
 Each client's stand-in serves the same `FakeLog` three records a call: records from
 `earliest` on, and the log's end at `end` (past the last record when the tail holds
-compacted records or transaction markers). Every test has its own consumer pool.
+compacted records or transaction markers).
 """
 
 from dataclasses import dataclass, field
@@ -20,7 +20,6 @@ from stream_scorer.kafka.source_options import SourceOptions, Subscription
 from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.readers import base, confluent, kafka_python
 from stream_scorer.sources.readers.confluent import ConfluentReader
-from stream_scorer.sources.readers.consumer_pool import ConsumerPool
 from stream_scorer.sources.readers.kafka_python import KafkaPythonReader
 
 SCHEMA = to_arrow_schema(kafka_schema(False), timezone="UTC")
@@ -45,17 +44,7 @@ class FakeLog:
     end: int = 0
     earliest: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
-    opened: int = 0
-    unassigned: int = 0
     closed: int = 0
-    queued: list[Any] = field(default_factory=list)
-    """What a confluent consumer serves first: events queued for an earlier read."""
-    stale_from: int | None = None
-    """Where a consumer serves from after its next positioning: records prefetched before."""
-
-    def positioned(self, offset: int) -> int:
-        stale, self.stale_from = self.stale_from, None
-        return offset if stale is None else stale
 
     def after(self, position: int) -> list[Record]:
         return [r for r in self.records if r.offset >= position][:3]
@@ -67,16 +56,12 @@ class KafkaPythonConsumer:
     def __init__(self, log: FakeLog, **settings: Any) -> None:
         self.log, self.pos = log, 0
         log.settings = settings
-        log.opened += 1
 
     def assign(self, tps):
         self.tp = tps[0]
 
     def seek(self, tp, offset):
-        self.pos = self.log.positioned(offset)
-
-    def unsubscribe(self):
-        self.log.unassigned += 1
+        self.pos = offset
 
     def poll(self, timeout_ms, max_records):
         if self.pos < self.log.earliest:
@@ -109,18 +94,11 @@ class ConfluentConsumer:
     def __init__(self, log: FakeLog, settings: dict[str, Any]) -> None:
         self.log, self.pos, self.eof_sent = log, -1001, False
         log.settings = settings
-        log.opened += 1
 
     def assign(self, tps):
-        self.pos, self.eof_sent = self.log.positioned(tps[0].offset), False
-
-    def unassign(self):
-        self.log.unassigned += 1
+        self.pos, self.eof_sent = tps[0].offset, False
 
     def consume(self, num_messages, timeout):
-        if self.log.queued:
-            queued, self.log.queued = self.log.queued, []
-            return queued
         if self.pos < self.log.earliest:
             return [self._event(ck.KafkaError._AUTO_OFFSET_RESET)]
         batch = self.log.after(self.pos)
@@ -155,23 +133,14 @@ class ConfluentConsumer:
         )
 
     @staticmethod
-    def _event(code: int, offset: int = -1001, partition: int = 0) -> ck.Message:
-        error = ck.KafkaError(code)
-        return ck.Message(topic="t", partition=partition, offset=offset, error=error)
+    def _event(code: int, offset: int = -1001) -> ck.Message:
+        return ck.Message(topic="t", partition=0, offset=offset, error=ck.KafkaError(code))
 
 
 @pytest.fixture(params=[KafkaPythonReader, ConfluentReader], ids=["kafka-python", "confluent"])
 def reader(request) -> type[base.RangeReader]:
     """A reader class whose client is a stand-in consumer over the test's `log`."""
     return request.param
-
-
-@pytest.fixture(autouse=True)
-def pool(monkeypatch) -> ConsumerPool:
-    """The pool of every reader of the test, empty at its start."""
-    fresh = ConsumerPool()
-    monkeypatch.setattr(base, "POOL", fresh)
-    return fresh
 
 
 @pytest.fixture
@@ -241,46 +210,10 @@ def test_batches_hold_at_most_rows_per_batch(reader, log):
     assert [b.num_rows for b in batches] == [4, 4, 2]
 
 
-def test_complete_read_returns_the_consumer_to_the_pool_unassigned(reader, log, pool):
+def test_consumer_is_closed_after_the_read(reader, log):
     log.records, log.end = [Record(0)], 1
     offsets(reader, 0, 1)
-    assert (log.unassigned, log.closed, len(pool)) == (1, 0, 1)
-
-
-def test_next_read_with_the_same_options_reuses_the_consumer(reader, log, pool):
-    log.records, log.end = [Record(i) for i in range(10)], 10
-    assert offsets(reader, 0, 4) == [0, 1, 2, 3]
-    assert offsets(reader, 4, 10) == [4, 5, 6, 7, 8, 9]
-    assert offsets(reader, 1, 3) == [1, 2]
-    assert (log.opened, log.unassigned, log.closed, len(pool)) == (1, 3, 0, 1)
-
-
-def test_read_with_other_kafka_options_opens_its_own_consumer(reader, log, pool):
-    log.records, log.end = [Record(0)], 1
-    offsets(reader, 0, 1)
-    offsets(reader, 0, 1, opts(**{"kafka.client.id": "other"}))
-    assert (log.opened, log.closed, len(pool)) == (2, 0, 2)
-
-
-def test_failed_read_closes_the_consumer(reader, log, pool):
-    log.records, log.end = [Record(0), Record(1)], 2
-    with pytest.raises(SourceError):
-        offsets(reader, 0, 5)
-    assert (log.unassigned, log.closed, len(pool)) == (0, 1, 0)
-
-
-def test_abandoned_read_closes_the_consumer(reader, log, pool):
-    log.records, log.end = [Record(i) for i in range(10)], 10
-    batches = reader(opts(), SCHEMA, rows_per_batch=4).read(OffsetRange("t", 0, 0, 10))
-    next(batches)
-    batches.close()
-    assert (log.unassigned, log.closed, len(pool)) == (0, 1, 0)
-
-
-def test_records_before_the_read_position_are_never_yielded(reader, log):
-    log.records, log.end = [Record(i) for i in range(10)], 10
-    log.stale_from = 0  # the first fetch serves offsets 0-2, prefetched for an earlier read
-    assert offsets(reader, 2, 6) == [2, 3, 4, 5]
+    assert log.closed == 1
 
 
 def test_no_progress_raises_naming_partition_and_offsets(reader, log):
@@ -321,13 +254,6 @@ def test_confluent_consumer_joins_a_throwaway_group_commits_nothing_and_never_re
     assert s["group.id"].startswith("stream-scorer-unused-")
     assert (s["enable.auto.commit"], s["auto.offset.reset"]) == (False, "error")
     assert s["isolation.level"] == "read_uncommitted"
-
-
-@pytest.mark.parametrize("reader", [ConfluentReader], indirect=True)
-def test_confluent_end_of_another_partition_does_not_end_the_read(reader, log):
-    log.records, log.end = [Record(i) for i in range(4)], 4
-    log.queued = [ConfluentConsumer._event(ck.KafkaError._PARTITION_EOF, 100, partition=1)]
-    assert offsets(reader, 0, 4) == [0, 1, 2, 3]
 
 
 def test_option_librdkafka_does_not_know_is_a_config_error():
