@@ -17,6 +17,10 @@ DEFAULT_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+    # Python workers talk to the JVM over Unix domain sockets, not loopback TCP, where small
+    # writes wait on delayed acknowledgements: ~50 ms per Python task, a 4-task mapInArrow
+    # job 146-182 ms against 79-87 (a JVM-only one: 37-76).
+    "spark.python.unix.domain.socket.enabled": "true",
 }
 DAEMON_MODULE = "spark.python.daemon.module"
 PYTHON_PATH = "spark.executorEnv.PYTHONPATH"

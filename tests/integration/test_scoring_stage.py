@@ -180,6 +180,7 @@ def test_local_session_forks_workers_from_the_preloading_daemon(spark):
 
     assert spark.conf.get("spark.python.daemon.module") == worker_daemon.MODULE
     assert spark.conf.get("spark.executorEnv.PYTHONPATH").split(os.pathsep)[0] == BOOT_DIR
+    assert spark.conf.get("spark.python.unix.domain.socket.enabled") == "true"
 
 
 def test_task_workers_leave_the_preloaded_objects_out_of_garbage_collection(spark):
