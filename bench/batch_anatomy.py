@@ -2,7 +2,7 @@
 
 Runs the `bench.latency` setup (`StreamBench`: embedded broker, `SteadyProducer`, the
 product's `Scorer`, Parquet) with Spark's event log on, for `--seconds` of steady stream,
-then reports medians and 90th percentiles of:
+then reports medians and 90th percentiles (and the 5 slowest triggers' phases) of:
 - Spark's `durationMs` phases per trigger (offset log, planning, `addBatch`, commit log);
 - timed calls on the driver: `foreachBatch`, each sink's `write`, the commit marker;
 - per scoring job, from the event log: job time, first task launch, tasks, task wall and
@@ -134,6 +134,10 @@ def run(seconds: float, conf: dict[str, str]) -> dict:
             },
             "driver_calls_ms": {name: spread(values) for name, values in calls.items()},
             "jobs": job_figures(events, steady_began_ms),
+            "slowest": [
+                {"batch": p["batchId"], **p["durationMs"]}
+                for p in sorted(progress, key=lambda p: -p["durationMs"]["triggerExecution"])[:5]
+            ],
         }
 
 
@@ -147,6 +151,8 @@ def main() -> None:
     for section in ("phases_ms", "driver_calls_ms", "jobs"):
         for name, figure in result[section].items():
             print(f"  {section:16s} {name:32s} {figure['median']:8.1f} {figure['p90']:8.1f}")
+    for batch in result["slowest"]:
+        print("  slowest", {name: ms for name, ms in batch.items() if ms})
     print(f"wrote {save_result('batch_anatomy', result)}")
 
 
