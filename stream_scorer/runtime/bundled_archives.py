@@ -9,7 +9,6 @@ installed `pyspark` package (a pip install: the same files), importing from site
 instead loads the same code from cached bytecode.
 """
 
-import importlib
 import importlib.machinery
 import importlib.metadata
 import sys
