@@ -20,6 +20,8 @@ from stream_scorer.scoring.shadow import skip_reason
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.sinks.base import Sink
 from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
+from stream_scorer.sinks.parquet import ParquetSink
+from stream_scorer.sinks.task_files import BatchDirectory
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,10 @@ class BatchPipeline:
     from a sink fails the batch, Spark does not commit its offsets, and a restart replays
     it. `hooks` observe each batch (started, each sink's write, all written); production
     runs with none. With a `shadow` registry, its version (polled per batch too) scores the
-    same rows beside the served one.
+    same rows beside the served one. With `files_in_pass` (a `scoring` that takes `files`,
+    `one_pass.score_ranges`, on a local master), when every pending sink is a local Parquet
+    sink and no shadow scores, the scoring tasks write the sinks' files themselves
+    (`sinks.task_files`) and the JVM sees the failed rows only.
     """
 
     def __init__(
@@ -51,9 +56,11 @@ class BatchPipeline:
         fallback: ModelFallback | None = None,
         output: OutputConfig | None = None,
         scoring: Callable[..., DataFrame] = score,
+        files_in_pass: bool = False,
     ) -> None:
         self.features = features
         self.scoring = scoring
+        self.files_in_pass = files_in_pass
         self.output = output
         self.registry = registry
         self.shadow = shadow
@@ -80,15 +87,16 @@ class BatchPipeline:
         finally:
             self._idle.set()
 
-    def _needs_cache(self, pending: Sequence[Sink]) -> bool:
+    def _needs_cache(self, pending: Sequence[Sink], in_pass: bool) -> bool:
         """Whether to persist the scored batch: yes if it will be read more than once.
 
         A sink that evaluates its frame twice, or two sinks, read it twice; so does the
         dead-letter sink, which is expected to be needed when the previous batch had bad
-        rows. Otherwise one pass writes the predictions and, should bad rows turn up after
-        all, the dead letters rescore the batch (same offsets, same model: same rows).
+        rows. Otherwise one pass writes the predictions (`in_pass`: the tasks write every
+        sink's files in one pass) and, should bad rows turn up after all, the dead letters
+        rescore the batch (same offsets, same model: same rows).
         """
-        passes = sum(1 if sink.single_pass else 2 for sink in pending)
+        passes = 1 if in_pass else sum(1 if sink.single_pass else 2 for sink in pending)
         return passes + (self._last_bad > 0) > 1
 
     def _process(self, batch: DataFrame, batch_id: int) -> None:
@@ -126,35 +134,39 @@ class BatchPipeline:
         """Score the batch with `serving` and write it to every sink that has not committed
         it; return the rows scored, the rows dead-lettered and the shadow's comparison."""
         shadow, with_shadow = self._challenger(serving), self.shadow is not None
+        pending = [sink for sink in self.sinks if not sink.is_committed(batch_id)]
+        directories = self._task_directories(pending, batch_id, with_shadow)
         counter = Observation()
-        scored = self.scoring(
-            batch,
-            serving,
-            self.features,
-            self.cache_capacity,
-            shadow=shadow,
-            with_shadow=with_shadow,
-            output=self.output,
-        ).observe(
+        scored = self._scored(batch, serving, shadow, directories).observe(
             counter,
             F.count_if(F.col("error").isNull()).alias("good"),
             F.count_if(F.col("error").isNotNull()).alias("bad"),
             *(shadow_metrics.aggregates(serving.manifest) if with_shadow else []),
         )
-        pending = [sink for sink in self.sinks if not sink.is_committed(batch_id)]
-        cached = self._needs_cache(pending)
+        cached = self._needs_cache(pending, bool(directories))
         if cached:
             scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            if pending:
+            if directories:  # the tasks write the sinks' files as they score
+                scored.write.format("noop").mode("overwrite").save()
+                schema = predictions(scored).schema
+                written = [
+                    sink.commit_task_files(directory, schema, batch_id, self.hooks)
+                    for sink, directory in directories.items()
+                ]
+                good = written[0]  # every sink holds the same rows
+            elif pending:
                 rows = predictions(scored)
                 for sink in pending:
                     sink.write(rows, batch_id, self.hooks)
             else:  # a replay every sink already holds: score only to count and dead-letter
                 scored.write.format("noop").mode("overwrite").save()
-            good, bad = (int(counter.get[name]) for name in ("good", "bad"))
+            bad = int(counter.get["bad"])
+            if not directories:
+                good = int(counter.get["good"])
             if bad:
-                self.dead_letter.write(dead_letters(scored), batch_id, self.hooks)
+                letters = scored if cached or not directories else self._scored(batch, serving)
+                self.dead_letter.write(dead_letters(letters), batch_id, self.hooks)
             self.hooks.sinks_written(batch_id)
         finally:
             if cached:
@@ -162,6 +174,44 @@ class BatchPipeline:
         self._last_bad = bad
         compared = shadow_metrics.stats(counter.get, shadow) if with_shadow else None
         return good, bad, compared
+
+    def _scored(
+        self,
+        batch: DataFrame,
+        serving: ServingModel,
+        shadow: ServingModel | None = None,
+        directories: dict[ParquetSink, BatchDirectory] | None = None,
+    ) -> DataFrame:
+        """The batch scored by `serving` (beside `shadow`); the tasks write the prediction
+        rows to `directories` themselves, if any, and the frame holds the failed rows."""
+        files = {"files": list(directories.values())} if directories else {}
+        return self.scoring(
+            batch,
+            serving,
+            self.features,
+            self.cache_capacity,
+            shadow=shadow,
+            with_shadow=self.shadow is not None,
+            output=self.output,
+            **files,
+        )
+
+    def _task_directories(
+        self, pending: Sequence[Sink], batch_id: int, with_shadow: bool
+    ) -> dict[ParquetSink, BatchDirectory]:
+        """The prepared batch directories the tasks write into, one per pending sink, or none
+        if any pending sink cannot take task-written files (see the class)."""
+        if not self.files_in_pass or with_shadow or not pending:
+            return {}
+        directories = {}
+        for sink in pending:
+            directory = sink.task_directory(batch_id) if isinstance(sink, ParquetSink) else None
+            if directory is None:
+                return {}
+            directories[sink] = directory
+        for directory in directories.values():
+            directory.prepare()
+        return directories
 
     def _fall_back(
         self, error: Exception, batch_id: int, serving: ServingModel

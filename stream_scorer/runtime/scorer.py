@@ -128,6 +128,7 @@ class Scorer:
             fallback,
             cfg.output,
             self._scoring(),
+            files_in_pass=self._one_pass and self.spark.sparkContext.master.startswith("local"),
         )
         self._add_listener()
         writer = (

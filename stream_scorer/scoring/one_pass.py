@@ -8,14 +8,21 @@ cross from Python to the JVM once, as predictions; the raw key and value come al
 for rows that failed (the dead letter keeps them), or the key for every row when the output
 includes it. The result has `stage.score`'s columns, so `predictions` and `dead_letters`
 apply unchanged.
+
+Given the batch directories of Parquet sinks (`sinks.task_files`), the tasks also write the
+prediction rows there themselves (`prediction_rows.PredictionRows`), and the result holds
+only the rows that failed: the scored rows never cross to the JVM at all.
 """
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pyspark import TaskContext
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructField, StructType
@@ -25,8 +32,10 @@ from stream_scorer.errors import ScorerError
 from stream_scorer.kafka.schema import KAFKA_SCHEMA
 from stream_scorer.kafka.source_options import SourceOptions
 from stream_scorer.models.serving import ServingModel
-from stream_scorer.scoring.stage import SCORED, SOURCE_COLUMNS, scored_columns
+from stream_scorer.scoring.prediction_rows import PredictionRows
+from stream_scorer.scoring.stage import SCORED, SOURCE_COLUMNS, predictions, scored_columns
 from stream_scorer.scoring.udf import BatchScoring
+from stream_scorer.sinks.task_files import BatchDirectory, TaskFiles
 from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.python_kafka import READERS
 from stream_scorer.sources.readers.arrow import binary_column
@@ -46,9 +55,33 @@ class RangeScoring:
     keep_keys: bool
     schema: pa.Schema
     """Arrow schema of the yielded batches: `SOURCE_COLUMNS`, then `SCORED`."""
+    files: tuple[TaskFiles, ...] = ()
+    """Where the task writes its prediction rows itself; it then yields only failed rows."""
+    rows: PredictionRows | None = None
+    """The prediction rows of a scored batch, for `files`."""
 
     def __call__(self, ranges: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """Score every record of the `ranges` rows (topic, partition, start, until)."""
+        if not self.files or self.rows is None:
+            yield from self._score(ranges)
+            return
+        project = self.rows
+        context = TaskContext.get()
+        partition = context.partitionId() if context is not None else 0
+        with contextlib.ExitStack() as stack:
+            files = [stack.enter_context(target.open(partition)) for target in self.files]
+            for scored in self._score(ranges):
+                rows = project(scored)
+                for file in files:
+                    file.write(rows)
+                failed = scored.filter(scored.column(SCORED).field("error").is_valid())
+                if failed.num_rows:
+                    yield failed
+            for file in files:
+                if file.rows:
+                    file.commit()
+
+    def _score(self, ranges: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         score = self.scoring.open()
         reader = READERS[self.source.kafka_client](self.source, _RECORDS, self.rows_per_batch)
         for batch in ranges:
@@ -91,6 +124,7 @@ def score_ranges(
     *,
     source: SourceOptions,
     rows_per_batch: int = 10_000,
+    files: Sequence[BatchDirectory] = (),
 ) -> DataFrame:
     """`stage.score` of the records in `ranges` (rows of `sources.ranges.RANGES_SCHEMA`),
     fetched with `source`'s options, in Arrow batches of at most `rows_per_batch` records.
@@ -99,6 +133,10 @@ def score_ranges(
     unless `output.include_key`. Lazy: each evaluation fetches the ranges again (same
     offsets, same records), so persist before reading it twice. Raises what the range
     readers raise (`SourceError` on lost records) inside the Spark job.
+
+    With `files` (prepared batch directories, not with a shadow), each evaluation writes the
+    prediction rows to every directory from the tasks, and the frame holds the failed rows
+    only.
     """
     output = output or OutputConfig()
     scoring = BatchScoring.of(
@@ -114,8 +152,22 @@ def score_ranges(
         output.include_key,
         to_arrow_schema(schema, timezone="UTC"),
     )
-    scored = ranges.mapInArrow(task, schema)
-    return scored_columns(scored, serving, features, shadow, with_shadow, output)
+    columns = functools.partial(
+        scored_columns,
+        serving=serving,
+        features=features,
+        shadow=shadow,
+        with_shadow=with_shadow,
+        output=output,
+    )
+    frame = columns(ranges.mapInArrow(task, schema))
+    if not files:
+        return frame
+    writers = tuple(directory.writer(predictions(frame).schema) for directory in files)
+    writing = dataclasses.replace(
+        task, files=writers, rows=PredictionRows.of(serving, writers[0].schema)
+    )
+    return columns(ranges.mapInArrow(writing, schema))
 
 
 def _arrow(column: pd.Series, field: pa.Field) -> pa.Array:

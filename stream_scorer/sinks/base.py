@@ -74,11 +74,16 @@ class Sink(ABC):
             log.info("batch %d already committed to %s; replay skipped", batch_id, self.target)
             return 0
         count = self._write_batch(df, batch_id)
+        self._commit(batch_id, hooks)
+        return count
+
+    @final
+    def _commit(self, batch_id: int, hooks: BatchHooks) -> None:
+        """Mark `batch_id`, whose rows are all written, committed (`write`'s last step)."""
         hooks.sink_written(self, batch_id)
         if self._markers is not None:
             self._markers.mark_committed(batch_id)
         hooks.sink_committed(self, batch_id)
-        return count
 
     @abstractmethod
     def _write_batch(self, df: DataFrame, batch_id: int) -> int:

@@ -210,8 +210,8 @@ class KafkaSink(Sink):
             raise SinkError(msg)
         send = partial(send_partition, topic=self.topic, config=self._config, batch_id=batch_id)
         try:
-            sent = df.mapInArrow(send, "rows long").agg(F.sum("rows")).first()[0]
+            total = df.mapInArrow(send, "rows long").agg(F.sum("rows")).first()
         except (PySparkException, Py4JJavaError) as exc:
             msg = f"cannot send batch {batch_id} to topic '{self.topic}': {exc}"
             raise SinkError(msg) from exc
-        return int(sent or 0)
+        return int(total[0] or 0) if total is not None else 0

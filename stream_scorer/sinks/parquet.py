@@ -2,12 +2,14 @@
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, Observation
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from stream_scorer.errors import SinkError
 from stream_scorer.sinks.base import Sink
+from stream_scorer.sinks.hooks import BatchHooks
+from stream_scorer.sinks.task_files import BatchDirectory, FileOptions, local_path
 
 COMMITS_DIR = "_commits"
 """Marker directory under the sink's path; the leading '_' hides it from Spark's readers."""
@@ -47,6 +49,27 @@ class ParquetSink(Sink):
     def __init__(self, path: str) -> None:
         self.path = path.rstrip("/")
         super().__init__(self.path, f"{self.path}/{COMMITS_DIR}")
+        self._file_options = FileOptions()
+
+    def open(self, spark: SparkSession) -> None:
+        """Attach the markers and take the session's Parquet options for task-written files."""
+        super().open(spark)
+        self._file_options = FileOptions.of(spark)
+
+    def task_directory(self, batch_id: int) -> BatchDirectory | None:
+        """The directory of batch `batch_id`, for tasks that write its files themselves
+        (`sinks.task_files`); None unless the sink is on the local filesystem."""
+        path = local_path(f"{self.path}/batch_id={batch_id}")
+        return None if path is None else BatchDirectory(path, self._file_options)
+
+    def commit_task_files(
+        self, directory: BatchDirectory, schema: T.StructType, batch_id: int, hooks: BatchHooks
+    ) -> int:
+        """Commit batch `batch_id`, which the tasks wrote to `directory` in rows of `schema`
+        (the job has succeeded); return its row count. Called instead of `write`."""
+        count = directory.count(schema)
+        self._commit(batch_id, hooks)
+        return count
 
     def _write_batch(self, df: DataFrame, batch_id: int) -> int:
         """Write the batch to `<path>/batch_id=N/`, replacing what a failed attempt left.

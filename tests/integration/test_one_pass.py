@@ -26,7 +26,8 @@ def _scored(tmp, spark, bootstrap, topic, one_pass: bool, **overrides):
     assert Scorer(config, spark=spark, once=True).run() == 0
     good = read_sink(spark, tmp / "predictions").drop(columns=["scored_at"])
     bad = read_sink(spark, tmp / "dead-letter").drop(columns=["scored_at"])
-    return (frame.sort_values(COORDINATES, ignore_index=True) for frame in (good, bad))
+    schema = spark.read.parquet(str(tmp / "predictions")).schema
+    return schema, *(frame.sort_values(COORDINATES, ignore_index=True) for frame in (good, bad))
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +42,31 @@ def topic(bootstrap):
 
 
 @pytest.mark.parametrize(
-    "overrides",
-    [{}, {"output": {"include_key": True, "key_format": "string", "include_features": True}}],
-    ids=["default", "key-and-features"],
+    ("kind", "overrides"),
+    [
+        ("binary", {}),
+        ("binary", {"output": {"include_key": True, "key_format": "string"}}),
+        ("multiclass", {"output": {"include_key": True, "include_features": True}}),
+        ("regression", {}),
+    ],
+    ids=["binary", "string-key", "multiclass-key-and-features", "regression"],
 )
-def test_one_pass_writes_what_the_udf_path_writes(tmp_path, spark, bootstrap, topic, overrides):
+def test_one_pass_writes_what_the_udf_path_writes(
+    tmp_path, spark, bootstrap, topic, kind, overrides
+):
+    """The one pass writes the predictions from its tasks (local master, Parquet sinks):
+    the same rows and the same Spark schema as Spark's own writer on the UDF path."""
     for path in ("one", "udf"):
         (tmp_path / path).mkdir()
-        publish(tmp_path / path / "models", "binary", NUMERIC)
+        publish(tmp_path / path / "models", kind, NUMERIC)
 
-    good, bad = _scored(tmp_path / "one", spark, bootstrap, topic, True, **overrides)
-    udf_good, udf_bad = _scored(tmp_path / "udf", spark, bootstrap, topic, False, **overrides)
+    schema, good, bad = _scored(tmp_path / "one", spark, bootstrap, topic, True, **overrides)
+    udf_schema, udf_good, udf_bad = _scored(
+        tmp_path / "udf", spark, bootstrap, topic, False, **overrides
+    )
 
+    assert not list((tmp_path / "one" / "predictions" / "batch_id=0").glob("*.snappy.parquet"))
+    assert schema == udf_schema
     assert len(good) == 200 and len(bad) == len(BAD)
     offsets = pd.concat([good[COORDINATES], bad[COORDINATES]])
     assert not offsets.duplicated().any() and len(offsets) == 200 + len(BAD)
@@ -106,3 +120,23 @@ def test_a_checkpoint_of_the_udf_path_resumes_on_the_one_pass_path(tmp_path, spa
     scored = read_sink(spark, tmp_path / "predictions")
     assert sorted(scored["id"]) == list(range(100))
     assert not scored[COORDINATES].duplicated().any()
+
+
+def test_one_pass_tasks_write_every_parquet_sink_once_per_offset(tmp_path, spark, bootstrap, topic):
+    """Two Parquet sinks, batches of 50 offsets with bad rows in several: the tasks write
+    both sinks' files in one pass; each sink holds every good offset once, and the scorer
+    counts the rows the files hold."""
+    publish(tmp_path / "models", "binary", NUMERIC)
+    sinks = [{"kind": "parquet", "path": str(tmp_path / name)} for name in ("a", "b")]
+    config = scorer_config(tmp_path, bootstrap, topic, sinks=sinks)
+    config.source.options["maxOffsetsPerTrigger"] = "50"
+    scorer = Scorer(config, spark=spark, once=True)
+    assert scorer.run() == 0
+
+    for name in ("a", "b"):
+        good = read_sink(spark, tmp_path / name)
+        assert len(good) == 200 and not good[COORDINATES].duplicated().any()
+        assert not list((tmp_path / name).glob("batch_id=*/*.snappy.parquet"))  # not Spark's
+    assert len(read_sink(spark, tmp_path / "dead-letter")) == len(BAD)
+    stats = scorer.pipeline.stats
+    assert stats.batches >= 4 and stats.scored == 200 and stats.dead_lettered == len(BAD)

@@ -4,6 +4,8 @@ import datetime as dt
 import time
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from kafka import KafkaConsumer
 
@@ -140,6 +142,54 @@ def test_parquet_empty_batch_is_committed_with_zero_rows(spark, tmp_path):
     sink = opened(ParquetSink(str(tmp_path / "out")), spark)
     assert sink.write(predictions(spark).limit(0), 0) == 0
     assert (tmp_path / "out" / "_commits" / "0").exists()
+
+
+def task_written(spark, sink: ParquetSink, df, batch_id: int, hooks=None) -> int:
+    """Write `df` as the scoring tasks do (one file per partition), then commit it."""
+    directory = sink.task_directory(batch_id)
+    assert directory is not None
+    directory.prepare()
+    files = directory.writer(df.schema)
+    for partition, table in enumerate([df.toArrow().slice(0, 2), df.toArrow().slice(2)]):
+        with files.open(partition) as file:
+            for batch in table.to_batches():
+                file.write(pa.RecordBatch.from_arrays(batch.columns, schema=files.schema))
+            file.commit()
+    return sink.commit_task_files(directory, df.schema, batch_id, hooks or BatchHooks())
+
+
+def test_parquet_task_written_files_read_back_as_spark_writes_them(spark, tmp_path):
+    by_spark = opened(ParquetSink(str(tmp_path / "spark")), spark)
+    by_tasks = opened(ParquetSink(str(tmp_path / "tasks")), spark)
+    assert by_spark.write(predictions(spark), 4) == ROWS
+    assert task_written(spark, by_tasks, predictions(spark), 4) == ROWS
+    spark_back = spark.read.parquet(str(tmp_path / "spark"))
+    tasks_back = spark.read.parquet(str(tmp_path / "tasks"))
+    assert tasks_back.schema == spark_back.schema
+    assert sorted(tasks_back.collect()) == sorted(spark_back.collect())
+    assert by_tasks.committed_batches() == [4]
+
+
+def test_parquet_task_written_files_take_the_session_timestamp_type(spark, tmp_path):
+    key = "spark.sql.parquet.outputTimestampType"
+    spark.conf.set(key, "TIMESTAMP_MICROS")
+    try:
+        sink = opened(ParquetSink(str(tmp_path / "out")), spark)
+    finally:
+        spark.conf.unset(key)
+    task_written(spark, sink, predictions(spark), 0)
+    schema = pq.read_schema(next((tmp_path / "out" / "batch_id=0").glob("part-*")))
+    assert schema.field("scored_at").type == pa.timestamp("us", tz="UTC")
+    back = spark.read.parquet(str(tmp_path / "out")).orderBy("offset").first()
+    assert back.scored_at.astimezone(UTC) == SCORED_AT
+
+
+def test_parquet_hooks_see_task_written_rows_before_the_marker(spark, tmp_path):
+    probe = MarkerProbe(tmp_path / "out")
+    task_written(
+        spark, opened(ParquetSink(str(tmp_path / "out")), spark), predictions(spark), 2, probe
+    )
+    assert probe.seen == [("sink_written", True, False), ("sink_committed", True, True)]
 
 
 class MarkerProbe(BatchHooks):
