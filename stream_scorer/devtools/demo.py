@@ -18,7 +18,7 @@ from stream_scorer.errors import ScorerError
 from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime import logs
 from stream_scorer.runtime.scorer import Scorer
-from stream_scorer.runtime.session import build_session
+from stream_scorer.runtime.session import build_session, scorer_settings
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def run_demo(
         print(f"[demo] published model {publish_demo_model(store, 0, workdir)}")
         config = parse_config(demo_config(workdir, broker.bootstrap_servers), "demo")
         logs.announce_start(checkpoint, log_file)
-        spark = build_session(config.app_name, config.spark, jvm_log=log_file)
+        spark = build_session(config.app_name, scorer_settings(config), jvm_log=log_file)
         scorer = Scorer(config, spark=spark)
         query = scorer.start()
         half = records // 2

@@ -22,7 +22,7 @@ from stream_scorer.runtime.lease import LeaseLock
 from stream_scorer.runtime.model_fallback import ModelFallback
 from stream_scorer.runtime.pipeline import BatchPipeline
 from stream_scorer.runtime.serving_record import ServingRecord
-from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
+from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session, scorer_settings
 from stream_scorer.runtime.subscription_check import check_subscription
 from stream_scorer.scoring.one_pass import score_ranges
 from stream_scorer.scoring.stage import score
@@ -66,7 +66,7 @@ class Scorer:
         local = is_local(config.checkpoint)
         lock: CheckpointLock | None = FileLock(config.checkpoint).acquire() if local else None
         try:
-            self.spark = spark or build_session(config.app_name, config.spark)
+            self.spark = spark or build_session(config.app_name, scorer_settings(config))
             if lock is None:
                 files = files_at(config.checkpoint, self.spark)
                 lock = LeaseLock(config.checkpoint, files, self._checkpoint_lost).acquire()

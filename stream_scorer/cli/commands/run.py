@@ -41,14 +41,14 @@ def run(args: argparse.Namespace) -> int:
     require_current_model(config, args.config)
     # Spark's imports only once the config is known good: its mistakes fail in a second
     from stream_scorer.runtime.scorer import Scorer
-    from stream_scorer.runtime.session import build_session
+    from stream_scorer.runtime.session import build_session, scorer_settings
     from stream_scorer.sources.topic_check import check_source_topics
 
     check_source_topics(config.source)
 
     logs.announce_start(config.checkpoint, log_file)
     began = time.monotonic()
-    spark = build_session(config.app_name, config.spark, jvm_log=log_file)
+    spark = build_session(config.app_name, scorer_settings(config), jvm_log=log_file)
     log.info("Spark session ready in %.1fs", time.monotonic() - began)
     return Scorer(config, spark=spark, once=args.once, topics_checked=True).run()
 
