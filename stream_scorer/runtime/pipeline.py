@@ -149,9 +149,8 @@ class BatchPipeline:
         try:
             if directories:  # the tasks write the sinks' files as they score
                 scored.write.format("noop").mode("overwrite").save()
-                schema = predictions(scored).schema
                 written = [
-                    sink.commit_task_files(directory, schema, batch_id, self.hooks)
+                    sink.commit_task_files(directory, batch_id, self.hooks)
                     for sink, directory in directories.items()
                 ]
                 good = written[0]  # every sink holds the same rows

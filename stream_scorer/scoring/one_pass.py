@@ -16,7 +16,6 @@ only the rows that failed: the scored rows never cross to the JVM at all.
 
 import contextlib
 import dataclasses
-import functools
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -33,7 +32,13 @@ from stream_scorer.kafka.schema import KAFKA_SCHEMA
 from stream_scorer.kafka.source_options import SourceOptions
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.prediction_rows import PredictionRows
-from stream_scorer.scoring.stage import SCORED, SOURCE_COLUMNS, predictions, scored_columns
+from stream_scorer.scoring.stage import (
+    SCORED,
+    SOURCE_COLUMNS,
+    failure_columns,
+    predictions_schema,
+    scored_columns,
+)
 from stream_scorer.scoring.udf import BatchScoring
 from stream_scorer.sinks.task_files import BatchDirectory, TaskFiles
 from stream_scorer.sources.offsets import OffsetRange
@@ -136,7 +141,7 @@ def score_ranges(
 
     With `files` (prepared batch directories, not with a shadow), each evaluation writes the
     prediction rows to every directory from the tasks, and the frame holds the failed rows
-    only.
+    only, in the columns `stage.dead_letters` reads (`stage.failure_columns`).
     """
     output = output or OutputConfig()
     scoring = BatchScoring.of(
@@ -152,22 +157,18 @@ def score_ranges(
         output.include_key,
         to_arrow_schema(schema, timezone="UTC"),
     )
-    columns = functools.partial(
-        scored_columns,
-        serving=serving,
-        features=features,
-        shadow=shadow,
-        with_shadow=with_shadow,
-        output=output,
-    )
-    frame = columns(ranges.mapInArrow(task, schema))
+    if files and with_shadow:
+        msg = "the tasks write no files beside a shadow: score_ranges(files=...) without it"
+        raise ValueError(msg)
     if not files:
-        return frame
-    writers = tuple(directory.writer(predictions(frame).schema) for directory in files)
-    writing = dataclasses.replace(
-        task, files=writers, rows=PredictionRows.of(serving, writers[0].schema)
+        scored = ranges.mapInArrow(task, schema)
+        return scored_columns(scored, serving, features, shadow, with_shadow, output)
+    writers = tuple(
+        directory.writer(predictions_schema(serving, features, output)) for directory in files
     )
-    return columns(ranges.mapInArrow(writing, schema))
+    rows = PredictionRows.of(serving, writers[0].schema)
+    task = dataclasses.replace(task, files=writers, rows=rows)
+    return failure_columns(ranges.mapInArrow(task, schema), serving)
 
 
 def _arrow(column: pd.Series, field: pa.Field) -> pa.Array:

@@ -8,8 +8,10 @@ before deriving both outputs; the UDF is non-deterministic, so Spark neither pus
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import BinaryType, StringType, StructField, StructType
 
 from stream_scorer.config.settings import FeaturesConfig, OutputConfig
+from stream_scorer.kafka.schema import KAFKA_SCHEMA
 from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring import shadow as shadow_scoring
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, scored_struct
@@ -89,6 +91,21 @@ def predictions(scored: DataFrame) -> DataFrame:
     return scored.filter(F.col("error").isNull()).select(*keep)
 
 
+def predictions_schema(
+    serving: ServingModel, features: FeaturesConfig, output: OutputConfig
+) -> StructType:
+    """The columns `predictions` gives for `score`'s batches without a shadow, as Spark
+    writes them to files (every one nullable), computed without the JVM."""
+    included = dict(features.feature_schema) if output.include_features else None
+    routed = serving.route_by is not None
+    row = scored_struct(serving.manifest, dict(features.passthrough), included, routed)
+    key = StringType() if output.key_format == "string" else BinaryType()
+    keys = [StructField("key", key)] if output.include_key else []
+    fields = [KAFKA_SCHEMA[name] for name in COORDINATES] + keys
+    fields += [field for field in row.fields if field.name != "error"]
+    return StructType([StructField(field.name, field.dataType) for field in fields])
+
+
 def dead_letters(scored: DataFrame) -> DataFrame:
     """Rows of `score` that could not be scored, with the raw key and value and the reason."""
     keep = [*COORDINATES, "key", "value", "error", "model_version", "scored_at"]
@@ -99,12 +116,24 @@ def _field(name: str) -> Column:
     return F.col(f"{SCORED}.{name}")
 
 
-def _derived(serving: ServingModel) -> dict[str, Column]:
-    """Row fields the JVM computes from the UDF's fields (see `output.udf_struct`)."""
-    columns = {
+def failure_columns(scored: DataFrame, serving: ServingModel) -> DataFrame:
+    """The columns `dead_letters` reads, from `SOURCE_COLUMNS` and the struct `SCORED`: for
+    a batch whose scored rows went elsewhere (`one_pass.score_ranges` with files)."""
+    provenance = [column.alias(name) for name, column in _provenance(serving).items()]
+    return scored.select(*SOURCE_COLUMNS, _field("error").alias("error"), *provenance)
+
+
+def _provenance(serving: ServingModel) -> dict[str, Column]:
+    """Which version scored a row, and when."""
+    return {
         "model_version": F.lit(serving.version),
         "scored_at": F.timestamp_micros(_field(SCORED_AT_MICROS)),
     }
+
+
+def _derived(serving: ServingModel) -> dict[str, Column]:
+    """Row fields the JVM computes from the UDF's fields (see `output.udf_struct`)."""
+    columns = _provenance(serving)
     fields = [_field(name) for name in probability_fields(serving.manifest)]
     if fields:
         binary = serving.manifest.task == "binary"

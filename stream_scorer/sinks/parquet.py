@@ -62,12 +62,10 @@ class ParquetSink(Sink):
         path = local_path(f"{self.path}/batch_id={batch_id}")
         return None if path is None else BatchDirectory(path, self._file_options)
 
-    def commit_task_files(
-        self, directory: BatchDirectory, schema: T.StructType, batch_id: int, hooks: BatchHooks
-    ) -> int:
-        """Commit batch `batch_id`, which the tasks wrote to `directory` in rows of `schema`
-        (the job has succeeded); return its row count. Called instead of `write`."""
-        count = directory.count(schema)
+    def commit_task_files(self, directory: BatchDirectory, batch_id: int, hooks: BatchHooks) -> int:
+        """Commit batch `batch_id`, which the tasks wrote to `directory` (the job has
+        succeeded); return its row count. Called instead of `write`."""
+        count = directory.count()
         self._commit(batch_id, hooks)
         return count
 

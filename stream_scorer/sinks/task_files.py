@@ -70,7 +70,7 @@ class FileOptions:
         )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class BatchDirectory:
     """One batch's directory of task-written files (driver side), for one attempt.
 
@@ -82,6 +82,8 @@ class BatchDirectory:
     path: str
     options: FileOptions
     attempt: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+    files: "TaskFiles | None" = None
+    """What the tasks were given (`writer`)."""
 
     def prepare(self) -> None:
         """Empty the directory and record this attempt: the batch starts from nothing."""
@@ -91,22 +93,31 @@ class BatchDirectory:
 
     def writer(self, schema: T.StructType) -> "TaskFiles":
         """What each task needs to write its rows of `schema` (a Spark schema) here."""
-        return TaskFiles(self.path, self.options, _file_schema(schema), self.attempt)
+        self.files = TaskFiles(self.path, self.options, _file_schema(schema), self.attempt)
+        return self.files
 
-    def count(self, schema: T.StructType) -> int:
+    def count(self) -> int:
         """Rows in the directory's files, from their footers, once the tasks are done.
 
-        Removes the temporary files of attempts that died, writes an empty file of `schema`
-        when no task wrote one (as Spark does, so that the sink stays readable), then the
-        `_SUCCESS` file Spark's jobs leave.
+        Removes the temporary files of attempts that died, writes an empty file of the
+        `writer`'s schema when no task wrote one (as Spark does, so that the sink stays
+        readable), then the `_SUCCESS` file Spark's jobs leave.
+
+        Raises
+        ------
+        SinkError
+            If no `writer` was made: nothing says what the files hold.
         """
+        if self.files is None:
+            msg = f"{self.path}: counted before any task was given a writer"
+            raise SinkError(msg)
         Path(self.path, ATTEMPT).unlink(missing_ok=True)  # no task commits from now on
         files = sorted(Path(self.path).iterdir())
         for leftover in (f for f in files if f.name.startswith(".")):
             leftover.unlink(missing_ok=True)
         written = [f for f in files if f.suffix == ".parquet"]
         if not written:
-            self.writer(schema).write_empty()
+            self.files.write_empty()
         rows = sum(pq.read_metadata(f).num_rows for f in written)
         Path(self.path, "_SUCCESS").touch()
         return rows

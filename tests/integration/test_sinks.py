@@ -155,7 +155,7 @@ def task_written(spark, sink: ParquetSink, df, batch_id: int, hooks=None) -> int
             for batch in table.to_batches():
                 file.write(pa.RecordBatch.from_arrays(batch.columns, schema=files.schema))
             file.commit()
-    return sink.commit_task_files(directory, df.schema, batch_id, hooks or BatchHooks())
+    return sink.commit_task_files(directory, batch_id, hooks or BatchHooks())
 
 
 def test_parquet_task_written_files_read_back_as_spark_writes_them(spark, tmp_path):

@@ -80,19 +80,21 @@ def test_a_retried_task_replaces_its_file(directory):
         file.write(rows(files, range(10, 12)))
         file.commit()
     assert directory_files(directory) == ["part-00003.parquet", "part-00004.parquet"]
-    assert directory.count(SCHEMA) == 4 + 2
+    assert directory.count() == 4 + 2
 
 
 def test_count_removes_dead_attempts_and_marks_success(directory, tmp_path):
     leftover = tmp_path / "batch_id=0" / ".part-00001-dead"
     leftover.write_bytes(b"half a file")
-    assert directory.count(SCHEMA) == 0
+    directory.writer(SCHEMA)
+    assert directory.count() == 0
     assert not leftover.exists()
     assert (tmp_path / "batch_id=0" / "_SUCCESS").exists()
 
 
 def test_a_batch_no_task_wrote_gets_one_empty_file_with_the_spark_schema(directory):
-    assert directory.count(SCHEMA) == 0
+    directory.writer(SCHEMA)
+    assert directory.count() == 0
     assert directory_files(directory) == ["_SUCCESS", "part-00000.parquet"]
     meta = pq.read_metadata(f"{directory.path}/part-00000.parquet")
     assert meta.num_rows == 0
@@ -123,7 +125,8 @@ def test_a_task_of_an_earlier_attempt_cannot_add_its_file(directory):
         file.write(rows(stale, range(3)))
         with pytest.raises(SinkError, match="prepared again or counted"):
             file.commit()
-    assert again.count(SCHEMA) == 0
+    again.writer(SCHEMA)
+    assert again.count() == 0
 
 
 def test_no_task_commits_once_the_batch_is_counted(directory):
@@ -131,9 +134,14 @@ def test_no_task_commits_once_the_batch_is_counted(directory):
     with files.open(1) as file:
         file.write(rows(files, range(3)))
         file.commit()
-    assert directory.count(SCHEMA) == 3
+    assert directory.count() == 3
     with files.open(1) as file, pytest.raises(SinkError):
         file.write(rows(files, range(9)))
         file.commit()
     assert [p.name for p in Path(directory.path).glob("part-*")] == ["part-00001.parquet"]
     assert pq.read_metadata(f"{directory.path}/part-00001.parquet").num_rows == 3
+
+
+def test_a_directory_no_task_was_given_cannot_be_counted(directory):
+    with pytest.raises(SinkError, match="before any task was given a writer"):
+        directory.count()
