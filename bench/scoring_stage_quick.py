@@ -20,7 +20,6 @@ import argparse
 import io
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import joblib
 import numpy as np
@@ -35,21 +34,13 @@ from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.features.json_parser import parse_json
 from stream_scorer.models.describe import describe
+from stream_scorer.models.serving import ServingModel
 from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
 from stream_scorer.scoring.stage import score
 
 NAMES = [f"f{i}" for i in range(8)]
 SCHEMA = dict.fromkeys(NAMES, "double")
 BATCH_SIZES = (1_000, 10_000, 50_000)
-
-
-@dataclass(frozen=True)
-class Serving:
-    version: str
-    manifest: object
-    artefact: object
-    trusted_types: tuple[str, ...] = ()
-    unsafe_load: bool = False
 
 
 def parser_rate(rows: int = 200_000, batch: int = 10_000, repeats: int = 5) -> float:
@@ -140,7 +131,8 @@ def main() -> None:
     joblib.dump(model, buffer)
     payload = buffer.getvalue()
     manifest = describe(model, payload, "joblib", SCHEMA)
-    serving = Serving("bench", manifest, BroadcastArtefact(spark.sparkContext.broadcast(payload)))
+    artefact = BroadcastArtefact(spark.sparkContext.broadcast(payload))
+    serving = ServingModel("bench", manifest, artefact, trusted_types=())
     features = FeaturesConfig(schema=SCHEMA)
     df = kafka_frame(spark, args.rows)
 

@@ -58,9 +58,12 @@ class ParquetSink(Sink):
 
     def task_directory(self, batch_id: int) -> BatchDirectory | None:
         """The directory of batch `batch_id`, for tasks that write its files themselves
-        (`sinks.task_files`); None unless the sink is on the local filesystem."""
+        (`sinks.task_files`); None unless the sink is on the local filesystem, in a codec
+        pyarrow writes."""
         path = local_path(f"{self.path}/batch_id={batch_id}")
-        return None if path is None else BatchDirectory(path, self._file_options)
+        if path is None or not self._file_options.writable:
+            return None
+        return BatchDirectory(path, self._file_options)
 
     def commit_task_files(self, directory: BatchDirectory, batch_id: int, hooks: BatchHooks) -> int:
         """Commit batch `batch_id`, which the tasks wrote to `directory` (the job has

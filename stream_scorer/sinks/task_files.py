@@ -57,16 +57,20 @@ class FileOptions:
     int96: bool = True
     timestamp_unit: str = "us"
     compression: str = "snappy"
+    writable: bool = True
+    """False if pyarrow lacks the codec (e.g. lzo): Spark's own writer must write then."""
 
     @classmethod
     def of(cls, spark: SparkSession) -> "FileOptions":
         """The options of `spark`'s Parquet writer (`spark.sql.parquet.*`)."""
         kind = str(spark.conf.get("spark.sql.parquet.outputTimestampType", "INT96")).upper()
         codec = str(spark.conf.get("spark.sql.parquet.compression.codec", "snappy")).lower()
+        codec = "none" if codec in ("none", "uncompressed") else codec
         return cls(
             int96=kind == "INT96",
             timestamp_unit="ms" if kind == "TIMESTAMP_MILLIS" else "us",
-            compression="none" if codec in ("none", "uncompressed") else codec,
+            compression=codec,
+            writable=codec == "none" or _available(codec),
         )
 
 
@@ -207,6 +211,13 @@ class TaskFile:
         if os.path.exists(self._temporary):
             self._writer.close()
             os.unlink(self._temporary)
+
+
+def _available(codec: str) -> bool:
+    try:
+        return pa.Codec.is_available(codec)
+    except ValueError:  # a name pyarrow does not know
+        return False
 
 
 def _file_schema(schema: T.StructType) -> pa.Schema:

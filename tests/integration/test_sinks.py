@@ -184,6 +184,17 @@ def test_parquet_task_written_files_take_the_session_timestamp_type(spark, tmp_p
     assert back.scored_at.astimezone(UTC) == SCORED_AT
 
 
+@pytest.mark.parametrize(("codec", "by_tasks"), [("zstd", True), ("none", True), ("lzo", False)])
+def test_parquet_tasks_write_only_in_codecs_pyarrow_has(spark, tmp_path, codec, by_tasks):
+    key = "spark.sql.parquet.compression.codec"
+    spark.conf.set(key, codec)
+    try:
+        sink = opened(ParquetSink(str(tmp_path / "out")), spark)
+    finally:
+        spark.conf.unset(key)
+    assert (sink.task_directory(0) is not None) is by_tasks
+
+
 def test_parquet_hooks_see_task_written_rows_before_the_marker(spark, tmp_path):
     probe = MarkerProbe(tmp_path / "out")
     task_written(
