@@ -20,6 +20,8 @@ from stream_scorer.errors import CheckpointInUseError
 from stream_scorer.runtime.files import LocalFiles
 
 LOCK_FILE = "scorer/lock"
+HOLDER_WAIT_S = 2.0
+"""How long a refused scorer waits for the lock's holder to record itself."""
 """The file a local checkpoint's holder locks; it holds the holder's description."""
 
 
@@ -124,8 +126,14 @@ class FileLock:
             os.close(self._fd)
             self._fd = None
 
-    def _holder(self) -> str:
-        try:
-            return Holder.from_dict(json.loads(self.path.read_text())).describe()
-        except (OSError, ValueError, KeyError, TypeError):  # written right now
-            return f"holder not recorded yet in {self.path}"
+    def _holder(self, wait_s: float = HOLDER_WAIT_S) -> str:
+        """The holder's description; the holder writes it just after it locks, so a scorer
+        that lost a race for the lock reads again for up to `wait_s`."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return Holder.from_dict(json.loads(self.path.read_text())).describe()
+            except (OSError, ValueError, KeyError, TypeError):  # written right now
+                if time.monotonic() >= deadline:
+                    return f"holder not recorded yet in {self.path}"
+                time.sleep(0.02)

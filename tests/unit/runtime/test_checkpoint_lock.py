@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -30,6 +31,23 @@ def test_a_held_checkpoint_is_refused_naming_host_pid_and_start(tmp_path):
     message = str(err.value)
     assert message.startswith(f"checkpoint {tmp_path} is in use by another scorer (host ")
     assert f"host {socket.gethostname()}, pid {os.getpid()}, started 20" in message
+
+
+def test_a_scorer_refused_before_the_holder_recorded_itself_still_names_it(tmp_path):
+    """Two scorers started together: the loser reads the lock file between the winner's
+    lock and its record, and waits for the record."""
+    held = FileLock(str(tmp_path)).acquire()
+    record = held.path.read_bytes()
+    held.path.write_bytes(b"")  # as just after the winner's flock
+    writer = threading.Timer(0.2, held.path.write_bytes, (record,))
+    writer.start()
+    try:
+        with pytest.raises(CheckpointInUseError) as err:
+            FileLock(str(tmp_path)).acquire()
+    finally:
+        writer.join()
+        held.release()
+    assert f"pid {os.getpid()}, started 20" in str(err.value)
 
 
 def test_a_released_checkpoint_is_taken_again(tmp_path):
