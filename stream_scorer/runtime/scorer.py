@@ -24,6 +24,7 @@ from stream_scorer.runtime.pipeline import BatchPipeline
 from stream_scorer.runtime.serving_record import ServingRecord
 from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session, scorer_settings
 from stream_scorer.runtime.subscription_check import check_subscription
+from stream_scorer.runtime.warm_workers import warm_workers
 from stream_scorer.scoring.one_pass import score_ranges
 from stream_scorer.scoring.stage import score
 from stream_scorer.sinks.factory import build_sink
@@ -95,6 +96,8 @@ class Scorer:
     def start(self) -> StreamingQuery:
         """Start the streaming query and return it."""
         cfg = self.config
+        if self.spark.sparkContext.master.startswith("local"):
+            warm_workers(self.spark)
         self.checkpoint.verify()
         check_subscription(self.checkpoint, cfg.source)
         record = ServingRecord(self.checkpoint.files)

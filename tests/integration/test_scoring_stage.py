@@ -192,3 +192,11 @@ def test_task_workers_leave_the_preloaded_objects_out_of_garbage_collection(spar
 
     counts = spark.range(0, 2, 1, 2).mapInPandas(frozen, "frozen long").collect()
     assert min(row.frozen for row in counts) > 100_000
+
+
+def test_warm_workers_finishes_its_no_op_job_in_the_background(spark):
+    from stream_scorer.runtime.warm_workers import warm_workers
+
+    thread = warm_workers(spark)
+    thread.join(60)
+    assert not thread.is_alive()
