@@ -163,9 +163,8 @@ def score_ranges(
     if not files:
         scored = ranges.mapInArrow(task, schema)
         return scored_columns(scored, serving, features, shadow, with_shadow, output)
-    writers = tuple(
-        directory.writer(predictions_schema(serving, features, output)) for directory in files
-    )
+    written = predictions_schema(serving, features, output)
+    writers = tuple(directory.writer(written) for directory in files)
     rows = PredictionRows.of(serving, writers[0].schema)
     task = dataclasses.replace(task, files=writers, rows=rows)
     return failure_columns(ranges.mapInArrow(task, schema), serving)

@@ -9,19 +9,20 @@ from pyspark.sql import types as T
 from stream_scorer.errors import SinkError
 from stream_scorer.sinks.base import Sink
 from stream_scorer.sinks.hooks import BatchHooks
-from stream_scorer.sinks.task_files import BatchDirectory, FileOptions, local_path
+from stream_scorer.sinks.task_files import (
+    DISTINCT_VALUED,
+    BatchDirectory,
+    FileOptions,
+    local_path,
+)
 
 COMMITS_DIR = "_commits"
 """Marker directory under the sink's path; the leading '_' hides it from Spark's readers."""
 
 
-_UNIQUE_VALUES = (T.DoubleType, T.FloatType, T.LongType, T.TimestampType, T.DecimalType)
-"""Types whose values are mostly distinct per row (offsets, ids, probabilities, times)."""
-
-
 def plain_encoded(schema: T.StructType) -> dict[str, str]:
     """Writer options that turn Parquet's dictionary encoding off for the columns of
-    `_UNIQUE_VALUES` types (and arrays of them), keeping it for strings, ints and booleans.
+    `DISTINCT_VALUED` types (and arrays of them), keeping it for strings, ints and booleans.
 
     Parquet tries a dictionary per column chunk until it outgrows its page (1 MB): on a
     column of distinct values that is a hash lookup per value for no gain, and it was the
@@ -32,7 +33,7 @@ def plain_encoded(schema: T.StructType) -> dict[str, str]:
         kind, path = field.dataType, field.name
         if isinstance(kind, T.ArrayType):
             kind, path = kind.elementType, f"{path}.list.element"
-        if isinstance(kind, _UNIQUE_VALUES):
+        if isinstance(kind, DISTINCT_VALUED):
             options[f"parquet.enable.dictionary#{path}"] = "false"
     return options
 

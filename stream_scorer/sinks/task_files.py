@@ -38,8 +38,9 @@ ROW_METADATA = "org.apache.spark.sql.parquet.row.metadata"
 """Footer key of the Spark schema; Spark's readers take the column types from it."""
 SPARK_VERSION = "org.apache.spark.version"
 """Footer key of the writing Spark version; Spark reads datetimes of >= 3.0 files as written."""
-_DICTIONARY_TYPES = (pa.types.is_string, pa.types.is_integer, pa.types.is_boolean)
-"""Column types kept dictionary-encoded (see `sinks.parquet.plain_encoded`)."""
+DISTINCT_VALUED = (T.DoubleType, T.FloatType, T.LongType, T.TimestampType, T.DecimalType)
+"""Types whose values are mostly distinct per row (offsets, ids, probabilities, times): both
+writers store them without Parquet's dictionary (see `sinks.parquet.plain_encoded`)."""
 
 
 def local_path(url: str) -> str | None:
@@ -97,7 +98,14 @@ class BatchDirectory:
 
     def writer(self, schema: T.StructType) -> "TaskFiles":
         """What each task needs to write its rows of `schema` (a Spark schema) here."""
-        self.files = TaskFiles(self.path, self.options, _file_schema(schema), self.attempt)
+        dictionary = tuple(
+            f.name
+            for f in schema.fields
+            if not isinstance(f.dataType, (*DISTINCT_VALUED, T.ArrayType, T.MapType, T.StructType))
+        )
+        self.files = TaskFiles(
+            self.path, self.options, _file_schema(schema), self.attempt, dictionary
+        )
         return self.files
 
     def count(self) -> int:
@@ -137,6 +145,8 @@ class TaskFiles:
     """Arrow schema of the rows, with the Spark footer metadata."""
     attempt: str = ""
     """The batch attempt the files belong to (`BatchDirectory.attempt`)."""
+    dictionary: tuple[str, ...] = ()
+    """Top-level columns written dictionary-encoded (not `DISTINCT_VALUED`, not nested)."""
 
     def open(self, partition: int) -> "TaskFile":
         """Start the file of the task of `partition`; nothing is visible before `commit`."""
@@ -157,12 +167,11 @@ class TaskFiles:
             file.commit(check=False)
 
     def _writer(self, path: str) -> pq.ParquetWriter:
-        dictionary = [f.name for f in self.schema if any(t(f.type) for t in _DICTIONARY_TYPES)]
         return pq.ParquetWriter(
             path,
             self.schema,
             compression=self.options.compression,
-            use_dictionary=dictionary,
+            use_dictionary=list(self.dictionary),
             use_deprecated_int96_timestamps=self.options.int96,
             coerce_timestamps=None if self.options.int96 else self.options.timestamp_unit,
             allow_truncated_timestamps=True,
