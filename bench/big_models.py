@@ -143,7 +143,7 @@ def _reloads(spark, tmp: Path, mode: str, mb: int, args: argparse.Namespace) -> 
 
 def _registry(spark, tmp: Path, mode: str):
     from stream_scorer.config.model_settings import ModelConfig
-    from stream_scorer.models.registry import ModelRegistry
+    from stream_scorer.serving.registry import ModelRegistry
 
     extra = {"mapped_above_mb": 2047}  # the most a broadcast may carry
     if mode == "mapped":

@@ -29,8 +29,8 @@ import yaml
 from bench.e2e import FEATURES, load
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.store import ModelStore
 from stream_scorer.testing.scorer_setup import raw_config
+from stream_scorer.versions.store import ModelStore
 
 RECORDS = 4
 CHECKOUT = Path(__file__).resolve().parents[1]

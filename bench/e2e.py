@@ -27,10 +27,10 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from stream_scorer.config.loader import parse_config
 from stream_scorer.devtools.broker import EmbeddedBroker, broker_binary
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime import worker_daemon
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.runtime.session import build_session
+from stream_scorer.versions.store import ModelStore
 
 PARTITIONS = 4
 BROKER = Path(broker_binary()).name

@@ -30,11 +30,11 @@ from bench.memory import process_rss
 from bench.stream_harness import save_result, target_row
 from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
-from stream_scorer.models.family_build import build_family
-from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.family.build import build_family
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.runtime.session import build_session
+from stream_scorer.serving.registry import ModelRegistry
+from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import fit_locally, keyed_frame
 from tests.kafka_helpers import produce_exact, spread
 

@@ -24,9 +24,9 @@ from bench.stream_harness import save_result, target_row
 from stream_scorer.config.settings import ScoringConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.family_build import build_family
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.family.build import build_family
 from stream_scorer.runtime.session import build_session
+from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import fit_locally, keyed_frame
 
 CLIENT = "confluent-kafka"

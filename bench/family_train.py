@@ -28,11 +28,11 @@ from pyspark.sql.types import DoubleType
 from threadpoolctl import threadpool_limits
 
 from bench.stream_harness import save_result
-from stream_scorer.models.estimator import import_estimator
-from stream_scorer.models.family_build import TrainSpec, build_family
-from stream_scorer.models.family_train import read_table, train_family
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.family.build import TrainSpec, build_family
+from stream_scorer.flavors.family.train import read_table, train_family
+from stream_scorer.flavors.sklearn.estimator import import_estimator
 from stream_scorer.runtime.session import build_session
+from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import FEATURES, keyed_frame
 from tests.scorer_helpers import NUMERIC
 

@@ -17,12 +17,12 @@ from stream_scorer.config.model_settings import OnnxModelConfig
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.distribution.broadcast import BroadcastArtefact
-from stream_scorer.models.describe_onnx import describe_onnx
-from stream_scorer.models.publish_onnx import publish_onnx
-from stream_scorer.models.serving import ServingModel
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.onnx.describe import describe_onnx
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.scoring.stage import score
+from stream_scorer.serving.model import ServingModel
+from stream_scorer.versions.publish_onnx import publish_onnx
+from stream_scorer.versions.store import ModelStore
 
 PARTITIONS = 2
 TOPIC = "images"

@@ -37,8 +37,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from bench.e2e import PARTITIONS, load
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.store import ModelStore
 from stream_scorer.testing.scorer_setup import raw_config
+from stream_scorer.versions.store import ModelStore
 
 N_FEATURES = 8
 FEATURES = {f"f{j}": "double" for j in range(N_FEATURES)}

@@ -218,9 +218,9 @@ def stage_scorer(spark: SparkSession, model: ClassifierMixin, workdir: Path) -> 
     try:
         from stream_scorer.config.model_settings import ModelConfig
         from stream_scorer.config.settings import FeaturesConfig
-        from stream_scorer.models.registry import ModelRegistry
-        from stream_scorer.models.store import ModelStore
         from stream_scorer.scoring.stage import score
+        from stream_scorer.serving.registry import ModelRegistry
+        from stream_scorer.versions.store import ModelStore
     except ImportError as exc:
         return f"skipped: stream-scorer's stage is not importable yet ({exc})"
     types = dict.fromkeys(FEATURES, "double")

@@ -33,10 +33,10 @@ from sklearn.linear_model import LogisticRegression
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.features.json_parser import parse_json
-from stream_scorer.models.describe import describe
-from stream_scorer.models.serving import ServingModel
+from stream_scorer.flavors.sklearn.describe import describe
 from stream_scorer.runtime.session import ARROW_BATCH_SIZE, build_session
 from stream_scorer.scoring.stage import score
+from stream_scorer.serving.model import ServingModel
 
 NAMES = [f"f{i}" for i in range(8)]
 SCHEMA = dict.fromkeys(NAMES, "double")

@@ -18,8 +18,8 @@ from pathlib import Path
 from bench.e2e import BROKER, FEATURES, config, load, timed_run
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.session import build_session
+from stream_scorer.versions.store import ModelStore
 
 CLIENT = "confluent-kafka"
 

@@ -18,9 +18,9 @@ from bench.steady_producer import Produced, SteadyProducer
 from stream_scorer.devtools import producer, synthetic
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.errors import ScorerError
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.testing.scorer_setup import scorer_config
+from stream_scorer.versions.store import ModelStore
 
 TOPIC = "features"
 PARTITIONS = 4

@@ -9,11 +9,11 @@ import pickle
 import numpy as np
 import pandas as pd
 
-from stream_scorer.models.family_artefact import FALLBACK_KEY, FamilyArtefact, pack
-from stream_scorer.models.family_build import FittedKey, TrainSpec
-from stream_scorer.models.family_info import FamilyInfo
-from stream_scorer.models.manifest import MANIFEST_FILE
-from stream_scorer.models.store import ModelStore
+from stream_scorer.contract.family_info import FamilyInfo
+from stream_scorer.contract.manifest import MANIFEST_FILE
+from stream_scorer.flavors.family.artefact import FALLBACK_KEY, FamilyArtefact, pack
+from stream_scorer.flavors.family.build import FittedKey, TrainSpec
+from stream_scorer.versions.store import ModelStore
 from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC
 

@@ -7,10 +7,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from stream_scorer.config.base import Settings
+from stream_scorer.config.model_uri import parse_model_uri, shadow_model_uri
 from stream_scorer.config.paths import LocalPath, MachineDir
-from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
-from stream_scorer.models.sources.mlflow_uri import parse_model_uri, shadow_model_uri
 
+DEFAULT_MAPPED_ABOVE_MB = 64
+"""`model.mapped_above_mb`'s default (see bench/README.md, "Big models")."""
 _STORE_POINTER = re.compile(r"^(latest|v\d{4,})$")
 
 

@@ -17,8 +17,8 @@ from stream_scorer.config.model_settings import (
     ModelConfig,
 )
 from stream_scorer.config.paths import Location
+from stream_scorer.contract.signature import input_signature
 from stream_scorer.errors import ConfigError
-from stream_scorer.features.signature import input_signature
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options

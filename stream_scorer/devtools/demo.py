@@ -15,10 +15,10 @@ from stream_scorer.devtools import producer, synthetic
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.errors import ScorerError
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime import logs
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.runtime.session import build_session, scorer_settings
+from stream_scorer.versions.store import ModelStore
 
 log = logging.getLogger(__name__)
 

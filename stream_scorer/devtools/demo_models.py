@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stream_scorer.models.formats import format_of
+from stream_scorer.flavors.sklearn.formats import format_of
 
 KINDS = ("binary", "multiclass", "regression", "text")
 TRAIN_ROWS = 400

@@ -4,8 +4,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from stream_scorer.models.manifest import Manifest
-from stream_scorer.predictors.base import Predictor
+from stream_scorer.contract.manifest import Manifest
+from stream_scorer.flavors.base import Predictor
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -4,9 +4,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from stream_scorer.contract.manifest import Manifest
 from stream_scorer.distribution.base import Artefact
-from stream_scorer.models.manifest import Manifest
-from stream_scorer.predictors.base import Predictor, load_predictor
+from stream_scorer.flavors.base import Predictor, load_predictor
 
 if TYPE_CHECKING:
     from pyspark import Broadcast

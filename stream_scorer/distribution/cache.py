@@ -24,7 +24,7 @@ from pathlib import Path
 
 from stream_scorer.distribution.source import open_source
 from stream_scorer.errors import ArtefactCacheError, ModelRejectedError
-from stream_scorer.models.verify import sha256_mismatch
+from stream_scorer.versions.verify import sha256_mismatch
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stream_scorer.contract.manifest import Manifest
 from stream_scorer.distribution.base import Artefact
 from stream_scorer.distribution.cache import ArtefactCache
 from stream_scorer.distribution.executors import Failure, on_executors
@@ -15,8 +16,7 @@ from stream_scorer.errors import (
     ModelStoreError,
     ScorerError,
 )
-from stream_scorer.models.manifest import Manifest
-from stream_scorer.predictors.base import Predictor, load_predictor
+from stream_scorer.flavors.base import Predictor, load_predictor
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -47,7 +47,7 @@ class CachedFileArtefact(Artefact):
     """The artefact file's extension, e.g. '.joblib'."""
     cache: ArtefactCache
     cache_key: str
-    """The version's key in the workers' predictor cache (`scoring.model_cache.key_of`)."""
+    """The version's key in the workers' predictor cache (`scoring.worker_cache.key_of`)."""
 
     def local_copy(self) -> Path:
         """The verified copy on this machine, fetched first if missing or altered."""
@@ -109,7 +109,7 @@ class CachedFileArtefact(Artefact):
         return None
 
     def _drop(self) -> None:
-        from stream_scorer.scoring import model_cache
+        from stream_scorer.distribution import worker_cache
 
-        model_cache.discard(self.cache_key)
+        worker_cache.discard(self.cache_key)
         self.cache.discard(self.sha256)

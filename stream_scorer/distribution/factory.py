@@ -9,11 +9,11 @@ from stream_scorer.distribution.base import Artefact
 from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.distribution.cache import ArtefactCache
 from stream_scorer.distribution.cached_file import CachedFileArtefact
+from stream_scorer.distribution.worker_cache import key_of
 from stream_scorer.errors import ScorerError
-from stream_scorer.models.sources.base import ModelSource
-from stream_scorer.models.verify import Fetch, VerifiedModel
-from stream_scorer.predictors.base import BROADCAST_KINDS
-from stream_scorer.scoring.model_cache import key_of
+from stream_scorer.flavors.base import BROADCAST_KINDS
+from stream_scorer.versions.sources.base import ModelSource
+from stream_scorer.versions.verify import Fetch, VerifiedModel
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -10,7 +10,7 @@ from typing import BinaryIO
 from urllib.parse import urlparse
 
 from stream_scorer.errors import ModelStoreError
-from stream_scorer.runtime.files import is_local
+from stream_scorer.files import is_local
 
 
 def open_source(url: str) -> BinaryIO:

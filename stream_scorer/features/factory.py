@@ -7,11 +7,11 @@ the preprocessing) from the serving model's manifest, so a new version brings it
 from collections.abc import Callable
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ConfigError
 from stream_scorer.features.base import Decoder
 from stream_scorer.features.json_parser import JsonDecoder
 from stream_scorer.features.routing import RoutingDecoder
-from stream_scorer.models.manifest import Manifest
 
 
 def _json(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from stream_scorer.contract.onnx_spec import ImagePreprocessing
 from stream_scorer.features.base import DecodedBatch, Decoder
 from stream_scorer.features.json_parser import parse_json
 from stream_scorer.features.pixels import ImageError, read_pixels, to_input
-from stream_scorer.models.onnx_spec import ImagePreprocessing
 from stream_scorer.types import FieldType
 
 

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from stream_scorer.models.onnx_spec import ImagePreprocessing
+from stream_scorer.contract.onnx_spec import ImagePreprocessing
 
 FORMATS = ("PNG", "JPEG")
 """Image formats Pillow may open; other decoders are never reached."""

@@ -11,9 +11,9 @@ from typing import Any
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from stream_scorer.models.manifest import Manifest
-from stream_scorer.models.serving import ServingModel
+from stream_scorer.contract.manifest import Manifest
 from stream_scorer.scoring.shadow import ERROR, PREDICTION
+from stream_scorer.serving.model import ServingModel
 
 RELATIVE_TOLERANCE = 1e-6
 """Regressors agree on a row when |served - shadow| <= this x max(|served|, 1)."""

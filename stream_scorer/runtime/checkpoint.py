@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from stream_scorer.errors import CheckpointError
-from stream_scorer.runtime.files import Files, files_at
+from stream_scorer.files import Files, files_at
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

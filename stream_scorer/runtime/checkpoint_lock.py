@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from stream_scorer.errors import CheckpointInUseError
-from stream_scorer.runtime.files import LocalFiles
+from stream_scorer.files import LocalFiles
 
 LOCK_FILE = "scorer/lock"
 HOLDER_WAIT_S = 2.0

@@ -19,8 +19,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stream_scorer.files import Files
 from stream_scorer.runtime.checkpoint_lock import Holder, in_use
-from stream_scorer.runtime.files import Files
 
 log = logging.getLogger(__name__)
 

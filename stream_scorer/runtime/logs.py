@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from stream_scorer.runtime.files import is_local
+from stream_scorer.files import is_local
 
 OURS = "stream_scorer"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -11,10 +11,10 @@ lets the pipeline rescore the batch with it.
 import logging
 
 from stream_scorer.errors import ScorerError
-from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.models.serving import ServingModel
 from stream_scorer.runtime.model_faults import model_fault
 from stream_scorer.runtime.serving_record import Served, ServingRecord
+from stream_scorer.serving.model import ServingModel
+from stream_scorer.serving.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ The rule is conservative: a failure counts as the model's only when a Python wor
 (PySpark's `PythonException`, raised by the driver's action, possibly wrapped in a
 `SinkError`) and the worker's traceback shows it failed
 
-- inside the scoring code (`stream_scorer/scoring/`, `stream_scorer/predictors/`): shaping
+- inside the scoring code (`stream_scorer/scoring/`, `stream_scorer/flavors/`): shaping
   what the model returned, since whatever `predict` raises is set aside per row; or
 - converting the scored pandas columns to Arrow (by Spark for the scoring UDF, or by the
   one-pass scorer, which reports it in Spark's words): the scorer runs no other pandas UDF
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 from pyspark.errors import PythonException
 
-SCORING_FRAME = re.compile(r'File "[^"]*stream_scorer[/\\](scoring|predictors)[/\\]')
+SCORING_FRAME = re.compile(r'File "[^"]*stream_scorer[/\\](scoring|flavors)[/\\]')
 ARROW_CONVERSION = re.compile(
     r"PandasToArrowConversion|Failed to convert the value of the column|"
     r"Exception thrown when converting pandas\.Series"

@@ -13,11 +13,11 @@ from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.metrics import shadow as shadow_metrics
 from stream_scorer.metrics.shadow import ShadowStats
 from stream_scorer.metrics.stats import BatchStats, ScorerStats
-from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.models.serving import ServingModel
 from stream_scorer.runtime.model_fallback import ModelFallback
 from stream_scorer.scoring.shadow import skip_reason
 from stream_scorer.scoring.stage import dead_letters, predictions, score
+from stream_scorer.serving.model import ServingModel
+from stream_scorer.serving.registry import ModelRegistry
 from stream_scorer.sinks.base import Sink
 from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
 from stream_scorer.sinks.parquet import ParquetSink

@@ -11,13 +11,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from stream_scorer.config.settings import ScorerConfig, TriggerConfig
+from stream_scorer.files import files_at, is_local, join
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.metrics.listener import MetricsListener
-from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.models.sources.factory import open_source
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.checkpoint_lock import CheckpointLock, FileLock, in_use
-from stream_scorer.runtime.files import files_at, is_local, join
 from stream_scorer.runtime.lease import LeaseLock
 from stream_scorer.runtime.model_fallback import ModelFallback
 from stream_scorer.runtime.pipeline import BatchPipeline
@@ -27,10 +25,12 @@ from stream_scorer.runtime.subscription_check import check_subscription
 from stream_scorer.runtime.warm_workers import warm_workers
 from stream_scorer.scoring.one_pass import score_ranges
 from stream_scorer.scoring.stage import score
+from stream_scorer.serving.registry import ModelRegistry
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
 from stream_scorer.testing.faults import hooks_from_env
+from stream_scorer.versions.sources.factory import open_source
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ attempts of the batch failing now, and the versions refused for failing batches.
 import json
 from dataclasses import asdict, dataclass, field
 
-from stream_scorer.runtime.files import Files
+from stream_scorer.files import Files
 
 SERVING_FILE = "scorer/serving.json"
 

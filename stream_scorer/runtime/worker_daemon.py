@@ -34,7 +34,7 @@ MODULE = "stream_scorer.runtime.worker_daemon"
 PRELOADED = (
     "pyspark.worker",
     "stream_scorer.scoring.udf",  # pandas, pyarrow, orjson
-    "stream_scorer.predictors.sklearn",  # loaded by model kind, on first use
+    "stream_scorer.flavors.sklearn.predictor",  # loaded by model kind, on first use
     "stream_scorer.sources.python_kafka",  # both readers, kafka-python
     "confluent_kafka",  # imported lazily by its reader
     "joblib",

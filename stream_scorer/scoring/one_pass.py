@@ -30,7 +30,6 @@ from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.errors import ScorerError
 from stream_scorer.kafka.schema import KAFKA_SCHEMA
 from stream_scorer.kafka.source_options import SourceOptions
-from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.prediction_rows import PredictionRows
 from stream_scorer.scoring.stage import (
     SCORED,
@@ -40,6 +39,7 @@ from stream_scorer.scoring.stage import (
     scored_columns,
 )
 from stream_scorer.scoring.udf import BatchScoring
+from stream_scorer.serving.model import ServingModel
 from stream_scorer.sinks.task_files import BatchDirectory, TaskFiles
 from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.python_kafka import READERS

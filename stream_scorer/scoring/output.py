@@ -22,7 +22,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from stream_scorer.models.manifest import Manifest
+from stream_scorer.contract.manifest import Manifest
 from stream_scorer.types import TYPES, FieldType
 
 SCORED_AT_MICROS = "_scored_at_us"

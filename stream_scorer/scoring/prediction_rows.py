@@ -12,9 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields
 from stream_scorer.scoring.stage import SCORED
+from stream_scorer.serving.model import ServingModel
 
 
 @dataclasses.dataclass(frozen=True)

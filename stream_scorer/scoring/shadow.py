@@ -16,11 +16,11 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, StringType, StructField
 
+from stream_scorer.contract.manifest import Canary, Manifest
 from stream_scorer.distribution.base import Artefact
-from stream_scorer.models.manifest import Canary, Manifest
-from stream_scorer.models.serving import ServingModel
-from stream_scorer.predictors.base import Features, Predictor
-from stream_scorer.scoring.model_cache import cached_predictor, key_of
+from stream_scorer.distribution.worker_cache import cached_predictor, key_of
+from stream_scorer.flavors.base import Features, Predictor
+from stream_scorer.serving.model import ServingModel
 from stream_scorer.types import TYPES
 
 PREDICTION, PROBABILITY, VERSION, ERROR = (

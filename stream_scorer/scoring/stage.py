@@ -12,10 +12,10 @@ from pyspark.sql.types import BinaryType, StringType, StructField, StructType
 
 from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.kafka.schema import KAFKA_SCHEMA
-from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring import shadow as shadow_scoring
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, scored_struct
 from stream_scorer.scoring.udf import BatchScoring, scoring_udf
+from stream_scorer.serving.model import ServingModel
 
 SOURCE_COLUMNS = ["key", "value", "topic", "partition", "offset", "timestamp"]
 """Columns of the Kafka source kept on every scored row."""

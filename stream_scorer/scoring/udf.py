@@ -2,8 +2,8 @@
 
 The UDF's closure holds small things only (the artefact handle, version, manifest, schemas);
 the model reaches executors as `distribution` says (broadcast bytes, or a per-machine cache
-file for big models) and each Python worker loads a version once (`model_cache`), at the
-start of a task, never per Arrow batch or per row.
+file for big models) and each Python worker loads a version once
+(`distribution.worker_cache`), at the start of a task, never per Arrow batch or per row.
 """
 
 import dataclasses
@@ -18,13 +18,12 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.contract.manifest import Canary, Manifest
 from stream_scorer.distribution.base import Artefact
+from stream_scorer.distribution.worker_cache import cached_predictor, key_of
 from stream_scorer.features.base import DecodedBatch, Decoder
 from stream_scorer.features.factory import build_decoder
-from stream_scorer.models.manifest import Canary, Manifest
-from stream_scorer.models.serving import ServingModel
-from stream_scorer.predictors.base import Features, Predictor
-from stream_scorer.scoring.model_cache import cached_predictor, key_of
+from stream_scorer.flavors.base import Features, Predictor
 from stream_scorer.scoring.output import (
     MODEL_KEY,
     SCORED_AT_MICROS,
@@ -32,6 +31,7 @@ from stream_scorer.scoring.output import (
     udf_struct,
 )
 from stream_scorer.scoring.shadow import ShadowModel, shadow_columns, udf_fields
+from stream_scorer.serving.model import ServingModel
 from stream_scorer.types import TYPES, FieldType
 
 _PROBABILITY = TYPES["double"].nullable

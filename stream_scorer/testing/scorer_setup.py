@@ -5,7 +5,7 @@ from pathlib import Path
 from stream_scorer.config.loader import parse_config
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.store import ModelStore
+from stream_scorer.versions.store import ModelStore
 
 NUMERIC = {"f0": "double", "f1": "double", "f2": "double", "f3": "double"}
 """The feature schema of most tests and benchmarks: four doubles."""

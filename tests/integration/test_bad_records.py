@@ -14,9 +14,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
+from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import (
     NUMERIC,

@@ -18,16 +18,16 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.contract.manifest import MANIFEST_FILE
+from stream_scorer.distribution import worker_cache
 from stream_scorer.distribution.cache import ArtefactCache
 from stream_scorer.distribution.cached_file import CachedFileArtefact
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.kafka.schema import kafka_schema
-from stream_scorer.models.manifest import MANIFEST_FILE
-from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.models.sources.factory import open_source
-from stream_scorer.models.store import ModelStore
-from stream_scorer.scoring import model_cache
 from stream_scorer.scoring.stage import score
+from stream_scorer.serving.registry import ModelRegistry
+from stream_scorer.versions.sources.factory import open_source
+from stream_scorer.versions.store import ModelStore
 from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC
 
@@ -94,13 +94,13 @@ def test_two_workers_map_the_same_cache_file(spark, store, publish, tmp_path):
     publish()
     serving = _registry(spark, store, tmp_path / "cache").refresh()
     artefact, manifest = serving.artefact, serving.manifest
-    key = model_cache.key_of(serving.version, manifest.sha256)
+    key = worker_cache.key_of(serving.version, manifest.sha256)
     path = str(artefact.local_copy())
 
     def load_and_look(_):
         import os
 
-        model_cache.cached_predictor(key, artefact, manifest, (), 2)
+        worker_cache.cached_predictor(key, artefact, manifest, (), 2)
         with open("/proc/self/maps") as maps:
             yield os.getpid(), path in maps.read()
 

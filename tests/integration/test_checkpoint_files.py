@@ -9,8 +9,8 @@ import os
 import pytest
 
 from stream_scorer.errors import CheckpointError, CheckpointInUseError
+from stream_scorer.files import HadoopFiles
 from stream_scorer.runtime.checkpoint import Checkpoint
-from stream_scorer.runtime.files import HadoopFiles
 from stream_scorer.runtime.lease import LeaseLock
 from tests.checkpoint_helpers import make_checkpoint
 

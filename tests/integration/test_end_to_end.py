@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from stream_scorer.errors import ScorerError
-from stream_scorer.models.formats import load_model_bytes
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.sklearn.formats import load_model_bytes
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import (
     NUMERIC,

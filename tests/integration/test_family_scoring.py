@@ -7,11 +7,11 @@ from sklearn.linear_model import Ridge
 
 from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.distribution.broadcast import BroadcastArtefact
-from stream_scorer.models.family_artefact import FALLBACK_KEY
-from stream_scorer.models.family_build import build_family
-from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.family.artefact import FALLBACK_KEY
+from stream_scorer.flavors.family.build import build_family
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.serving.registry import ModelRegistry
+from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import FEATURES, fit_locally, keyed_frame, swap_in_hostile_member
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, coordinates, read_sink, records, scorer_config

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from stream_scorer.models.family_artefact import FALLBACK_KEY
-from stream_scorer.models.family_build import TrainSpec
-from stream_scorer.models.family_train import read_table, train_family
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.family.artefact import FALLBACK_KEY
+from stream_scorer.flavors.family.build import TrainSpec
+from stream_scorer.flavors.family.train import read_table, train_family
+from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import FEATURES, keyed_frame
 from tests.scorer_helpers import NUMERIC
 

@@ -16,8 +16,8 @@ import joblib
 import pytest
 
 from stream_scorer.devtools.demo_models import train_demo_model
-from stream_scorer.models.store import ModelStore
 from stream_scorer.testing.models import DriverKillingClassifier
+from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
 from tests.scorer_process import (

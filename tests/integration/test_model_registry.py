@@ -7,9 +7,9 @@ import pytest
 from stream_scorer.config.model_settings import ModelConfig
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.errors import ModelStoreError
-from stream_scorer.models import registry as registry_module
-from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.models.store import ModelStore
+from stream_scorer.serving import registry as registry_module
+from stream_scorer.serving.registry import ModelRegistry
+from stream_scorer.versions.store import ModelStore
 from tests.scorer_helpers import NUMERIC
 
 pytestmark = pytest.mark.integration

@@ -13,9 +13,9 @@ import pytest
 from pyspark.errors import StreamingQueryException
 
 from stream_scorer.devtools.demo_models import train_demo_model
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.testing.models import BatchPoisonClassifier
+from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records, scorer_config
 from tests.scorer_process import batch_files

@@ -17,10 +17,10 @@ from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.demo_models import demo_texts, train_demo_model
 from stream_scorer.devtools.synthetic import values
 from stream_scorer.distribution.broadcast import BroadcastArtefact
+from stream_scorer.flavors.sklearn.describe import describe
 from stream_scorer.kafka.schema import kafka_schema
-from stream_scorer.models.describe import describe
-from stream_scorer.models.serving import ServingModel
 from stream_scorer.scoring.stage import dead_letters, predictions, score
+from stream_scorer.serving.model import ServingModel
 from stream_scorer.testing.models import LoadRecordingClassifier
 
 RECORDING = "stream_scorer.testing.models.LoadRecordingClassifier"

@@ -14,13 +14,13 @@ import skops.io as sio
 import yaml
 
 from stream_scorer.config.model_settings import ModelConfig
+from stream_scorer.contract.manifest import MANIFEST_FILE, Manifest
 from stream_scorer.errors import ModelStoreError
-from stream_scorer.models.manifest import MANIFEST_FILE, Manifest
-from stream_scorer.models.registry import ModelRegistry
-from stream_scorer.models.signing import SIGNING_KEY_ENV
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
+from stream_scorer.serving.registry import ModelRegistry
 from stream_scorer.testing.models import ThresholdRaisingClassifier
+from stream_scorer.versions.signing import SIGNING_KEY_ENV
+from stream_scorer.versions.store import ModelStore
 from tests.hostile_pickle import Calls
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import (

@@ -5,9 +5,9 @@ import pytest
 
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.metrics.shadow import ShadowStats
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
+from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, model_frame, read_sink, records, scorer_config
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.store import ModelStore
+from stream_scorer.versions.store import ModelStore
 from tests.integration.standalone_cluster import StandaloneCluster, java_missing
 from tests.kafka_helpers import create_topic, produce_exact, spread
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.models.store import ModelStore
+from stream_scorer.versions.store import ModelStore
 from tests.scorer_helpers import NUMERIC, TEXT
 
 

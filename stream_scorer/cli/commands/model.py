@@ -13,16 +13,15 @@ from stream_scorer.cli.commands.options import (
     parse_schema,
 )
 from stream_scorer.config import load_config
-from stream_scorer.config.model_settings import OnnxModelConfig
+from stream_scorer.config.model_settings import DEFAULT_MAPPED_ABOVE_MB, OnnxModelConfig
 from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.contract.family_info import FamilyInfo
+from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
-from stream_scorer.models.family_info import FamilyInfo
-from stream_scorer.models.fitted_types import FittedTypes, fitted_types
-from stream_scorer.models.formats import format_of, load_model_bytes
-from stream_scorer.models.manifest import Manifest
-from stream_scorer.models.mappable import DEFAULT_MAPPED_ABOVE_MB
-from stream_scorer.models.publish_onnx import publish_onnx
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.sklearn.fitted_types import FittedTypes, fitted_types
+from stream_scorer.flavors.sklearn.formats import format_of, load_model_bytes
+from stream_scorer.versions.publish_onnx import publish_onnx
+from stream_scorer.versions.store import ModelStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

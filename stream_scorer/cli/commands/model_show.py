@@ -2,9 +2,9 @@
 
 import argparse
 
-from stream_scorer.models.family_info import FamilyInfo
-from stream_scorer.models.manifest import Manifest
-from stream_scorer.models.store import ModelStore
+from stream_scorer.contract.family_info import FamilyInfo
+from stream_scorer.contract.manifest import Manifest
+from stream_scorer.versions.store import ModelStore
 
 
 def register(actions: argparse._SubParsersAction) -> None:

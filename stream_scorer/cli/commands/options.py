@@ -5,8 +5,8 @@ import sys
 from typing import Any
 
 from stream_scorer.errors import ConfigError
-from stream_scorer.models.store import ModelStore
 from stream_scorer.types import FIELD_TYPES, FieldType, is_field_type
+from stream_scorer.versions.store import ModelStore
 
 NOT_CURRENT = 3
 """Exit code of a publish (or train) whose version was stored but not made CURRENT (a newer

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from stream_scorer.config import ScorerConfig, load_config
 from stream_scorer.errors import ConfigError, ModelStoreError
-from stream_scorer.models.store import ModelStore
 from stream_scorer.runtime import logs
+from stream_scorer.versions.store import ModelStore
 
 log = logging.getLogger(__name__)
 

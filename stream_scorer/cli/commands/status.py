@@ -6,12 +6,12 @@ import time
 
 from stream_scorer.config import load_config
 from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.contract.family_info import FamilyInfo
 from stream_scorer.errors import CheckpointError, ScorerError
-from stream_scorer.models.family_info import FamilyInfo
-from stream_scorer.models.sources.base import ModelSource
-from stream_scorer.models.sources.factory import open_source
+from stream_scorer.files import is_local
 from stream_scorer.runtime.checkpoint import Checkpoint
-from stream_scorer.runtime.files import is_local
+from stream_scorer.versions.sources.base import ModelSource
+from stream_scorer.versions.sources.factory import open_source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

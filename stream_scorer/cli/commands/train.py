@@ -15,14 +15,14 @@ from stream_scorer.cli.commands.options import (
 from stream_scorer.config import load_config
 from stream_scorer.config.paths import command_line_path
 from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.contract.family_info import FamilyInfo
 from stream_scorer.errors import ConfigError
-from stream_scorer.models.family_artefact import FALLBACK_KEY
-from stream_scorer.models.family_build import TrainSpec, build_family
-from stream_scorer.models.family_info import FamilyInfo
-from stream_scorer.models.family_train import Trained, feature_types_of, read_table, train_family
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.family.artefact import FALLBACK_KEY
+from stream_scorer.flavors.family.build import TrainSpec, build_family
+from stream_scorer.flavors.family.train import Trained, feature_types_of, read_table, train_family
 from stream_scorer.runtime.session import build_session
 from stream_scorer.types import FieldType
+from stream_scorer.versions.store import ModelStore
 
 SHOWN_SKIPPED = 20
 """Skipped keys listed after training; `model show` lists all."""

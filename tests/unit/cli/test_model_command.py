@@ -14,8 +14,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from stream_scorer.cli.commands import model
 from stream_scorer.devtools.demo_models import save_model
-from stream_scorer.models.store import ModelStore
 from stream_scorer.testing.models import ThresholdRaisingClassifier
+from stream_scorer.versions.store import ModelStore
 from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC
 

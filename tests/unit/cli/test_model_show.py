@@ -3,8 +3,8 @@
 import pytest
 from sklearn.linear_model import Ridge
 
-from stream_scorer.models.family_build import build_family
-from stream_scorer.models.store import ModelStore
+from stream_scorer.flavors.family.build import build_family
+from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import fit_locally, keyed_frame
 from tests.unit.cli.test_model_command import run
 

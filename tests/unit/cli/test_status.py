@@ -3,9 +3,9 @@
 from sklearn.linear_model import Ridge
 
 from stream_scorer.cli.commands.status import collect
-from stream_scorer.models.family_build import build_family
-from stream_scorer.models.sources.store import StoreSource
+from stream_scorer.flavors.family.build import build_family
 from stream_scorer.runtime.checkpoint import Checkpoint
+from stream_scorer.versions.sources.store import StoreSource
 from tests.family_helpers import fit_locally, keyed_frame
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import orjson
 from PIL import Image
 
+from stream_scorer.contract.onnx_spec import ImagePreprocessing
 from stream_scorer.features.image import ImageDecoder
-from stream_scorer.models.onnx_spec import ImagePreprocessing
 from tests.onnx_helpers import SIZE, b64, images, png_declaring, reference_input, truncated
 
 LIMIT = 16_777_216

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from stream_scorer.errors import CheckpointInUseError
-from stream_scorer.runtime.files import LocalFiles
+from stream_scorer.files import LocalFiles
 from stream_scorer.runtime.lease import LEASE_FILE, LeaseLock
 
 HEARTBEAT_S = 0.1

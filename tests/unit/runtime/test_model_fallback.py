@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from pyspark.errors import PythonException
 
 from stream_scorer.errors import SinkError
-from stream_scorer.runtime.files import LocalFiles
+from stream_scorer.files import LocalFiles
 from stream_scorer.runtime.model_fallback import ModelFallback
 from stream_scorer.runtime.serving_record import Served, ServingRecord
 
@@ -13,7 +13,7 @@ OUTPUT_LINE = "IndexError: index 1 is out of bounds for axis 1 with size 1"
 MODEL_FAULT = PythonException(
     message=(
         "An exception was thrown from the Python worker:\nTraceback (most recent call last):\n"
-        '  File "/app/stream_scorer/predictors/sklearn.py", line 9, in predict_rows\n'
+        '  File "/app/stream_scorer/flavors/sklearn/predictor.py", line 9, in predict_rows\n'
         f"{OUTPUT_LINE}\n"
     )
 )

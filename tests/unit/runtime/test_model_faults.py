@@ -23,7 +23,7 @@ INDEX_LINE = "IndexError: index 1 is out of bounds for axis 1 with size 1"
 SHAPING = (
     WORKER
     + OURS.format("scoring/udf.py", "score_batches")
-    + OURS.format("predictors/sklearn.py", "predict_rows")
+    + OURS.format("flavors/sklearn/predictor.py", "predict_rows")
 )
 
 
@@ -69,7 +69,7 @@ def test_memory_error_inside_scoring_is_not_the_models_fault():
 def test_artefact_not_loading_on_a_worker_is_not_the_models_fault():
     text = (
         WORKER
-        + OURS.format("scoring/model_cache.py", "cached_predictor")
+        + OURS.format("distribution/worker_cache.py", "cached_predictor")
         + "stream_scorer.errors.ModelRejectedError: cannot load the joblib artefact: No module\n"
     )
     assert model_fault(_worker(text)) is None

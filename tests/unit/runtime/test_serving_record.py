@@ -1,6 +1,6 @@
 """The serving record in a checkpoint: what a restarted scorer reads back."""
 
-from stream_scorer.runtime.files import LocalFiles
+from stream_scorer.files import LocalFiles
 from stream_scorer.runtime.serving_record import SERVING_FILE, Served, ServingRecord
 
 V1, V2 = Served("v0001", "aa"), Served("v0002", "bb")

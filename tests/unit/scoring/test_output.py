@@ -1,6 +1,6 @@
 """The scored row's struct: included features first, then passthrough, then model outputs."""
 
-from stream_scorer.models.manifest import Canary, Manifest
+from stream_scorer.contract.manifest import Canary, Manifest
 from stream_scorer.scoring.output import scored_struct, udf_struct
 
 

@@ -7,15 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stream_scorer.contract.onnx_spec import ImagePreprocessing, OnnxSpec, TensorSpec
 from stream_scorer.devtools.demo_models import demo_features, train_demo_model
 from stream_scorer.distribution.cache import ArtefactCache
 from stream_scorer.distribution.cached_file import CachedFileArtefact
-from stream_scorer.models.describe import describe
-from stream_scorer.models.onnx_spec import ImagePreprocessing, OnnxSpec, TensorSpec
-from stream_scorer.models.serving import ServingModel
-from stream_scorer.predictors.sklearn import SklearnPredictor
-from stream_scorer.scoring.model_cache import key_of
+from stream_scorer.distribution.worker_cache import key_of
+from stream_scorer.flavors.sklearn.describe import describe
+from stream_scorer.flavors.sklearn.predictor import SklearnPredictor
 from stream_scorer.scoring.shadow import ShadowModel, shadow_columns, skip_reason
+from stream_scorer.serving.model import ServingModel
 from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
 from tests.scorer_helpers import NUMERIC
 

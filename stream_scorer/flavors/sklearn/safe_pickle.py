@@ -1,0 +1,132 @@
+"""The one restricted loader for pickle and joblib artefacts (see `allowlist` for the rule).
+
+Every global a stream names goes through `allowlist.admit` before its module is imported, so
+a refused artefact builds no object and runs none of its code. Setting state on a class
+(a BUILD whose target is a class, not an instance) is refused too: it would patch that class
+for the whole process. joblib artefacts are read by a subclass of joblib's own
+`NumpyUnpickler`, which keeps joblib's array handling (inline arrays, compression, mmap); its
+nested streams of object arrays go through the same check. `load_joblib_file` reads a file
+with its arrays memory-mapped, through the same unpickler.
+"""
+
+import io
+import pickle
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any, Literal
+
+from joblib.numpy_pickle import NumpyUnpickler
+
+from stream_scorer.errors import ModelRejectedError
+from stream_scorer.flavors.sklearn.allowlist import admit
+
+MmapMode = Literal["r", "r+", "w+", "c"]
+
+
+def load_pickle(data: bytes, trusted: Collection[str] = ()) -> object:
+    """Unpickle `data`, admitting only allowed globals and those in `trusted`.
+
+    Raises
+    ------
+    ModelRejectedError
+        Naming the first global refused; nothing from the stream was built by then.
+    """
+    return _PickleUnpickler(io.BytesIO(data), frozenset(trusted)).load()
+
+
+def load_joblib(data: bytes, trusted: Collection[str] = ()) -> object:
+    """Load a `joblib.dump` artefact (compressed or not) like `load_pickle`.
+
+    Raises
+    ------
+    ModelRejectedError
+        Naming the first global refused; nothing from the stream was built by then.
+    """
+    from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
+
+    with _validate_fileobject_and_memmap(io.BytesIO(data), "", None) as (fobj, _):
+        return _JoblibUnpickler(fobj, frozenset(trusted)).load()
+
+
+def load_joblib_file(
+    path: Path, trusted: Collection[str] = (), mmap_mode: MmapMode | None = "r"
+) -> object:
+    """Load a `joblib.dump` artefact file like `load_joblib`; if the file is uncompressed, its
+    numpy arrays are memory-mapped with `mmap_mode` (as `joblib.load(path, mmap_mode)` does),
+    so processes loading one file share its pages. A compressed file loads into memory, with
+    joblib's warning. Every global goes through the same check, so a refused one never runs.
+
+    Raises
+    ------
+    ModelRejectedError
+        Naming the first global refused; nothing from the stream was built by then. Also for
+        a file in the format of joblib before 0.10, which joblib loads with no unpickler of
+        ours.
+    """
+    from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
+
+    with (
+        open(path, "rb") as handle,
+        _validate_fileobject_and_memmap(handle, str(path), mmap_mode) as (fobj, mode),
+    ):
+        if isinstance(fobj, str):  # joblib < 0.10: loaded by `load_compatibility`, unguarded
+            msg = f"{path}: a joblib file of joblib before 0.10; save it again with joblib.dump"
+            raise ModelRejectedError(msg)
+        return _JoblibUnpickler(fobj, frozenset(trusted), str(path), mode).load()
+
+
+def _find_class(self: Any, module: str, name: str) -> object:
+    if self.proto < 3 and self.fix_imports:  # Python 2 names, as pickle itself maps them
+        module, name = _python3_name(module, name)
+    return admit(module, name, self.trusted)
+
+
+def _python3_name(module: str, name: str) -> tuple[str, str]:
+    import _compat_pickle
+
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[module, name]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
+def _guarded_build(build: Callable[[object], None]) -> Callable[[object], None]:
+    def load_build(self: Any) -> None:
+        if len(self.stack) >= 2 and isinstance(self.stack[-2], type):
+            target = self.stack[-2]
+            msg = f"the artefact sets attributes on the class {target.__module__}.{target.__name__}"
+            raise ModelRejectedError(msg)
+        build(self)
+
+    return load_build
+
+
+class _PickleUnpickler(pickle._Unpickler):
+    """The pure-Python unpickler, whose opcodes can be guarded one by one."""
+
+    dispatch = pickle._Unpickler.dispatch.copy()
+    dispatch[pickle.BUILD[0]] = _guarded_build(pickle._Unpickler.load_build)  # type: ignore[attr-defined]
+    find_class = _find_class
+
+    def __init__(self, file: io.BytesIO, trusted: frozenset[str]) -> None:
+        super().__init__(file)
+        self.trusted = trusted
+
+
+class _JoblibUnpickler(NumpyUnpickler):
+    """joblib's unpickler (arrays read inline, native byte order) with the same guards."""
+
+    dispatch = NumpyUnpickler.dispatch.copy()
+    dispatch[pickle.BUILD[0]] = _guarded_build(NumpyUnpickler.load_build)
+    find_class = _find_class
+
+    def __init__(
+        self,
+        file: io.BufferedIOBase,
+        trusted: frozenset[str],
+        filename: str = "",
+        mmap_mode: MmapMode | None = None,
+    ) -> None:
+        # Mapped arrays keep the byte order they were written with, as `joblib.load` keeps it.
+        native = mmap_mode is None
+        super().__init__(filename, file, ensure_native_byte_order=native, mmap_mode=mmap_mode)
+        self.trusted = trusted

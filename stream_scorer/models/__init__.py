@@ -1,1 +1,0 @@
-"""Model store, artefact formats, verification and the driver-side registry."""

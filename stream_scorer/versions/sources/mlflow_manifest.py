@@ -1,0 +1,152 @@
+"""Our `Manifest` for a registered MLflow model version, from its MLmodel metadata.
+
+The sklearn flavour's model file (skops, cloudpickle or pickle) loads through our own model
+loader (`flavors.sklearn.formats`), and `describe` records task, classes, input layout and
+the canary outputs, as `model publish` does for our store: registering in MLflow is the publish.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stream_scorer.contract.manifest import Manifest, ModelFormat
+from stream_scorer.errors import ModelRejectedError
+from stream_scorer.flavors.sklearn.describe import describe
+from stream_scorer.flavors.sklearn.formats import load_model_bytes
+from stream_scorer.types import FieldType
+
+FLAVOURS = ("sklearn",)
+"""MLflow flavours a scorer serves; a model logged with none of them is refused.
+
+Not `onnx`: an ONNX manifest is described against the config's image or tensor input and
+`model.onnx` options at publish (`describe_onnx`), so ONNX models are served from our store.
+"""
+CANARY_ROWS = 20
+"""Rows of the logged input example kept as canary rows (all of them are scored twice)."""
+_FORMATS: dict[str, ModelFormat] = {"skops": "skops", "cloudpickle": "pickle", "pickle": "pickle"}
+_TYPES: dict[str, FieldType] = {
+    "double": "double",
+    "float": "float",
+    "long": "long",
+    "integer": "int",
+    "string": "string",
+    "boolean": "boolean",
+}
+"""MLflow signature column type -> our type name."""
+
+
+def model_file(meta: Any) -> tuple[str, ModelFormat]:
+    """The artefact file inside the model directory and our format for it.
+
+    Raises
+    ------
+    ModelRejectedError
+        If the model has no supported flavour, or an unknown serialisation format.
+    """
+    conf = meta.flavors.get("sklearn")
+    if conf is None:
+        msg = (
+            f"MLflow flavours {sorted(meta.flavors)} are not supported; supported: {list(FLAVOURS)}"
+        )
+        if "onnx" in meta.flavors:
+            msg += "; publish the .onnx file to a model store with `stream-scorer model publish`"
+        raise ModelRejectedError(msg)
+    serialization = conf.get("serialization_format", "cloudpickle")
+    if serialization not in _FORMATS:
+        msg = f"sklearn serialization_format {serialization!r}; supported: {sorted(_FORMATS)}"
+        raise ModelRejectedError(msg)
+    return conf["pickled_model"], _FORMATS[serialization]
+
+
+def signature_types(meta: Any, configured: Mapping[str, FieldType]) -> dict[str, FieldType]:
+    """Feature names and types from the model's input signature.
+
+    A model logged without a signature, or with a 2-D tensor one as wide as the config's
+    schema (fitted on arrays), takes the config's names and types.
+
+    Raises
+    ------
+    ModelRejectedError
+        If a signature column has a type with no counterpart, or the tensor's width differs.
+    """
+    schema = meta.get_input_schema()
+    if schema is None:
+        return dict(configured)
+    if schema.is_tensor_spec():
+        shape = schema.inputs[0].shape
+        if len(schema.inputs) == 1 and len(shape) == 2 and shape[1] == len(configured):
+            return dict(configured)
+        msg = f"tensor signature {schema} does not fit the {len(configured)} configured features"
+        raise ModelRejectedError(msg)
+    types: dict[str, FieldType] = {}
+    for column in schema.inputs:
+        kind = column.type.name
+        if kind not in _TYPES:
+            msg = f"signature column {column.name!r} has type {kind}; supported: {sorted(_TYPES)}"
+            raise ModelRejectedError(msg)
+        types[column.name] = _TYPES[kind]
+    return types
+
+
+def example_rows(example: object, names: list[str]) -> list[dict[str, Any]] | None:
+    """Up to `CANARY_ROWS` rows (feature name -> value) of a logged input example, or None."""
+    if isinstance(example, pd.DataFrame):
+        frame = example
+    elif isinstance(example, np.ndarray) and example.ndim == 2 and example.shape[1] == len(names):
+        frame = pd.DataFrame(example, columns=names)
+    else:
+        return None
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        msg = f"the input example lacks features {missing}"
+        raise ModelRejectedError(msg)
+    rows: list[dict[str, Any]] = frame[names].head(CANARY_ROWS).to_dict("records")
+    return rows
+
+
+def build_manifest(
+    version: str,
+    meta: Any,
+    payload: bytes,
+    feature_types: dict[str, FieldType],
+    canary_rows: list[dict[str, Any]] | None,
+    trusted_types: list[str],
+    unsafe_load: bool = False,
+) -> Manifest:
+    """Load the model file's bytes through our restricted loader (`load_model_bytes`, admitting
+    `trusted_types`, or everything with `unsafe_load`) and describe them as `version`.
+
+    Raises
+    ------
+    ModelRejectedError
+        If the bytes do not load, or the model does not match `feature_types` or cannot
+        predict the canary rows.
+    """
+    file, fmt = model_file(meta)
+    try:
+        model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
+    except ModelRejectedError:
+        raise
+    except Exception as exc:
+        msg = f"cannot load {file} as {fmt}: {exc!r}"
+        raise ModelRejectedError(msg) from exc
+    described = describe(model, payload, fmt, feature_types, canary_rows)
+    conf = meta.flavors["sklearn"]
+    libraries = {
+        "python": meta.flavors.get("python_function", {}).get("python_version", "unknown"),
+        "scikit-learn": conf.get("sklearn_version", "unknown"),
+        "mlflow": meta.mlflow_version or "unknown",
+    }
+    return dataclasses.replace(
+        described,
+        version=version,
+        file=file,
+        library_versions=libraries,
+        created_at=str(meta.utc_time_created),
+        trusted_types=sorted(set(trusted_types)),
+        unsafe_load=unsafe_load,
+        extra={"mlflow": {"run_id": meta.run_id, "model_uuid": meta.model_uuid}},
+    )
