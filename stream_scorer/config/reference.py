@@ -32,7 +32,9 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, 
         meaning = " ".join(meaning.split()).replace("|", "/")  # one table row per key
         yield key, _type_name(field, nested), _default(field), meaning
         for sub in nested:
-            kind = sub.model_fields["kind"].annotation.__args__[0] if len(nested) > 1 else None
+            kind = (
+                typing.get_args(sub.model_fields["kind"].annotation)[0] if len(nested) > 1 else None
+            )
             yield from _rows(sub, f"{key}[kind={kind}]." if kind else f"{key}.")
 
 
@@ -66,7 +68,7 @@ def _without_metadata(annotation: object) -> object:
 def _default(field: FieldInfo) -> str:
     if field.default is PydanticUndefined and field.default_factory is None:
         return "required"
-    value = field.default_factory() if field.default_factory else field.default
+    value = field.get_default(call_default_factory=True, validated_data={})
     if isinstance(value, BaseModel):
         value = value.model_dump(exclude_defaults=True)
     return f"`{value!r}`"

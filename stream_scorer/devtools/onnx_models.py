@@ -5,6 +5,7 @@ is needed. Each builder returns the serialised graph (the bytes of a `.onnx` fil
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def small_cnn(
         "w3": rng.normal(0, 1.0, (16, classes)),
         "b3": rng.normal(0, 0.1, classes),
     }
-    pad = {"pads": [1, 1, 1, 1]}
+    pad: dict[str, Any] = {"pads": [1, 1, 1, 1]}
     out = "probabilities" if softmax else "logits"
     nodes = [
         helper.make_node("Conv", ["image", "w1", "b1"], ["c1"], kernel_shape=[3, 3], **pad),

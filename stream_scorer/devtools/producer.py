@@ -102,12 +102,12 @@ def produce(
     bar = tqdm(total=total, unit="rec", disable=not progress, desc=f"produce {topic}")
     try:
         with broker_errors(options, f"produce to {topic}"):
-            for i, (value, good) in enumerate(records):
+            for i, (record, good) in enumerate(records):
                 partition = i % partitions if partitions else None
+                value: bytes | None = record
                 if partition is not None:
-                    previous = tails.get(partition)
-                    tails[partition] = value
-                    value = previous
+                    value = tails.get(partition)
+                    tails[partition] = record
                 if value is not None:
                     producer.send(topic, value=value, partition=partition)
                 report.sent += 1

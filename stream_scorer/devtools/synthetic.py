@@ -2,10 +2,11 @@
 
 import random
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 import orjson
 
-from stream_scorer.types import TYPES
+from stream_scorer.types import TYPES, FieldType
 
 # Malformed shapes the producer mixes in when asked: each must be dead-lettered, never scored.
 MALFORMED_KINDS = ("not-json", "missing-field", "wrong-type", "not-an-object", "empty")
@@ -15,7 +16,7 @@ def good_record(i: int, schema: Mapping[str, str], rng: random.Random) -> dict[s
     """One valid record: an `id` plus a value of the right type for every feature."""
     record: dict[str, object] = {"id": i}
     for name, kind in schema.items():
-        python = TYPES[kind].python
+        python = TYPES[cast(FieldType, kind)].python
         if python is float:
             record[name] = round(rng.gauss(0.0, 1.0), 6)
         elif python is int:

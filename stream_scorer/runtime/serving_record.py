@@ -64,7 +64,7 @@ class ServingRecord:
         """Count one more failure of batch `batch_id` with `model`; return the count so far."""
         failing = self._state.failing
         same = failing is not None and (failing.batch_id, failing.model) == (batch_id, model)
-        count = failing.count + 1 if same else 1
+        count = failing.count + 1 if failing is not None and same else 1
         self._state.failing = Attempts(batch_id, model, count)
         self._write()
         return count

@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,7 @@ class ModelStore:
     def publish(
         self,
         model_path: str | Path,
-        feature_types: dict[str, str],
+        feature_types: Mapping[str, str],
         canary_rows: list[dict[str, Any]] | None = None,
         trusted_types: Sequence[str] = (),
         unsafe_load: bool = False,
