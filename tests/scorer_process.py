@@ -12,6 +12,8 @@ from kafka import KafkaConsumer
 from tests.scorer_helpers import NUMERIC
 
 CLI = str(Path(sys.executable).with_name("stream-scorer"))
+FAULT_RUN = [sys.executable, "-m", "stream_scorer.testing.fault_run"]
+"""`stream-scorer` with the fault `STREAM_SCORER_FAULT` arms (the scorer never reads it)."""
 RUN_TIMEOUT_S = 300
 
 
@@ -64,19 +66,23 @@ def scorer_env(fault: str | None = None) -> dict[str, str]:
 def run_once(config: Path, fault: str | None = None) -> subprocess.CompletedProcess:
     """Run `stream-scorer run --config config --once` to its end; output captured."""
     return subprocess.run(
-        [CLI, "run", "--config", str(config), "--once"],
+        [*_cli(fault), "run", "--config", str(config), "--once"],
         capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=scorer_env(fault),
     )  # fmt: skip
 
 
 def start_daemon(config: Path, log: Path, fault: str | None = None) -> subprocess.Popen:
     """Start `stream-scorer run --config config` (the daemon), its output going to `log`."""
-    return _start([CLI, "run", "--config", str(config)], log, fault)
+    return _start([*_cli(fault), "run", "--config", str(config)], log, fault)
 
 
 def start_once(config: Path, log: Path) -> subprocess.Popen:
     """Start `stream-scorer run --config config --once` without waiting; output to `log`."""
     return _start([CLI, "run", "--config", str(config), "--once"], log, None)
+
+
+def _cli(fault: str | None) -> list[str]:
+    return FAULT_RUN if fault else [CLI]
 
 
 def _start(command: list[str], log: Path, fault: str | None) -> subprocess.Popen:

@@ -7,6 +7,7 @@ from stream_scorer import __version__
 from stream_scorer.cli.commands import broker, demo, model, produce, run, status
 from stream_scorer.errors import ScorerError
 from stream_scorer.runtime.logs import configure_console
+from stream_scorer.sinks.base import NO_HOOKS, BatchHooks
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,9 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run a sub-command; a ScorerError prints `error: ...` and exits 2."""
+def main(argv: list[str] | None = None, hooks: BatchHooks = NO_HOOKS) -> int:
+    """Run a sub-command; a ScorerError prints `error: ...` and exits 2.
+
+    `hooks` observe every batch of `run` (tests pass fault hooks: `testing.fault_run`).
+    """
     args = build_parser().parse_args(argv)
+    args.hooks = hooks
     configure_console(args.log_level, args.verbose)
     try:
         return args.func(args)

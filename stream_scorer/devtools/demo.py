@@ -103,19 +103,20 @@ def run_demo(
 
 def _wait_processed(scorer: Scorer, expected: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
-    while scorer.pipeline.stats.processed < expected:
-        if time.monotonic() > deadline or not scorer.query.isActive:
+    pipeline, query = scorer.running()
+    while pipeline.stats.processed < expected:
+        if time.monotonic() > deadline or not query.isActive:
             msg = (
-                f"demo: {scorer.pipeline.stats.processed} of {expected} records processed "
-                f"after {timeout_s:.0f}s (query active: {scorer.query.isActive}, "
-                f"error: {scorer.query.exception()})"
+                f"demo: {pipeline.stats.processed} of {expected} records processed "
+                f"after {timeout_s:.0f}s (query active: {query.isActive}, "
+                f"error: {query.exception()})"
             )
             raise ScorerError(msg)
         time.sleep(0.2)
 
 
 def _summary(scorer: Scorer, workdir: Path, elapsed: float) -> None:
-    spark, stats = scorer.spark, scorer.pipeline.stats
+    spark, stats = scorer.spark, scorer.running()[0].stats
     by_version = spark.read.parquet(str(workdir / "predictions")).groupBy("model_version").count()
     dead = spark.read.parquet(str(workdir / "dead-letter"))
     print("\n[demo] summary")

@@ -18,9 +18,7 @@ from stream_scorer.scoring.shadow import skip_reason
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.serving.model import ServingModel
 from stream_scorer.serving.registry import ModelRegistry
-from stream_scorer.sinks.base import Sink
-from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
-from stream_scorer.sinks.parquet import ParquetSink
+from stream_scorer.sinks.base import NO_HOOKS, BatchHooks, Sink
 from stream_scorer.sinks.task_files import BatchDirectory
 
 log = logging.getLogger(__name__)
@@ -150,7 +148,7 @@ class BatchPipeline:
             if directories:  # the tasks write the sinks' files as they score
                 scored.write.format("noop").mode("overwrite").save()
                 written = [
-                    sink.commit_task_files(directory, batch_id, self.hooks)
+                    sink.commit(directory, batch_id, self.hooks)
                     for sink, directory in directories.items()
                 ]
                 good = written[0]  # every sink holds the same rows
@@ -179,7 +177,7 @@ class BatchPipeline:
         batch: DataFrame,
         serving: ServingModel,
         shadow: ServingModel | None = None,
-        directories: dict[ParquetSink, BatchDirectory] | None = None,
+        directories: dict[Sink, BatchDirectory] | None = None,
     ) -> DataFrame:
         """The batch scored by `serving` (beside `shadow`); the tasks write the prediction
         rows to `directories` themselves, if any, and the frame holds the failed rows."""
@@ -197,14 +195,14 @@ class BatchPipeline:
 
     def _task_directories(
         self, pending: Sequence[Sink], batch_id: int, with_shadow: bool
-    ) -> dict[ParquetSink, BatchDirectory]:
+    ) -> dict[Sink, BatchDirectory]:
         """The prepared batch directories the tasks write into, one per pending sink, or none
         if any pending sink cannot take task-written files (see the class)."""
         if not self.files_in_pass or with_shadow or not pending:
             return {}
         directories = {}
         for sink in pending:
-            directory = sink.task_directory(batch_id) if isinstance(sink, ParquetSink) else None
+            directory = sink.task_writes(batch_id)
             if directory is None:
                 return {}
             directories[sink] = directory

@@ -11,6 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from stream_scorer.config.settings import ScorerConfig, TriggerConfig
+from stream_scorer.errors import ScorerError
 from stream_scorer.files import files_at, is_local, join
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
 from stream_scorer.metrics.listener import MetricsListener
@@ -26,10 +27,10 @@ from stream_scorer.runtime.warm_workers import warm_workers
 from stream_scorer.scoring.one_pass import score_ranges
 from stream_scorer.scoring.stage import score
 from stream_scorer.serving.registry import ModelRegistry
+from stream_scorer.sinks.base import NO_HOOKS, BatchHooks
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
-from stream_scorer.testing.faults import hooks_from_env
 from stream_scorer.versions.sources.factory import open_source
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,13 @@ class Scorer:
         spark: SparkSession | None = None,
         once: bool = False,
         topics_checked: bool = False,
+        hooks: BatchHooks = NO_HOOKS,
     ) -> None:
         if once:
             config = config.model_copy(update={"trigger": TriggerConfig(availableNow=True)})
         self.config = config
         self._topics_checked = topics_checked
+        self._hooks = hooks
         self._closers: list = []
         self._stop = threading.Event()
         self._lost: str | None = None
@@ -96,7 +99,7 @@ class Scorer:
     def start(self) -> StreamingQuery:
         """Start the streaming query and return it."""
         cfg = self.config
-        if self.spark.sparkContext.master.startswith("local"):
+        if self._local_master:
             warm_workers(self.spark)
         self.checkpoint.verify()
         check_subscription(self.checkpoint, cfg.source)
@@ -119,21 +122,20 @@ class Scorer:
             self._closers.append(sink.close)
         self.checkpoint.refuse_reused_sinks([*sinks, dead_letter])
         log.info("start-time checks done: starting the query")
-        hooks = hooks_from_env()  # no-op unless a test armed a fault
-        self.pipeline = BatchPipeline(
+        pipeline = self.pipeline = BatchPipeline(
             cfg.features,
             self.registry,
             sinks,
             dead_letter,
             cfg.model.worker_cache_versions,
-            hooks,
+            self._hooks,
             self.shadow,
             fallback,
             cfg.output,
             self._scoring(),
-            files_in_pass=self._one_pass and self.spark.sparkContext.master.startswith("local"),
+            files_in_pass=self._one_pass and self._local_master,
         )
-        self._add_listener()
+        listener = self._add_listener(pipeline)
         writer = (
             read_stream(self.spark, cfg.source, ranges=self._one_pass)
             .writeStream.queryName(cfg.app_name)
@@ -143,11 +145,28 @@ class Scorer:
         if cfg.trigger.availableNow:
             writer = writer.trigger(availableNow=True)
         else:
-            writer = writer.trigger(processingTime=cfg.trigger.processingTime)
-        self.query = writer.start()
-        self.listener.query_id = str(self.query.id)
-        log.info("query %s started (checkpoint %s)", self.query.id, cfg.checkpoint)
-        return self.query
+            writer = writer.trigger(processingTime=cfg.trigger.processingTime or "")
+        query = self.query = writer.start()
+        listener.query_id = str(query.id)
+        log.info("query %s started (checkpoint %s)", query.id, cfg.checkpoint)
+        return query
+
+    def running(self) -> tuple[BatchPipeline, StreamingQuery]:
+        """The pipeline and the query that `start` made.
+
+        Raises
+        ------
+        ScorerError
+            Before `start`.
+        """
+        if self.pipeline is None or self.query is None:
+            msg = "the scorer's query has not started"
+            raise ScorerError(msg)
+        return self.pipeline, self.query
+
+    @property
+    def _local_master(self) -> bool:
+        return (self.spark.sparkContext.master or "").startswith("local")
 
     @property
     def _one_pass(self) -> bool:
@@ -163,7 +182,7 @@ class Scorer:
             score_ranges, source=self.config.source.parsed, rows_per_batch=rows
         )
 
-    def _add_listener(self) -> None:
+    def _add_listener(self, pipeline: BatchPipeline) -> MetricsListener:
         publishers = [self.checkpoint.write_status]  # read by `stream-scorer status`
         metrics = self.config.metrics
         if metrics.prometheus_port:
@@ -172,8 +191,8 @@ class Scorer:
             exporter = PrometheusExporter(metrics.prometheus_port, metrics.prometheus_addr)
             self._closers.append(exporter.close)
             publishers.append(exporter)
-        self.listener = MetricsListener(
-            self.pipeline.stats,
+        listener = self.listener = MetricsListener(
+            pipeline.stats,
             lambda: self.registry.serving_version,
             tuple(publishers),
             model_refusals=lambda: self.registry.refusals,
@@ -182,8 +201,9 @@ class Scorer:
             model_source=self.registry.source.location,
             shadow_source=self.shadow.source.location if self.shadow else None,
         )
-        self.spark.streams.addListener(self.listener)
-        self._closers.append(lambda: self.spark.streams.removeListener(self.listener))
+        self.spark.streams.addListener(listener)
+        self._closers.append(lambda: self.spark.streams.removeListener(listener))
+        return listener
 
     def _cache_failures(self) -> int:
         """Big versions, served or shadow, that a machine could not copy into its cache: both
@@ -220,30 +240,33 @@ class Scorer:
                 previous[sig] = signal.signal(sig, lambda *_: self.request_stop())
         try:
             query = self.start()
+            pipeline, _ = self.running()
             while query.isActive and not self._stop.is_set():
-                query.awaitTermination(0.5)
+                query.awaitTermination(0.5)  # type: ignore[arg-type]  # seconds: a float works
             if self._lost is not None:  # another scorer writes now: not one more batch
                 query.stop()
                 raise in_use(self.config.checkpoint, self._lost)
             if query.isActive:
-                self._stop_between_batches(query, stop_timeout_s)
+                self._stop_between_batches(pipeline, query, stop_timeout_s)
             error = query.exception()
             if error is not None:
                 raise error
-            log.info("query stopped after %d batches", self.pipeline.stats.batches)
+            log.info("query stopped after %d batches", pipeline.stats.batches)
             return 0
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.close()
 
-    def _stop_between_batches(self, query: StreamingQuery, timeout_s: float) -> None:
+    def _stop_between_batches(
+        self, pipeline: BatchPipeline, query: StreamingQuery, timeout_s: float
+    ) -> None:
         deadline = time.monotonic() + timeout_s
         log.info("stop requested: finishing the batch in flight")
         # foreachBatch returning is not enough: Spark writes the commit log after it, and the
         # trigger stays active until that commit is written.
         while time.monotonic() < deadline and not (
-            self.pipeline.idle and not query.status["isTriggerActive"]
+            pipeline.idle and not query.status["isTriggerActive"]
         ):
             time.sleep(0.05)
         query.stop()

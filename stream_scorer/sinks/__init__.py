@@ -9,10 +9,9 @@ and keeps none. `BatchHooks` observe a batch's writes. `build_sink` turns a sink
 into a sink.
 """
 
-from stream_scorer.sinks.base import BatchMarkers, Sink
+from stream_scorer.sinks.base import NO_HOOKS, BatchHooks, BatchMarkers, Sink
 from stream_scorer.sinks.console import ConsoleSink
 from stream_scorer.sinks.factory import build_sink
-from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
 from stream_scorer.sinks.kafka import KafkaSink
 from stream_scorer.sinks.parquet import ParquetSink
 

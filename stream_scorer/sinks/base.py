@@ -1,4 +1,10 @@
-"""The `Sink` template every sink follows, and the commit markers that make replays safe."""
+"""The `Sink` template every sink follows, the commit markers that make replays safe, and
+`BatchHooks`, an observer of one micro-batch on its way to the sinks.
+
+The pipeline and the sink template call the hooks at fixed points of every batch. Production
+uses `NO_HOOKS`, whose methods do nothing; tests pass their own (fault injection) to the
+scorer. A hook runs on the driver, in the foreachBatch thread; what it raises fails the batch.
+"""
 
 import logging
 from abc import ABC, abstractmethod
@@ -8,9 +14,29 @@ from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 
 from stream_scorer.errors import SinkError
-from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
+from stream_scorer.sinks.task_files import BatchDirectory
 
 log = logging.getLogger(__name__)
+
+
+class BatchHooks:
+    """Called at the points of a batch; every method here does nothing."""
+
+    def batch_started(self, batch_id: int) -> None:
+        """The pipeline received batch `batch_id`; nothing is scored or written yet."""
+
+    def sink_written(self, sink: "Sink", batch_id: int) -> None:
+        """`sink` wrote the rows of `batch_id`; its commit marker is not written yet."""
+
+    def sink_committed(self, sink: "Sink", batch_id: int) -> None:
+        """`sink` finished `batch_id` (marked committed, if it keeps markers)."""
+
+    def sinks_written(self, batch_id: int) -> None:
+        """Every sink and the dead letter wrote `batch_id`; Spark has not committed it yet."""
+
+
+NO_HOOKS = BatchHooks()
+"""The hooks production runs with: none."""
 
 
 class Sink(ABC):
@@ -19,7 +45,13 @@ class Sink(ABC):
     Lifecycle: `open(spark)` once at query start, `write(df, batch_id)` once per micro-batch
     on the driver (inside `foreachBatch`), `close()` once when the query stops. A sink given
     a `markers_dir` is idempotent: `write` skips a batch id it committed and marks a batch
-    committed only after all its rows were written. Subclasses implement `_write_batch` only.
+    committed only after all its rows were written. Subclasses implement `_write_batch`.
+
+    A sink whose scoring tasks can write its rows themselves says so with `task_writes`; the
+    batch then follows the protocol PySpark names `DataSourceStreamWriter`: each task writes
+    its rows and leaves its commit message (a file in place, `sinks.task_files`), and the
+    driver's `commit(written, batch_id)` makes the batch visible exactly once, instead of
+    `write`.
     """
 
     single_pass: bool = True
@@ -84,6 +116,28 @@ class Sink(ABC):
         if self._markers is not None:
             self._markers.mark_committed(batch_id)
         hooks.sink_committed(self, batch_id)
+
+    def task_writes(self, batch_id: int) -> BatchDirectory | None:
+        """Where the scoring tasks of `batch_id` write this sink's rows themselves, or None
+        (the default): Spark's writer writes them then, through `write`. Called on the driver
+        before the batch is scored."""
+        return None
+
+    @final
+    def commit(self, written: BatchDirectory, batch_id: int, hooks: BatchHooks = NO_HOOKS) -> int:
+        """Commit batch `batch_id`, whose rows the tasks wrote to `written` (from
+        `task_writes`; the job has succeeded); return its row count. Called on the driver
+        instead of `write`, as `DataSourceStreamWriter.commit(messages, batchId)` is.
+
+        Raises
+        ------
+        SinkError
+            If the files cannot be counted or the marker written; the batch then counts as
+            not committed and its replay writes it again.
+        """
+        count = written.count()
+        self._commit(batch_id, hooks)
+        return count
 
     @abstractmethod
     def _write_batch(self, df: DataFrame, batch_id: int) -> int:

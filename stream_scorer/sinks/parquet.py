@@ -8,7 +8,6 @@ from pyspark.sql import types as T
 
 from stream_scorer.errors import SinkError
 from stream_scorer.sinks.base import Sink
-from stream_scorer.sinks.hooks import BatchHooks
 from stream_scorer.sinks.task_files import (
     DISTINCT_VALUED,
     BatchDirectory,
@@ -57,7 +56,7 @@ class ParquetSink(Sink):
         super().open(spark)
         self._file_options = FileOptions.of(spark)
 
-    def task_directory(self, batch_id: int) -> BatchDirectory | None:
+    def task_writes(self, batch_id: int) -> BatchDirectory | None:
         """The directory of batch `batch_id`, for tasks that write its files themselves
         (`sinks.task_files`); None unless the sink is on the local filesystem, in a codec
         pyarrow writes."""
@@ -65,13 +64,6 @@ class ParquetSink(Sink):
         if path is None or not self._file_options.writable:
             return None
         return BatchDirectory(path, self._file_options)
-
-    def commit_task_files(self, directory: BatchDirectory, batch_id: int, hooks: BatchHooks) -> int:
-        """Commit batch `batch_id`, which the tasks wrote to `directory` (the job has
-        succeeded); return its row count. Called instead of `write`."""
-        count = directory.count()
-        self._commit(batch_id, hooks)
-        return count
 
     def _write_batch(self, df: DataFrame, batch_id: int) -> int:
         """Write the batch to `<path>/batch_id=N/`, replacing what a failed attempt left.

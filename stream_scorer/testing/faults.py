@@ -1,8 +1,9 @@
 """Fault injection for tests: kill the scorer (SIGKILL) or stall a batch at a named point.
 
 Armed by the environment variable `STREAM_SCORER_FAULT=<point>` (every batch) or
-`<point>@<batch_id>` (one batch): the scorer calls `hooks_from_env` once at start and runs
-the batch with the `FaultHooks` it returns; unset, it returns the no-op `NO_HOOKS`. Points:
+`<point>@<batch_id>` (one batch), read by `hooks_from_env` in the test entry point
+`fault_run`, which passes the `FaultHooks` it returns to the scorer (`Scorer(hooks=...)`);
+unset, it returns the no-op `NO_HOOKS`. Points:
 
 - `parquet-write` / `kafka-write`: a sink wrote the batch, its commit marker is not yet written.
 - `between-sinks`: a sink committed the batch; the next sinks have not written it yet.
@@ -22,8 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stream_scorer.errors import ConfigError
-from stream_scorer.sinks.base import Sink
-from stream_scorer.sinks.hooks import NO_HOOKS, BatchHooks
+from stream_scorer.sinks.base import NO_HOOKS, BatchHooks, Sink
 from stream_scorer.sinks.kafka import KafkaSink
 from stream_scorer.sinks.parquet import ParquetSink
 

@@ -146,7 +146,7 @@ def test_parquet_empty_batch_is_committed_with_zero_rows(spark, tmp_path):
 
 def task_written(spark, sink: ParquetSink, df, batch_id: int, hooks=None) -> int:
     """Write `df` as the scoring tasks do (one file per partition), then commit it."""
-    directory = sink.task_directory(batch_id)
+    directory = sink.task_writes(batch_id)
     assert directory is not None
     directory.prepare()
     files = directory.writer(df.schema)
@@ -155,7 +155,7 @@ def task_written(spark, sink: ParquetSink, df, batch_id: int, hooks=None) -> int
             for batch in table.to_batches():
                 file.write(pa.RecordBatch.from_arrays(batch.columns, schema=files.schema))
             file.commit()
-    return sink.commit_task_files(directory, batch_id, hooks or BatchHooks())
+    return sink.commit(directory, batch_id, hooks or BatchHooks())
 
 
 def test_parquet_task_written_files_read_back_as_spark_writes_them(spark, tmp_path):
@@ -192,7 +192,7 @@ def test_parquet_tasks_write_only_in_codecs_pyarrow_has(spark, tmp_path, codec, 
         sink = opened(ParquetSink(str(tmp_path / "out")), spark)
     finally:
         spark.conf.unset(key)
-    assert (sink.task_directory(0) is not None) is by_tasks
+    assert (sink.task_writes(0) is not None) is by_tasks
 
 
 def test_parquet_hooks_see_task_written_rows_before_the_marker(spark, tmp_path):

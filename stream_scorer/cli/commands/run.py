@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     spark = build_session(config.app_name, scorer_settings(config), jvm_log=log_file)
     log.info("Spark session ready in %.1fs", time.monotonic() - began)
-    return Scorer(config, spark=spark, once=args.once, topics_checked=True).run()
+    scorer = Scorer(config, spark, args.once, topics_checked=True, hooks=args.hooks)
+    return scorer.run()
 
 
 def require_current_model(config: ScorerConfig, origin: str | Path) -> None:

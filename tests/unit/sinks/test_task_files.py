@@ -55,11 +55,11 @@ def test_local_paths_and_file_urls_are_local(url, path):
 @pytest.mark.parametrize("url", ["s3a://bucket/out", "hdfs://nn:8020/out", "gs://b/o"])
 def test_other_filesystems_get_no_task_directory(url):
     assert local_path(url) is None
-    assert ParquetSink(url).task_directory(0) is None
+    assert ParquetSink(url).task_writes(0) is None
 
 
 def test_sink_task_directory_is_the_batch_directory(tmp_path):
-    directory = ParquetSink(str(tmp_path / "out")).task_directory(7)
+    directory = ParquetSink(str(tmp_path / "out")).task_writes(7)
     assert directory is not None and directory.path == str(tmp_path / "out" / "batch_id=7")
 
 
