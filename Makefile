@@ -15,6 +15,7 @@ test: $(STAMP) lint
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check stream_scorer tests bench
 	$(BIN)/ruff format --check stream_scorer tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
