@@ -10,10 +10,10 @@ import logging
 from abc import ABC, abstractmethod
 from typing import final
 
-from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 
 from stream_scorer.errors import SinkError
+from stream_scorer.files import HadoopFiles
 from stream_scorer.sinks.task_files import BatchDirectory
 
 log = logging.getLogger(__name__)
@@ -171,24 +171,19 @@ class Sink(ABC):
 class BatchMarkers:
     """One empty marker file per committed batch id, in a directory of any Hadoop filesystem.
 
-    The Hadoop FileSystem API of the Spark session is used, so local paths, `hdfs://` and
-    `s3a://` URLs work alike. A marker is written only after its batch is fully written:
-    a marker present means the batch is durable; a marker absent means it may be partial.
+    The Hadoop FileSystem API of the Spark session is used (`files.HadoopFiles`), so local
+    paths, `hdfs://` and `s3a://` URLs work alike. A marker is written only after its batch
+    is fully written: a marker present means the batch is durable; a marker absent means it
+    may be partial.
     """
 
     def __init__(self, spark: SparkSession, dir_url: str) -> None:
-        jvm = getattr(spark, "_jvm", None)
-        if jvm is None:
-            msg = f"commit markers in {dir_url} need a classic (non-Connect) SparkSession"
-            raise SinkError(msg)
-        self._path_cls = jvm.org.apache.hadoop.fs.Path
-        self._dir = self._path_cls(dir_url)
-        self._fs = self._dir.getFileSystem(spark._jsc.hadoopConfiguration())
+        self._files = HadoopFiles(spark, dir_url)
         self.dir_url = dir_url
 
     def is_committed(self, batch_id: int) -> bool:
         """Return True if `batch_id` has a marker."""
-        return bool(self._fs.exists(self._marker(batch_id)))
+        return self._files.exists(str(batch_id))
 
     def mark_committed(self, batch_id: int) -> None:
         """Create the marker of `batch_id` (an empty file; an existing one is overwritten).
@@ -199,8 +194,8 @@ class BatchMarkers:
             If the marker cannot be created; the batch then counts as not committed.
         """
         try:
-            self._fs.create(self._marker(batch_id), True).close()
-        except Py4JJavaError as exc:  # a Java IOException
+            self._files.create(str(batch_id), "", overwrite=True)
+        except OSError as exc:  # a Java IOException
             msg = (
                 f"cannot write the commit marker of batch {batch_id} in {self.dir_url}: {exc}; "
                 "check that the directory is writable"
@@ -209,10 +204,4 @@ class BatchMarkers:
 
     def committed_ids(self) -> list[int]:
         """All batch ids with a marker, ascending."""
-        if not self._fs.exists(self._dir):
-            return []
-        names = (status.getPath().getName() for status in self._fs.listStatus(self._dir))
-        return sorted(int(name) for name in names if name.isdigit())
-
-    def _marker(self, batch_id: int):
-        return self._path_cls(self._dir, str(batch_id))
+        return sorted(int(name) for name in self._files.list("") if name.isdigit())
