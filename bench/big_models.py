@@ -25,6 +25,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from stream_scorer.versions.publish import publish_sklearn
+
 MB = 1024 * 1024
 FEATURES = 32
 SCHEMA = {f"f{i}": "double" for i in range(FEATURES)}
@@ -173,7 +175,7 @@ def _publish(store, tmp: Path, rows: int, seed: int, same_points: bool = False) 
     path = tmp / "knn.joblib"
     joblib.dump(model, path)
     del model, points
-    store.publish(path, SCHEMA)
+    publish_sklearn(store, path, SCHEMA)
     size = path.stat().st_size
     path.unlink()
     return size

@@ -30,6 +30,7 @@ from bench.e2e import FEATURES, load
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.testing.scorer_setup import raw_config
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 
 RECORDS = 4
@@ -161,7 +162,7 @@ def main() -> None:
         root = Path(tmp)
         load(broker.bootstrap_servers, "cold", RECORDS)
         model = save_model(train_demo_model("binary", n_features=4), root / "lr.joblib")
-        ModelStore(root / "models").publish(model, FEATURES)
+        publish_sklearn(ModelStore(root / "models"), model, FEATURES)
         for run in range(args.repeats):
             # Each run rotates the order, so no command always follows the same one.
             order = [None, *scorers]

@@ -30,6 +30,7 @@ from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.runtime import worker_daemon
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.runtime.session import build_session
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 
 PARTITIONS = 4
@@ -168,7 +169,7 @@ def main() -> None:
         load(bootstrap, "bench", args.records)
         print(f"loaded {args.records:,} records in {time.perf_counter() - began:.0f} s")
         model = save_model(train_demo_model("binary", n_features=4), root / "lr.joblib")
-        ModelStore(root / "models").publish(model, FEATURES)
+        publish_sklearn(ModelStore(root / "models"), model, FEATURES)
         conf = dict(kv.split("=", 1) for kv in args.conf)
         rates: dict[tuple[str, str], list[float]] = {}
         spark = build_session("e2e-bench", {"spark.master": args.master, **conf})

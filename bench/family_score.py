@@ -26,6 +26,7 @@ from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.flavors.family.build import build_family
 from stream_scorer.runtime.session import build_session
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import fit_locally, keyed_frame
 
@@ -35,7 +36,7 @@ CLIENT = "confluent-kafka"
 def publish_both(root: Path, keys: int) -> None:
     """The single demo LR into `root/single`, a family of `keys` LRs into `root/family`."""
     model = save_model(train_demo_model("binary", n_features=4), root / "lr.joblib")
-    ModelStore(root / "single").publish(model, FEATURES)
+    publish_sklearn(ModelStore(root / "single"), model, FEATURES)
     began = time.perf_counter()
     spec, fitted, _ = fit_locally(keyed_frame(keys, 100), LogisticRegression, target="label")
     payload, manifest = build_family(spec, fitted, {})

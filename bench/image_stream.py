@@ -21,7 +21,7 @@ from stream_scorer.flavors.onnx.describe import describe_onnx
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.scoring.stage import score
 from stream_scorer.serving.model import ServingModel
-from stream_scorer.versions.publish_onnx import publish_onnx
+from stream_scorer.versions.publish import publish_onnx
 from stream_scorer.versions.store import ModelStore
 
 PARTITIONS = 2

@@ -21,6 +21,7 @@ import numpy as np
 from bench.data import FEATURES, train_models
 from bench.processes import rss, spark_processes
 from bench.stream_harness import StreamBench, exactly_once, save_result, target_row
+from stream_scorer.versions.publish import publish_sklearn
 
 SCHEMA = dict.fromkeys(FEATURES, "double")
 CACHE_VERSIONS = 2
@@ -39,13 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     ):
         artefact = Path(tmp) / "rf.joblib"
         joblib.dump(model, artefact)
-        bench.store.publish(artefact, SCHEMA)
+        publish_sklearn(bench.store, artefact, SCHEMA)
         bench.start()
         bench.warm_up()
         steady = bench.stream(args.rate)
         samples.append({"version": bench.scorer.registry.serving_version, **process_rss()})
         for _ in range(args.versions):
-            version = bench.store.publish(artefact, SCHEMA, force=True).version
+            version = publish_sklearn(bench.store, artefact, SCHEMA, force=True).version
             bench.wait_scored_by(version, timeout_s=120)
             samples.append({"version": version, **process_rss()})
             print(f"{version}: workers {_mb(samples[-1]['workers'])}", flush=True)

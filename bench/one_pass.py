@@ -38,6 +38,7 @@ from bench.e2e import PARTITIONS, load
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.testing.scorer_setup import raw_config
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 
 N_FEATURES = 8
@@ -136,7 +137,7 @@ def main() -> None:
         admin.close()
         ends = {p: _end(args.records, p) for p in range(PARTITIONS)}
         model = save_model(train_demo_model("binary", n_features=N_FEATURES), root / "lr.joblib")
-        ModelStore(root / "models").publish(model, FEATURES)
+        publish_sklearn(ModelStore(root / "models"), model, FEATURES)
         for rnd in range(args.rounds):
             rate = ceiling(bootstrap, "bench", ends)
             figures.setdefault("ceiling", []).append(rate)

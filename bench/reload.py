@@ -1,7 +1,7 @@
 """Hot-reload time: from publishing a model version to the first row it scores, mid-stream.
 
 A `SteadyProducer` streams 5k records/s; 5 times (quick: 3) a new demo model version is
-published and timed from `ModelStore.publish` returning (CURRENT flipped) to the smallest
+published and timed from `publish_sklearn` returning (CURRENT flipped) to the smallest
 `scored_at` of a row with that `model_version`. Target: every reload <= 1 trigger interval +
 the median batch time. Also checked: every produced offset is scored exactly once, and every
 micro-batch is scored by one model version. Run: `python -m bench.reload [--quick]`.

@@ -27,6 +27,7 @@ from sklearn.base import ClassifierMixin
 from bench import baselines, limits
 from bench.data import FEATURES, Features, kafka_frame, make_rows, train_models, typed_frame
 from stream_scorer.errors import ScorerError
+from stream_scorer.versions.publish import publish_sklearn
 
 Scorer = Callable[[DataFrame, ClassifierMixin, Features], DataFrame]
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -227,7 +228,7 @@ def stage_scorer(spark: SparkSession, model: ClassifierMixin, workdir: Path) -> 
     with tempfile.NamedTemporaryFile(suffix=".joblib", dir=workdir, delete=False) as artefact:
         joblib.dump(model, artefact)
     try:
-        ModelStore(workdir / "store").publish(Path(artefact.name), types)
+        publish_sklearn(ModelStore(workdir / "store"), Path(artefact.name), types)
         registry = ModelRegistry(ModelConfig(store=str(workdir / "store")), types, spark)
         serving = registry.refresh()
     except ScorerError as exc:

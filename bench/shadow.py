@@ -19,6 +19,7 @@ from bench.e2e import BROKER, FEATURES, config, load, timed_run
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.runtime.session import build_session
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 
 CLIENT = "confluent-kafka"
@@ -46,7 +47,7 @@ def main() -> None:
             path = save_model(
                 train_demo_model("binary", n_features=4, seed=seed), root / "m.joblib"
             )
-            store.publish(path, FEATURES, advance=seed == 0)
+            publish_sklearn(store, path, FEATURES, advance=seed == 0)
             path.unlink()
         spark = build_session("shadow-bench", {"spark.master": args.master})
         spark.sparkContext.setLogLevel("ERROR")

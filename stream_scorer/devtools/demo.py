@@ -18,6 +18,7 @@ from stream_scorer.errors import ScorerError
 from stream_scorer.runtime import logs
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.runtime.session import build_session, scorer_settings
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def publish_demo_model(store: ModelStore, seed: int, workdir: Path) -> str:
     """Train the binary demo model with `seed`, publish it, and return its version."""
     path = workdir / f"demo-model-{seed}.joblib"
     save_model(train_demo_model("binary", n_features=len(SCHEMA), seed=seed), path)
-    return store.publish(path, SCHEMA).version
+    return publish_sklearn(store, path, SCHEMA).version
 
 
 def run_demo(

@@ -5,6 +5,7 @@ from pathlib import Path
 from stream_scorer.config.loader import parse_config
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 
 NUMERIC = {"f0": "double", "f1": "double", "f2": "double", "f3": "double"}
@@ -48,4 +49,4 @@ def publish(store_dir: Path, kind: str, schema: dict[str, str], seed: int = 0) -
     path = store_dir.parent / f"model-{kind}-{seed}.joblib"
     n = len(schema) if kind != "text" else 1
     save_model(train_demo_model(kind, n_features=n, seed=seed), path)
-    return ModelStore(store_dir).publish(path, schema).version
+    return publish_sklearn(ModelStore(store_dir), path, schema).version

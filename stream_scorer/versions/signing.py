@@ -1,6 +1,6 @@
 """Optional manifest signing: HMAC-SHA256 with a key from `STREAM_SCORER_SIGNING_KEY`.
 
-With the key in the environment, `ModelStore.publish` signs each new manifest, over the
+With the key in the environment, `ModelStore.add` signs each new manifest, over the
 artefact's sha256 and the manifest's canonical JSON (sorted keys, no whitespace, without the
 signature), and `load_verified` refuses a version whose manifest is unsigned or whose
 signature does not match: a manifest or artefact changed by anyone without the key never

@@ -1,5 +1,8 @@
 """A model store: a directory of immutable versions and an atomically replaced CURRENT.
 
+Storage only: it knows no model kind. `versions.publish` has a flavour describe a model
+file, then `ModelStore.add` stores the bytes and the manifest.
+
 Layout::
 
     <root>/CURRENT               the serving version name, e.g. 'v0002'
@@ -17,17 +20,12 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from stream_scorer.config.model_settings import DEFAULT_MAPPED_ABOVE_MB
 from stream_scorer.contract.manifest import MANIFEST_FILE, Manifest
-from stream_scorer.errors import DuplicateModelError, ModelRejectedError, ModelStoreError
-from stream_scorer.flavors.sklearn.describe import describe
-from stream_scorer.flavors.sklearn.formats import format_of, load_model_bytes
-from stream_scorer.flavors.sklearn.mappable import mappable_artefact
+from stream_scorer.errors import DuplicateModelError, ModelStoreError
 from stream_scorer.versions.signing import signed
 
 log = logging.getLogger(__name__)
@@ -177,64 +175,6 @@ class ModelStore:
             return hashlib.sha256(self.read_artifact(version)).hexdigest() == expected
         except ModelStoreError:
             return False
-
-    def publish(
-        self,
-        model_path: str | Path,
-        feature_types: Mapping[str, str],
-        canary_rows: list[dict[str, Any]] | None = None,
-        trusted_types: Sequence[str] = (),
-        unsafe_load: bool = False,
-        advance: bool = True,
-        mapped_above_bytes: int = DEFAULT_MAPPED_ABOVE_MB * 2**20,
-        force: bool = False,
-    ) -> Manifest:
-        """Store the model file at `model_path` as a new version and `advance_current` to it.
-
-        The file loads as `load_model_bytes` admits for `trusted_types` and `unsafe_load`;
-        both are recorded in the manifest, which is signed when a signing key is set. CURRENT
-        stays on a newer version that a concurrent publish made CURRENT first (logged as a
-        WARNING); with `advance=False` it is not touched, for callers that advance it
-        themselves to learn the outcome. An artefact the store already holds is refused
-        unless `force` (see `add`).
-
-        A compressed joblib model at or above `mapped_above_bytes` uncompressed is stored
-        uncompressed, so that workers can memory-map it (`flavors.sklearn.mappable`).
-
-        Raises
-        ------
-        ModelStoreError
-            If the file or the store cannot be read or written.
-        DuplicateModelError
-            If a version with the same sha256 exists and `force` is False.
-        ModelRejectedError
-            If the model cannot be loaded or does not match `feature_types` (see `describe`).
-        """
-        fmt = format_of(model_path)
-        payload = read_model_file(model_path)
-        if not force:
-            self.refuse_duplicate(payload)
-        try:
-            model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
-        except ModelRejectedError as exc:
-            msg = f"{model_path} refused: {exc}"
-            raise ModelRejectedError(msg) from exc
-        except Exception as exc:
-            msg = f"{model_path}: cannot load as {fmt}: {exc!r}"
-            raise ModelRejectedError(msg) from exc
-        payload, extra = mappable_artefact(model, payload, fmt, mapped_above_bytes)
-        try:
-            described = describe(model, payload, fmt, feature_types, canary_rows)
-        except ModelRejectedError as exc:
-            msg = f"{model_path} refused: {exc}"
-            raise ModelRejectedError(msg) from exc
-        trusted = dataclasses.replace(
-            described,
-            extra={**described.extra, **extra},
-            trusted_types=sorted(set(trusted_types)),
-            unsafe_load=unsafe_load,
-        )
-        return self.add(trusted, payload, advance, force=True)  # checked before loading
 
     def add(
         self, described: Manifest, payload: bytes, advance: bool = True, force: bool = False

@@ -16,6 +16,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import (
@@ -40,7 +41,7 @@ BIG = 1_100_000  # padding bytes: above kafka-python's default 1 MiB request and
 def _publish_model(store_dir, model, schema, canary_rows=None) -> str:
     path = store_dir.parent / f"{type(model).__name__}.joblib"
     joblib.dump(model, path)
-    return ModelStore(store_dir).publish(path, schema, canary_rows, [RAISING_TYPE]).version
+    return publish_sklearn(ModelStore(store_dir), path, schema, canary_rows, [RAISING_TYPE]).version
 
 
 def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes | None]]):

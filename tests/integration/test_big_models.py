@@ -26,6 +26,7 @@ from stream_scorer.errors import ModelStoreError
 from stream_scorer.kafka.schema import kafka_schema
 from stream_scorer.scoring.stage import score
 from stream_scorer.serving.registry import ModelRegistry
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.sources.factory import open_source
 from stream_scorer.versions.store import ModelStore
 from tests.hostile_pickle import Calls
@@ -51,7 +52,7 @@ def publish(store, tmp_path):
         model = KNeighborsRegressor(n_neighbors=3).fit(frame, rng.standard_normal(2_000))
         path = tmp_path / f"knn-{seed}.joblib"
         joblib.dump(model, path)
-        return store.publish(path, NUMERIC, advance=advance).version
+        return publish_sklearn(store, path, NUMERIC, advance=advance).version
 
     return run
 

@@ -17,6 +17,7 @@ import pytest
 
 from stream_scorer.devtools.demo_models import train_demo_model
 from stream_scorer.testing.models import DriverKillingClassifier
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
@@ -87,7 +88,7 @@ def test_kill_from_a_scoring_task_then_restart_loses_and_duplicates_nothing(
     pid_file, killer = tmp_path / "driver.pid", tmp_path / "killer.joblib"
     estimator = train_demo_model("binary", n_features=len(NUMERIC))
     joblib.dump(DriverKillingClassifier(estimator, str(pid_file), str(tmp_path / "fired")), killer)
-    ModelStore(tmp_path / "models").publish(killer, NUMERIC, trusted_types=[KILLER])
+    publish_sklearn(ModelStore(tmp_path / "models"), killer, NUMERIC, trusted_types=[KILLER])
     produce_exact(bootstrap, topic, spread(values[PER_BATCH:], PARTITIONS))
 
     scorer = start_once(config, tmp_path / "killed.log")

@@ -9,6 +9,7 @@ from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.serving import registry as registry_module
 from stream_scorer.serving.registry import ModelRegistry
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.scorer_helpers import NUMERIC
 
@@ -26,7 +27,7 @@ def publish(store, tmp_path):
 
     def run(seed: int = 0) -> str:
         path = save_model(train_demo_model("binary", seed=seed), tmp_path / f"m{seed}.joblib")
-        return store.publish(path, NUMERIC).version
+        return publish_sklearn(store, path, NUMERIC).version
 
     return run
 

@@ -8,7 +8,7 @@ from stream_scorer.config.model_settings import OnnxModelConfig
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.onnx_models import dense, small_cnn
 from stream_scorer.runtime.scorer import Scorer
-from stream_scorer.versions.publish_onnx import publish_onnx
+from stream_scorer.versions.publish import publish_onnx
 from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact
 from tests.onnx_helpers import (

@@ -15,6 +15,7 @@ from pyspark.errors import StreamingQueryException
 from stream_scorer.devtools.demo_models import train_demo_model
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.testing.models import BatchPoisonClassifier
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records, scorer_config
@@ -36,7 +37,9 @@ def _produce(bootstrap: str, topic: str, ids: range) -> None:
 def _publish_poison(tmp_path) -> str:
     path = tmp_path / "poison.joblib"
     joblib.dump(BatchPoisonClassifier(train_demo_model("binary", n_features=4)), path)
-    return ModelStore(tmp_path / "models").publish(path, NUMERIC, trusted_types=[POISON]).version
+    return publish_sklearn(
+        ModelStore(tmp_path / "models"), path, NUMERIC, trusted_types=[POISON]
+    ).version
 
 
 def _batch_records(caplog) -> dict[int, dict]:

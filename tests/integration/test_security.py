@@ -19,6 +19,7 @@ from stream_scorer.errors import ModelStoreError
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.serving.registry import ModelRegistry
 from stream_scorer.testing.models import ThresholdRaisingClassifier
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.signing import SIGNING_KEY_ENV
 from stream_scorer.versions.store import ModelStore
 from tests.hostile_pickle import Calls
@@ -160,7 +161,7 @@ def _publish_skops_custom_model(store_dir) -> None:
     x = np.random.default_rng(0).normal(size=(60, 4))
     path = store_dir.parent / "raising.skops"
     path.write_bytes(sio.dumps(ThresholdRaisingClassifier(5.0).fit(x, x[:, 0] > 0)))
-    ModelStore(store_dir).publish(path, NUMERIC, trusted_types=[RAISING_TYPE])
+    publish_sklearn(ModelStore(store_dir), path, NUMERIC, trusted_types=[RAISING_TYPE])
 
 
 def test_skops_type_trusted_only_by_the_artefact_is_refused(tmp_path, spark, bootstrap):

@@ -7,6 +7,7 @@ from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.metrics.shadow import ShadowStats
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_error
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, model_frame, read_sink, records, scorer_config
@@ -18,7 +19,9 @@ RAISING_TYPE = "stream_scorer.testing.models.ThresholdRaisingClassifier"  # trus
 
 
 def publish(store: ModelStore, model, path, advance: bool = True, trusted=()) -> str:
-    return store.publish(save_model(model, path), NUMERIC, None, trusted, advance=advance).version
+    return publish_sklearn(
+        store, save_model(model, path), NUMERIC, None, trusted, advance=advance
+    ).version
 
 
 def shadow_config(tmp_path, bootstrap, topic, trusted=()):

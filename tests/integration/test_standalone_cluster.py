@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.integration.standalone_cluster import StandaloneCluster, java_missing
 from tests.kafka_helpers import create_topic, produce_exact, spread
@@ -93,7 +94,7 @@ def test_submitted_job_runs_its_tasks_on_the_cluster_executor(cluster, tmp_path)
 def _publish_demo_model(store: Path, tmp_path: Path) -> None:
     artefact = tmp_path / "model.joblib"
     save_model(train_demo_model("binary"), artefact)
-    ModelStore(store).publish(artefact, FEATURES)
+    publish_sklearn(ModelStore(store), artefact, FEATURES)
 
 
 def _scorer_config(tmp_path: Path, bootstrap: str, topic: str) -> Path:

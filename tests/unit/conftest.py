@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.scorer_helpers import NUMERIC, TEXT
 
@@ -45,6 +46,6 @@ def published(store: ModelStore, model_file) -> Callable[..., str]:
 
     def publish(kind: str = "binary", ext: str = "joblib", seed: int = 0) -> str:
         schema = TEXT if kind == "text" else NUMERIC
-        return store.publish(model_file(kind, ext, seed), schema).version
+        return publish_sklearn(store, model_file(kind, ext, seed), schema).version
 
     return publish

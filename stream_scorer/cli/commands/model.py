@@ -20,7 +20,7 @@ from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.flavors.sklearn.fitted_types import FittedTypes, fitted_types
 from stream_scorer.flavors.sklearn.formats import format_of, load_model_bytes
-from stream_scorer.versions.publish_onnx import publish_onnx
+from stream_scorer.versions.publish import publish_onnx, publish_sklearn
 from stream_scorer.versions.store import ModelStore
 
 
@@ -133,7 +133,8 @@ def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
         fitted = _fitted_feature_types(Path(args.model_file), trusted, unsafe, canary)
         print(fitted.describe())
         feature_types = dict(fitted.types)
-    return store.publish(
+    return publish_sklearn(
+        store,
         args.model_file,
         feature_types,
         canary,

@@ -86,7 +86,7 @@ def build_family(
 
     Every model is loaded back through the restricted unpickler, admitting `trusted_types`
     beyond the allowlist (or anything with `unsafe_load`), as a scorer will load it; both
-    are recorded in the manifest, like `ModelStore.publish` records them.
+    are recorded in the manifest, like `versions.publish.publish_sklearn` records them.
 
     Raises
     ------

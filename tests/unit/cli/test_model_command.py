@@ -258,14 +258,14 @@ def test_publish_overtaken_by_a_newer_one_exits_3_and_leaves_current(
     tmp_path, model_file, monkeypatch, capsys
 ):
     store_dir = tmp_path / "s"
-    publish = ModelStore.publish
+    publish = model.publish_sklearn
 
-    def overtaken(self, *args, **kwargs):
-        manifest = publish(self, *args, **kwargs)
-        publish(self, model_file("binary", seed=1), NUMERIC)  # v0002, published meanwhile
+    def overtaken(store, *args, **kwargs):
+        manifest = publish(store, *args, **kwargs)
+        publish(store, model_file("binary", seed=1), NUMERIC)  # v0002, published meanwhile
         return manifest
 
-    monkeypatch.setattr(ModelStore, "publish", overtaken)
+    monkeypatch.setattr(model, "publish_sklearn", overtaken)
     code = run("model", "publish", str(model_file("binary")), "--store", str(store_dir),
                "--features", FEATURES)  # fmt: skip
 

@@ -18,6 +18,7 @@ from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.flavors.sklearn.describe import synthetic_rows
 from stream_scorer.testing.models import ThresholdRaisingClassifier
+from stream_scorer.versions.publish import publish_sklearn
 from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC, TEXT
 
@@ -41,7 +42,7 @@ def test_publish_records_task_classes_and_input_layout(
     path = model_file(kind, ext)
     schema = TEXT if kind == "text" else NUMERIC
 
-    manifest = store.publish(path, schema)
+    manifest = publish_sklearn(store, path, schema)
 
     assert (manifest.task, manifest.prediction_type, manifest.classes) == (
         task,
@@ -57,13 +58,13 @@ def test_publish_records_task_classes_and_input_layout(
 
 
 def test_text_pipeline_is_named_with_its_steps(store, model_file):
-    manifest = store.publish(model_file("text"), TEXT)
+    manifest = publish_sklearn(store, model_file("text"), TEXT)
 
     assert manifest.estimator == "Pipeline(HashingVectorizer, MultinomialNB)"
 
 
 def test_synthetic_canary_holds_the_model_outputs(store, model_file, demo_model):
-    manifest = store.publish(model_file("binary"), NUMERIC)
+    manifest = publish_sklearn(store, model_file("binary"), NUMERIC)
 
     rows = [dict.fromkeys(NUMERIC, v) for v in (0.0, 1.0, -1.5)]
     frame = pd.DataFrame(rows)
@@ -74,7 +75,7 @@ def test_synthetic_canary_holds_the_model_outputs(store, model_file, demo_model)
 
 
 def test_regression_canary_has_no_probabilities(store, model_file):
-    manifest = store.publish(model_file("regression"), NUMERIC)
+    manifest = publish_sklearn(store, model_file("regression"), NUMERIC)
 
     assert len(manifest.canary.predictions) == 3
     assert manifest.canary.probabilities is None
@@ -93,7 +94,7 @@ def test_synthetic_rows_follow_the_feature_types():
 def test_given_canary_rows_are_stored_with_their_predictions(store, model_file, demo_model):
     rows = [{"text": "free prize click"}, {"text": "lunch meeting notes"}]
 
-    manifest = store.publish(model_file("text"), TEXT, canary_rows=rows)
+    manifest = publish_sklearn(store, model_file("text"), TEXT, canary_rows=rows)
 
     assert manifest.canary.rows == rows
     assert manifest.canary.predictions == ["spam", "ham"]
@@ -101,12 +102,14 @@ def test_given_canary_rows_are_stored_with_their_predictions(store, model_file, 
 
 def test_canary_row_without_a_feature_is_refused(store, model_file):
     with pytest.raises(ModelRejectedError, match=r"missing \['f3'\]"):
-        store.publish(model_file("binary"), NUMERIC, canary_rows=[{"f0": 1, "f1": 2, "f2": 3}])
+        publish_sklearn(
+            store, model_file("binary"), NUMERIC, canary_rows=[{"f0": 1, "f1": 2, "f2": 3}]
+        )
     assert store.versions() == []
 
 
 def test_library_versions_are_recorded(store, model_file):
-    manifest = store.publish(model_file("binary"), NUMERIC)
+    manifest = publish_sklearn(store, model_file("binary"), NUMERIC)
 
     assert manifest.library_versions["scikit-learn"] == sklearn.__version__
     assert manifest.library_versions["numpy"] == np.__version__
@@ -117,7 +120,7 @@ def test_feature_names_in_a_different_order_are_refused(store, model_file):
     swapped = {"f1": "double", "f0": "double", "f2": "double", "f3": "double"}
 
     with pytest.raises(ModelRejectedError, match="fitted on features"):
-        store.publish(model_file("binary"), swapped)
+        publish_sklearn(store, model_file("binary"), swapped)
     assert store.versions() == []
 
 
@@ -126,14 +129,14 @@ def test_model_fitted_on_arrays_with_another_feature_count_is_refused(store, tmp
     path = save_model(LogisticRegression().fit(x, x[:, 0] > 0), tmp_path / "arrays.joblib")
 
     with pytest.raises(ModelRejectedError, match="expects 3 features but the schema declares 4"):
-        store.publish(path, NUMERIC)
+        publish_sklearn(store, path, NUMERIC)
 
 
 def test_model_fitted_on_arrays_gets_the_array_layout(store, tmp_path):
     x = np.random.default_rng(0).normal(size=(40, 4))
     path = save_model(LogisticRegression().fit(x, x[:, 0] > 0), tmp_path / "arrays.joblib")
 
-    manifest = store.publish(path, NUMERIC)
+    manifest = publish_sklearn(store, path, NUMERIC)
 
     assert manifest.input_layout == "array"
     assert manifest.prediction_type == "boolean"
@@ -145,14 +148,14 @@ def test_transformer_that_is_not_a_predictor_is_refused(store, tmp_path):
     path = save_model(StandardScaler().fit(frame), tmp_path / "scaler.joblib")
 
     with pytest.raises(ModelRejectedError, match="neither a fitted classifier nor a regressor"):
-        store.publish(path, NUMERIC)
+        publish_sklearn(store, path, NUMERIC)
 
 
 def test_unknown_feature_type_is_refused(store, model_file):
     schema = {**NUMERIC, "f3": "decimal"}
 
     with pytest.raises(ModelRejectedError, match="'f3': 'decimal'"):
-        store.publish(model_file("binary"), schema)
+        publish_sklearn(store, model_file("binary"), schema)
 
 
 def test_file_that_is_not_a_model_is_refused_naming_it(store, tmp_path):
@@ -160,7 +163,7 @@ def test_file_that_is_not_a_model_is_refused_naming_it(store, tmp_path):
     path.write_bytes(b"not a model at all")
 
     with pytest.raises(ModelRejectedError, match=r"notes\.joblib: cannot load as joblib"):
-        store.publish(path, NUMERIC)
+        publish_sklearn(store, path, NUMERIC)
 
 
 def test_skops_model_with_a_type_trusted_by_the_caller_publishes(store, tmp_path):
@@ -168,7 +171,7 @@ def test_skops_model_with_a_type_trusted_by_the_caller_publishes(store, tmp_path
     model = make_pipeline(FunctionTransformer(operator.neg), LogisticRegression())
     path = save_model(model.fit(frame, frame["f0"] > 0), tmp_path / "neg.skops")
 
-    manifest = store.publish(path, NUMERIC, trusted_types=["_operator.neg"])
+    manifest = publish_sklearn(store, path, NUMERIC, trusted_types=["_operator.neg"])
 
     assert manifest.format == "skops"
 
@@ -192,7 +195,7 @@ def test_hostile_pickle_is_refused_at_publish_before_it_runs(store, tmp_path, ex
     path = save_model(Calls(os.system, f"touch {marker}"), tmp_path / f"hostile.{ext}")
 
     with pytest.raises(ModelRejectedError, match=r"hostile\.\w+ refused: .* posix\.system, which"):
-        store.publish(path, NUMERIC)
+        publish_sklearn(store, path, NUMERIC)
     assert not marker.exists()
     assert store.versions() == []
 
@@ -205,14 +208,14 @@ def custom_model_file(tmp_path) -> Path:
 
 
 def test_type_trusted_at_publish_is_recorded_in_the_manifest(store, custom_model_file):
-    manifest = store.publish(custom_model_file, NUMERIC, trusted_types=[RAISING_TYPE])
+    manifest = publish_sklearn(store, custom_model_file, NUMERIC, trusted_types=[RAISING_TYPE])
 
     assert (manifest.trusted_types, manifest.unsafe_load) == ([RAISING_TYPE], False)
     assert store.manifest(manifest.version).trusted_types == [RAISING_TYPE]
 
 
 def test_unsafe_publish_warns_and_is_recorded_in_the_manifest(store, custom_model_file, caplog):
-    manifest = store.publish(custom_model_file, NUMERIC, unsafe_load=True)
+    manifest = publish_sklearn(store, custom_model_file, NUMERIC, unsafe_load=True)
 
     assert store.manifest(manifest.version).unsafe_load is True
     assert "joblib artefact with no allowlist" in caplog.text
@@ -232,5 +235,5 @@ def test_multi_output_model_is_refused_at_publish(store, tmp_path):
     with pytest.raises(
         ModelRejectedError, match=r"predict gave shape \(3, 2\), expected \(3,\) for 3 canary rows"
     ):
-        store.publish(path, NUMERIC)
+        publish_sklearn(store, path, NUMERIC)
     assert store.versions() == []

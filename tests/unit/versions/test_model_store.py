@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from stream_scorer.errors import DuplicateModelError, ModelStoreError
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.scorer_helpers import NUMERIC
 
@@ -47,7 +48,7 @@ def test_version_numbers_are_not_reused_after_a_version_is_deleted(store, publis
 
 def test_read_artifact_returns_the_published_bytes(store, model_file):
     path = model_file("binary")
-    store.publish(path, NUMERIC)
+    publish_sklearn(store, path, NUMERIC)
 
     assert store.read_artifact("v0001") == path.read_bytes()
 
@@ -67,9 +68,9 @@ def test_publishing_a_stored_artefact_again_is_refused_naming_its_version(store,
 
 def test_forced_publish_of_a_stored_artefact_makes_a_new_version(store, model_file):
     path = model_file("binary")
-    store.publish(path, NUMERIC)
+    publish_sklearn(store, path, NUMERIC)
 
-    manifest = store.publish(path, NUMERIC, force=True)
+    manifest = publish_sklearn(store, path, NUMERIC, force=True)
 
     assert manifest.version == "v0002"
     assert manifest.sha256 == store.manifest("v0001").sha256
@@ -137,7 +138,7 @@ def test_failed_version_write_leaves_no_visible_or_staged_version(store, model_f
 
     monkeypatch.setattr(os, "rename", fail)
     with pytest.raises(ModelStoreError, match="cannot write a new version"):
-        store.publish(path, NUMERIC)
+        publish_sklearn(store, path, NUMERIC)
 
     assert store.versions() == []
     assert store.current_version() is None
@@ -145,7 +146,9 @@ def test_failed_version_write_leaves_no_visible_or_staged_version(store, model_f
 
 
 def _publish_three(root: str, model_path: str) -> list[str]:
-    return [ModelStore(root).publish(model_path, NUMERIC, force=True).version for _ in range(3)]
+    return [
+        publish_sklearn(ModelStore(root), model_path, NUMERIC, force=True).version for _ in range(3)
+    ]
 
 
 def test_concurrent_publishers_get_distinct_versions(store, model_file):
@@ -191,15 +194,15 @@ def test_rollback_of_an_empty_store_raises(store):
 def test_publish_without_advance_leaves_current_alone(store, published, model_file):
     published(seed=0)
 
-    manifest = store.publish(model_file("binary", seed=1), NUMERIC, advance=False)
+    manifest = publish_sklearn(store, model_file("binary", seed=1), NUMERIC, advance=False)
 
     assert (manifest.version, store.versions()) == ("v0002", ["v0001", "v0002"])
     assert store.current_version() == "v0001"
 
 
 def test_advance_current_never_moves_current_back(store, model_file):
-    older = store.publish(model_file("binary", seed=0), NUMERIC, advance=False).version
-    newer = store.publish(model_file("binary", seed=1), NUMERIC, advance=False).version
+    older = publish_sklearn(store, model_file("binary", seed=0), NUMERIC, advance=False).version
+    newer = publish_sklearn(store, model_file("binary", seed=1), NUMERIC, advance=False).version
 
     assert store.advance_current(newer) == "v0002"
     assert store.advance_current(older) == "v0002"  # the older publish finished last
@@ -217,7 +220,7 @@ def test_set_current_moves_current_to_an_older_version(store, published):
 
 def test_advance_current_waits_for_the_store_lock(store, published, model_file):
     published(seed=0)
-    newer = store.publish(model_file("binary", seed=1), NUMERIC, advance=False).version
+    newer = publish_sklearn(store, model_file("binary", seed=1), NUMERIC, advance=False).version
     flip = threading.Thread(target=store.advance_current, args=(newer,))
 
     with store._locked():
@@ -238,7 +241,9 @@ def _advance_when_told(root: str, version: str, go, reports) -> None:
 
 def test_racing_publishes_leave_the_newest_version_current(store, model_file):
     path = model_file("binary")
-    versions = [store.publish(path, NUMERIC, advance=False, force=True).version for _ in range(6)]
+    versions = [
+        publish_sklearn(store, path, NUMERIC, advance=False, force=True).version for _ in range(6)
+    ]
     context = multiprocessing.get_context("fork")
     go, reports = context.Event(), context.Queue()
     racers = [
@@ -266,12 +271,12 @@ def test_publish_overtaken_by_a_newer_version_warns_and_leaves_current(
 
     def overtaken(*args):
         manifest = write_version(*args)
-        ModelStore(store.root).publish(model_file("binary", seed=1), NUMERIC)  # meanwhile
+        publish_sklearn(ModelStore(store.root), model_file("binary", seed=1), NUMERIC)  # meanwhile
         return manifest
 
     monkeypatch.setattr(store, "_write_version", overtaken)
 
-    assert store.publish(model_file("binary"), NUMERIC).version == "v0001"
+    assert publish_sklearn(store, model_file("binary"), NUMERIC).version == "v0001"
     assert store.current_version() == "v0002"
     assert [r.getMessage() for r in caplog.records] == [
         "v0001 stored but not CURRENT: v0002 is newer"

@@ -17,6 +17,7 @@ from sklearn.preprocessing import FunctionTransformer
 from stream_scorer.contract.manifest import Manifest
 from stream_scorer.devtools.demo_models import save_model
 from stream_scorer.errors import ModelRejectedError
+from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.verify import load_verified
 from tests.scorer_helpers import NUMERIC, TEXT
 
@@ -196,7 +197,7 @@ def skops_with_untrusted_type(store, tmp_path) -> Manifest:
     frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 4)), columns=list(NUMERIC))
     model = make_pipeline(FunctionTransformer(operator.neg), LogisticRegression())
     path = save_model(model.fit(frame, frame["f0"] > 0), tmp_path / "neg.skops")
-    return store.publish(path, NUMERIC, trusted_types=["_operator.neg"])
+    return publish_sklearn(store, path, NUMERIC, trusted_types=["_operator.neg"])
 
 
 def test_skops_artefact_with_an_untrusted_type_is_refused(store, skops_with_untrusted_type):

@@ -12,7 +12,7 @@ from stream_scorer.contract.onnx_spec import ImagePreprocessing, TensorSpec
 from stream_scorer.devtools.onnx_models import dense, small_cnn
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.flavors.onnx.describe import describe_onnx
-from stream_scorer.versions.publish_onnx import publish_onnx
+from stream_scorer.versions.publish import publish_onnx
 from stream_scorer.versions.verify import load_verified
 from tests.onnx_helpers import CLASSES, SIZE
 

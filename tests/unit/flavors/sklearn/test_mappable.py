@@ -3,6 +3,7 @@
 import joblib
 
 from stream_scorer.flavors.sklearn.mappable import STORED_UNCOMPRESSED
+from stream_scorer.versions.publish import publish_sklearn
 from tests.scorer_helpers import NUMERIC
 
 
@@ -13,7 +14,9 @@ def _compressed(tmp_path, demo_model):
 
 
 def test_big_compressed_joblib_is_stored_uncompressed(store, tmp_path, demo_model):
-    manifest = store.publish(_compressed(tmp_path, demo_model), NUMERIC, mapped_above_bytes=0)
+    manifest = publish_sklearn(
+        store, _compressed(tmp_path, demo_model), NUMERIC, mapped_above_bytes=0
+    )
 
     stored = store.read_artifact(manifest.version)
     assert stored[:1] == b"\x80"
@@ -24,7 +27,7 @@ def test_big_compressed_joblib_is_stored_uncompressed(store, tmp_path, demo_mode
 def test_small_compressed_joblib_is_stored_as_given(store, tmp_path, demo_model):
     path = _compressed(tmp_path, demo_model)
 
-    manifest = store.publish(path, NUMERIC, mapped_above_bytes=1 << 30)
+    manifest = publish_sklearn(store, path, NUMERIC, mapped_above_bytes=1 << 30)
 
     assert store.read_artifact(manifest.version) == path.read_bytes()
     assert manifest.extra == {}

@@ -1,0 +1,113 @@
+"""Publish a model file to a store: its flavour describes it, then the store adds it.
+
+`publish_sklearn` takes joblib, pickle and skops files, `publish_onnx` ONNX graphs; a per-key
+family is built and added by `flavors.family.build`. Each refuses a model that does not load,
+does not fit the features or fails its canary, before anything is stored.
+"""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from stream_scorer.config.model_settings import DEFAULT_MAPPED_ABOVE_MB, OnnxModelConfig
+from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.contract.manifest import Manifest
+from stream_scorer.errors import ModelRejectedError
+from stream_scorer.flavors.onnx.describe import describe_onnx
+from stream_scorer.flavors.sklearn.describe import describe
+from stream_scorer.flavors.sklearn.formats import format_of, load_model_bytes
+from stream_scorer.flavors.sklearn.mappable import mappable_artefact
+from stream_scorer.types import Scalar
+from stream_scorer.versions.store import ModelStore, read_model_file
+
+
+def publish_sklearn(
+    store: ModelStore,
+    model_path: str | Path,
+    feature_types: Mapping[str, str],
+    canary_rows: list[dict[str, Any]] | None = None,
+    trusted_types: Sequence[str] = (),
+    unsafe_load: bool = False,
+    advance: bool = True,
+    mapped_above_bytes: int = DEFAULT_MAPPED_ABOVE_MB * 2**20,
+    force: bool = False,
+) -> Manifest:
+    """Store the scikit-learn model file at `model_path` (joblib, pickle or skops) as a new
+    version of `store` and `advance_current` to it.
+
+    The file loads as `load_model_bytes` admits for `trusted_types` and `unsafe_load`;
+    both are recorded in the manifest, which is signed when a signing key is set. CURRENT
+    stays on a newer version that a concurrent publish made CURRENT first (logged as a
+    WARNING); with `advance=False` it is not touched, for callers that advance it
+    themselves to learn the outcome. An artefact the store already holds is refused
+    unless `force` (see `ModelStore.add`).
+
+    A compressed joblib model at or above `mapped_above_bytes` uncompressed is stored
+    uncompressed, so that workers can memory-map it (`flavors.sklearn.mappable`).
+
+    Raises
+    ------
+    ModelStoreError
+        If the file or the store cannot be read or written.
+    DuplicateModelError
+        If a version with the same sha256 exists and `force` is False.
+    ModelRejectedError
+        If the model cannot be loaded or does not match `feature_types` (see `describe`).
+    """
+    fmt = format_of(model_path)
+    payload = read_model_file(model_path)
+    if not force:
+        store.refuse_duplicate(payload)
+    try:
+        model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
+    except ModelRejectedError as exc:
+        msg = f"{model_path} refused: {exc}"
+        raise ModelRejectedError(msg) from exc
+    except Exception as exc:
+        msg = f"{model_path}: cannot load as {fmt}: {exc!r}"
+        raise ModelRejectedError(msg) from exc
+    payload, extra = mappable_artefact(model, payload, fmt, mapped_above_bytes)
+    try:
+        described = describe(model, payload, fmt, feature_types, canary_rows)
+    except ModelRejectedError as exc:
+        msg = f"{model_path} refused: {exc}"
+        raise ModelRejectedError(msg) from exc
+    trusted = dataclasses.replace(
+        described,
+        extra={**described.extra, **extra},
+        trusted_types=sorted(set(trusted_types)),
+        unsafe_load=unsafe_load,
+    )
+    return store.add(trusted, payload, advance, force=True)  # checked before loading
+
+
+def publish_onnx(
+    store: ModelStore,
+    model_path: str | Path,
+    features: FeaturesConfig,
+    options: OnnxModelConfig,
+    canary_rows: list[dict[str, Scalar]] | None = None,
+    advance: bool = True,
+    force: bool = False,
+) -> Manifest:
+    """Store the graph at `model_path` as a new version of `store` and advance CURRENT to it
+    (see `ModelStore.add`; `advance=False` leaves CURRENT to the caller, `force` stores an
+    artefact the store already holds).
+
+    Raises
+    ------
+    ModelStoreError
+        If the file or the store cannot be read or written, or (DuplicateModelError) the
+        store already holds the graph and `force` is False.
+    ModelRejectedError
+        If the graph does not load, does not fit `features`, or fails its canary
+        (`describe_onnx`); the message reads "<file> refused: <reason>".
+    """
+    payload = read_model_file(model_path)
+    try:
+        described = describe_onnx(payload, features, options, canary_rows)
+    except ModelRejectedError as exc:
+        msg = f"{model_path} refused: {exc}"
+        raise ModelRejectedError(msg) from exc
+    return store.add(described, payload, advance, force)
