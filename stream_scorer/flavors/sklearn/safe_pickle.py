@@ -1,21 +1,25 @@
 """The one restricted loader for pickle and joblib artefacts (see `allowlist` for the rule).
 
 Every global a stream names goes through `allowlist.admit` before its module is imported, so
-a refused artefact builds no object and runs none of its code. Setting state on a class
-(a BUILD whose target is a class, not an instance) is refused too: it would patch that class
-for the whole process. joblib artefacts are read by a subclass of joblib's own
-`NumpyUnpickler`, which keeps joblib's array handling (inline arrays, compression, mmap); its
-nested streams of object arrays go through the same check. `load_joblib_file` reads a file
-with its arrays memory-mapped, through the same unpickler.
+a refused artefact builds no object and runs none of its code. A BUILD (setting an object's
+state) is refused when its target is shared by the whole process: a class, a module, or any
+global the stream looked up (a ufunc, a function); it would patch that object for every
+model. A BUILD's slot state (`setattr`, bypassing `__dict__`) may name only the slots its
+target's class declares. joblib artefacts are read by a subclass of joblib's own
+`NumpyUnpickler`, which keeps joblib's array handling (inline arrays, compression, mmap);
+the nested pickle stream of an object array is read by the same guarded unpickler, never by
+joblib's plain one. `load_joblib_file` reads a file with its arrays memory-mapped, through
+the same unpickler.
 """
 
 import io
 import pickle
+import types
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Literal
 
-from joblib.numpy_pickle import NumpyUnpickler
+from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
 
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.flavors.sklearn.allowlist import admit
@@ -78,7 +82,9 @@ def load_joblib_file(
 def _find_class(self: Any, module: str, name: str) -> object:
     if self.proto < 3 and self.fix_imports:  # Python 2 names, as pickle itself maps them
         module, name = _python3_name(module, name)
-    return admit(module, name, self.trusted)
+    found = admit(module, name, self.trusted)
+    self.shared[id(found)] = f"{module}.{name}"
+    return found
 
 
 def _python3_name(module: str, name: str) -> tuple[str, str]:
@@ -91,13 +97,50 @@ def _python3_name(module: str, name: str) -> tuple[str, str]:
 
 def _guarded_build(build: Callable[[object], None]) -> Callable[[object], None]:
     def load_build(self: Any) -> None:
-        if len(self.stack) >= 2 and isinstance(self.stack[-2], type):
-            target = self.stack[-2]
-            msg = f"the artefact sets attributes on the class {target.__module__}.{target.__name__}"
-            raise ModelRejectedError(msg)
+        if len(self.stack) >= 2:
+            _check_build(self.stack[-2], self.stack[-1], self.shared)
         build(self)
 
     return load_build
+
+
+def _check_build(target: object, state: object, shared: dict[int, str]) -> None:
+    """Refuse a BUILD of `state` on `target` that would reach beyond the object the stream made.
+
+    Raises
+    ------
+    ModelRejectedError
+        If `target` is a class, a module or a global the stream looked up, or if the slot
+        state names an attribute that is no slot of `target`'s class.
+    """
+    if isinstance(target, type):
+        msg = f"the artefact sets attributes on the class {target.__module__}.{target.__name__}"
+        raise ModelRejectedError(msg)
+    if isinstance(target, types.ModuleType):
+        msg = f"the artefact sets attributes on the module {target.__name__}"
+        raise ModelRejectedError(msg)
+    if id(target) in shared:
+        msg = f"the artefact sets attributes on the global {shared[id(target)]}"
+        raise ModelRejectedError(msg)
+    if getattr(target, "__setstate__", None) is not None:
+        return  # the class takes its state whole, as pickle hands it over
+    slotstate = state[1] if isinstance(state, tuple) and len(state) == 2 else None
+    kind = type(target)
+    for name in slotstate if isinstance(slotstate, dict) else ():
+        if name not in _slots(kind):
+            msg = (
+                f"the artefact's slot state names {name!r}, not a slot of "
+                f"{kind.__module__}.{kind.__qualname__}"
+            )
+            raise ModelRejectedError(msg)
+
+
+def _slots(kind: type) -> set[str]:
+    names: set[str] = set()
+    for klass in kind.__mro__:
+        declared = vars(klass).get("__slots__", ())
+        names.update([declared] if isinstance(declared, str) else declared)
+    return names
 
 
 class _PickleUnpickler(pickle._Unpickler):
@@ -107,17 +150,37 @@ class _PickleUnpickler(pickle._Unpickler):
     dispatch[pickle.BUILD[0]] = _guarded_build(pickle._Unpickler.load_build)  # type: ignore[attr-defined]
     find_class = _find_class
 
-    def __init__(self, file: io.BytesIO, trusted: frozenset[str]) -> None:
+    def __init__(
+        self, file: Any, trusted: frozenset[str], shared: dict[int, str] | None = None
+    ) -> None:
         super().__init__(file)
         self.trusted = trusted
+        self.shared: dict[int, str] = {} if shared is None else shared
+        """What `find_class` returned: objects of the whole process, by id."""
 
 
 class _JoblibUnpickler(NumpyUnpickler):
     """joblib's unpickler (arrays read inline, native byte order) with the same guards."""
 
     dispatch = NumpyUnpickler.dispatch.copy()
-    dispatch[pickle.BUILD[0]] = _guarded_build(NumpyUnpickler.load_build)
     find_class = _find_class
+
+    def load_build(self) -> None:
+        """BUILD, guarded; an object array's nested stream is read by `_PickleUnpickler`."""
+        if len(self.stack) >= 2:
+            _check_build(self.stack[-2], self.stack[-1], self.shared)
+        pickle._Unpickler.load_build(self)  # type: ignore[attr-defined]
+        wrapper = self.stack[-1]
+        if not isinstance(wrapper, NumpyArrayWrapper):
+            return
+        self.stack.pop()
+        if wrapper.dtype.hasobject:  # joblib would read it with pickle's plain unpickler
+            nested = _PickleUnpickler(self.file_handle, self.trusted, self.shared).load()
+            self.stack.append(nested)
+        else:
+            self.stack.append(wrapper.read(self, self.ensure_native_byte_order))
+
+    dispatch[pickle.BUILD[0]] = load_build
 
     def __init__(
         self,
@@ -130,3 +193,4 @@ class _JoblibUnpickler(NumpyUnpickler):
         native = mmap_mode is None
         super().__init__(filename, file, ensure_native_byte_order=native, mmap_mode=mmap_mode)
         self.trusted = trusted
+        self.shared: dict[int, str] = {}

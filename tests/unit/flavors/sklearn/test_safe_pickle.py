@@ -178,3 +178,70 @@ def test_mapped_file_with_unsafe_load_admits_any_global_and_warns(tmp_path, capl
 
     assert marker.exists()
     assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
+# GLOBAL LinearClassifierMixin, then BUILD with the slot state {'decision_function': negative}
+CLASS_PATCH = (
+    b"\x80\x02csklearn.linear_model._base\nLinearClassifierMixin\n"
+    b"N}X\x11\x00\x00\x00decision_functioncnumpy\nnegative\ns\x86b."
+)
+
+
+def _joblib_with_nested_stream(nested: bytes) -> bytes:
+    """A joblib artefact of one object array whose nested pickle stream is `nested`."""
+    placeholder = np.array(["placeholder"], dtype=object)
+    artefact = dumped(placeholder, "joblib")
+    inner = pickle.dumps(placeholder, protocol=5)  # as joblib writes object arrays
+    assert artefact.count(inner) == 1
+    return artefact.replace(inner, nested)
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+def test_class_patch_in_a_joblib_nested_stream_is_refused(tmp_path, mapped):
+    from sklearn.linear_model._base import LinearClassifierMixin
+
+    original = LinearClassifierMixin.decision_function
+    artefact = _joblib_with_nested_stream(CLASS_PATCH)
+    path = tmp_path / "patch.joblib"
+    path.write_bytes(artefact)
+
+    with pytest.raises(ModelRejectedError, match=r"sets attributes on the class sklearn\."):
+        load_model_file(path, "joblib") if mapped else load_model_bytes(artefact, "joblib")
+    assert LinearClassifierMixin.decision_function is original
+
+
+@pytest.mark.parametrize("fmt", ["pickle", "joblib"])
+def test_state_set_on_an_allowed_function_is_refused(fmt):
+    # GLOBAL numpy.negative (a ufunc: one object for the whole process), then BUILD on it
+    patch = b"\x80\x02cnumpy\nnegative\nN}X\x07\x00\x00\x00__doc__X\x01\x00\x00\x00xs\x86b."
+    data = _joblib_with_nested_stream(patch) if fmt == "joblib" else patch
+
+    with pytest.raises(ModelRejectedError, match=r"sets attributes on the global numpy\.negative"):
+        load_model_bytes(data, fmt)
+
+
+def test_slot_state_naming_no_slot_of_the_instance_is_refused():
+    # an instance of an allowed class given attributes through the slot state (setattr):
+    # only what the class declares in __slots__ may be set that way
+    patch = (
+        b"\x80\x02ccollections\nOrderedDict\n)\x81N}X\x04\x00\x00\x00fit_X\x01\x00\x00\x00xs\x86b."
+    )
+    with pytest.raises(ModelRejectedError, match=r"slot state names 'fit_', not a slot of"):
+        load_model_bytes(patch, "pickle")
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+def test_object_arrays_of_a_fitted_model_load_through_the_guarded_stream(tmp_path, mapped):
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.random.default_rng(0).normal(size=(60, 3))
+    labels = np.where(x[:, 0] > 0, "spam", "ham").astype(object)  # classes_: an object array
+    model = LogisticRegression().fit(x, labels)
+    path = tmp_path / "labels.joblib"
+    joblib.dump(model, path)
+
+    loaded = (
+        load_model_file(path, "joblib") if mapped else load_model_bytes(path.read_bytes(), "joblib")
+    )
+    assert loaded.classes_.dtype == object
+    assert loaded.predict(x).tolist() == model.predict(x).tolist()
