@@ -187,8 +187,16 @@ def load(
 
 
 def _groups(keys: np.ndarray) -> list[tuple[str | None, np.ndarray]]:
-    """(key as text, row indices ascending) per distinct key; null keys are one group."""
+    """(key as text, row indices ascending) per distinct key; null keys are one group.
+
+    Keys are compared as the exact strings they are: pandas' hash table reads a string only
+    up to its first NUL ('plain\\x00' would join 'plain'), so any row whose key differs from
+    its group's is grouped again by Python's own equality.
+    """
     codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    known = codes >= 0
+    if not np.array_equal(uniques[codes[known]], keys[known]):
+        codes, uniques = _exact_codes(keys)
     order = np.argsort(codes, kind="stable")
     counts = np.bincount(codes + 1, minlength=len(uniques) + 1)
     bounds = np.cumsum(counts)
@@ -198,6 +206,15 @@ def _groups(keys: np.ndarray) -> list[tuple[str | None, np.ndarray]]:
     for j, key in enumerate(uniques):
         groups.append((str(key), order[bounds[j] : bounds[j + 1]]))
     return groups
+
+
+def _exact_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize(keys)` by Python equality: codes (-1 for null) and the distinct keys."""
+    index: dict[object, int] = {}
+    codes = np.empty(len(keys), dtype=np.intp)
+    for i, key in enumerate(keys.tolist()):
+        codes[i] = -1 if pd.isna(key) else index.setdefault(key, len(index))
+    return codes, np.array(list(index), dtype=object)
 
 
 def _take(inputs: ModelInput, rows: np.ndarray) -> ModelInput:

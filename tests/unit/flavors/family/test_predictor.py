@@ -73,6 +73,20 @@ def test_unknown_key_without_fallback_gets_no_model_for_key(ridge_family) -> Non
     )
 
 
+@pytest.mark.parametrize("key", ["k0001\x00", "k00\x0001", "k0001\x00\x00"])
+def test_a_key_with_a_nul_is_not_another_keys(ridge_family, key) -> None:
+    payload, manifest, models = ridge_family
+    keys = ["k0001", key, "k0000", key]
+    frame = _rows(keys)
+
+    result = load_predictor(payload, manifest).predict(frame)
+
+    assert result.errors == [None, f"no model for key {key!r}", None, f"no model for key {key!r}"]
+    assert result.model_keys.tolist() == ["k0001", None, "k0000", None]
+    expected = _expected(models, frame.iloc[[0, 2]], ["k0001", "k0000"])
+    assert result.prediction[[0, 2]].tolist() == expected
+
+
 def test_unknown_key_with_fallback_is_scored_by_the_fallback(with_fallback) -> None:
     payload, manifest, models = with_fallback
     frame = _rows(["nope", "k0002"])
