@@ -99,6 +99,9 @@ class FeaturesConfig(Settings):
     """Format tensor (required there): shape of one record's tensor, e.g. [3, 8]."""
     max_image_pixels: int = Field(default=16_777_216, ge=1)
     """Format image: larger images (width x height) are dead-lettered before decoding."""
+    max_image_side: int = Field(default=65_535, ge=1)
+    """Format image: images with a longer width or height are dead-lettered before decoding
+    (a 1 x 16M strip takes six times as long to decode as 4096 x 4096)."""
 
     @field_validator("passthrough", mode="before")
     @classmethod

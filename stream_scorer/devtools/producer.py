@@ -68,12 +68,13 @@ def ensure_topic(options: Mapping[str, str], topic: str, partitions: int) -> int
         admin = KafkaAdminClient(**client_config(options, "admin"))
     try:
         with broker_errors(options, f"create topic {topic}"):
-            admin.create_topics([NewTopic(topic, partitions, 1)])
+            try:
+                admin.create_topics([NewTopic(topic, partitions, 1)])
+            except TopicAlreadyExistsError:  # before broker_errors makes it a BrokerError
+                (described,) = admin.describe_topics([topic])
+                return len(described["partitions"])
         log.info("created topic %s with %d partitions", topic, partitions)
         return partitions
-    except TopicAlreadyExistsError:
-        (described,) = admin.describe_topics([topic])
-        return len(described["partitions"])
     finally:
         admin.close()
 

@@ -32,6 +32,7 @@ def _image(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
         features.max_image_pixels,
         features.image_field,
         dict(features.passthrough),
+        features.max_image_side,
     )
 
 

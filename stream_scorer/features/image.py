@@ -16,7 +16,7 @@ import pandas as pd
 from stream_scorer.contract.onnx_spec import ImagePreprocessing
 from stream_scorer.features.base import DecodedBatch, Decoder
 from stream_scorer.features.json_parser import parse_json
-from stream_scorer.features.pixels import ImageError, read_pixels, to_input
+from stream_scorer.features.pixels import DEFAULT_MAX_SIDE, ImageError, read_pixels, to_input
 from stream_scorer.types import FieldType
 
 
@@ -31,6 +31,8 @@ class ImageDecoder(Decoder):
         (height, width) of the graph input.
     max_pixels
         Images declaring more pixels are refused before decoding.
+    max_side
+        Images declaring a longer side are refused before decoding.
     image_field
         JSON field holding the base64 image; None when the value is the image.
     passthrough
@@ -44,10 +46,12 @@ class ImageDecoder(Decoder):
         max_pixels: int,
         image_field: str | None = None,
         passthrough: dict[str, FieldType] | None = None,
+        max_side: int = DEFAULT_MAX_SIDE,
     ) -> None:
         self.preprocessing = preprocessing
         self.size = size
         self.max_pixels = max_pixels
+        self.max_side = max_side
         self.image_field = image_field
         self.passthrough = passthrough or {}
 
@@ -66,7 +70,7 @@ class ImageDecoder(Decoder):
             if errors[i] is None:
                 try:
                     pixels[i] = read_pixels(
-                        data, self.size, self.preprocessing.color, self.max_pixels
+                        data, self.size, self.preprocessing.color, self.max_pixels, self.max_side
                     )
                 except ImageError as exc:
                     errors[i] = str(exc)

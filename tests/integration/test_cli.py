@@ -33,6 +33,21 @@ def test_produce_sends_count_records_with_malformed_ratio(bootstrap):
     assert sum(ends.values()) == 500
 
 
+def test_produce_to_a_topic_that_exists_appends_to_it(bootstrap):
+    topic = "produce-existing"
+    create_topic(bootstrap, topic, 2)
+    command = [*CLI, "produce", "--bootstrap", bootstrap, "--topic", topic, "--count", "40",
+               "--no-progress"]  # fmt: skip
+    for _ in range(2):
+        out = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert "sent 40 records" in out.stdout
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    ends = consumer.end_offsets([TopicPartition(topic, p) for p in range(2)])
+    consumer.close()
+    assert sum(ends.values()) == 80
+
+
 def test_produce_to_a_port_where_nothing_listens_exits_2_in_one_line():
     servers = f"127.0.0.1:{free_port()}"
     done = subprocess.run(

@@ -49,6 +49,23 @@ def test_truncated_image_gets_a_reason():
     assert errors == ["PNG image cannot be decoded: image file is truncated"]
 
 
+def test_image_cut_short_inside_its_header_says_it_is_truncated():
+    value = images(1)[0][:20]  # the PNG signature and part of IHDR
+
+    assert decoder().decode([value]).errors == [
+        "PNG image is truncated (20 bytes), cut inside its header"
+    ]
+
+
+def test_a_strip_within_the_pixel_limit_is_refused_from_its_header():
+    strip = png_declaring(1, 16_777_216)  # 16M pixels, at the pixel limit
+
+    assert decoder().decode([strip]).errors == [
+        "image declares 1x16777216 pixels, a side over the limit of 65535 "
+        "(features.max_image_side); not decoded"
+    ]
+
+
 def test_decompression_bomb_is_refused_from_its_header():
     errors = decoder().decode([png_declaring(5000, 5000)]).errors
 
