@@ -14,6 +14,7 @@ from pathlib import Path
 from stream_scorer.contract.manifest import ModelFormat
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.flavors.sklearn.safe_pickle import load_joblib, load_joblib_file, load_pickle
+from stream_scorer.flavors.sklearn.structure import check_structure
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +39,28 @@ def format_of(path: str | Path) -> ModelFormat:
 def load_model_bytes(
     data: bytes, fmt: ModelFormat, trusted_types: Sequence[str] = (), unsafe: bool = False
 ) -> object:
-    """Deserialise an estimator from artefact bytes.
+    """Deserialise an estimator from artefact bytes, then check its structure.
 
     The globals (pickle, joblib) or types (skops) admitted are our allowlist or skops'
     defaults, plus `trusted_types` (from our config or the publish command), never a list
     the artefact itself declares. `unsafe` admits everything: any code the artefact holds runs.
+    The trees the model holds must keep the invariants their predict code trusts
+    (`structure.check_structure`), whatever the format.
 
     Raises
     ------
     ModelRejectedError
-        If the artefact refers to a global or type not admitted, naming it; nothing of it
-        was built then.
+        If the artefact refers to a global or type not admitted, naming it (nothing of it
+        was built then), or its structure does not hold.
     """
+    model = _deserialise(data, fmt, trusted_types, unsafe)
+    check_structure(model)
+    return model
+
+
+def _deserialise(
+    data: bytes, fmt: ModelFormat, trusted_types: Sequence[str], unsafe: bool
+) -> object:
     if unsafe and fmt in ("joblib", "pickle"):
         log.warning("loading a %s artefact with no allowlist: any code it holds runs", fmt)
         return _load_unrestricted(data, fmt)
@@ -77,8 +88,7 @@ def load_model_file(
     Raises
     ------
     ModelRejectedError
-        If the artefact refers to a global or type not admitted, naming it; nothing of it
-        was built then.
+        As `load_model_bytes`.
     """
     if fmt != "joblib":
         return load_model_bytes(path.read_bytes(), fmt, trusted_types, unsafe)
@@ -86,8 +96,11 @@ def load_model_file(
         import joblib
 
         log.warning("loading a %s artefact with no allowlist: any code it holds runs", fmt)
-        return joblib.load(path, mmap_mode="r")
-    return load_joblib_file(path, trusted_types, mmap_mode="r")
+        model = joblib.load(path, mmap_mode="r")
+    else:
+        model = load_joblib_file(path, trusted_types, mmap_mode="r")
+    check_structure(model)
+    return model
 
 
 def _load_unrestricted(data: bytes, fmt: ModelFormat) -> object:
