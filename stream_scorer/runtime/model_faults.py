@@ -13,8 +13,13 @@ The rule is conservative: a failure counts as the model's only when a Python wor
 and the worker's exception is not one of the environment's: an `OSError` (disk, network,
 broker), `MemoryError`, or a model artefact that cannot be loaded on the worker, and was not
 raised reading the source (a frame in `stream_scorer/sources/`: the one-pass scorer fetches
-records inside the scoring code). Anything else (a broker or sink outage, a lost executor, a
-crashed worker) is not the model's fault.
+records inside the scoring code).
+
+A Python worker that died in a task (Spark: "Python worker exited unexpectedly (crashed)":
+a native crash such as a tree walking out of its arrays, a signal, the OOM killer) counts
+too: only a newly switched version is ever refused for it (`ModelFallback`), after
+`model.max_batch_attempts` attempts of the batch. Anything else (a broker or sink outage, a
+lost executor) is not the model's fault.
 """
 
 import builtins
@@ -28,6 +33,8 @@ ARROW_CONVERSION = re.compile(
     r"PandasToArrowConversion|Failed to convert the value of the column|"
     r"Exception thrown when converting pandas\.Series"
 )
+WORKER_CRASHED = "Python worker exited unexpectedly (crashed)"
+"""Spark's words for a Python worker that died in a task, in the failed job's message."""
 SOURCE_FRAME = re.compile(r'File "[^"]*stream_scorer[/\\]sources[/\\]')
 TRACEBACK = "Traceback (most recent call last):"
 ENVIRONMENT = (OSError, MemoryError)
@@ -39,13 +46,16 @@ _RAISED = re.compile(r"^(?:[\w.]+\.)?(\w+)(?::|$)")
 
 def model_fault(error: BaseException) -> str | None:
     """The worker's error line if the served model caused `error` (see the module), else None."""
-    for worker in _worker_failures(error):
+    chain = list(_chain(error))
+    for worker in (e for e in chain if isinstance(e, PythonException)):
         text = str(worker)
         scoring = SCORING_FRAME.search(text) or ARROW_CONVERSION.search(text)
         raised = _raised(text)
         reading = SOURCE_FRAME.search(text.rpartition(TRACEBACK)[2])
         if scoring and raised and not reading and not _environmental(raised[0]):
             return raised[1]
+    if any(WORKER_CRASHED in str(e) for e in chain):
+        return f"a Python worker died scoring the batch ({WORKER_CRASHED})"
     return None
 
 
@@ -54,13 +64,13 @@ def _environmental(name: str) -> bool:
     return name == NOT_LOADED or (isinstance(builtin, type) and issubclass(builtin, ENVIRONMENT))
 
 
-def _worker_failures(error: BaseException) -> Iterator[PythonException]:
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """`error` and what caused it, in turn, each once."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, PythonException):
-            yield current
+        yield current
         current = current.__cause__ or current.__context__
 
 

@@ -145,3 +145,23 @@ class BatchPoisonClassifier(WrappedClassifier):
     def predict_proba(self, X) -> np.ndarray:
         proba = super().predict_proba(X)
         return proba if len(proba) <= self.max_rows else np.where(proba < 0.5, "low", "high")
+
+
+class WorkerCrashingClassifier(WrappedClassifier):
+    """Kills its own process with SIGSEGV when it predicts inside a Spark task, as a model
+    whose native code reads outside its arrays would; anywhere else (publish, the driver's
+    canary check) it predicts like `estimator`."""
+
+    def predict(self, X) -> np.ndarray:
+        self._crash()
+        return super().predict(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        self._crash()
+        return super().predict_proba(X)
+
+    def _crash(self) -> None:
+        from pyspark import TaskContext
+
+        if TaskContext.get() is not None:
+            os.kill(os.getpid(), signal.SIGSEGV)

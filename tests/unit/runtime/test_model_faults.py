@@ -108,3 +108,16 @@ def test_one_pass_conversion_of_the_models_output_is_the_models_fault():
         + "\n"
     )
     assert model_fault(_in_sink(_worker(converting))) == line
+
+
+def test_a_worker_that_died_in_a_task_is_the_models_fault():
+    job = RuntimeError(
+        "Job aborted due to stage failure: Task 0 in stage 7.0 failed 1 times: "
+        "org.apache.spark.SparkException: Python worker exited unexpectedly (crashed)."
+    )
+    error = SinkError("cannot write batch 4 to /out/batch_id=4")
+    error.__cause__ = job
+
+    assert model_fault(error) == (
+        "a Python worker died scoring the batch (Python worker exited unexpectedly (crashed))"
+    )
