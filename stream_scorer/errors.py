@@ -48,3 +48,7 @@ class BrokerError(ScorerError):
 class ArtefactCacheError(ScorerError):
     """A model artefact could not be stored in a machine's cache directory (disk full, not
     writable); the version serving keeps serving and the store is read again later."""
+
+
+class ModelErrorRateError(ModelRejectedError):
+    """A newly switched model version failed too many rows of a batch (`model.max_error_rate`)."""

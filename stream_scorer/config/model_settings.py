@@ -97,6 +97,10 @@ class ModelConfig(Settings):
     `shadow`); a restart reuses them."""
     max_batch_attempts: int = Field(default=3, ge=1, le=100)
     """Failed tries of a batch by a newly switched version before the previous one scores it."""
+    max_error_rate: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Share of a batch's decoded rows a newly switched version may fail (`model raised`,
+    `model returned`) while the previous one failed no more; above it, it is refused at once
+    and the previous one scores the batch. Undecodable rows do not count."""
     onnx: OnnxModelConfig = OnnxModelConfig()
     """Publish-time description of `.onnx` models."""
 

@@ -23,6 +23,11 @@ Features: TypeAlias = pd.DataFrame | np.ndarray
 record along its first axis (images, raw tensors)."""
 
 
+MODEL_ERROR = "model "
+"""How the reason of every row a model failed starts ("model raised ValueError: ...", "model
+returned a non-finite prediction ..."); a decoder's reasons never start so."""
+
+
 @dataclass(frozen=True)
 class Predictions:
     """Model outputs for a batch, aligned with its rows; error rows hold placeholders."""

@@ -6,11 +6,18 @@ so every restart would fail on it until someone rolls the model back. `ModelFall
 counts the failed attempts of the batch in the checkpoint (`ServingRecord`), across
 restarts; at `max_attempts` it refuses the new version, serves the previous one again and
 lets the pipeline rescore the batch with it.
+
+A model can also fail row by row: whatever `predict` raises is set aside per row, so such a
+batch would be written with its good rows dead-lettered. A newly switched version therefore
+scores its first batch in full before any sink writes it (`on_probation`); if it failed more
+than `max_error_rate` of the rows that reached the model while the previous version failed
+no more than that on its last batch, it is refused at once (`ModelErrorRateError`) and the
+previous version rescores the batch.
 """
 
 import logging
 
-from stream_scorer.errors import ScorerError
+from stream_scorer.errors import ModelErrorRateError, ScorerError
 from stream_scorer.runtime.model_faults import model_fault
 from stream_scorer.runtime.serving_record import Served, ServingRecord
 from stream_scorer.serving.model import ServingModel
@@ -32,17 +39,50 @@ class ModelFallback:
     does not serve a refused version again while the pointer still names it.
     """
 
-    def __init__(self, registry: ModelRegistry, record: ServingRecord, max_attempts: int) -> None:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        record: ServingRecord,
+        max_attempts: int,
+        max_error_rate: float = 1.0,
+    ) -> None:
         self.registry = registry
         self.record = record
         self.max_attempts = max_attempts
+        self.max_error_rate = max_error_rate
         last = record.last_served
         refused = [(model.version, model.sha256) for model in record.refused]
         registry.restore(refused, last.version if last else None)
 
-    def written(self, model: ServingModel) -> None:
-        """Record that `model` served a batch every sink wrote."""
-        self.record.served(served(model))
+    def written(self, model: ServingModel, error_rate: float = 0.0) -> None:
+        """Record that `model` served a batch every sink wrote, failing `error_rate` of the
+        rows that reached it."""
+        self.record.served(served(model), error_rate)
+
+    def on_probation(self, model: ServingModel) -> bool:
+        """True if `model` is newly switched to (it has written no batch yet) and an earlier
+        version could take over: its batch is then scored in full before any sink writes."""
+        previous = self.record.last_served
+        return previous is not None and previous.version != model.version
+
+    def check_error_rate(self, batch_id: int, model: ServingModel, error_rate: float) -> None:
+        """Refuse `model`, on probation, if it failed too many rows of batch `batch_id`.
+
+        Raises
+        ------
+        ModelErrorRateError
+            If `error_rate` is over `max_error_rate` and the previous version's, on its last
+            written batch, was not.
+        """
+        previous, before = self.record.last_served, self.record.last_error_rate
+        if error_rate <= self.max_error_rate or previous is None or before > self.max_error_rate:
+            return
+        msg = (
+            f"model {model.version} failed {error_rate:.0%} of the decoded rows of batch "
+            f"{batch_id} (model.max_error_rate {self.max_error_rate:.0%}); {previous.version} "
+            f"failed {before:.0%} of its last batch"
+        )
+        raise ModelErrorRateError(msg)
 
     def after_failure(
         self, error: BaseException, batch_id: int, model: ServingModel, committed: bool
@@ -54,9 +94,12 @@ class ModelFallback:
         committed the batch (`committed` False: otherwise the sinks could hold two versions
         of it, so the batch keeps failing as before); `error` is the model's fault
         (`model_fault`); and this is the `max_attempts`-th such failure of the batch with
-        `model`. Each counted failure is logged (ERROR) with its reason and batch id.
+        `model`, or the first when `model` failed too many of its rows
+        (`ModelErrorRateError`, from `check_error_rate`). Each counted failure is logged
+        (ERROR) with its reason and batch id.
         """
-        reason = model_fault(error)
+        too_many = isinstance(error, ModelErrorRateError)
+        reason = str(error) if too_many else model_fault(error)
         previous = self.record.last_served
         if reason is None or committed or (previous and previous.version == model.version):
             return None
@@ -69,7 +112,7 @@ class ModelFallback:
                 reason,
             )
             return None
-        attempts = self.record.failed(batch_id, served(model))
+        attempts = self.max_attempts if too_many else self.record.failed(batch_id, served(model))
         if attempts < self.max_attempts:
             log.error(
                 "batch %d failed with model %s (attempt %d of %d before falling back to %s): %s",
@@ -81,12 +124,13 @@ class ModelFallback:
                 reason,
             )
             return None
+        if not too_many:
+            reason = f"batch {batch_id} failed {self.max_attempts} times with it: {reason}"
         return self._fall_back(batch_id, model, previous, reason)
 
     def _fall_back(
-        self, batch_id: int, model: ServingModel, previous: Served, reason: str
+        self, batch_id: int, model: ServingModel, previous: Served, why: str
     ) -> ServingModel | None:
-        why = f"batch {batch_id} failed {self.max_attempts} times with it: {reason}"
         try:
             older = self.registry.fall_back(previous.version, why)
         except ScorerError as exc:

@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from stream_scorer.config.settings import FeaturesConfig, OutputConfig
+from stream_scorer.flavors.base import MODEL_ERROR
 from stream_scorer.metrics import shadow as shadow_metrics
 from stream_scorer.metrics.shadow import ShadowStats
 from stream_scorer.metrics.stats import BatchStats, ScorerStats
@@ -39,7 +40,10 @@ class BatchPipeline:
     same rows beside the served one. With `files_in_pass` (a `scoring` that takes `files`,
     `one_pass.score_ranges`, on a local master), when every pending sink is a local Parquet
     sink and no shadow scores, the scoring tasks write the sinks' files themselves
-    (`sinks.task_files`) and the JVM sees the failed rows only.
+    (`sinks.task_files`) and the JVM sees the failed rows only. The first batch of a newly
+    switched version (`ModelFallback.on_probation`) is scored in full and kept before any
+    sink writes it: a version that fails it whole or row by row (`model.max_error_rate`)
+    leaves no row of it in any sink, and the previous version rescores it.
     """
 
     def __init__(
@@ -70,6 +74,8 @@ class BatchPipeline:
         self.hooks = hooks
         self.stats = ScorerStats()
         self._last_bad = 0
+        self._error_rate = 0.0
+        """Share of the last scored batch's decoded rows the model failed."""
         self._idle = threading.Event()
         self._idle.set()
 
@@ -110,7 +116,7 @@ class BatchPipeline:
             serving = older
             good, bad, compared = self._score_and_write(batch, batch_id, serving)
         if self.fallback is not None:
-            self.fallback.written(serving)
+            self.fallback.written(serving, self._error_rate)
         self.registry.release_retired(self.shadow.serving if self.shadow else None)
         if self.shadow is not None:
             self.shadow.release_retired(self.registry.serving)
@@ -133,18 +139,24 @@ class BatchPipeline:
         it; return the rows scored, the rows dead-lettered and the shadow's comparison."""
         shadow, with_shadow = self._challenger(serving), self.shadow is not None
         pending = [sink for sink in self.sinks if not sink.is_committed(batch_id)]
-        directories = self._task_directories(pending, batch_id, with_shadow)
+        probation = self.fallback is not None and self.fallback.on_probation(serving)
+        directories = {} if probation else self._task_directories(pending, batch_id, with_shadow)
         counter = Observation()
         scored = self._scored(batch, serving, shadow, directories).observe(
             counter,
             F.count_if(F.col("error").isNull()).alias("good"),
             F.count_if(F.col("error").isNotNull()).alias("bad"),
+            F.count_if(F.col("error").startswith(MODEL_ERROR)).alias("model_errors"),
             *(shadow_metrics.aggregates(serving.manifest) if with_shadow else []),
         )
-        cached = self._needs_cache(pending, bool(directories))
+        cached = probation or self._needs_cache(pending, bool(directories))
         if cached:
             scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         try:
+            if probation and self.fallback is not None:  # scored in full before any write
+                scored.write.format("noop").mode("overwrite").save()
+                self._error_rate = _model_error_rate(counter)
+                self.fallback.check_error_rate(batch_id, serving, self._error_rate)
             if directories:  # the tasks write the sinks' files as they score
                 scored.write.format("noop").mode("overwrite").save()
                 written = [
@@ -159,6 +171,7 @@ class BatchPipeline:
             else:  # a replay every sink already holds: score only to count and dead-letter
                 scored.write.format("noop").mode("overwrite").save()
             bad = int(counter.get["bad"])
+            self._error_rate = _model_error_rate(counter)
             if not directories:
                 good = int(counter.get["good"])
             if bad:
@@ -227,3 +240,9 @@ class BatchPipeline:
             log.warning("shadow not scored: %s", reason)
         self._shadow_skipped = reason
         return None if reason else shadow
+
+
+def _model_error_rate(counter: Observation) -> float:
+    """Share of the batch's rows that reached the model (decoded) which it failed."""
+    failed, good = int(counter.get["model_errors"]), int(counter.get["good"])
+    return failed / (failed + good) if failed + good else 0.0

@@ -104,7 +104,9 @@ class Scorer:
         self.checkpoint.verify()
         check_subscription(self.checkpoint, cfg.source)
         record = ServingRecord(self.checkpoint.files)
-        fallback = ModelFallback(self.registry, record, cfg.model.max_batch_attempts)
+        fallback = ModelFallback(
+            self.registry, record, cfg.model.max_batch_attempts, cfg.model.max_error_rate
+        )
         serving = self.registry.refresh()
         log.info("model %s serving from %s", serving.version, self.registry.source.location)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))

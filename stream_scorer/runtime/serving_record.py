@@ -1,8 +1,9 @@
 """What a restarted scorer must know to fall back from a model version that fails batches.
 
 One small JSON file in the checkpoint (`scorer/serving.json`), written by the driver only
-when something in it changes: the version that served the last written batch, the failed
-attempts of the batch failing now, and the versions refused for failing batches.
+when something in it changes: the version that served the last written batch and the share
+of its decoded rows the model failed, the failed attempts of the batch failing now, and the
+versions refused for failing batches.
 """
 
 import json
@@ -33,6 +34,7 @@ class Attempts:
 @dataclass
 class _State:
     last_served: Served | None = None
+    last_error_rate: float = 0.0
     failing: Attempts | None = None
     refused: list[Served] = field(default_factory=list)
 
@@ -50,14 +52,23 @@ class ServingRecord:
         return self._state.last_served
 
     @property
+    def last_error_rate(self) -> float:
+        """The share of the last written batch's decoded rows its model failed (0 before)."""
+        return self._state.last_error_rate
+
+    @property
     def refused(self) -> list[Served]:
         """Versions refused because batches failed with them, oldest first."""
         return list(self._state.refused)
 
-    def served(self, model: Served) -> None:
-        """Record that `model` served a batch that was written; forget failed attempts."""
-        if self._state.last_served != model or self._state.failing is not None:
-            self._state.last_served, self._state.failing = model, None
+    def served(self, model: Served, error_rate: float = 0.0) -> None:
+        """Record that `model` served a batch that was written, failing `error_rate` of its
+        decoded rows; forget failed attempts. The file is written when the version or the
+        failing attempts change, not for every batch's rate."""
+        state = self._state
+        changed = state.last_served != model or state.failing is not None
+        state.last_served, state.last_error_rate, state.failing = model, error_rate, None
+        if changed:
             self._write()
 
     def failed(self, batch_id: int, model: Served) -> int:
@@ -82,6 +93,7 @@ class ServingRecord:
         failing = raw.get("failing")
         return _State(
             last_served=Served(**raw["last_served"]) if raw.get("last_served") else None,
+            last_error_rate=raw.get("last_error_rate", 0.0),
             failing=None
             if failing is None
             else Attempts(failing["batch_id"], Served(**failing["model"]), failing["count"]),

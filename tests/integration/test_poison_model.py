@@ -7,10 +7,17 @@ so what carries over is only what the checkpoint holds. Counted by source offset
 
 import json
 import logging
+import time
 
 import joblib
+import numpy as np
+import orjson
 import pytest
+from kafka import KafkaConsumer
 from pyspark.errors import StreamingQueryException
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from stream_scorer.devtools.demo_models import train_demo_model
 from stream_scorer.runtime.scorer import Scorer
@@ -48,16 +55,41 @@ def _batch_records(caplog) -> dict[int, dict]:
     return {r["batch_id"]: r for r in parsed if r.get("event") == "batch"}
 
 
+def _kafka_sink_rows(bootstrap: str, topic: str, expected: int) -> list[tuple[str, str]]:
+    """(dedup key, model_version) of every record of the sink topic, read until `expected`
+    records arrived and one more poll brought nothing (or 30 s passed)."""
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    rows: list[tuple[str, str]] = []
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            polled = [r for batch in consumer.poll(timeout_ms=1000).values() for r in batch]
+            rows += [(r.key.decode(), orjson.loads(r.value)["model_version"]) for r in polled]
+            if len(rows) >= expected and not polled:
+                break
+    finally:
+        consumer.close()
+    return sorted(rows)
+
+
 @pytest.fixture
 def poisoned(tmp_path, spark, bootstrap):
-    """v0001 scored batch 0; v0002, the poison model, is CURRENT and batch 1 is waiting."""
+    """v0001 scored batch 0; v0002, the poison model, is CURRENT and batch 1 is waiting.
+    Sinks: Parquet and a Kafka topic (`config.sinks[1].topic`)."""
     topic = create_topic(bootstrap, 1)
     publish(tmp_path / "models", "binary", NUMERIC)
+    out = create_topic(bootstrap, 1)
     config = scorer_config(
         tmp_path,
         bootstrap,
         topic,
         model={"store": str(tmp_path / "models"), "trusted_types": [POISON]},
+        sinks=[
+            {"kind": "parquet", "path": str(tmp_path / "predictions")},
+            {"kind": "kafka", "topic": out},
+        ],
     )
     _produce(bootstrap, topic, range(PER_BATCH))
     assert Scorer(config, spark=spark, once=True).run() == 0
@@ -100,6 +132,9 @@ def test_batch_failing_with_a_new_version_is_rescored_by_the_previous_one_once(
     scored = read_sink(spark, tmp_path / "predictions")
     rows = sorted(zip(scored["topic"], scored["offset"], scored["model_version"], strict=True))
     assert rows == [(topic, offset, "v0001") for offset in range(2 * PER_BATCH)]
+    in_kafka = _kafka_sink_rows(config.source.options["kafka.bootstrap.servers"],
+                                config.sinks[1].topic, 2 * PER_BATCH)  # fmt: skip
+    assert in_kafka == sorted((f"{topic}/0/{o}", "v0001") for o in range(2 * PER_BATCH))
 
 
 def test_restart_after_a_fallback_keeps_the_refused_version_out(
@@ -117,3 +152,53 @@ def test_restart_after_a_fallback_keeps_the_refused_version_out(
     assert sorted(batch_2["offset"]) == list(range(2 * PER_BATCH, 3 * PER_BATCH))
     assert set(batch_2["model_version"]) == {"v0001"}
     assert [m for m in caplog.messages if "failed with model" in m] == []
+
+
+def test_new_version_failing_most_rows_is_refused_at_once_and_the_batch_rescored(
+    tmp_path, spark, bootstrap, caplog
+):
+    topic = create_topic(bootstrap, 1)
+    store = tmp_path / "models"
+    publish(store, "binary", NUMERIC)
+    config = scorer_config(tmp_path, bootstrap, topic)
+    _produce(bootstrap, topic, range(PER_BATCH))
+    assert Scorer(config, spark=spark, once=True).run() == 0
+    # arcsin is NaN outside [-1, 1]: the canary rows are inside, most records are not
+    x = np.random.default_rng(0).uniform(-1, 1, size=(200, 4))
+    model = make_pipeline(FunctionTransformer(np.arcsin), LogisticRegression())
+    joblib.dump(model.fit(x, x[:, 0] > 0), tmp_path / "arcsin.joblib")
+    inside = [dict(zip(NUMERIC, row, strict=True)) for row in x[:3].tolist()]
+    publish_sklearn(ModelStore(store), tmp_path / "arcsin.joblib", NUMERIC, inside)
+    _produce(bootstrap, topic, range(PER_BATCH, 2 * PER_BATCH))
+    caplog.set_level(logging.INFO)
+
+    assert Scorer(config, spark=spark, once=True).run() == 0
+
+    assert _batch_records(caplog)[1]["model_fallbacks"] == 1
+    refusal = [m for m in caplog.messages if m.startswith("model v0002 refused")]
+    assert len(refusal) == 1
+    assert "failed 100% of the decoded rows of batch 1 (model.max_error_rate 50%)" in refusal[0]
+    scored = read_sink(spark, tmp_path / "predictions")
+    rows = sorted(zip(scored["offset"], scored["model_version"], strict=True))
+    assert rows == [(offset, "v0001") for offset in range(2 * PER_BATCH)]
+    assert read_sink(spark, tmp_path / "dead-letter").empty
+
+
+def test_a_failing_new_version_leaves_no_record_in_the_kafka_sink(tmp_path, spark, bootstrap):
+    topic, out = create_topic(bootstrap, 2), create_topic(bootstrap, 1)
+    publish(tmp_path / "models", "binary", NUMERIC)
+    sinks = [{"kind": "kafka", "topic": out}]
+    model = {"store": str(tmp_path / "models"), "trusted_types": [POISON]}
+    config = scorer_config(tmp_path, bootstrap, topic, model=model, sinks=sinks)
+    values = encode(records(range(24), NUMERIC))
+    produce_exact(bootstrap, topic, {0: values[:2], 1: values[2:12]})
+    assert Scorer(config, spark=spark, once=True).run() == 0
+    assert _publish_poison(tmp_path) == "v0002"
+    # partition 0's task scores its 2 rows; partition 1's 10 rows fail the poison model
+    produce_exact(bootstrap, topic, {0: values[12:14], 1: values[14:24]})
+
+    _fail_then_fall_back(config, spark)
+
+    in_kafka = _kafka_sink_rows(bootstrap, out, 24)
+    expected = [f"{topic}/0/{o}" for o in range(4)] + [f"{topic}/1/{o}" for o in range(20)]
+    assert in_kafka == sorted((key, "v0001") for key in expected)

@@ -11,7 +11,7 @@ subsets that bagging ensembles hand their members.
 """
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -106,9 +106,10 @@ def _check_tree(where: str, tree: Any, n_features: int | None) -> None:
 def _check_hist_predictor(where: str, predictor: Any, n_features: int | None) -> None:
     """Nodes of a histogram gradient boosting `TreePredictor`, as `_check_tree` checks a tree;
     a categorical split's bitset index in range too."""
-    nodes = getattr(predictor, "nodes", None)
-    names = set(getattr(getattr(nodes, "dtype", None), "names", None) or ())
-    if not {"left", "right", "feature_idx", "is_leaf", "is_categorical", "bitset_idx"} <= names:
+    nodes = np.asarray(getattr(predictor, "nodes", ()))
+    if not {"left", "right", "feature_idx", "is_leaf", "is_categorical", "bitset_idx"} <= set(
+        nodes.dtype.names or ()
+    ):
         _refuse(where, "its nodes are not a histogram tree's")
     n = len(nodes)
     index = np.arange(n)
@@ -142,6 +143,6 @@ def _first_bad(where: str, bad: np.ndarray, what: str) -> None:
         _refuse(where, f"node {int(np.flatnonzero(bad)[0])} {what}")
 
 
-def _refuse(where: str, why: str) -> None:
+def _refuse(where: str, why: str) -> NoReturn:
     msg = f"the model's structure does not hold at {where}: {why}"
     raise ModelRejectedError(msg)

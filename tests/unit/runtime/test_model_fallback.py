@@ -2,9 +2,10 @@
 
 from types import SimpleNamespace
 
+import pytest
 from pyspark.errors import PythonException
 
-from stream_scorer.errors import SinkError
+from stream_scorer.errors import ModelErrorRateError, SinkError
 from stream_scorer.files import LocalFiles
 from stream_scorer.runtime.model_fallback import ModelFallback
 from stream_scorer.runtime.serving_record import Served, ServingRecord
@@ -93,3 +94,40 @@ def test_first_version_ever_keeps_failing(tmp_path, caplog):
     assert fallback.after_failure(MODEL_FAULT, 0, V2, committed=False) is None
     assert registry.fell_back == []
     assert "the first version to serve: no earlier version to fall back to" in caplog.text
+
+
+def _with_rate(tmp_path, previous_rate: float) -> tuple[ModelFallback, FakeRegistry]:
+    record = ServingRecord(LocalFiles(str(tmp_path)))
+    record.served(Served(V1.version, V1.manifest.sha256), previous_rate)
+    registry = FakeRegistry()
+    return ModelFallback(registry, record, 3, max_error_rate=0.2), registry
+
+
+def test_a_new_version_failing_too_many_rows_is_refused_at_the_first_attempt(tmp_path):
+    fallback, registry = _with_rate(tmp_path, previous_rate=0.01)
+    assert fallback.on_probation(V2)
+
+    with pytest.raises(ModelErrorRateError) as too_many:
+        fallback.check_error_rate(5, V2, 0.75)
+    older = fallback.after_failure(too_many.value, 5, V2, committed=False)
+
+    assert older is V1
+    assert registry.fell_back == [
+        ("v0001", "model v0002 failed 75% of the decoded rows of batch 5 "
+         "(model.max_error_rate 20%); v0001 failed 1% of its last batch"),
+    ]  # fmt: skip
+    assert fallback.record.refused == [Served("v0002", "bb")]
+
+
+def test_error_rate_within_the_limit_or_as_high_as_before_keeps_the_new_version(tmp_path):
+    fallback, _ = _with_rate(tmp_path, previous_rate=0.01)
+    fallback.check_error_rate(5, V2, 0.2)  # at the limit
+
+    worse_before, _ = _with_rate(tmp_path / "b", previous_rate=0.9)
+    worse_before.check_error_rate(5, V2, 0.95)  # the data, not the new model
+
+
+def test_the_serving_version_is_not_on_probation(tmp_path):
+    fallback, _ = _with_rate(tmp_path, previous_rate=0.0)
+
+    assert not fallback.on_probation(V1)
