@@ -32,6 +32,21 @@ class Artefact(ABC):
             If the artefact cannot be fetched, verified or loaded (the task fails).
         """
 
+    def unchanged(self) -> bool:
+        """True while what this process loaded is still what it verified; a cached file's
+        copy altered on disk since is not. Checked before each task and each batch that
+        uses the version; cheap (a `stat` at most). Broadcast bytes never change."""
+        return True
+
+    def reverify(self) -> None:  # noqa: B027 (only cached files have a copy to fetch again)
+        """Make this machine's copy the verified one again, after `unchanged` said it was not.
+
+        Raises
+        ------
+        ScorerError
+            If it cannot be fetched again (the store changed, the disk is full).
+        """
+
     def shares_copy_with(self, other: "Artefact") -> bool:
         """True if releasing this artefact would take `other`'s copy too (a served model and
         its shadow of the same version, or two versions of the same bytes); the registries

@@ -7,6 +7,11 @@ place, so a reader sees a whole file or none; a concurrent caller waits on the l
 the file there. A file already there is hashed before use (once per process while it stays the
 same file) and fetched again if its sha256 differs. The directory keeps the `keep` artefacts
 materialised last; `discard` removes a retired one.
+
+The directory is private to its owner (0700) and each copy read-only (0444), so no other user
+can alter a copy a worker maps. `changed` tells whether a copy is still the file this process
+verified (path, inode, size, mtime and ctime; any write changes one), so a copy altered while
+it serves is noticed before the next batch uses it, hashed again and fetched again.
 """
 
 import fcntl
@@ -79,6 +84,16 @@ class ArtefactCache:
             self._prune(path)
         return path
 
+    def changed(self, path: Path, sha256: str) -> bool:
+        """True unless `path` is still the file this process last verified to hold `sha256`
+        (a `stat`, no read); then `materialise` hashes it again and fetches it if altered."""
+        try:
+            key = _state(path)
+        except FileNotFoundError:
+            return True
+        with _verified_lock:
+            return _verified.get(key) != sha256
+
     def discard(self, sha256: str) -> None:
         """Remove the artefact with `sha256`, if here. A process mapping it keeps its pages
         until it unmaps them; the disk space is freed then."""
@@ -91,8 +106,10 @@ class ArtefactCache:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.root / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if self.root.stat().st_mode & 0o077:  # made by someone else, or before: private now
+                self.root.chmod(0o700)
+            fd = os.open(self.root / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise _cache_error(self.root, "cannot use the cache directory", exc) from exc
         try:
@@ -119,6 +136,7 @@ class ArtefactCache:
                     raise _cache_error(path, f"cannot store {source}", exc) from exc
             if digest.hexdigest() != sha256:
                 raise ModelRejectedError(f"{source}: {sha256_mismatch(sha256, digest.hexdigest())}")
+            os.chmod(part, 0o444)
             os.replace(part, path)
         finally:
             part.unlink(missing_ok=True)

@@ -53,6 +53,14 @@ class CachedFileArtefact(Artefact):
         """The verified copy on this machine, fetched first if missing or altered."""
         return self.cache.materialise(self.source, self.sha256, self.suffix)
 
+    def unchanged(self) -> bool:
+        """True while this machine's copy is the file this process verified."""
+        return not self.cache.changed(self.cache.path(self.sha256, self.suffix), self.sha256)
+
+    def reverify(self) -> None:
+        """Hash this machine's copy again; fetch it again if it was altered."""
+        self.local_copy()
+
     def load(
         self, manifest: Manifest, trusted_types: Sequence[str], unsafe_load: bool = False
     ) -> Predictor:

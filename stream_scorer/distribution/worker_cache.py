@@ -5,6 +5,7 @@ each model version once, however many tasks and Arrow batches it scores. Like Py
 `predict_batch_udf` cache, but keyed by our model version instead of an object id.
 """
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 from stream_scorer.contract.manifest import Manifest
 from stream_scorer.distribution.base import Artefact
 from stream_scorer.flavors.base import Predictor
+
+log = logging.getLogger(__name__)
 
 _models: OrderedDict[str, Predictor] = OrderedDict()
 _lock = threading.Lock()
@@ -35,8 +38,10 @@ def cached_predictor(
     """Return the predictor of `version` (a `key_of`), loading it from `artefact` on first use.
 
     Guarantees one deserialisation per (process, version) while the version stays among the
-    `capacity` most recently used; older versions are evicted (and freed). Thread-safe:
-    concurrent callers of a version wait for its one load. Deserialising admits what
+    `capacity` most recently used and its artefact `unchanged`; older versions are evicted
+    (and freed). A version whose cached copy changed on disk since it was loaded is loaded
+    again, from a copy verified again (fetched again if altered), before this task uses it.
+    Thread-safe: concurrent callers of a version wait for its one load. Deserialising admits what
     `load_model_bytes` admits for `trusted_types` and `unsafe`.
 
     Raises
@@ -47,8 +52,11 @@ def cached_predictor(
     global _loads
     with _lock:
         if version in _models:
-            _models.move_to_end(version)
-            return _models[version]
+            if artefact.unchanged():
+                _models.move_to_end(version)
+                return _models[version]
+            log.warning("model %s: its cached copy changed on disk; verifying it again", version)
+            del _models[version]
         predictor = artefact.load(manifest, trusted_types, unsafe)
         _loads += 1
         _models[version] = predictor

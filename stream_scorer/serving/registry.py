@@ -102,7 +102,7 @@ class ModelRegistry:
                 self.refusals += 1
             return self._keep_serving(self.source.unset)
         if self._serving is not None and version == self._serving.version:
-            return self._serving
+            return self._verified_again(self._serving)
         key = (version, self._fingerprint(version))
         if key in self._refused:
             if self._serving is not None or self._restored is None:
@@ -121,6 +121,23 @@ class ModelRegistry:
         except ModelStoreError as exc:  # executors cannot read the store: retried next time
             self.refusals += 1
             return self._keep_serving(str(exc))
+
+    def _verified_again(self, serving: ServingModel) -> ServingModel:
+        """`serving`, its copy on this machine checked first: one altered on disk since it was
+        verified is counted in `cache_failures`, logged, and hashed and fetched again."""
+        if serving.artefact.unchanged():
+            return serving
+        self.cache_failures += 1
+        log.warning(
+            "%s %s: its cached copy changed on disk; fetching it again", self.role, serving.version
+        )
+        try:
+            serving.artefact.reverify()
+        except ScorerError as exc:
+            log.error(
+                "%s %s: cannot verify its cached copy again: %s", self.role, serving.version, exc
+            )
+        return serving
 
     @property
     def serving(self) -> ServingModel | None:

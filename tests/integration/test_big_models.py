@@ -127,6 +127,32 @@ def test_mapped_predictions_equal_broadcast_predictions(spark, store, publish, t
     assert mapped == broadcast
 
 
+def test_cached_copy_altered_while_serving_is_fetched_again_before_the_next_batch(
+    spark, store, publish, tmp_path, caplog
+):
+    publish()
+    registry = _registry(spark, store, tmp_path / "cache")
+    batch = _batch(spark)
+
+    def predictions() -> list[tuple]:
+        scored = score(batch, registry.refresh(), FEATURES).orderBy("offset")
+        return [tuple(row) for row in scored.select("prediction", "error").collect()]
+
+    before = predictions()
+    copy = registry.refresh().artefact.local_copy()
+    with open(copy, "r+b") as handle:  # same size, same inode: the training set overwritten
+        handle.seek(copy.stat().st_size // 2)
+        handle.write(b"\xff" * 4096)
+
+    after = predictions()
+
+    assert after == before
+    assert [error for _, error in after] == [None] * 200
+    assert registry.cache_failures == 1
+    assert "its cached copy changed on disk; fetching it again" in caplog.text
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == registry.refresh().manifest.sha256
+
+
 def test_retired_version_cache_file_is_removed_after_reload(spark, store, publish, tmp_path):
     registry = _registry(spark, store, tmp_path / "cache")
     publish(seed=0)

@@ -139,3 +139,31 @@ def test_concurrent_materialisations_fetch_once(tmp_path):
     assert [w.exitcode for w in workers] == [0, 0]
     assert fetches.read_text() == "fetch\n"
     assert _names(cache) == [f"{sha}.joblib"]
+
+
+def test_cache_directory_is_private_and_its_copies_read_only(tmp_path):
+    source, sha = _source(tmp_path)
+    root = tmp_path / "cache"
+    root.mkdir(mode=0o777)
+    root.chmod(0o777)  # as a shared temp directory might be
+    cache = ArtefactCache(str(root))
+
+    path = cache.materialise(source, sha, ".joblib")
+
+    assert root.stat().st_mode & 0o777 == 0o700
+    assert path.stat().st_mode & 0o777 == 0o444
+
+
+def test_copy_overwritten_in_place_is_noticed_and_fetched_again(tmp_path):
+    source, sha = _source(tmp_path)
+    cache = ArtefactCache(str(tmp_path / "cache"))
+    path = cache.materialise(source, sha, ".joblib")
+    assert not cache.changed(path, sha)
+    with open(path, "r+b") as handle:  # same size, same inode: only the bytes differ
+        handle.seek(100)
+        handle.write(b"\x00" * 16)
+
+    assert cache.changed(path, sha)
+    again = cache.materialise(source, sha, ".joblib")
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == sha
+    assert not cache.changed(again, sha)

@@ -69,3 +69,23 @@ def test_hostile_artefact_in_the_cache_never_runs_on_a_worker(tmp_path):
         worker_cache.cached_predictor("v-hostile", artefact, hostile, (), 2)
     assert artefact.local_copy().exists()  # it was mapped from the cache, and refused there
     assert not marker.exists()
+
+
+def test_worker_reloads_a_cached_copy_altered_after_it_was_loaded(tmp_path, caplog):
+    source, manifest, frame = _knn(tmp_path)
+    cache = ArtefactCache(str(tmp_path / "cache"))
+    artefact = CachedFileArtefact(str(source), manifest.sha256, ".joblib", cache, "v-knn")
+    first = worker_cache.cached_predictor("v-knn", artefact, manifest, (), 2)
+    expected = first.predict(frame.head(20)).prediction
+    copy = artefact.local_copy()
+    size = copy.stat().st_size
+    with open(copy, "r+b") as handle:  # overwrite the mapped training set in place
+        handle.seek(size - 4096)
+        handle.write(b"\x7f" * 4096)
+
+    again = worker_cache.cached_predictor("v-knn", artefact, manifest, (), 2)
+
+    assert again is not first
+    assert np.array_equal(again.predict(frame.head(20)).prediction, expected)
+    assert "changed on disk" in caplog.text
+    worker_cache.discard("v-knn")
