@@ -18,9 +18,12 @@ __all__ = [
     "coordinates",
     "encode",
     "model_frame",
+    "produce_records",
     "publish",
     "read_sink",
     "records",
+    "score_once",
+    "scored_coordinates",
     "scorer_config",
 ]
 
@@ -66,3 +69,24 @@ def read_sink(spark, path: Path) -> pd.DataFrame:
 def coordinates(frame: pd.DataFrame) -> list[tuple[str, int, int]]:
     """Sorted (topic, partition, offset) triples, duplicates kept."""
     return sorted(zip(frame["topic"], frame["partition"], frame["offset"], strict=True))
+
+
+def produce_records(bootstrap: str, topic: str, ids: range, partitions: int = 1) -> None:
+    """Produce the good records `ids` (schema NUMERIC) round-robin over `partitions`."""
+    from tests.kafka_helpers import produce_exact, spread
+
+    produce_exact(bootstrap, topic, spread(encode(records(ids, NUMERIC)), partitions))
+
+
+def score_once(spark, tmp_path: Path, bootstrap: str, topic: str, **overrides) -> int:
+    """Run a scorer of `scorer_config(tmp_path, ...)` in this process over what `topic` holds
+    now (`once`); return its exit code."""
+    from stream_scorer.runtime.scorer import Scorer
+
+    config = scorer_config(tmp_path, bootstrap, topic, **overrides)
+    return Scorer(config, spark=spark, once=True).run()
+
+
+def scored_coordinates(spark, tmp_path: Path) -> list[tuple[str, int, int]]:
+    """`coordinates` of the Parquet sink `tmp_path / "predictions"` (`scorer_config`'s)."""
+    return coordinates(read_sink(spark, tmp_path / "predictions"))

@@ -26,6 +26,7 @@ from tests.scorer_helpers import (
     publish,
     read_sink,
     records,
+    score_once,
     scorer_config,
 )
 
@@ -80,7 +81,7 @@ def test_non_finite_features_are_dead_lettered_and_the_rest_scored(tmp_path, spa
     produce_exact(bootstrap, topic, {0: [*good[:10], *non_finite, *good[10:]]})
     publish(tmp_path / "models", "binary", NUMERIC)
 
-    assert Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark, once=True).run() == 0
+    assert score_once(spark, tmp_path, bootstrap, topic) == 0
 
     scored, dead = _fates(spark, tmp_path)
     assert sorted(scored["id"]) == list(range(20))
@@ -174,7 +175,7 @@ def test_awkward_messages_are_scored_or_dead_lettered_by_offset(tmp_path, spark,
     _produce(bootstrap, topic, messages)
     publish(tmp_path / "models", "binary", NUMERIC)
 
-    assert Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark, once=True).run() == 0
+    assert score_once(spark, tmp_path, bootstrap, topic) == 0
 
     scored, dead = _fates(spark, tmp_path)
     assert sorted(scored["offset"]) == [0, 3, 7, 8, 9, 10, 11]

@@ -11,17 +11,15 @@ import pytest
 from kafka import KafkaProducer
 
 from stream_scorer.kafka.source_options import parse_options
-from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.sources.metadata import KafkaMetadata
 from tests.kafka_helpers import create_topic
 from tests.scorer_helpers import (
     NUMERIC,
-    coordinates,
     encode,
     publish,
-    read_sink,
     records,
-    scorer_config,
+    score_once,
+    scored_coordinates,
 )
 
 pytestmark = pytest.mark.integration
@@ -73,6 +71,6 @@ def test_run_once_scores_every_offset_of_batched_produces_exactly_once(
     topic, expected = batched_load(bootstrap, produce)
     publish(tmp_path / "models", "binary", NUMERIC)
 
-    assert Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark, once=True).run() == 0
+    assert score_once(spark, tmp_path, bootstrap, topic) == 0
 
-    assert coordinates(read_sink(spark, tmp_path / "predictions")) == expected
+    assert scored_coordinates(spark, tmp_path) == expected

@@ -16,7 +16,14 @@ from stream_scorer.config.settings import SourceConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
+from tests.scorer_helpers import (
+    NUMERIC,
+    encode,
+    publish,
+    read_sink,
+    records,
+    scored_coordinates,
+)
 from tests.scorer_helpers import scorer_config as make_config
 from tests.scorer_process import batch_files
 
@@ -61,7 +68,7 @@ def test_broker_down_ends_the_query_with_an_error_naming_it(tmp_path, spark, bro
     checkpoint = tmp_path / "checkpoint"
     assert batch_files(checkpoint, "offsets") == batch_files(checkpoint, "commits") == [0]
     expected = sorted((topic, p, o) for p in range(2) for o in range(20))
-    assert coordinates(read_sink(spark, tmp_path / "predictions")) == expected
+    assert scored_coordinates(spark, tmp_path) == expected
 
 
 def test_broker_back_empty_is_reported_as_data_loss(tmp_path, spark, broker):

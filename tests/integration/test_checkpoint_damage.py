@@ -10,8 +10,8 @@ import pytest
 
 from stream_scorer.errors import ScorerError
 from stream_scorer.runtime.scorer import Scorer
-from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, encode, publish, records, scorer_config
+from tests.kafka_helpers import create_topic
+from tests.scorer_helpers import NUMERIC, produce_records, publish, scorer_config
 
 pytestmark = pytest.mark.integration
 
@@ -52,9 +52,9 @@ def test_damaged_checkpoint_refuses_to_start_and_writes_nothing(tmp_path, spark,
         "maxOffsetsPerTrigger": "20",
     }
     config = scorer_config(tmp_path, bootstrap, topic, source={"options": options})
-    produce_exact(bootstrap, topic, spread(encode(records(range(60), NUMERIC)), 2))
+    produce_records(bootstrap, topic, range(60), 2)
     Scorer(config, spark=spark, once=True).run()
-    produce_exact(bootstrap, topic, spread(encode(records(range(60, 80), NUMERIC)), 2))
+    produce_records(bootstrap, topic, range(60, 80), 2)
     before = sink_files(tmp_path / "predictions")
     expected = damage(tmp_path / "checkpoint" / "offsets")
 

@@ -11,8 +11,8 @@ import yaml
 from kafka import KafkaConsumer, TopicPartition
 
 from stream_scorer.devtools.broker import free_port
-from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records
+from tests.kafka_helpers import create_topic
+from tests.scorer_helpers import NUMERIC, produce_records, publish, read_sink
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def test_produce_to_a_port_where_nothing_listens_exits_2_in_one_line():
 def _run_once_config(tmp_path, bootstrap: str) -> Path:
     """A config draining a new 3-partition topic of 75 records; a model is published."""
     topic = create_topic(bootstrap, 3)
-    produce_exact(bootstrap, topic, spread(encode(records(range(75), NUMERIC)), 3))
+    produce_records(bootstrap, topic, range(75), 3)
     publish(tmp_path / "models", "binary", NUMERIC)
     config = {
         "source": {

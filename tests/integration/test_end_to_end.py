@@ -16,9 +16,11 @@ from tests.scorer_helpers import (
     coordinates,
     encode,
     model_frame,
+    produce_records,
     publish,
     read_sink,
     records,
+    score_once,
     scorer_config,
 )
 
@@ -100,10 +102,10 @@ def test_hot_reload_switches_model_version_at_a_batch_boundary(tmp_path, spark, 
     scorer = Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark)
     query = scorer.start()
     try:
-        produce_exact(bootstrap, topic, spread(encode(records(range(120), NUMERIC)), 3))
+        produce_records(bootstrap, topic, range(120), 3)
         query.processAllAvailable()
         assert publish(store, "binary", NUMERIC, seed=1) == "v0002"
-        produce_exact(bootstrap, topic, spread(encode(records(range(120, 200), NUMERIC)), 3))
+        produce_records(bootstrap, topic, range(120, 200), 3)
         query.processAllAvailable()
     finally:
         query.stop()
@@ -149,10 +151,10 @@ def test_broken_model_is_refused_and_old_version_keeps_serving(
     scorer = Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark)
     query = scorer.start()
     try:
-        produce_exact(bootstrap, topic, spread(encode(records(range(40), NUMERIC)), 2))
+        produce_records(bootstrap, topic, range(40), 2)
         query.processAllAvailable()
         breakage(store, tmp_path)
-        produce_exact(bootstrap, topic, spread(encode(records(range(40, 80), NUMERIC)), 2))
+        produce_records(bootstrap, topic, range(40, 80), 2)
         query.processAllAvailable()
     finally:
         query.stop()
@@ -209,7 +211,7 @@ def test_new_checkpoint_on_used_sink_path_is_refused_not_skipped(tmp_path, spark
     topic = create_topic(bootstrap, 1)
     publish(tmp_path / "models", "binary", NUMERIC)
     produce_exact(bootstrap, topic, {0: encode(records(range(10), NUMERIC))})
-    Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark, once=True).run()
+    score_once(spark, tmp_path, bootstrap, topic)
     fresh = scorer_config(tmp_path, bootstrap, topic, checkpoint=str(tmp_path / "new-checkpoint"))
 
     with pytest.raises(ScorerError, match=r"already holds committed batches 0\.\.0"):

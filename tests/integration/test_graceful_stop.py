@@ -4,8 +4,14 @@ import signal
 
 import pytest
 
-from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
+from tests.kafka_helpers import create_topic
+from tests.scorer_helpers import (
+    NUMERIC,
+    coordinates,
+    produce_records,
+    publish,
+    read_sink,
+)
 from tests.scorer_process import batch_files, run_once, start_daemon, wait_for, write_config
 
 pytestmark = pytest.mark.integration
@@ -15,7 +21,7 @@ STOP_TIMEOUT_S = 120
 
 def test_sigterm_mid_batch_commits_it_and_exits_zero(tmp_path, spark, bootstrap):
     topic = create_topic(bootstrap, 2)
-    produce_exact(bootstrap, topic, spread(encode(records(range(40), NUMERIC)), 2))
+    produce_records(bootstrap, topic, range(40), 2)
     publish(tmp_path / "models", "binary", NUMERIC)
     config = write_config(tmp_path, bootstrap, topic)
     log = tmp_path / "daemon.log"

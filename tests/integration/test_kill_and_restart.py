@@ -20,7 +20,15 @@ from stream_scorer.testing.models import DriverKillingClassifier
 from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
+from tests.scorer_helpers import (
+    NUMERIC,
+    coordinates,
+    encode,
+    publish,
+    read_sink,
+    records,
+    scored_coordinates,
+)
 from tests.scorer_process import (
     RUN_TIMEOUT_S,
     batch_files,
@@ -50,7 +58,7 @@ def _assert_every_offset_once(spark, tmp_path: Path, bootstrap: str, topic: str,
     expected = {(topic, p, o): v for p, vals in by_partition.items() for o, v in enumerate(vals)}
     good = sorted(c for c, v in expected.items() if v not in BAD)
     bad = sorted(c for c, v in expected.items() if v in BAD)
-    assert coordinates(read_sink(spark, tmp_path / "predictions")) == good
+    assert scored_coordinates(spark, tmp_path) == good
     assert coordinates(read_sink(spark, tmp_path / "dead-letter")) == bad
     keys = sink_keys(bootstrap, out_topic, {f"{t}/{p}/{o}" for t, p, o in good})
     assert sorted(set(keys)) == sorted(f"{t}/{p}/{o}" for t, p, o in good)

@@ -7,14 +7,13 @@ import logging
 import pytest
 
 from stream_scorer.runtime.scorer import Scorer
-from tests.kafka_helpers import create_topic, produce_exact, spread
+from tests.kafka_helpers import create_topic
 from tests.scorer_helpers import (
     NUMERIC,
     coordinates,
-    encode,
+    produce_records,
     publish,
     read_sink,
-    records,
     scorer_config,
 )
 from tests.scorer_process import wait_for
@@ -67,11 +66,11 @@ def test_store_fault_keeps_last_model_serving_and_counts_it(
     scorer = Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark)
     query = scorer.start()
     try:
-        produce_exact(bootstrap, topic, spread(encode(records(range(40), NUMERIC)), 2))
+        produce_records(bootstrap, topic, range(40), 2)
         query.processAllAvailable()
         batches_before = scorer.pipeline.stats.batches
         reason = breakage(store)
-        produce_exact(bootstrap, topic, spread(encode(records(range(40, 80), NUMERIC)), 2))
+        produce_records(bootstrap, topic, range(40, 80), 2)
         query.processAllAvailable()
         last = scorer.pipeline.stats.last.batch_id
         wait_for(lambda: last in batch_records(caplog), 60, f"metrics record of batch {last}")

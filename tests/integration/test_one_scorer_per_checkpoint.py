@@ -12,7 +12,13 @@ import subprocess
 import pytest
 
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
+from tests.scorer_helpers import (
+    NUMERIC,
+    encode,
+    publish,
+    records,
+    scored_coordinates,
+)
 from tests.scorer_process import (
     CLI,
     RUN_TIMEOUT_S,
@@ -75,7 +81,7 @@ def test_two_runs_started_together_score_every_offset_exactly_once(tmp_path, spa
     assert sorted(code for _, _, code in outcomes) == [0, 2]
     (winner, _, _), (_, refused, _) = sorted(outcomes, key=lambda outcome: outcome[2])
     assert holder_named(refused, winner)
-    assert coordinates(read_sink(spark, tmp_path / "predictions")) == expected
+    assert scored_coordinates(spark, tmp_path) == expected
 
 
 def test_kill_9_then_an_immediate_restart_scores_every_offset_exactly_once(
@@ -92,4 +98,4 @@ def test_kill_9_then_an_immediate_restart_scores_every_offset_exactly_once(
     restarted = run_once(config)
 
     assert restarted.returncode == 0, restarted.stderr[-3000:]
-    assert coordinates(read_sink(spark, tmp_path / "predictions")) == expected
+    assert scored_coordinates(spark, tmp_path) == expected

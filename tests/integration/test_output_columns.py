@@ -6,7 +6,15 @@ import pytest
 
 from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records, scorer_config
+from tests.scorer_helpers import (
+    NUMERIC,
+    encode,
+    publish,
+    read_sink,
+    records,
+    score_once,
+    scorer_config,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +62,7 @@ def test_prediction_rows_without_output_options_have_no_key_or_features(tmp_path
     produce_exact(bootstrap, topic, {0: encode(records(range(3), NUMERIC))})
     publish(tmp_path / "models", "binary", NUMERIC)
 
-    assert Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark, once=True).run() == 0
+    assert score_once(spark, tmp_path, bootstrap, topic) == 0
 
     columns = set(read_sink(spark, tmp_path / "predictions").columns)
     assert columns.isdisjoint({"key", "value", "f0", "f1", "f2", "f3"})

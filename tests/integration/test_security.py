@@ -28,6 +28,7 @@ from tests.scorer_helpers import (
     NUMERIC,
     coordinates,
     encode,
+    produce_records,
     publish,
     read_sink,
     records,
@@ -64,12 +65,12 @@ def test_tampered_artefact_is_refused_before_deserialising_and_v1_keeps_serving(
     scorer = Scorer(scorer_config(tmp_path, bootstrap, topic), spark=spark)
     query = scorer.start()
     try:
-        produce_exact(bootstrap, topic, spread(encode(records(range(40), NUMERIC)), 2))
+        produce_records(bootstrap, topic, range(40), 2)
         query.processAllAvailable()
         version = publish(store, "binary", NUMERIC, seed=1)
         artefact = store / version / ModelStore(store).manifest(version).file
         artefact.write_bytes(pickle.dumps(_CreatesFile(str(marker))))
-        produce_exact(bootstrap, topic, spread(encode(records(range(40, 80), NUMERIC)), 2))
+        produce_records(bootstrap, topic, range(40, 80), 2)
         query.processAllAvailable()
         assert query.isActive
     finally:

@@ -10,7 +10,15 @@ from stream_scorer.testing.models import ThresholdRaisingClassifier, expected_er
 from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, encode, model_frame, read_sink, records, scorer_config
+from tests.scorer_helpers import (
+    NUMERIC,
+    encode,
+    model_frame,
+    produce_records,
+    read_sink,
+    records,
+    scorer_config,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -101,10 +109,10 @@ def test_promoting_the_challenger_serves_it_and_empties_the_shadow_columns(
     publish(store, train_demo_model("binary", 4, seed=1), tmp_path / "b.joblib", advance=False)
     query = Scorer(shadow_config(tmp_path, bootstrap, topic), spark=spark).start()
     try:
-        produce_exact(bootstrap, topic, spread(encode(records(range(60), NUMERIC)), 2))
+        produce_records(bootstrap, topic, range(60), 2)
         query.processAllAvailable()
         store.set_current("v0002")  # `stream-scorer model promote v0002`
-        produce_exact(bootstrap, topic, spread(encode(records(range(60, 100), NUMERIC)), 2))
+        produce_records(bootstrap, topic, range(60, 100), 2)
         query.processAllAvailable()
     finally:
         query.stop()

@@ -6,7 +6,13 @@ import pytest
 from stream_scorer.errors import CheckpointError
 from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
+from tests.scorer_helpers import (
+    NUMERIC,
+    encode,
+    publish,
+    records,
+    scored_coordinates,
+)
 from tests.scorer_helpers import scorer_config as make_config
 from tests.scorer_process import batch_files
 
@@ -47,4 +53,4 @@ def test_an_added_topic_is_read_from_its_earliest_offset(tmp_path, spark, bootst
     both = make_config(tmp_path, bootstrap, f"{a},{b}")
     assert Scorer(both, spark=spark, once=True).run() == 0
 
-    assert coordinates(read_sink(spark, tmp_path / "predictions")) == sorted(in_a + in_b)
+    assert scored_coordinates(spark, tmp_path) == sorted(in_a + in_b)

@@ -11,7 +11,15 @@ from stream_scorer.testing.models import WorkerCrashingClassifier
 from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records, scorer_config
+from tests.scorer_helpers import (
+    NUMERIC,
+    encode,
+    produce_records,
+    publish,
+    read_sink,
+    records,
+    scorer_config,
+)
 from tests.scorer_process import batch_files
 
 pytestmark = pytest.mark.integration
@@ -29,7 +37,7 @@ def test_worker_killed_by_a_new_version_counts_as_its_failure_and_falls_back(
     config = scorer_config(
         tmp_path, bootstrap, topic, model={"store": str(store), "trusted_types": [CRASHING]}
     )
-    produce_exact(bootstrap, topic, spread(encode(records(range(PER_BATCH), NUMERIC)), 1))
+    produce_records(bootstrap, topic, range(PER_BATCH), 1)
     assert Scorer(config, spark=spark, once=True).run() == 0
     path = tmp_path / "crash.joblib"
     joblib.dump(WorkerCrashingClassifier(train_demo_model("binary", n_features=4)), path)
