@@ -5,10 +5,12 @@ the artefact bytes and the manifest, and then called once per Arrow batch. It ne
 for bad rows: each gets a reason in `Predictions.errors`.
 """
 
+import hashlib
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
@@ -120,3 +122,20 @@ def load_predictor(
         artefact = artefact.read_bytes()
     loaded: Predictor = module.load(artefact, manifest, trusted_types, unsafe_load)
     return loaded
+
+
+def new_manifest(payload: bytes, library_versions: dict[str, str], **fields: Any) -> Manifest:
+    """The manifest a flavour's describe starts from at publish, for the artefact `payload`.
+
+    Sets what every kind records alike: the sha256, the `library_versions` running here and
+    the time now; `version` is empty (the store assigns one) and the canary too (the flavour
+    predicts its canary rows with the loaded model next). `fields` are the kind's own.
+    """
+    return Manifest(
+        version="",
+        sha256=hashlib.sha256(payload).hexdigest(),
+        library_versions=library_versions,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        canary=Canary(rows=[], predictions=[]),
+        **fields,
+    )

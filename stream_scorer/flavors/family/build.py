@@ -10,16 +10,16 @@ import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
 from stream_scorer.contract.family_info import FAMILY_KIND, FamilyInfo, KeyStats
-from stream_scorer.contract.manifest import Canary, Manifest, ModelFormat, Task
+from stream_scorer.contract.manifest import Manifest, ModelFormat, Task
 from stream_scorer.contract.model_input import Layout, default_layout
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.features.routing import ROUTE_KEY
+from stream_scorer.flavors.base import new_manifest
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY, pack
 from stream_scorer.flavors.family.predictor import load
 from stream_scorer.flavors.sklearn.describe import library_versions, prediction_type_of
@@ -112,20 +112,17 @@ def build_family(
         fallback=_stats(fallback) if fallback else None,
         skipped=skipped,
     )
-    manifest = Manifest(
-        version="",
+    manifest = new_manifest(
+        payload,
+        library_versions(),
         file=FAMILY_FILE,
         format=MEMBER_FORMAT,
-        sha256=hashlib.sha256(payload).hexdigest(),
         feature_names=list(spec.feature_types),
         feature_types=dict(spec.feature_types),
         input_layout=spec.layout,
         task=task,
         prediction_type=prediction_type,
         classes=classes,
-        library_versions=library_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        canary=Canary(rows=[], predictions=[]),
         estimator=estimator_name(models[0]),
         kind=FAMILY_KIND,
         extra={FAMILY_KIND: info.to_extra()},

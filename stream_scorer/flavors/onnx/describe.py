@@ -3,18 +3,17 @@ declares them, checked against the config's features; task, classes, score meani
 preprocessing; canary inputs run through onnxruntime."""
 
 import dataclasses
-import hashlib
 import platform
-from datetime import datetime, timezone
 from importlib.metadata import version
 
 import numpy as np
 
 from stream_scorer.config.model_settings import OnnxModelConfig
 from stream_scorer.config.settings import FeaturesConfig
-from stream_scorer.contract.manifest import Canary, Manifest, Task
+from stream_scorer.contract.manifest import Manifest, Task
 from stream_scorer.contract.onnx_spec import ImagePreprocessing, OnnxSpec, TensorSpec
 from stream_scorer.errors import ModelRejectedError
+from stream_scorer.flavors.base import new_manifest
 from stream_scorer.flavors.onnx.canary_inputs import synthetic_canary
 from stream_scorer.flavors.onnx.predictor import OnnxPredictor, new_session
 from stream_scorer.flavors.onnx.signature import check_input, score_output
@@ -31,7 +30,7 @@ def describe_onnx(
 ) -> Manifest:
     """Build the manifest of the ONNX graph `payload` for `features`, as `options` describe it.
 
-    The returned manifest's `version` is empty: the store fills it in when it assigns one.
+    Starts from `new_manifest`: no version yet, the canary predicted by the graph.
 
     Raises
     ------
@@ -59,20 +58,17 @@ def describe_onnx(
         tensor_shape=features.tensor_shape,
     )
     meta = session.get_modelmeta()
-    manifest = Manifest(
-        version="",
+    manifest = new_manifest(
+        payload,
+        library_versions(),
         file=FILE_NAME,
         format="onnx",
-        sha256=hashlib.sha256(payload).hexdigest(),
         feature_names=list(features.feature_schema),
         feature_types=dict(features.feature_schema),
         input_layout="array",
         task=task,
         prediction_type=prediction_type,
         classes=classes,
-        library_versions=library_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        canary=Canary(rows=[], predictions=[]),
         estimator=f"ONNX graph {meta.graph_name!r} from {meta.producer_name or 'unknown'}",
         kind="onnx",
         onnx=spec,

@@ -1,10 +1,8 @@
 """Describe a fitted estimator as a `Manifest` at publish time: signature, task, canary."""
 
 import dataclasses
-import hashlib
 import platform
 from collections.abc import Mapping
-from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -12,6 +10,7 @@ import pandas as pd
 from stream_scorer.contract.manifest import Canary, Manifest, ModelFormat, Task
 from stream_scorer.contract.model_input import Layout, default_layout, model_input
 from stream_scorer.errors import ModelRejectedError
+from stream_scorer.flavors.base import new_manifest
 from stream_scorer.flavors.sklearn.estimator import (
     Estimator,
     as_estimator,
@@ -38,7 +37,7 @@ def describe(
 ) -> Manifest:
     """Build the manifest of `model`, whose artefact bytes are `payload`.
 
-    The returned manifest's `version` is empty: the store fills it in when it assigns one.
+    Starts from `new_manifest` (no version yet); the canary is predicted by `model`.
 
     Raises
     ------
@@ -50,20 +49,17 @@ def describe(
     types = _checked_types(estimator, feature_types)
     task, prediction_type, classes = task_of(estimator)
     rows = canary_rows if canary_rows is not None else synthetic_rows(types)
-    manifest = Manifest(
-        version="",
+    manifest = new_manifest(
+        payload,
+        library_versions(),
         file=FILE_NAMES[fmt],
         format=fmt,
-        sha256=hashlib.sha256(payload).hexdigest(),
         feature_names=list(types),
         feature_types=types,
         input_layout=_layout(estimator, types),
         task=task,
         prediction_type=prediction_type,
         classes=classes,
-        library_versions=library_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        canary=Canary(rows=[], predictions=[]),
         estimator=estimator_name(estimator),
     )
     return dataclasses.replace(manifest, canary=canary_of(estimator, rows, manifest))
