@@ -35,32 +35,21 @@ def _topics(bootstrap: str) -> set[str]:
         admin.close()
 
 
-def test_subscribe_to_a_missing_topic_fails_at_start_naming_key_and_topic(
-    tmp_path, spark, bootstrap, capsys
+@pytest.mark.parametrize("option", ["subscribe", "assign"])
+def test_a_missing_topic_fails_at_start_naming_key_and_topic(
+    tmp_path, spark, bootstrap, capsys, option
 ):
     existing = create_topic(bootstrap, 1)
     missing = f"{existing}-absent"
-    path = _config(tmp_path, bootstrap, {"subscribe": f"{existing},{missing}"})
+    value = f"{existing},{missing}" if option == "subscribe" else f'{{"{missing}": [0, 1]}}'
+    path = _config(tmp_path, bootstrap, {option: value})
 
     assert main(["run", "--config", str(path), "--once"]) == 2
 
     err = capsys.readouterr().err
-    assert f"option 'source.options.subscribe': topic(s) ['{missing}'] do not exist" in err
+    assert f"option 'source.options.{option}': topic(s) ['{missing}'] do not exist" in err
     assert missing not in _topics(bootstrap)
     assert not (tmp_path / "checkpoint" / "offsets").exists()
-
-
-def test_assign_of_a_missing_topic_fails_at_start_naming_key_and_topic(
-    tmp_path, spark, bootstrap, capsys
-):
-    missing = f"{create_topic(bootstrap, 1)}-absent"
-    path = _config(tmp_path, bootstrap, {"assign": f'{{"{missing}": [0, 1]}}'})
-
-    assert main(["run", "--config", str(path), "--once"]) == 2
-
-    err = capsys.readouterr().err
-    assert f"option 'source.options.assign': topic(s) ['{missing}'] do not exist" in err
-    assert missing not in _topics(bootstrap)
 
 
 def test_pattern_matching_no_topic_yet_only_warns(tmp_path, spark, bootstrap, caplog):

@@ -96,41 +96,23 @@ def test_missing_manifest_is_refused_naming_the_version(store, published):
         load_verified(store, version, NUMERIC)
 
 
-def test_schema_with_fewer_features_is_refused(store, published):
+@pytest.mark.parametrize(
+    ("schema", "reason"),
+    [
+        ({"f0": "double", "f1": "double", "f2": "double"},
+         r"model features not in the config schema: \['f3'\]"),
+        ({"f0": "double", "f1": "double", "f2": "double", "x": "double"},
+         r"config features the model does not take: \['x'\]"),
+        ({"f3": "double", "f0": "double", "f1": "double", "f2": "double"}, "order differs"),
+        ({**NUMERIC, "f2": "string"}, r"types differ: f2 \(model double, config string\)"),
+    ],
+    ids=["fewer features", "other names", "another order", "another type"],
+)  # fmt: skip
+def test_schema_unlike_the_models_is_refused(store, published, schema, reason):
     version = published()
-    schema = {"f0": "double", "f1": "double", "f2": "double"}
 
-    with pytest.raises(
-        ModelRejectedError, match=r"model features not in the config schema: \['f3'\]"
-    ):
+    with pytest.raises(ModelRejectedError, match=reason):
         load_verified(store, version, schema)
-
-
-def test_schema_with_other_names_is_refused(store, published):
-    version = published()
-    schema = {"f0": "double", "f1": "double", "f2": "double", "x": "double"}
-
-    with pytest.raises(
-        ModelRejectedError, match=r"config features the model does not take: \['x'\]"
-    ):
-        load_verified(store, version, schema)
-
-
-def test_schema_in_another_order_is_refused(store, published):
-    version = published()
-    schema = {"f3": "double", "f0": "double", "f1": "double", "f2": "double"}
-
-    with pytest.raises(ModelRejectedError, match="order differs"):
-        load_verified(store, version, schema)
-
-
-def test_schema_with_another_type_is_refused(store, published):
-    version = published()
-
-    with pytest.raises(
-        ModelRejectedError, match=r"types differ: f2 \(model double, config string\)"
-    ):
-        load_verified(store, version, {**NUMERIC, "f2": "string"})
 
 
 def test_other_scikit_learn_version_is_refused(store, published):

@@ -40,22 +40,22 @@ def test_classifier_prediction_equals_model_predict(kind: str, rows: pd.DataFram
     assert result.errors == [None] * 200
 
 
-def test_binary_probability_is_p_of_second_class(rows: pd.DataFrame) -> None:
-    model = train_demo_model("binary", 4)
+def _classified(rows: pd.DataFrame, kind: str):
+    """(manifest, predict_rows' result, the model's own predict_proba) of a demo `kind` model."""
+    model = train_demo_model(kind, 4)
     manifest = _manifest(model)
     inputs = _inputs(rows, manifest)
-    result = predict_rows(model, inputs, manifest)
-    proba = model.predict_proba(inputs)
+    return manifest, predict_rows(model, inputs, manifest), model.predict_proba(inputs)
+
+
+def test_binary_probability_is_p_of_second_class(rows: pd.DataFrame) -> None:
+    _, result, proba = _classified(rows, "binary")
     np.testing.assert_array_equal(result.probabilities, proba)
     np.testing.assert_array_equal(result.probability, proba[:, 1])
 
 
 def test_multiclass_probability_is_p_of_predicted_class(rows: pd.DataFrame) -> None:
-    model = train_demo_model("multiclass", 4)
-    manifest = _manifest(model)
-    inputs = _inputs(rows, manifest)
-    result = predict_rows(model, inputs, manifest)
-    proba = model.predict_proba(inputs)
+    manifest, result, proba = _classified(rows, "multiclass")
     assert manifest.classes == [0, 1, 2]
     assert result.probabilities.shape == (200, 3)
     np.testing.assert_array_equal(result.probability, proba[np.arange(200), result.prediction])
