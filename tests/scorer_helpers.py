@@ -22,6 +22,7 @@ __all__ = [
     "publish",
     "read_sink",
     "records",
+    "reloaded_at",
     "score_once",
     "scored_coordinates",
     "scorer_config",
@@ -90,3 +91,17 @@ def score_once(spark, tmp_path: Path, bootstrap: str, topic: str, **overrides) -
 def scored_coordinates(spark, tmp_path: Path) -> list[tuple[str, int, int]]:
     """`coordinates` of the Parquet sink `tmp_path / "predictions"` (`scorer_config`'s)."""
     return coordinates(read_sink(spark, tmp_path / "predictions"))
+
+
+def reloaded_at(spark, tmp_path: Path, switch: int, total: int) -> pd.DataFrame:
+    """The Parquet sink's rows, checked for a hot reload from v0001 to v0002 at record id
+    `switch`: each of `total` records scored once, ids below `switch` by v0001 and the rest by
+    v0002, and every batch by one version."""
+    scored = read_sink(spark, tmp_path / "predictions")
+    assert len(set(coordinates(scored))) == len(scored) == total
+    versions = scored.set_index("id")["model_version"]
+    assert set(versions.loc[range(switch)]) == {"v0001"}
+    assert set(versions.loc[range(switch, total)]) == {"v0002"}
+    mixed = scored.groupby("batch_id")["model_version"].nunique()
+    assert (mixed == 1).all(), f"batches scored by two versions: {list(mixed[mixed > 1].index)}"
+    return scored

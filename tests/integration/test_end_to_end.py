@@ -20,6 +20,7 @@ from tests.scorer_helpers import (
     publish,
     read_sink,
     records,
+    reloaded_at,
     score_once,
     scorer_config,
 )
@@ -110,13 +111,7 @@ def test_hot_reload_switches_model_version_at_a_batch_boundary(tmp_path, spark, 
     finally:
         query.stop()
 
-    scored = read_sink(spark, tmp_path / "predictions")
-    assert len(set(coordinates(scored))) == len(scored) == 200
-    versions = scored.set_index("id")["model_version"]
-    assert set(versions.loc[range(120)]) == {"v0001"}
-    assert set(versions.loc[range(120, 200)]) == {"v0002"}
-    for batch_id, group in scored.groupby("batch_id"):
-        assert group["model_version"].nunique() == 1, f"batch {batch_id} mixed versions"
+    reloaded_at(spark, tmp_path, switch=120, total=200)
 
 
 def _wrong_feature_count(store_dir, tmp_path):

@@ -14,7 +14,13 @@ from stream_scorer.serving.registry import ModelRegistry
 from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import FEATURES, fit_locally, keyed_frame, swap_in_hostile_member
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.scorer_helpers import NUMERIC, coordinates, read_sink, records, scorer_config
+from tests.scorer_helpers import (
+    NUMERIC,
+    read_sink,
+    records,
+    reloaded_at,
+    scorer_config,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -139,12 +145,7 @@ def test_family_reload_mid_stream_switches_every_key_at_a_batch_boundary(
     finally:
         query.stop()
 
-    scored = read_sink(spark, tmp_path / "predictions")
-    assert len(set(coordinates(scored))) == len(scored) == 200
-    versions = scored.set_index("id")["model_version"]
-    assert set(versions.loc[range(120)]) == {"v0001"}
-    assert set(versions.loc[range(120, 200)]) == {"v0002"}
-    assert (scored.groupby("batch_id")["model_version"].nunique() == 1).all()
+    scored = reloaded_at(spark, tmp_path, switch=120, total=200)
     for version, rows in scored.groupby("model_version"):
         np.testing.assert_allclose(
             rows["prediction"], _expected(models[version], rows, sent), rtol=1e-12
