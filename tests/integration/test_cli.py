@@ -34,8 +34,7 @@ def test_produce_sends_count_records_with_malformed_ratio(bootstrap):
 
 
 def test_produce_to_a_topic_that_exists_appends_to_it(bootstrap):
-    topic = "produce-existing"
-    create_topic(bootstrap, topic, 2)
+    topic = create_topic(bootstrap, 2)
     command = [*CLI, "produce", "--bootstrap", bootstrap, "--topic", topic, "--count", "40",
                "--no-progress"]  # fmt: skip
     for _ in range(2):
