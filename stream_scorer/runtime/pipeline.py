@@ -139,7 +139,8 @@ class BatchPipeline:
         it; return the rows scored, the rows dead-lettered and the shadow's comparison."""
         shadow, with_shadow = self._challenger(serving), self.shadow is not None
         pending = [sink for sink in self.sinks if not sink.is_committed(batch_id)]
-        probation = self.fallback is not None and self.fallback.on_probation(serving)
+        on_probation = self.fallback is not None and self.fallback.on_probation(serving)
+        probation = self.fallback if on_probation else None
         directories = {} if probation else self._task_directories(pending, batch_id, with_shadow)
         counter = Observation()
         scored = self._scored(batch, serving, shadow, directories).observe(
@@ -149,14 +150,13 @@ class BatchPipeline:
             F.count_if(F.col("error").startswith(MODEL_ERROR)).alias("model_errors"),
             *(shadow_metrics.aggregates(serving.manifest) if with_shadow else []),
         )
-        cached = probation or self._needs_cache(pending, bool(directories))
+        cached = on_probation or self._needs_cache(pending, bool(directories))
         if cached:
             scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            if probation and self.fallback is not None:  # scored in full before any write
+            if probation is not None:  # scored in full before any sink writes
                 scored.write.format("noop").mode("overwrite").save()
-                self._error_rate = _model_error_rate(counter)
-                self.fallback.check_error_rate(batch_id, serving, self._error_rate)
+                probation.check_error_rate(batch_id, serving, _model_error_rate(counter))
             if directories:  # the tasks write the sinks' files as they score
                 scored.write.format("noop").mode("overwrite").save()
                 written = [

@@ -95,7 +95,7 @@ def _python3_name(module: str, name: str) -> tuple[str, str]:
     return _compat_pickle.IMPORT_MAPPING.get(module, module), name
 
 
-def _guarded_build(build: Callable[[object], None]) -> Callable[[object], None]:
+def _guarded_build(build: Callable[[Any], None]) -> Callable[[Any], None]:
     def load_build(self: Any) -> None:
         if len(self.stack) >= 2:
             _check_build(self.stack[-2], self.stack[-1], self.shared)
@@ -165,10 +165,8 @@ class _JoblibUnpickler(NumpyUnpickler):
     dispatch = NumpyUnpickler.dispatch.copy()
     find_class = _find_class
 
-    def load_build(self) -> None:
-        """BUILD, guarded; an object array's nested stream is read by `_PickleUnpickler`."""
-        if len(self.stack) >= 2:
-            _check_build(self.stack[-2], self.stack[-1], self.shared)
+    def _load_build(self) -> None:
+        """BUILD (guarded below); an object array's nested stream is read by `_PickleUnpickler`."""
         pickle._Unpickler.load_build(self)  # type: ignore[attr-defined]
         wrapper = self.stack[-1]
         if not isinstance(wrapper, NumpyArrayWrapper):
@@ -180,7 +178,7 @@ class _JoblibUnpickler(NumpyUnpickler):
         else:
             self.stack.append(wrapper.read(self, self.ensure_native_byte_order))
 
-    dispatch[pickle.BUILD[0]] = load_build
+    dispatch[pickle.BUILD[0]] = _guarded_build(_load_build)
 
     def __init__(
         self,
