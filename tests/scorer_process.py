@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from kafka import KafkaConsumer
 
+from stream_scorer.testing.faults import ENV_VAR, RELEASE_VAR
 from tests.scorer_helpers import NUMERIC
 
 CLI = str(Path(sys.executable).with_name("stream-scorer"))
@@ -54,12 +55,16 @@ def write_config(
     return path
 
 
-def scorer_env(fault: str | None = None) -> dict[str, str]:
-    """The subprocess environment: this interpreter for workers, the fault armed or not."""
+def scorer_env(fault: str | None = None, release: Path | None = None) -> dict[str, str]:
+    """The subprocess environment: this interpreter for workers, the fault armed or not
+    (`release`: the file that releases a `hold-batch`)."""
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    env.pop("STREAM_SCORER_FAULT", None)
+    for name in (ENV_VAR, RELEASE_VAR):
+        env.pop(name, None)
     if fault:
-        env["STREAM_SCORER_FAULT"] = fault
+        env[ENV_VAR] = fault
+    if release:
+        env[RELEASE_VAR] = str(release)
     return env
 
 
@@ -71,25 +76,25 @@ def run_once(config: Path, fault: str | None = None) -> subprocess.CompletedProc
     )  # fmt: skip
 
 
-def start_daemon(config: Path, log: Path, fault: str | None = None) -> subprocess.Popen:
+def start_daemon(
+    config: Path, log: Path, fault: str | None = None, release: Path | None = None
+) -> subprocess.Popen:
     """Start `stream-scorer run --config config` (the daemon), its output going to `log`."""
-    return _start([*_cli(fault), "run", "--config", str(config)], log, fault)
+    return _start([*_cli(fault), "run", "--config", str(config)], log, scorer_env(fault, release))
 
 
 def start_once(config: Path, log: Path) -> subprocess.Popen:
     """Start `stream-scorer run --config config --once` without waiting; output to `log`."""
-    return _start([CLI, "run", "--config", str(config), "--once"], log, None)
+    return _start([CLI, "run", "--config", str(config), "--once"], log, scorer_env())
 
 
 def _cli(fault: str | None) -> list[str]:
     return FAULT_RUN if fault else [CLI]
 
 
-def _start(command: list[str], log: Path, fault: str | None) -> subprocess.Popen:
+def _start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
     with log.open("wb") as out:
-        return subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=scorer_env(fault)
-        )  # fmt: skip
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 def wait_for(condition, timeout_s: float, what: str, interval_s: float = 0.2) -> None:

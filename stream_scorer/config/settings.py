@@ -277,6 +277,10 @@ class ScorerConfig(Settings):
     model: ModelConfig
     checkpoint: Location
     """Checkpoint directory: source offsets and commits. Keep it across restarts."""
+    checkpoint_lock: Literal["auto", "lease"] = "auto"
+    """How one scorer holds the checkpoint: `auto` locks a local path with the OS and leases
+    a Hadoop URL; `lease` leases a local path too (a mount that several driver hosts share,
+    such as NFS, where an OS lock may not reach every host)."""
     trigger: TriggerConfig = TriggerConfig(processingTime="1 second")
     sinks: list[SinkConfig] = Field(min_length=1)
     """Where predictions go; every sink receives every scored row."""

@@ -66,8 +66,8 @@ class Scorer:
         self._stop = threading.Event()
         self._lost: str | None = None
         # A local checkpoint is locked before the session starts, so a second scorer fails
-        # in a moment; a Hadoop one needs the session's filesystem for its lease.
-        local = is_local(config.checkpoint)
+        # in a moment; a leased one needs the session's filesystem for its lease.
+        local = is_local(config.checkpoint) and config.checkpoint_lock == "auto"
         lock: CheckpointLock | None = FileLock(config.checkpoint).acquire() if local else None
         try:
             self.spark = spark or build_session(config.app_name, scorer_settings(config))

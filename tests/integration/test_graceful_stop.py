@@ -1,4 +1,8 @@
-"""SIGTERM while a batch runs: the batch finishes and commits, the daemon exits 0."""
+"""SIGTERM while a batch runs: the batch finishes and commits, the daemon exits 0.
+
+The batch is held on a barrier (the `hold-batch` fault) until the scorer has logged the
+stop request, so the signal provably arrives while the batch is in flight.
+"""
 
 import signal
 
@@ -24,25 +28,32 @@ def test_sigterm_mid_batch_commits_it_and_exits_zero(tmp_path, spark, bootstrap)
     produce_records(bootstrap, topic, range(40), 2)
     publish(tmp_path / "models", "binary", NUMERIC)
     config = write_config(tmp_path, bootstrap, topic)
-    log = tmp_path / "daemon.log"
-    daemon = start_daemon(config, log, fault="slow-batch:3")
+    log, release = tmp_path / "daemon.log", tmp_path / "release"
+    daemon = start_daemon(config, log, fault="hold-batch@0", release=release)
+
+    def logged(line: bytes) -> bool:
+        return line in log.read_bytes() or daemon.poll() is not None
+
     try:
-        wait_for(
-            lambda: (
-                b"fault injected: batch 0 sleeps" in log.read_bytes() or daemon.poll() is not None
-            ),
-            STOP_TIMEOUT_S,
-            "batch 0 to start",
-        )
+        wait_for(lambda: logged(b"fault injected: batch 0 held"), STOP_TIMEOUT_S, "batch 0 held")
         assert daemon.poll() is None, log.read_text()[-3000:]
         daemon.send_signal(signal.SIGTERM)
+        wait_for(lambda: logged(b"stop requested"), STOP_TIMEOUT_S, "the stop request")
+        assert daemon.poll() is None, log.read_text()[-3000:]
+        release.touch()
         code = daemon.wait(timeout=STOP_TIMEOUT_S)
     finally:
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait()
 
-    assert code == 0, log.read_text()[-3000:]
+    text = log.read_text()
+    assert code == 0, text[-3000:]
+    assert (
+        text.index("stop requested")
+        < text.index("batch 0: 40 scored")
+        < text.index("query stopped after 1 batches")
+    )
     checkpoint = tmp_path / "checkpoint"
     assert batch_files(checkpoint, "offsets") == batch_files(checkpoint, "commits") == [0]
     assert run_once(config).returncode == 0

@@ -4,13 +4,18 @@ Without the refusal both plan batch 0 and write it, rows twice, or one dies late
 CONCURRENT_STREAM_LOG_UPDATE. Counted by source coordinates (topic, partition, offset).
 """
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
+import yaml
 
+from stream_scorer.files import HadoopFiles
+from stream_scorer.runtime.lease import HEARTBEAT_S, LEASE_FILE
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import (
     NUMERIC,
@@ -99,3 +104,34 @@ def test_kill_9_then_an_immediate_restart_scores_every_offset_exactly_once(
 
     assert restarted.returncode == 0, restarted.stderr[-3000:]
     assert scored_coordinates(spark, tmp_path) == expected
+
+
+def test_a_scorer_whose_lease_is_taken_over_stops_at_once_and_exits_2(tmp_path, spark, bootstrap):
+    """A `file:` checkpoint held by a lease (`checkpoint_lock: lease`), through Hadoop's
+    filesystem as on hdfs:// or s3a://; another host takes the lease over mid-stream."""
+    config, _ = load(tmp_path, bootstrap)
+    url = (tmp_path / "checkpoint").as_uri()
+    leased = {**yaml.safe_load(config.read_text()), "checkpoint": url, "checkpoint_lock": "lease"}
+    config.write_text(yaml.safe_dump(leased))
+    log = tmp_path / "daemon.log"
+    daemon = start_daemon(config, log)
+    try:
+        wait_for(lambda: batch_files(tmp_path / "checkpoint", "commits"), 180, "a first commit")
+        rival = {"host": "other-host", "pid": 4242, "started_at": 1_700_000_000.0}
+        rival |= {"token": "rival", "renewed_at": time.time(), "heartbeat_s": HEARTBEAT_S}
+        HadoopFiles(spark, url).create(LEASE_FILE, json.dumps(rival), overwrite=True)
+        code = daemon.wait(timeout=3 * HEARTBEAT_S + 30)  # found at its next renewal
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+
+    text = log.read_text()
+    assert code == 2, text[-3000:]
+    errors = [line for line in text.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: checkpoint {url} is in use by another scorer (the lease was taken over by host "
+        "other-host, pid 4242, started 2023-11-14T22:13:20+00:00); a second one on it would "
+        "write its batches twice. Stop that scorer first, or give this one its own `checkpoint`."
+    ], text[-3000:]
+    assert "Traceback" not in text

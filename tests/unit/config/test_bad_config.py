@@ -1,7 +1,5 @@
 """Bad configs fail at start through the CLI (exit 2), naming the key; no Spark, no broker."""
 
-import time
-
 import pytest
 import yaml
 
@@ -95,11 +93,9 @@ def test_unreachable_broker_fails_the_topic_check_naming_the_servers_after_the_w
     options = {"kafka.bootstrap.servers": servers, "subscribe": "t"}
     source = {"options": options, "start_check_timeout_s": 0.5}
     config = parse_config({**GOOD, "source": source})
-    started = time.monotonic()
     with pytest.raises(SourceError) as err:
         check_source_topics(config.source)
     assert str(err.value).startswith(f"no Kafka broker answered at {servers} within 0.5s")
-    assert time.monotonic() - started < 5
 
 
 def test_bad_trigger_interval_exits_2_in_one_line_naming_key_value_and_need(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import threading
 
 import pytest
 
@@ -19,22 +20,31 @@ KAFKA = KafkaSink("out", {"kafka.bootstrap.servers": "h:9092"}, "/cp/sinks/k")
     [
         ("kafka-write", Fault("kafka-write")),
         ("after-sinks@3", Fault("after-sinks", 3)),
-        ("slow-batch:3", Fault("slow-batch", None, 3.0)),
-        ("slow-batch:0.5@2", Fault("slow-batch", 2, 0.5)),
+        ("hold-batch", Fault("hold-batch", None, "/tmp/go")),
+        ("hold-batch@2", Fault("hold-batch", 2, "/tmp/go")),
         ("", None),
         (None, None),
     ],
 )
-def test_parse_fault_reads_point_batch_and_seconds(text, expected):
-    assert parse_fault(text) == expected
+def test_parse_fault_reads_point_batch_and_release_file(text, expected):
+    assert parse_fault(text, release="/tmp/go") == expected
 
 
 @pytest.mark.parametrize(
-    "text", ["kafka", "scoring", "after-sinks@x", "slow-batch", "slow-batch:x", "@1"]
+    ("text", "release"),
+    [
+        ("kafka", "/tmp/go"),
+        ("scoring", None),
+        ("after-sinks@x", None),
+        ("hold-batch", None),
+        ("hold-batch@-1", "/tmp/go"),
+        ("slow-batch:3", None),
+        ("@1", None),
+    ],
 )
-def test_parse_fault_refuses_unknown_spec_naming_the_variable(text):
+def test_parse_fault_refuses_unknown_spec_naming_the_variable(text, release):
     with pytest.raises(ConfigError, match="STREAM_SCORER_FAULT"):
-        parse_fault(text)
+        parse_fault(text, release)
 
 
 def test_unset_variable_gives_the_no_op_hooks():
@@ -79,10 +89,14 @@ def test_after_sinks_kills_when_every_sink_wrote_the_batch(kills):
     assert kills == [(os.getpid(), signal.SIGKILL)]
 
 
-def test_slow_batch_sleeps_when_the_batch_starts_instead_of_killing(monkeypatch, kills):
-    slept: list[float] = []
-    monkeypatch.setattr(faults.time, "sleep", slept.append)
-    hooks = FaultHooks(Fault("slow-batch", None, 3.0))
+def test_hold_batch_waits_at_batch_start_until_the_release_file_exists(tmp_path, kills):
+    release = tmp_path / "go"
+    hooks = FaultHooks(Fault("hold-batch", 7, str(release)))
     hooks.sinks_written(7)
-    hooks.batch_started(7)
-    assert (slept, kills) == ([3.0], [])
+    waiter = threading.Thread(target=hooks.batch_started, args=(7,))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive()
+    release.touch()
+    waiter.join(10)
+    assert (waiter.is_alive(), kills) == (False, [])
