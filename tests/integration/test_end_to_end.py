@@ -1,6 +1,8 @@
 """Kafka -> foreachBatch -> broadcast model -> pandas UDF -> Parquet, counted by offsets."""
 
-import shutil
+import hashlib
+import json
+import re
 
 import numpy as np
 import pytest
@@ -127,17 +129,27 @@ def _flipped_byte(store_dir, tmp_path):
 
 
 def _corrupt_file(store_dir, tmp_path):
+    """Garbage under a manifest that names its sha256: the bytes pass the check, the load fails."""
     version = publish(store_dir, "binary", NUMERIC, seed=3)
-    shutil.copy(tmp_path / "garbage.bin", next((store_dir / version).glob("model.*")))
+    artefact = next((store_dir / version).glob("model.*"))
+    garbage = (tmp_path / "garbage.bin").read_bytes()
+    artefact.write_bytes(garbage)
+    manifest = json.loads((store_dir / version / "manifest.json").read_text())
+    manifest["sha256"] = hashlib.sha256(garbage).hexdigest()
+    (store_dir / version / "manifest.json").write_text(json.dumps(manifest))
 
 
 @pytest.mark.parametrize(
-    "breakage",
-    [_wrong_feature_count, _flipped_byte, _corrupt_file],
+    ("breakage", "reason"),
+    [
+        (_wrong_feature_count, r"feature"),
+        (_flipped_byte, r"sha256 mismatch \(manifest "),
+        (_corrupt_file, r"cannot load|not a model|unpickl"),
+    ],
     ids=["wrong-feature-count", "sha256-mismatch", "corrupt-file"],
 )
 def test_broken_model_is_refused_and_old_version_keeps_serving(
-    tmp_path, spark, bootstrap, breakage
+    tmp_path, spark, bootstrap, breakage, reason
 ):
     topic = create_topic(bootstrap, 2)
     store = tmp_path / "models"
@@ -157,8 +169,9 @@ def test_broken_model_is_refused_and_old_version_keeps_serving(
     scored = read_sink(spark, tmp_path / "predictions")
     assert sorted(scored["id"]) == list(range(80))
     assert set(scored["model_version"]) == {"v0001"}
-    assert scorer.registry.refusals >= 1
-    assert scorer.registry.last_error
+    assert scorer.registry.refusals == 1  # refused once, not once per batch
+    assert scorer.registry.last_error.startswith("v0002")
+    assert re.search(reason, scorer.registry.last_error), scorer.registry.last_error
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 
 from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
-from tests.mlflow_helpers import ConstantPyfunc, LocalMlflow
+from tests.mlflow_helpers import ConstantPyfunc, LocalMlflow, MlflowServer
 from tests.scorer_helpers import NUMERIC, encode, model_frame, read_sink, records, scorer_config
 
 pytestmark = pytest.mark.integration
@@ -44,7 +44,8 @@ def run_in_phases(scorer, bootstrap, topic, phases):
         for ids, between in phases:
             produce_exact(bootstrap, topic, spread(encode(records(ids, NUMERIC)), 2))
             query.processAllAvailable()
-            between()
+            if between is not None:
+                between()
     finally:
         query.stop()
 
@@ -123,3 +124,35 @@ def test_challenger_alias_is_scored_beside_the_champion(
         ("fraud/1", "fraud/2")
     }
     assert scorer.shadow.source.location == "models:/fraud@challenger"
+
+
+def test_a_hung_tracking_server_holds_the_batch_then_the_old_version_keeps_serving(
+    tmp_path, spark, bootstrap, backend, monkeypatch
+):
+    """MLflow's own server over the registry; frozen (requests accepted, never answered)
+    while the alias moves: the batch waits out MLflow's HTTP timeout and is scored by the
+    version serving; answering again, the server's new alias is taken."""
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    topic = create_topic(bootstrap, 2)
+    with MlflowServer(backend, tmp_path / "mlflow") as server:
+        config = mlflow_config(tmp_path, bootstrap, topic, backend)
+        model = config.model.model_copy(update={"tracking_uri": server.uri})
+        scorer = Scorer(config.model_copy(update={"model": model}), spark=spark)
+
+        def hang_and_promote():
+            server.freeze()
+            backend.set_alias("fraud", "champion", "2")
+
+        run_in_phases(
+            scorer,
+            bootstrap,
+            topic,
+            [(range(40), hang_and_promote), (range(40, 80), server.thaw), (range(80, 120), None)],
+        )
+
+    versions = read_sink(spark, tmp_path / "predictions").set_index("id")["model_version"]
+    assert sorted(versions.index) == list(range(120))
+    assert set(versions.loc[range(80)]) == {"fraud/1"}
+    assert set(versions.loc[range(80, 120)]) == {"fraud/2"}
+    assert "cannot read the registry at http://127.0.0.1:" in scorer.registry.last_error
