@@ -4,13 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration bench bench-quick dist prereqs clean
+.PHONY: demo test test-all test-bench pytest lint typecheck unit integration bench bench-quick dist prereqs clean
 
 demo: $(STAMP)
 	$(BIN)/stream-scorer demo
 
-test: $(STAMP) lint
-	$(BIN)/pytest -q
+# The lint and type checks run beside the tests (two jobs); the benchmark baselines' own
+# correctness tests (marker `bench`) run in `make test-all` and `make bench`.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 lint pytest
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q -m "not bench" --durations=15
+
+test-bench: $(STAMP)
+	$(BIN)/pytest -q -m bench
+
+test-all: test test-bench
 
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check stream_scorer tests bench
@@ -26,7 +36,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest -q -m integration
 
-bench: $(STAMP)
+bench: $(STAMP) test-bench
 	$(BIN)/python -m bench.suite
 
 bench-quick: $(STAMP)

@@ -7,7 +7,7 @@ from bench import baselines
 from bench.data import Features, kafka_frame, make_rows, train_models, typed_frame
 from bench.run import stage_scorer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.bench]
 
 ROWS = 200
 BY_PREDICTION = {
