@@ -129,6 +129,8 @@ class ShadowGauges:
                 ("positive_rate_shift", "Last batch: shadow minus served positive rate (binary)"),
             )
         }
+        for gauge in self.gauges.values():  # no shadow compared yet (or none configured)
+            gauge.set(math.nan)
 
     def __call__(self, shadow: dict) -> None:
         """Apply one batch's `ShadowStats` dict."""

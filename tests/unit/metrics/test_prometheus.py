@@ -1,5 +1,7 @@
 """The Prometheus exporter fed from batch records."""
 
+import math
+
 import pytest
 
 from stream_scorer.metrics.prometheus import PrometheusExporter
@@ -29,3 +31,12 @@ def test_fallbacks_counter_follows_the_running_count_of_the_records(exporter):
     for fallbacks in (0, 1, 1):
         exporter(_record(fallbacks))
     assert exporter.registry.get_sample_value("stream_scorer_model_fallbacks_total") == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["agreement_rate", "mean_absolute_difference", "positive_rate_shift"]
+)
+def test_shadow_gauges_are_nan_while_no_shadow_was_compared(exporter, name):
+    exporter(_record(0))  # a batch without a shadow
+    value = exporter.registry.get_sample_value(f"stream_scorer_shadow_{name}")
+    assert math.isnan(value)
