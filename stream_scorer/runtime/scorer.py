@@ -253,6 +253,8 @@ class Scorer:
             error = query.exception()
             if error is not None:
                 raise error
+            if self.listener is not None:  # the last batch's line comes before the end's
+                self.listener.wait_terminated(30)
             log.info("query stopped after %d batches", pipeline.stats.batches)
             return 0
         finally:

@@ -93,20 +93,20 @@ def _run_once(path: Path) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_run_once_drains_the_topic_and_exits_zero(tmp_path, spark, bootstrap):
+def test_run_once_drains_the_topic_shows_our_lines_and_spark_writes_to_the_log_file(
+    tmp_path, spark, bootstrap
+):
     done = _run_once(_run_once_config(tmp_path, bootstrap))
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(read_sink(spark, tmp_path / "predictions")["id"]) == list(range(75))
-
-
-def test_run_console_shows_our_lines_and_spark_writes_to_the_log_file(tmp_path, bootstrap):
-    done = _run_once(_run_once_config(tmp_path, bootstrap))
-
-    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stderr.splitlines()
     ours = re.compile(r"^\S+ \S+ (INFO|WARNING|ERROR) stream_scorer\.")
-    assert all(ours.match(line) for line in done.stderr.splitlines()), done.stderr
+    assert all(ours.match(line) for line in lines), done.stderr
     assert f"checkpoint {tmp_path / 'checkpoint'}" in done.stderr
+    batch_lines = [i for i, line in enumerate(lines) if '"event": "batch"' in line]
+    stopped = next(i for i, line in enumerate(lines) if "query stopped after" in line)
+    assert batch_lines and batch_lines[-1] < stopped  # --once: the last batch's line first
     log = (tmp_path / "checkpoint" / "scorer" / "scorer.log").read_text()
     assert "log4j" in log
     assert "INFO kafka." in log

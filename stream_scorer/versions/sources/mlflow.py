@@ -30,6 +30,7 @@ from stream_scorer.versions.sources.mlflow_manifest import (
     signature_types,
 )
 
+PROGRESS_BAR_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ class MlflowSource:
             "register a version and set the alias"
         )
         self._shown = shown
+        # A download's progress bar would reach the console between the scorer's lines.
+        os.environ.setdefault(PROGRESS_BAR_ENV, "false")
         self._client = MlflowClient(tracking_uri=self.tracking_uri)
         self._feature_types = feature_types
         self._trusted_types = trusted_types

@@ -1,5 +1,7 @@
 """MlflowSource against a real local MLflow backend (SQLite registry): resolve, describe, refuse."""
 
+import os
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ from stream_scorer.config.model_uri import parse_model_uri
 from stream_scorer.errors import ConfigError, ModelRejectedError
 from stream_scorer.testing.models import ThresholdRaisingClassifier
 from stream_scorer.versions.signing import SIGNING_KEY_ENV
-from stream_scorer.versions.sources.mlflow import MlflowSource
+from stream_scorer.versions.sources.mlflow import PROGRESS_BAR_ENV, MlflowSource
 from stream_scorer.versions.sources.mlflow_manifest import CANARY_ROWS
 from stream_scorer.versions.verify import load_verified
 from tests.mlflow_helpers import ConstantPyfunc, LocalMlflow
@@ -212,3 +214,12 @@ def test_versions_are_unsigned_so_a_signing_key_is_not_asked_of_them(
     assert "signing covers the model store only" in caplog.text
     with pytest.raises(ModelRejectedError, match="unsigned, and STREAM_SCORER_SIGNING_KEY"):
         load_verified(model, f"{name}/1", NUMERIC)  # as a store version would be checked
+
+
+def test_downloads_draw_no_progress_bar_unless_the_user_asks(backend, monkeypatch):
+    monkeypatch.delenv(PROGRESS_BAR_ENV, raising=False)
+    source(backend, "models:/any@champion")
+    assert os.environ[PROGRESS_BAR_ENV] == "false"
+    monkeypatch.setenv(PROGRESS_BAR_ENV, "true")
+    source(backend, "models:/any@champion")
+    assert os.environ[PROGRESS_BAR_ENV] == "true"
