@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 
-from stream_scorer.errors import ScorerError
+from stream_scorer.errors import ConfigError, ScorerError
 from stream_scorer.kafka.causes import Target, classify
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import connection_options
@@ -105,10 +105,10 @@ def watched(
                 ok, value = done.get(timeout=_POLL_S)
             except queue.Empty:
                 continue
+            if ok:  # a connection that failed and then succeeded is no failure
+                return value
             if not causes.empty():
                 raise error(causes.get()) from None
-            if ok:
-                return value
             if not (_unanswered(value) or _unanswered(value.__cause__)):
                 raise value
             break
@@ -147,7 +147,13 @@ def check_librdkafka(
 ) -> None:
     """Ask for metadata with a confluent-kafka consumer built from `config` (librdkafka
     settings); raise `error` with the cause its errors or logs name, or after `timeout_s`
-    if no broker answered."""
+    if no broker answered.
+
+    Raises
+    ------
+    ConfigError
+        If librdkafka refuses a setting (the executors' readers would refuse it too).
+    """
     import confluent_kafka as ck
 
     reported: list[Any] = []
@@ -159,16 +165,19 @@ def check_librdkafka(
     rd_log = logging.getLogger(f"stream_scorer.kafka.reach.librdkafka.{uuid.uuid4().hex[:8]}")
     rd_log.propagate, rd_log.level = False, logging.DEBUG
     rd_log.addHandler(_Log())
-    consumer = ck.Consumer(
-        {
-            **config,
-            "group.id": f"stream-scorer-start-check-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "socket.connection.setup.timeout.ms": max(1000, round(timeout_s * 1000)),
-            "error_cb": reported.append,
-            "logger": rd_log,
-        }
-    )
+    settings = {
+        **config,
+        "group.id": f"stream-scorer-start-check-{uuid.uuid4().hex}",
+        "enable.auto.commit": False,
+        "socket.connection.setup.timeout.ms": max(1000, round(timeout_s * 1000)),
+        "error_cb": reported.append,
+        "logger": rd_log,
+    }
+    try:
+        consumer = ck.Consumer(settings)
+    except ck.KafkaException as exc:
+        msg = f"{target.subject}confluent-kafka refused the kafka.* options: {exc}"
+        raise ConfigError(msg) from None
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
