@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import errors as kp
-
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
 
 SECURITY_PROTOCOL = "kafka.security.protocol"
@@ -89,6 +87,8 @@ def classify(error: Any, target: Target) -> str | None:
     a confluent-kafka `KafkaError` (or the text of one of librdkafka's log lines). A
     kafka-python error raised while handling an `ssl` error is classified by that error.
     """
+    from kafka import errors as kp  # here: importing kafka-python costs the CLI 0.6 s
+
     inner = (error.__cause__ or error.__context__) if isinstance(error, BaseException) else None
     if inner is not None:
         found = classify(inner, target)

@@ -18,8 +18,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from kafka.errors import KafkaConnectionError, KafkaTimeoutError
-
 from stream_scorer.errors import ConfigError, ScorerError
 from stream_scorer.kafka.causes import Target, classify
 from stream_scorer.kafka.client_config import client_config
@@ -197,6 +195,8 @@ def check_librdkafka(
 
 
 def _unanswered(exc: BaseException | None) -> bool:
+    from kafka.errors import KafkaConnectionError, KafkaTimeoutError
+
     return isinstance(exc, KafkaConnectionError | KafkaTimeoutError)
 
 

@@ -241,3 +241,19 @@ def test_run_exits_2_in_one_line_naming_the_sasl_mechanism(bootstrap, tmp_path, 
     err = capsys.readouterr().err
     assert err.endswith(f"error: {_mechanism_message(bootstrap)}\n")
     assert "s3cr3t" not in err
+
+
+def test_run_exits_2_before_spark_when_a_kafka_sink_cannot_log_in(bootstrap, tmp_path, capsys):
+    topic, out = create_topic(bootstrap, 1), create_topic(bootstrap, 1)
+    path = write_config(tmp_path, bootstrap, topic, kafka_sink_topic=out)
+    config = yaml.safe_load(path.read_text())
+    config["sinks"][1]["options"] = {"kafka.bootstrap.servers": bootstrap, **PLAIN}
+    path.write_text(yaml.safe_dump(config))
+    publish(tmp_path / "models", "binary", NUMERIC)
+
+    assert main(["run", "--config", str(path), "--once"]) == 2
+
+    err = capsys.readouterr().err
+    sink_origin = _mechanism_message(bootstrap, f"kafka sink '{out}': ", "sinks[1].options")
+    assert err.endswith(f"error: {sink_origin}\n")
+    assert not (tmp_path / "checkpoint" / "offsets").exists()
