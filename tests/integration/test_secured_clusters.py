@@ -36,8 +36,8 @@ from tests.tls_helpers import self_signed, tls_listener
 
 pytestmark = pytest.mark.integration
 
-WAIT_S = 120.0  # the start-check timeout: a check that waited it out would not return in time
-RETURNS_WITHIN_S = 60.0
+WAIT_S = 60.0  # the start-check timeout: a check that waited it out would not return in time
+RETURNS_WITHIN_S = 30.0
 
 SCRAM = {
     "kafka.security.protocol": "SASL_PLAINTEXT",
