@@ -165,7 +165,8 @@ class KafkaSinkConfig(Settings):
     topic: str
     """Destination topic."""
     options: dict[str, str] = Field(default_factory=dict)
-    """`kafka.*` producer settings; `kafka.bootstrap.servers` defaults to the source's."""
+    """`kafka.*` producer settings; without `kafka.bootstrap.servers`, the source's servers and
+    security options (`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`)."""
 
     _stringify_options = field_validator("options", mode="before")(_stringify)
 

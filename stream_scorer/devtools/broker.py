@@ -31,9 +31,17 @@ def broker_binary() -> str:
 class EmbeddedBroker:
     """A Tansu broker process on 127.0.0.1; `start()` blocks until it accepts connections."""
 
-    def __init__(self, port: int | None = None, log_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        log_path: str | Path | None = None,
+        authentication: bool = False,
+    ) -> None:
+        """`authentication`: require SASL (Tansu 0.6 offers SCRAM users only, and creates
+        them only over an authenticated connection: no login can succeed on a new broker)."""
         self.port = port or free_port()
         self.log_path = Path(log_path) if log_path else None
+        self.authentication = authentication
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -45,8 +53,9 @@ class EmbeddedBroker:
         """Start the broker and wait until its port answers."""
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        args = [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
         self._proc = subprocess.Popen(
-            [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [*args, "--authentication"] if self.authentication else args,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

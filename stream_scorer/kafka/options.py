@@ -29,6 +29,10 @@ FORBIDDEN_OPTIONS: Mapping[str, str] = {
     "kafka.interceptor.classes": "client interceptors are not supported",
 }
 
+# Options that say how to reach and log into a cluster: a Kafka sink that takes the source's
+# bootstrap servers takes these with them.
+CONNECTION_PREFIXES = (BOOTSTRAP_SERVERS, "kafka.security.protocol", "kafka.sasl.", "kafka.ssl.")
+
 # Substrings of option names whose values are secrets and never appear in logs or errors.
 SECRET_MARKERS = ("password", "jaas", "secret", "token", "key.pem", "keystore.key")
 REDACTED = "*****"
@@ -48,3 +52,9 @@ def redact(options: Mapping[str, str]) -> dict[str, str]:
 def client_options(options: Mapping[str, str]) -> dict[str, str]:
     """Return the `kafka.*` options with the prefix removed, as Kafka client settings."""
     return {k[len(KAFKA_PREFIX) :]: v for k, v in options.items() if k.startswith(KAFKA_PREFIX)}
+
+
+def connection_options(options: Mapping[str, str]) -> dict[str, str]:
+    """Return the bootstrap servers and the security options (`kafka.security.protocol`,
+    `kafka.sasl.*`, `kafka.ssl.*`) of `options`."""
+    return {k: v for k, v in options.items() if k.startswith(CONNECTION_PREFIXES)}

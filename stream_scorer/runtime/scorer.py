@@ -13,7 +13,7 @@ from pyspark.sql.streaming import StreamingQuery
 from stream_scorer.config.settings import ScorerConfig, TriggerConfig
 from stream_scorer.errors import ScorerError
 from stream_scorer.files import files_at, is_local, join
-from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, redact
+from stream_scorer.kafka.options import redact
 from stream_scorer.metrics.listener import MetricsListener
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.checkpoint_lock import CheckpointLock, FileLock, in_use
@@ -113,12 +113,13 @@ class Scorer:
         if not self._topics_checked:
             check_source_topics(cfg.source)
         sinks_dir = join(cfg.checkpoint, "sinks")
-        bootstrap = cfg.source.options.get(BOOTSTRAP_SERVERS)
         sinks = [
-            build_sink(sink, join(sinks_dir, f"{i}-{sink.kind}"), bootstrap)
+            build_sink(sink, join(sinks_dir, f"{i}-{sink.kind}"), cfg.source, f"sinks[{i}]")
             for i, sink in enumerate(cfg.sinks)
         ]
-        dead_letter = build_sink(cfg.dead_letter, join(sinks_dir, "dead-letter"), bootstrap)
+        dead_letter = build_sink(
+            cfg.dead_letter, join(sinks_dir, "dead-letter"), cfg.source, "dead_letter"
+        )
         for sink in [*sinks, dead_letter]:
             sink.open(self.spark)
             self._closers.append(sink.close)

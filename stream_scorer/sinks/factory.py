@@ -1,8 +1,13 @@
 """Builds a sink from its configuration."""
 
-from stream_scorer.config.settings import ConsoleSinkConfig, KafkaSinkConfig, ParquetSinkConfig
+from stream_scorer.config.settings import (
+    ConsoleSinkConfig,
+    KafkaSinkConfig,
+    ParquetSinkConfig,
+    SourceConfig,
+)
 from stream_scorer.errors import ConfigError
-from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
+from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, connection_options
 from stream_scorer.sinks.base import Sink
 from stream_scorer.sinks.console import ConsoleSink
 from stream_scorer.sinks.kafka import KafkaSink
@@ -12,7 +17,8 @@ from stream_scorer.sinks.parquet import ParquetSink
 def build_sink(
     config: ParquetSinkConfig | KafkaSinkConfig | ConsoleSinkConfig,
     state_dir: str,
-    source_bootstrap: str | None,
+    source: SourceConfig | None,
+    name: str = "sinks[0]",
 ) -> Sink:
     """Return the sink `config` describes, not yet opened.
 
@@ -23,8 +29,13 @@ def build_sink(
     state_dir
         This sink's own directory for commit markers, e.g. `<checkpoint>/sinks/<name>`;
         used by sinks that keep no markers next to their output (Kafka).
-    source_bootstrap
-        The source's `kafka.bootstrap.servers`, used when a Kafka sink names none.
+    source
+        The source's configuration. A Kafka sink that names no `kafka.bootstrap.servers`
+        takes the source's, with the source's `kafka.security.protocol`, `kafka.sasl.*` and
+        `kafka.ssl.*` (its own options win); one that names servers takes only its own. Its
+        connection check at start waits `source.start_check_timeout_s`.
+    name
+        The sink's key in the configuration (`sinks[1]`, `dead_letter`), for messages.
 
     Raises
     ------
@@ -34,10 +45,13 @@ def build_sink(
     if isinstance(config, ParquetSinkConfig):
         return ParquetSink(config.path)
     if isinstance(config, KafkaSinkConfig):
-        options = dict(config.options)
-        if not options.get(BOOTSTRAP_SERVERS) and source_bootstrap:
-            options[BOOTSTRAP_SERVERS] = source_bootstrap
-        return KafkaSink(config.topic, options, state_dir)
+        options, origin = dict(config.options), f"{name}.options"
+        if not options.get(BOOTSTRAP_SERVERS) and source is not None:
+            inherited = connection_options(source.options)
+            if inherited.get(BOOTSTRAP_SERVERS):
+                options, origin = {**inherited, **options}, "source.options"
+        timeout_s = source.start_check_timeout_s if source is not None else 10.0
+        return KafkaSink(config.topic, options, state_dir, origin, timeout_s)
     if isinstance(config, ConsoleSinkConfig):
         return ConsoleSink(config.num_rows)
     msg = f"unknown sink configuration {type(config).__name__}; expected parquet, kafka or console"

@@ -18,12 +18,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from stream_scorer.errors import ConfigError, SinkError
+from stream_scorer.kafka.causes import Target
 from stream_scorer.kafka.client_config import client_config
-from stream_scorer.kafka.options import BOOTSTRAP_SERVERS
+from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, connection_options
+from stream_scorer.kafka.reach import check_kafka_python, check_tls
 from stream_scorer.sinks.base import Sink
 
 COORDINATES = ("topic", "partition", "offset")
@@ -174,8 +176,16 @@ class KafkaSink(Sink):
     can drop the repeats.
     """
 
-    def __init__(self, topic: str, options: Mapping[str, str], state_dir: str) -> None:
-        """Check the producer options now, so a bad option fails at start.
+    def __init__(
+        self,
+        topic: str,
+        options: Mapping[str, str],
+        state_dir: str,
+        origin: str = "sinks[0].options",
+        start_check_timeout_s: float = 10.0,
+    ) -> None:
+        """Check the producer options now, so a bad option fails at start; `open` checks the
+        connection. `origin` is the key prefix of the options, for messages.
 
         Raises
         ------
@@ -192,7 +202,29 @@ class KafkaSink(Sink):
             raise ConfigError(msg)
         self.topic = topic
         self._config = {**_PRODUCER_DEFAULTS, **client_config(options, "producer")}
+        self._connection = connection_options(options)
+        self._origin, self._timeout_s = origin, start_check_timeout_s
         super().__init__(topic, state_dir)
+
+    def open(self, spark: SparkSession) -> None:
+        """Attach the commit markers, then check that the producer's cluster can be reached
+        (`check_connection`), so a sink that cannot connect fails at start."""
+        super().open(spark)
+        self.check_connection()
+
+    def check_connection(self) -> None:
+        """Connect with the sink's bootstrap servers and security options and list the topics.
+
+        Raises
+        ------
+        SinkError
+            In one line, as soon as the cause is known: authentication failed, SASL mechanism
+            not enabled, TLS handshake failed and why (`stream_scorer.kafka.causes`), or no
+            broker answered within the start-check timeout.
+        """
+        target = Target.of(self._connection, self._origin, f"kafka sink '{self.topic}': ")
+        check_tls(self._connection, target, self._timeout_s, SinkError)
+        check_kafka_python(self._connection, target, self._timeout_s, SinkError)
 
     def _write_batch(self, df: DataFrame, batch_id: int) -> int:
         """Send the batch's rows from the executors; return how many records were sent.

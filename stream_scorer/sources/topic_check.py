@@ -4,7 +4,10 @@ Without it a scorer subscribed to a missing topic would start and wait forever f
 that never come. The check asks the broker for its topics once, through the source's own
 `KafkaMetadata` (same client settings), and waits for the broker at most
 `source.start_check_timeout_s`: a broker that refuses every connection at start is a wrong
-address or a stopped broker, not worth the running query's retries (fetchOffset.*). It never
+address or a stopped broker, not worth the running query's retries (fetchOffset.*). A
+failure that names its cause (authentication, SASL mechanism, TLS) ends the wait at once
+with that cause in one line (`stream_scorer.kafka.reach`), for the driver's kafka-python
+client and, with `kafkaClient=confluent-kafka`, the executors' librdkafka. It never
 auto-creates a topic and never joins a consumer group.
 """
 
@@ -12,11 +15,18 @@ import dataclasses
 import logging
 import re
 
-from kafka.errors import KafkaConnectionError, KafkaTimeoutError
-
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.errors import ConfigError, SourceError
+from stream_scorer.kafka.causes import Target
+from stream_scorer.kafka.client_config import confluent_config
 from stream_scorer.kafka.options import ASSIGN, BOOTSTRAP_SERVERS, SUBSCRIBE
+from stream_scorer.kafka.reach import (
+    CLIENT_ID,
+    check_librdkafka,
+    check_tls,
+    probe_client_id,
+    watched,
+)
 from stream_scorer.kafka.source_options import Subscription
 from stream_scorer.sources.metadata import KafkaMetadata
 
@@ -35,32 +45,34 @@ def check_source_topics(source: SourceConfig) -> None:
     ConfigError
         Naming `source.options.<key>` and the missing topics.
     SourceError
-        If no broker answers within `source.start_check_timeout_s`, or the broker refuses.
+        If no broker answers within `source.start_check_timeout_s`, or a client names why it
+        cannot connect (`stream_scorer.kafka.causes`): at once, in one line.
     """
     servers = source.parsed.kafka.get(BOOTSTRAP_SERVERS)
-    wait_ms = str(round(source.start_check_timeout_s * 1000))
+    timeout_s = source.start_check_timeout_s
+    target = Target.of(source.parsed.kafka, "source.options")
+    check_tls(source.parsed.kafka, target, timeout_s, SourceError)
+    client_id = probe_client_id()
     options = dataclasses.replace(
         source.parsed,
         fetch_retries=0,  # the bootstrap itself retries until the timeout
-        kafka={**source.parsed.kafka, "kafka.bootstrap.timeout.ms": wait_ms},
+        kafka={
+            **source.parsed.kafka,
+            "kafka.bootstrap.timeout.ms": str(round(timeout_s * 1000)),
+            CLIENT_ID: client_id,
+        },
     )
     metadata = KafkaMetadata(options)
     try:
-        topics = metadata.topics()
+        topics = watched(metadata.topics, client_id, target, timeout_s, SourceError)
     except ConfigError as exc:  # spark-kafka only: python-kafka's were checked at load
         log.warning("topics of the spark-kafka source not checked at start: %s", exc)
         return
-    except SourceError as exc:
-        if not isinstance(exc.__cause__, KafkaConnectionError | KafkaTimeoutError):
-            raise
-        msg = (
-            f"no Kafka broker answered at {servers} within {source.start_check_timeout_s:g}s "
-            "(source.options.kafka.bootstrap.servers): start the broker or fix the address; "
-            "source.start_check_timeout_s sets the wait"
-        )
-        raise SourceError(msg) from None
     finally:
         metadata.close()
+    if source.kind == "python-kafka" and source.parsed.kafka_client == "confluent-kafka":
+        config = confluent_config(source.parsed.kafka)
+        check_librdkafka(config, target, timeout_s, SourceError)
     _check(source.parsed.subscription, topics, servers)
 
 

@@ -3,8 +3,9 @@ metadata and start-time checks), the Kafka sink's producer and `produce`.
 
 Tansu 0.6 (the embedded broker) has SCRAM users (`tansu user create`), but a broker started
 with `--authentication` refuses the unauthenticated request that creates the first user and
-keeps users in memory only, so no authenticated broker can be set up; these tests assert the
-client settings instead.
+keeps users in memory only, so no login can succeed on it (and it enables no PLAIN); these
+tests assert the client settings instead. That the settings reach real clients is shown by
+their failures against real listeners: tests/integration/test_secured_clusters.py.
 """
 
 from typing import Any

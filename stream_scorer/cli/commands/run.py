@@ -33,8 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check what can be checked before Spark starts, then run until stopped or drained.
 
-    Before the JVM starts: the config (`load_config`), the model store's CURRENT and the
-    source's topics (bounded by `source.start_check_timeout_s`).
+    Before the JVM starts: the config (`load_config`), the model store's CURRENT, the
+    source's topics and the Kafka sinks' connections (each bounded by
+    `source.start_check_timeout_s`).
     """
     config = load_config(args.config)
     log_file = None if args.verbose else _log_to_file(config, args.config)
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from stream_scorer.sources.topic_check import check_source_topics
 
     check_source_topics(config.source)
+    check_kafka_sinks(config)
 
     logs.announce_start(config.checkpoint, log_file)
     began = time.monotonic()
@@ -52,6 +54,24 @@ def run(args: argparse.Namespace) -> int:
     log.info("Spark session ready in %.1fs", time.monotonic() - began)
     scorer = Scorer(config, spark, args.once, topics_checked=True, hooks=args.hooks)
     return scorer.run()
+
+
+def check_kafka_sinks(config: ScorerConfig) -> None:
+    """Check that each Kafka sink (and a Kafka dead letter) can connect, before Spark starts.
+
+    Raises
+    ------
+    SinkError
+        Naming the sink and why it cannot connect, in one line (`KafkaSink.check_connection`).
+    """
+    from stream_scorer.sinks.factory import build_sink
+    from stream_scorer.sinks.kafka import KafkaSink
+
+    named = [(f"sinks[{i}]", sink) for i, sink in enumerate(config.sinks)]
+    for name, sink_config in [*named, ("dead_letter", config.dead_letter)]:
+        sink = build_sink(sink_config, "unused", config.source, name)
+        if isinstance(sink, KafkaSink):
+            sink.check_connection()
 
 
 def require_current_model(config: ScorerConfig, origin: str | Path) -> None:

@@ -15,6 +15,7 @@ OPTIONS = {
     "kafka.bootstrap.servers": "127.0.0.1:1",
     "fetchOffset.numRetries": "2",
     "fetchOffset.retryIntervalMs": "1",
+    "kafkaClient": "kafka-python",  # the fake is kafka-python's; librdkafka's check is real
 }
 
 
