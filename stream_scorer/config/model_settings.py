@@ -57,6 +57,16 @@ class OnnxModelConfig(Settings):
     """Format image: the preprocessing."""
 
 
+class TreesModelConfig(Settings):
+    """How `model publish` describes an XGBoost, LightGBM or CatBoost booster file."""
+
+    classes: list[str | int] | None = None
+    """Class labels in the booster's class order (`--classes` overrides); unset: the labels
+    the file records (CatBoost), else 0, 1, ..."""
+    threads: int = Field(default=1, ge=1, le=64)
+    """Threads of each worker's predict call (Spark runs a task per core)."""
+
+
 class ModelConfig(Settings):
     """Where models come from and what a model must satisfy to serve."""
 
@@ -103,6 +113,8 @@ class ModelConfig(Settings):
     and the previous one scores the batch. Undecodable rows do not count."""
     onnx: OnnxModelConfig = OnnxModelConfig()
     """Publish-time description of `.onnx` models."""
+    trees: TreesModelConfig = TreesModelConfig()
+    """Publish-time description of XGBoost, LightGBM and CatBoost booster files."""
 
     @model_validator(mode="after")
     def _source_settings(self) -> "ModelConfig":

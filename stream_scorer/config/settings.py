@@ -27,6 +27,9 @@ from stream_scorer.types import FieldType
 ROUTING_TYPES: tuple[FieldType, ...] = ("string", "long", "int")
 """Types a `model.route_by` field may have: keys are compared as text."""
 
+NULLABLE_TYPES: tuple[FieldType, ...] = ("double", "float", "string")
+"""Types a `features.nullable` feature may have: those that can hold a missing value."""
+
 ROW_COLUMNS = (
     "key", "topic", "partition", "offset", "timestamp", "prediction", "probability",
     "probabilities", "model_version", "scored_at", "error",
@@ -87,6 +90,10 @@ class FeaturesConfig(Settings):
     """Kafka value: `json` object, `image` (PNG/JPEG), or `tensor` (raw little-endian float32)."""
     feature_schema: dict[str, FieldType] = Field(alias="schema", default_factory=dict)
     """Feature name -> type, in the model's input order (format json, where it is required)."""
+    nullable: list[str] = Field(default_factory=list)
+    """Features (typed double, float or string) that may be JSON null or absent: the model
+    gets them missing (NaN, or None for strings) instead of the record being dead-lettered.
+    Gradient-boosted trees are trained to route missing values; most other models are not."""
     passthrough: dict[str, FieldType] = Field(default_factory=dict)
     """Record fields copied to every output row; a list means all typed `string`. A field
     missing from a record (or JSON null) is null on its row, unless `missing_passthrough`."""
@@ -120,6 +127,18 @@ class FeaturesConfig(Settings):
         both = sorted(set(self.feature_schema) & set(self.passthrough))
         if both:
             msg = f"fields {both} are both features and passthrough; name each once"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _nullable_features(self) -> "FeaturesConfig":
+        wrong = [
+            f"{name} ({self.feature_schema.get(name, 'not a feature')})"
+            for name in self.nullable
+            if self.feature_schema.get(name) not in NULLABLE_TYPES
+        ]
+        if wrong:
+            msg = f"nullable {wrong}: each must be a feature typed {' or '.join(NULLABLE_TYPES)}"
             raise ValueError(msg)
         return self
 

@@ -7,10 +7,20 @@ from typing import Any, Literal
 from stream_scorer.contract.model_input import Layout, default_layout
 from stream_scorer.contract.onnx_spec import OnnxSpec
 from stream_scorer.contract.signature import input_signature
+from stream_scorer.contract.trees_spec import TreesSpec
 from stream_scorer.types import FieldType, PredictionType, Scalar
 
 Task = Literal["binary", "multiclass", "regression"]
-ModelFormat = Literal["joblib", "pickle", "skops", "onnx"]
+ModelFormat = Literal[
+    "joblib",
+    "pickle",
+    "skops",
+    "onnx",
+    "xgboost-json",
+    "xgboost-ubj",
+    "lightgbm-text",
+    "catboost-cbm",
+]
 
 MANIFEST_FILE = "manifest.json"
 _LEGACY_LAYOUT_KEY = "input_layout"
@@ -57,7 +67,8 @@ class Manifest:
     kind: str = "sklearn"
     """Which predictor serves it (`flavors.base.KINDS`): 'sklearn' for an
     estimator or pipeline in a joblib, pickle or skops artefact; 'family' for per-key
-    models (`model train`)."""
+    models (`model train`); 'onnx'; 'xgboost', 'lightgbm', 'catboost' for boosters in
+    their own formats."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form additions, kept as read (a family's keys: `extra['family']`). Read on the
     driver only: the scoring UDF ships the manifest to executors without it."""
@@ -69,6 +80,8 @@ class Manifest:
     """Hex HMAC-SHA256 of the artefact sha256 and this manifest (see `signing`); '' unsigned."""
     onnx: OnnxSpec | None = None
     """Kind 'onnx': the graph's inputs and outputs, score meaning and preprocessing."""
+    trees: TreesSpec | None = None
+    """Kinds 'xgboost', 'lightgbm', 'catboost': objective, classes, categories, threads."""
 
     @property
     def is_classifier(self) -> bool:
@@ -98,6 +111,8 @@ class Manifest:
         data["canary"] = Canary(**data["canary"])
         if data.get("onnx") is not None:
             data["onnx"] = OnnxSpec.from_dict(data["onnx"])
+        if data.get("trees") is not None:
+            data["trees"] = TreesSpec.from_dict(data["trees"])
         if "input_layout" not in data:
             legacy = data.get("extra", {}).pop(_LEGACY_LAYOUT_KEY, None)
             data["input_layout"] = legacy or default_layout(data["feature_types"])

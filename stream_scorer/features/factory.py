@@ -16,7 +16,10 @@ from stream_scorer.features.routing import RoutingDecoder
 
 def _json(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
     required = features.missing_passthrough == "dead_letter"
-    return JsonDecoder(dict(features.feature_schema), dict(features.passthrough), required)
+    nullable = frozenset(features.nullable)
+    return JsonDecoder(
+        dict(features.feature_schema), dict(features.passthrough), required, nullable
+    )
 
 
 def _image(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:

@@ -2,7 +2,8 @@
 
 Each value is one JSON object. Declared fields are read, type-checked and converted; extra
 fields are ignored. A passthrough field missing from a record is null, or, when passthrough
-fields are required, the record's reason. A row that fails gets placeholder values and a
+fields are required, the record's reason. A nullable feature (`features.nullable`) missing or
+null is NaN (None for a string). A row that fails gets placeholder values and a
 human-readable reason, so one bad record never fails a batch. Column dtypes come from
 `stream_scorer.types.TYPES`: features get a type's `dtype` (float64, int64, bool, object),
 passthrough columns its `nullable` dtype (Float64, Int64, boolean, object). JSON has one
@@ -125,10 +126,15 @@ _Parsed = tuple[pd.DataFrame, pd.DataFrame, list[str | None]]
 
 
 def _parse_record(
-    value: bytes | None, schema: _Schema, passthrough: _Schema, required: bool = False
+    value: bytes | None,
+    schema: _Schema,
+    passthrough: _Schema,
+    required: bool = False,
+    nullable: frozenset[str] = frozenset(),
 ) -> tuple[_Row | None, _Row | None, str | None]:
     """The general path: (feature values, passthrough values, reason or None) of one value;
-    `required`: a passthrough field missing from it is a reason too."""
+    `required`: a passthrough field missing from it is a reason too; a `nullable` feature
+    missing or null is None."""
     doc, reason = _decode(value)
     if not isinstance(doc, dict):
         if reason is None:
@@ -138,6 +144,9 @@ def _parse_record(
     problems: list[str] = []
     features: _Row = []
     for name, kind in schema.items():
+        if name in nullable and doc.get(name) is None:
+            features.append(None)
+            continue
         if name not in doc:
             problems.append(f"missing field '{name}'")
             continue
@@ -163,7 +172,11 @@ def _parse_record(
 
 
 def _parse_general(
-    values: list[bytes | None], schema: _Schema, passthrough: _Schema, required: bool = False
+    values: list[bytes | None],
+    schema: _Schema,
+    passthrough: _Schema,
+    required: bool = False,
+    nullable: frozenset[str] = frozenset(),
 ) -> _Parsed:
     """Every row through `_parse_record`: (features, passthrough, errors)."""
     rows: list[_Row] = []
@@ -171,7 +184,7 @@ def _parse_general(
     errors: list[str | None] = []
     feature_fill: _Row = [TYPES[k].placeholder for k in schema.values()]
     for value in values:
-        row, extra, error = _parse_record(value, schema, passthrough, required)
+        row, extra, error = _parse_record(value, schema, passthrough, required, nullable)
         rows.append(row or feature_fill)
         extras.append(extra)
         errors.append(error)
@@ -180,7 +193,11 @@ def _parse_general(
 
 
 def _parse_numeric(
-    values: list[bytes | None], schema: _Schema, passthrough: _Schema, required: bool = False
+    values: list[bytes | None],
+    schema: _Schema,
+    passthrough: _Schema,
+    required: bool = False,
+    nullable: frozenset[str] = frozenset(),
 ) -> _Parsed:
     """Fast path for all-double schemas: C-level decode, field pick and type checks.
 
@@ -215,8 +232,8 @@ def _parse_numeric(
     errors: list[str | None] = [None] * len(rows)
     nulls = (None,) * len(passthrough)
     for i in set(doubtful):
-        row, extra, errors[i] = _parse_record(values[i], schema, passthrough, required)
-        matrix[i] = row or fill
+        row, extra, errors[i] = _parse_record(values[i], schema, passthrough, required, nullable)
+        matrix[i] = row or fill  # numpy makes a nullable feature's None a NaN
         for (data, null), value in zip(columns, extra or nulls, strict=True):
             null[i] = value is None
             if value is not None:
@@ -336,17 +353,20 @@ def parse_json(
     feature_schema: dict[str, FieldType],
     passthrough: dict[str, FieldType],
     passthrough_required: bool = False,
+    nullable: frozenset[str] = frozenset(),
 ) -> DecodedBatch:
     """Parse Kafka values (JSON objects) into typed feature and passthrough columns.
 
     Guarantees every output is aligned with `values`; never raises for a bad record: its
     reason is in `errors` (several field problems are joined with '; '). A passthrough field
     missing from a record is null, unless `passthrough_required`: then the record gets the
-    reason "missing passthrough field '<name>'" (an explicit JSON null stays null).
+    reason "missing passthrough field '<name>'" (an explicit JSON null stays null). A
+    `nullable` feature missing or null is NaN (None for a string feature).
     """
     values = values.tolist() if isinstance(values, pd.Series) else list(values)
     parse = _parse_numeric if set(feature_schema.values()) <= _FLOATS else _parse_general
-    return DecodedBatch(*parse(values, feature_schema, passthrough, passthrough_required))
+    parsed = parse(values, feature_schema, passthrough, passthrough_required, nullable)
+    return DecodedBatch(*parsed)
 
 
 class JsonDecoder(Decoder):
@@ -357,11 +377,15 @@ class JsonDecoder(Decoder):
         feature_schema: dict[str, FieldType],
         passthrough: dict[str, FieldType],
         passthrough_required: bool = False,
+        nullable: frozenset[str] = frozenset(),
     ) -> None:
         self.feature_schema = feature_schema
         self.passthrough = passthrough
         self.passthrough_required = passthrough_required
+        self.nullable = nullable
 
     def decode(self, values: Sequence[bytes | None]) -> DecodedBatch:
         """Parse every value; see `parse_json`."""
-        return parse_json(values, self.feature_schema, self.passthrough, self.passthrough_required)
+        return parse_json(
+            values, self.feature_schema, self.passthrough, self.passthrough_required, self.nullable
+        )

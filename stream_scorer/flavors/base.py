@@ -82,6 +82,9 @@ KINDS: dict[str, str] = {
     "sklearn": "stream_scorer.flavors.sklearn.predictor",
     "onnx": "stream_scorer.flavors.onnx.predictor",
     "family": "stream_scorer.flavors.family.predictor",
+    "xgboost": "stream_scorer.flavors.xgboost.predictor",
+    "lightgbm": "stream_scorer.flavors.lightgbm.predictor",
+    "catboost": "stream_scorer.flavors.catboost.predictor",
 }
 """Model kind (`Manifest.kind`) -> module with `load(payload, manifest, trusted_types,
 unsafe_load)`, and optionally `load_file(path, manifest, trusted_types, unsafe_load)` for a

@@ -1,6 +1,7 @@
 """Publish a model file to a store: its flavour describes it, then the store adds it.
 
-`publish_sklearn` takes joblib, pickle and skops files, `publish_onnx` ONNX graphs; a per-key
+`publish_sklearn` takes joblib, pickle and skops files, `publish_onnx` ONNX graphs,
+`publish_trees` XGBoost, LightGBM and CatBoost models in their own formats; a per-key
 family is built and added by `flavors.family.build`. Each refuses a model that does not load,
 does not fit the features or fails its canary, before anything is stored.
 """
@@ -10,14 +11,22 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from stream_scorer.config.model_settings import DEFAULT_MAPPED_ABOVE_MB, OnnxModelConfig
+from stream_scorer.config.model_settings import (
+    DEFAULT_MAPPED_ABOVE_MB,
+    OnnxModelConfig,
+    TreesModelConfig,
+)
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ModelRejectedError
+from stream_scorer.flavors.catboost.describe import describe_catboost
+from stream_scorer.flavors.lightgbm.describe import describe_lightgbm
 from stream_scorer.flavors.onnx.describe import describe_onnx
 from stream_scorer.flavors.sklearn.describe import describe
 from stream_scorer.flavors.sklearn.formats import format_of, load_model_bytes
 from stream_scorer.flavors.sklearn.mappable import mappable_artefact
+from stream_scorer.flavors.trees.describe import Describe
+from stream_scorer.flavors.xgboost.describe import describe_xgboost
 from stream_scorer.types import Scalar
 from stream_scorer.versions.store import ModelStore, read_model_file
 
@@ -111,3 +120,50 @@ def publish_onnx(
         msg = f"{model_path} refused: {exc}"
         raise ModelRejectedError(msg) from exc
     return store.add(described, payload, advance, force)
+
+
+TREE_KINDS: dict[str, Describe] = {
+    "xgboost": describe_xgboost,
+    "lightgbm": describe_lightgbm,
+    "catboost": describe_catboost,
+}
+"""Kind -> describe of the tree libraries whose models publish from their own formats."""
+
+
+def publish_trees(
+    store: ModelStore,
+    model_path: str | Path,
+    kind: str,
+    features: FeaturesConfig,
+    options: TreesModelConfig,
+    canary_rows: list[dict[str, Scalar]] | None = None,
+    advance: bool = True,
+    force: bool = False,
+) -> Manifest:
+    """Store the `kind` model at `model_path` (XGBoost JSON or UBJSON, LightGBM text,
+    CatBoost .cbm) as a new version of `store` and advance CURRENT to it (see
+    `ModelStore.add`; `advance=False` leaves CURRENT to the caller, `force` stores an
+    artefact the store already holds).
+
+    Raises
+    ------
+    ModelStoreError
+        If the file or the store cannot be read or written, or (DuplicateModelError) the
+        store already holds the model and `force` is False.
+    ModelRejectedError
+        If `kind` is not a tree kind, or the model does not load, does not fit `features`,
+        or fails its canary; the message reads "<file> refused: <reason>".
+    """
+    describe = TREE_KINDS.get(kind)
+    if describe is None:
+        msg = f"{model_path}: kind {kind!r} is not one of {sorted(TREE_KINDS)}"
+        raise ModelRejectedError(msg)
+    payload = read_model_file(model_path)
+    if not force:
+        store.refuse_duplicate(payload)
+    try:
+        described = describe(payload, features, options, canary_rows)
+    except ModelRejectedError as exc:
+        msg = f"{model_path} refused: {exc}"
+        raise ModelRejectedError(msg) from exc
+    return store.add(described, payload, advance, force=True)  # checked before loading

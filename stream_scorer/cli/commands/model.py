@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from stream_scorer.cli.commands import model_show, train
+from stream_scorer.cli.commands.model_kind import KINDS, kind_of
 from stream_scorer.cli.commands.options import (
     NOT_CURRENT,
     advance_current,
@@ -13,14 +14,18 @@ from stream_scorer.cli.commands.options import (
     parse_schema,
 )
 from stream_scorer.config import load_config
-from stream_scorer.config.model_settings import DEFAULT_MAPPED_ABOVE_MB, OnnxModelConfig
+from stream_scorer.config.model_settings import (
+    DEFAULT_MAPPED_ABOVE_MB,
+    OnnxModelConfig,
+    TreesModelConfig,
+)
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.contract.family_info import FamilyInfo
 from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.flavors.sklearn.fitted_types import FittedTypes, fitted_types
 from stream_scorer.flavors.sklearn.formats import format_of, load_model_bytes
-from stream_scorer.versions.publish import publish_onnx, publish_sklearn
+from stream_scorer.versions.publish import TREE_KINDS, publish_onnx, publish_sklearn, publish_trees
 from stream_scorer.versions.store import ModelStore
 
 
@@ -33,14 +38,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pub = actions.add_parser(
         "publish",
         help="store a model file as a new version and make it CURRENT",
-        description="Verify a fitted scikit-learn model against the feature schema, store it "
+        description="Verify a model (scikit-learn, ONNX, or an XGBoost, LightGBM or CatBoost "
+        "model in its own format) against the feature schema, store it "
         "with its manifest and canary rows, then point CURRENT at it unless a concurrent "
         f"publish already made a newer version CURRENT (then exit {NOT_CURRENT}). A running "
         "scorer switches to it at the next micro-batch. Without --config or --features, the "
         "model's fitted feature names are typed by its encoders and text vectorizers, then by "
         "--canary values, else as double; the publish prints which.",
     )
-    pub.add_argument("model_file", help="model file: .joblib, .pkl, .skops or .onnx")
+    pub.add_argument(
+        "model_file",
+        help="model file: .joblib, .pkl, .skops, .onnx, XGBoost .json/.ubj, LightGBM text "
+        "model (.txt), CatBoost .cbm",
+    )
+    pub.add_argument(
+        "--kind",
+        choices=KINDS,
+        help="what the file is; default: told by its name or first bytes where that is "
+        "unambiguous (.ubj xgboost, .cbm catboost, a JSON with XGBoost's 'learner', a "
+        "LightGBM text model's header)",
+    )
     pub.add_argument("--store", required=True, help="model store directory")
     schema = pub.add_mutually_exclusive_group()
     schema.add_argument("--config", help="scorer YAML config: features.schema is the signature")
@@ -71,7 +88,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="store the file even if a version already holds the same artefact (sha256)",
     )
     pub.add_argument(
-        "--classes", help="ONNX classifier labels in score order, e.g. 'cat,dog' (else config's)"
+        "--classes",
+        help="classifier labels in score order, e.g. 'cat,dog' (else the config's): ONNX, and "
+        "boosters whose file records none (default 0, 1, ...)",
     )
     pub.set_defaults(func=_guarded(publish))
 
@@ -103,8 +122,13 @@ def publish(args: argparse.Namespace) -> int:
     """
     store = ModelStore(args.store)
     previous = store.current_version()
-    onnx = format_of(args.model_file) == "onnx"
-    manifest = _publish_onnx(store, args) if onnx else _publish_pickled(store, args)
+    kind = args.kind or kind_of(args.model_file)
+    if kind == "onnx":
+        manifest = _publish_onnx(store, args)
+    elif kind in TREE_KINDS:
+        manifest = _publish_trees(store, kind, args)
+    else:
+        manifest = _publish_pickled(store, args)
     print(_summary(manifest))
     if args.no_promote:
         print(
@@ -219,6 +243,25 @@ def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
         options = options.model_copy(update={"classes": args.classes.split(",")})
     canary = _read_canary(Path(args.canary)) if args.canary else None
     return publish_onnx(store, args.model_file, features, options, canary, False, args.force)
+
+
+def _publish_trees(store: ModelStore, kind: str, args: argparse.Namespace) -> Manifest:
+    """Publish a booster file against the config's features (or --features)."""
+    if args.config:
+        config = load_config(args.config)
+        features, options = config.features, config.model.trees
+    elif args.features:
+        features, options = FeaturesConfig(schema=parse_schema(args.features)), TreesModelConfig()
+    else:
+        msg = f"{args.model_file}: a {kind} model needs --config (or --features)"
+        raise ConfigError(msg)
+    if args.classes:
+        labels: list[str | int] = [
+            int(c) if c.lstrip("-").isdigit() else c for c in args.classes.split(",")
+        ]
+        options = options.model_copy(update={"classes": labels})
+    canary = _read_canary(Path(args.canary)) if args.canary else None
+    return publish_trees(store, args.model_file, kind, features, options, canary, False, args.force)
 
 
 def _fitted_feature_types(

@@ -1,19 +1,24 @@
-"""A graph's score output -> predictions, with the meaning scikit-learn classifiers give them.
+"""A model's score output -> predictions, with the meaning scikit-learn classifiers give them.
 
 `probabilities` are one column per class in `manifest.classes` order, `probability` is
 P(classes[1]) for a binary model and P(predicted class) otherwise, whatever the graph emits:
-logits get a softmax (a sigmoid when a binary graph has one score column).
+logits get a softmax (a sigmoid when a binary graph has one score column). Boosters in their
+own formats (`flavors.trees`) share it.
 """
 
 import numpy as np
 
 from stream_scorer.contract.manifest import Manifest
+from stream_scorer.contract.onnx_spec import ScoreKind
 from stream_scorer.flavors.base import Predictions
 from stream_scorer.types import TYPES
 
 
-def to_predictions(scores: np.ndarray, manifest: Manifest) -> Predictions:
-    """Predictions of `scores`, the graph's score output for n rows (first axis).
+def to_predictions(
+    scores: np.ndarray, manifest: Manifest, kind: ScoreKind | None = None
+) -> Predictions:
+    """Predictions of `scores`, a model's score output for n rows (first axis), whose
+    classifier scores are `kind` (default: the manifest's ONNX `scores`).
 
     A row whose scores are not all finite gets an error and placeholders.
     """
@@ -24,8 +29,11 @@ def to_predictions(scores: np.ndarray, manifest: Manifest) -> Predictions:
         errors[i] = f"model returned non-finite scores {values[i].tolist()}"
     if not manifest.is_classifier:
         return Predictions(values[:, 0].copy(), None, None, errors)
-    assert manifest.onnx is not None and manifest.classes is not None  # kind onnx classifier
-    proba = probabilities(values, manifest.onnx.scores)
+    assert manifest.classes is not None  # a classifier
+    if kind is None:
+        assert manifest.onnx is not None  # kind onnx
+        kind = manifest.onnx.scores
+    proba = probabilities(values, kind)
     classes = np.asarray(manifest.classes, dtype=TYPES[manifest.prediction_type].dtype)
     winner = np.nan_to_num(proba, nan=-1.0).argmax(axis=1)
     prediction = classes[winner]

@@ -83,6 +83,17 @@ _SCIPY_SPARSE = re.compile(r"scipy\.sparse(\._[a-z0-9_]+)?")
 _NUMPY_TYPES = ("numpy", "numpy.dtypes")
 
 
+NATIVE_SAVE = {
+    "xgboost": "save the booster in XGBoost's own format, which holds no code "
+    "(model.get_booster().save_model('model.ubj')), and publish that file (--kind xgboost)",
+    "lightgbm": "save the booster as LightGBM's text model, which holds no code "
+    "(model.booster_.save_model('model.txt')), and publish that file (--kind lightgbm)",
+    "catboost": "save the model in CatBoost's own format, which holds no code "
+    "(model.save_model('model.cbm')), and publish that file (--kind catboost)",
+}
+"""Libraries whose sklearn wrappers a pickle may hold -> how to save the model natively."""
+
+
 def admit(module: str, name: str, trusted: Collection[str] = ()) -> object:
     """Return the global `module.name` if the rule or `trusted` admits it.
 
@@ -102,7 +113,8 @@ def admit(module: str, name: str, trusted: Collection[str] = ()) -> object:
         f"the artefact refers to {qualified}, which is not an allowed global; if you trust "
         f"its code, add '{qualified}' to model.trusted_types (model publish --trust {qualified})"
     )
-    raise ModelRejectedError(msg)
+    native = NATIVE_SAVE.get(module.partition(".")[0])
+    raise ModelRejectedError(msg + (f"; better, {native}" if native else ""))
 
 
 def _ruled(module: str) -> bool:
