@@ -3,6 +3,7 @@ its loader trusts. LightGBM parses trees in parallel at the offsets `tree_sizes`
 truncated or shifted tree aborts the whole process there (not an exception), so a file whose
 trees are not where the header says is refused first."""
 
+import json
 import re
 
 from stream_scorer.errors import ModelRejectedError
@@ -10,6 +11,9 @@ from stream_scorer.errors import ModelRejectedError
 HEADER_START = "tree\nversion="
 """How a LightGBM text model begins."""
 END_OF_TREES = "end of trees"
+PARAMETERS = "\nparameters:\n"
+END_OF_PARAMETERS = "\nend of parameters"
+PANDAS_CATEGORICAL = "pandas_categorical:"
 _UNNAMED = re.compile(r"Column_\d+")
 
 
@@ -41,7 +45,31 @@ def header_of(text: str) -> dict[str, str]:
     if not ends:
         msg = f"no '{END_OF_TREES}' after the {len(sizes)} trees: the file is truncated or edited"
         raise ModelRejectedError(msg)
+    _check_tail(text[offset:])
     return header
+
+
+def _check_tail(tail: str) -> None:
+    """The parameters LightGBM reads back after the trees must end where they say, and all
+    that follows them is one whole `pandas_categorical` JSON line, or nothing."""
+    start = tail.find(PARAMETERS)
+    if start < 0:
+        return
+    end = tail.find(END_OF_PARAMETERS, start)
+    if end < 0:
+        msg = f"the parameters after the trees have no '{END_OF_PARAMETERS.strip()}': the file "
+        raise ModelRejectedError(msg + "is truncated or edited")
+    rest = tail[end + len(END_OF_PARAMETERS) :].strip()
+    if not rest:
+        return
+    problem = f"what follows the parameters is not one '{PANDAS_CATEGORICAL}' line"
+    if rest.startswith(PANDAS_CATEGORICAL) and "\n" not in rest:
+        try:
+            json.loads(rest[len(PANDAS_CATEGORICAL) :])
+            return
+        except ValueError as exc:
+            problem = f"its {PANDAS_CATEGORICAL} line is not whole JSON ({exc})"
+    raise ModelRejectedError(f"{problem}: the file is truncated or edited")
 
 
 def feature_names(header: dict[str, str]) -> list[str] | None:
