@@ -138,7 +138,8 @@ class FeaturesConfig(Settings):
             if self.feature_schema.get(name) not in NULLABLE_TYPES
         ]
         if wrong:
-            msg = f"nullable {wrong}: each must be a feature typed {' or '.join(NULLABLE_TYPES)}"
+            types = f"{', '.join(NULLABLE_TYPES[:-1])} or {NULLABLE_TYPES[-1]}"
+            msg = f"nullable {wrong}: each must be a feature typed {types}"
             raise ValueError(msg)
         return self
 

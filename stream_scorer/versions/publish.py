@@ -7,9 +7,9 @@ does not fit the features or fails its canary, before anything is stored.
 """
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stream_scorer.config.model_settings import (
     DEFAULT_MAPPED_ABOVE_MB,
@@ -113,13 +113,9 @@ def publish_onnx(
         If the graph does not load, does not fit `features`, or fails its canary
         (`describe_onnx`); the message reads "<file> refused: <reason>".
     """
-    payload = read_model_file(model_path)
-    try:
-        described = describe_onnx(payload, features, options, canary_rows)
-    except ModelRejectedError as exc:
-        msg = f"{model_path} refused: {exc}"
-        raise ModelRejectedError(msg) from exc
-    return store.add(described, payload, advance, force)
+    return _publish_described(
+        store, model_path, describe_onnx, features, options, canary_rows, advance, force
+    )
 
 
 TREE_KINDS: dict[str, Describe] = {
@@ -158,6 +154,26 @@ def publish_trees(
     if describe is None:
         msg = f"{model_path}: kind {kind!r} is not one of {sorted(TREE_KINDS)}"
         raise ModelRejectedError(msg)
+    return _publish_described(
+        store, model_path, describe, features, options, canary_rows, advance, force
+    )
+
+
+_Options = TypeVar("_Options", OnnxModelConfig, TreesModelConfig)
+
+
+def _publish_described(
+    store: ModelStore,
+    model_path: str | Path,
+    describe: Callable[[bytes, FeaturesConfig, _Options, list[dict[str, Scalar]] | None], Manifest],
+    features: FeaturesConfig,
+    options: _Options,
+    canary_rows: list[dict[str, Scalar]] | None,
+    advance: bool,
+    force: bool,
+) -> Manifest:
+    """Read the file, refuse a duplicate (unless `force`), `describe` it, then store it;
+    a refusal reads "<file> refused: <reason>"."""
     payload = read_model_file(model_path)
     if not force:
         store.refuse_duplicate(payload)

@@ -3,7 +3,7 @@
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stream_scorer.cli.commands import model_show, train
 from stream_scorer.cli.commands.model_kind import KINDS, kind_of
@@ -231,14 +231,7 @@ def _guarded(command):
 
 def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
     """Publish an .onnx file against the config's features (or --features, JSON input)."""
-    if args.config:
-        config = load_config(args.config)
-        features, options = config.features, config.model.onnx
-    elif args.features:
-        features, options = FeaturesConfig(schema=parse_schema(args.features)), OnnxModelConfig()
-    else:
-        msg = f"{args.model_file}: an ONNX graph needs --config (or --features for JSON input)"
-        raise ConfigError(msg)
+    features, options = _described_by(args, "onnx", OnnxModelConfig(), "an ONNX graph")
     if args.classes:
         options = options.model_copy(update={"classes": args.classes.split(",")})
     canary = _read_canary(Path(args.canary)) if args.canary else None
@@ -246,15 +239,9 @@ def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
 
 
 def _publish_trees(store: ModelStore, kind: str, args: argparse.Namespace) -> Manifest:
-    """Publish a booster file against the config's features (or --features)."""
-    if args.config:
-        config = load_config(args.config)
-        features, options = config.features, config.model.trees
-    elif args.features:
-        features, options = FeaturesConfig(schema=parse_schema(args.features)), TreesModelConfig()
-    else:
-        msg = f"{args.model_file}: a {kind} model needs --config (or --features)"
-        raise ConfigError(msg)
+    """Publish a booster file against the config's features (or --features); --classes
+    that are whole numbers are labels of type long."""
+    features, options = _described_by(args, "trees", TreesModelConfig(), f"a {kind} model")
     if args.classes:
         labels: list[str | int] = [
             int(c) if c.lstrip("-").isdigit() else c for c in args.classes.split(",")
@@ -262,6 +249,23 @@ def _publish_trees(store: ModelStore, kind: str, args: argparse.Namespace) -> Ma
         options = options.model_copy(update={"classes": labels})
     canary = _read_canary(Path(args.canary)) if args.canary else None
     return publish_trees(store, args.model_file, kind, features, options, canary, False, args.force)
+
+
+_Options = TypeVar("_Options", OnnxModelConfig, TreesModelConfig)
+
+
+def _described_by(
+    args: argparse.Namespace, section: str, default: _Options, what: str
+) -> tuple[FeaturesConfig, _Options]:
+    """The features and `model.<section>` options of --config, or --features (JSON input)
+    and `default` options."""
+    if args.config:
+        config = load_config(args.config)
+        return config.features, getattr(config.model, section)
+    if args.features:
+        return FeaturesConfig(schema=parse_schema(args.features)), default
+    msg = f"{args.model_file}: {what} needs --config (or --features for JSON input)"
+    raise ConfigError(msg)
 
 
 def _fitted_feature_types(
