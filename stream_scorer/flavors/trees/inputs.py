@@ -9,14 +9,16 @@ import pandas as pd
 
 def encoded(frame: pd.DataFrame, categories: dict[str, list[str]]) -> np.ndarray:
     """(n, features) float64 of `frame`'s columns, categorical ones as codes."""
-    columns = []
-    for name in frame.columns:
-        column = frame[name]
+    if not categories:
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    names = list(frame.columns)
+    numeric = [j for j, name in enumerate(names) if name not in categories]
+    matrix = np.empty((len(frame), len(names)))
+    if numeric:  # one conversion of every numeric column: per column costs a frame lookup each
+        block = frame.iloc[:, numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+        matrix[:, numeric] = block
+    for j, name in enumerate(names):
         if name in categories:
-            codes = pd.Categorical(column, categories=categories[name]).codes
-            columns.append(np.where(codes < 0, np.nan, codes.astype(np.float64)))
-        else:
-            columns.append(column.to_numpy(dtype=np.float64, na_value=np.nan))
-    if not columns:
-        return np.zeros((len(frame), 0))
-    return np.column_stack(columns)
+            codes = pd.Categorical(frame.iloc[:, j], categories=categories[name]).codes
+            matrix[:, j] = np.where(codes < 0, np.nan, codes)
+    return matrix

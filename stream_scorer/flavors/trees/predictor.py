@@ -29,7 +29,8 @@ class TreesPredictor(Predictor):
         """Score every row in one call; if the library raises, every row gets the reason."""
         m = self.manifest
         frame = features if isinstance(features, pd.DataFrame) else pd.DataFrame(features)
-        frame = frame[m.feature_names]
+        if list(frame.columns) != m.feature_names:  # else no column-selection copy
+            frame = frame[m.feature_names]
         n = len(frame)
         kind: ScoreKind = "logits" if self.spec.margin else "probabilities"
         if n == 0:
