@@ -49,6 +49,27 @@ class LocalMlflow:
             mlflow.set_tracking_uri(previous)
         return str(info.registered_model_version)
 
+    def register_native(self, name: str, flavour: str, model: object, example=None) -> str:
+        """Log `model` with MLflow's `flavour` (xgboost, lightgbm, catboost: their own model
+        files) and register it as `name`; return the new version number."""
+        import importlib
+
+        log_model = importlib.import_module(f"mlflow.{flavour}").log_model
+        previous = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(self.tracking_uri)
+        try:
+            with mlflow.start_run(experiment_id=self.experiment):
+                info = log_model(
+                    model,
+                    name="model",
+                    input_example=example,
+                    registered_model_name=name,
+                    pip_requirements=[flavour],  # skips inferring them (seconds)
+                )
+        finally:
+            mlflow.set_tracking_uri(previous)
+        return str(info.registered_model_version)
+
     def set_alias(self, name: str, alias: str, version: str) -> None:
         """Point `name@alias` at `version`."""
         self.client.set_registered_model_alias(name, alias, version)

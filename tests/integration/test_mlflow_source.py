@@ -1,5 +1,6 @@
 """model.source: mlflow on a real local MLflow registry: alias moves during a running query."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -99,7 +100,7 @@ def test_alias_on_an_unsupported_flavour_keeps_the_old_version_and_moving_back_r
     assert scorer.registry.refusals == 1
     assert scorer.registry.last_error == (
         "fraud/3 refused: MLflow flavours ['python_function'] are not supported; "
-        "supported: ['sklearn']"
+        "supported: ['sklearn', 'xgboost', 'lightgbm', 'catboost']"
     )
 
 
@@ -156,3 +157,35 @@ def test_a_hung_tracking_server_holds_the_batch_then_the_old_version_keeps_servi
     assert set(versions.loc[range(80)]) == {"fraud/1"}
     assert set(versions.loc[range(80, 120)]) == {"fraud/2"}
     assert "cannot read the registry at http://127.0.0.1:" in scorer.registry.last_error
+
+
+def test_alias_moved_from_an_xgboost_to_a_lightgbm_version_serves_each_natively(
+    tmp_path, spark, bootstrap
+):
+    import lightgbm
+    import xgboost
+
+    train = model_frame(records(range(300), NUMERIC, seed=4), NUMERIC)
+    labels = (train["f0"] + train["f1"] > 0).astype(int)
+    xgb = xgboost.XGBClassifier(n_estimators=5, max_depth=3, n_jobs=1).fit(train, labels)
+    lgb = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1).fit(train, labels)
+    backend = LocalMlflow(tmp_path / "mlflow")
+    example = train.head(5)
+    backend.register_native("fraud", "xgboost", xgb, example)
+    backend.register_native("fraud", "lightgbm", lgb.booster_, example)
+    backend.set_alias("fraud", "champion", "1")
+    topic = create_topic(bootstrap, 2)
+    scorer = Scorer(mlflow_config(tmp_path, bootstrap, topic, backend), spark=spark)
+
+    promote = lambda: backend.set_alias("fraud", "champion", "2")  # noqa: E731
+    run_in_phases(scorer, bootstrap, topic, [(range(60), promote), (range(60, 100), lambda: 0)])
+
+    scored = read_sink(spark, tmp_path / "predictions").sort_values("id")
+    assert scored["id"].tolist() == list(range(100))
+    first, second = scored[scored["id"] < 60], scored[scored["id"] >= 60]
+    assert set(first["model_version"]) == {"fraud/1"}
+    assert set(second["model_version"]) == {"fraud/2"}
+    for part, model, ids in ((first, xgb, range(60)), (second, lgb, range(60, 100))):
+        frame = model_frame(records(ids, NUMERIC), NUMERIC)
+        assert part["prediction"].tolist() == model.predict(frame).tolist()
+        np.testing.assert_allclose(part["probability"], model.predict_proba(frame)[:, 1])

@@ -3,6 +3,8 @@
 The sklearn flavour's model file (skops, cloudpickle or pickle) loads through our own model
 loader (`flavors.sklearn.formats`), and `describe` records task, classes, input layout and
 the canary outputs, as `model publish` does for our store: registering in MLflow is the publish.
+The xgboost, lightgbm (a logged `Booster`) and catboost flavours' native model files are
+described by their tree kinds, as `model publish --kind` does.
 """
 
 import dataclasses
@@ -12,13 +14,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stream_scorer.config.model_settings import TreesModelConfig
+from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.contract.manifest import Manifest, ModelFormat
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.flavors.sklearn.describe import describe
 from stream_scorer.flavors.sklearn.formats import load_model_bytes
 from stream_scorer.types import FieldType
+from stream_scorer.versions.publish import TREE_KINDS
 
-FLAVOURS = ("sklearn",)
+TREE_FLAVOURS = ("xgboost", "lightgbm", "catboost")
+"""MLflow flavours whose model file is a booster in its library's own format."""
+FLAVOURS = ("sklearn", *TREE_FLAVOURS)
 """MLflow flavours a scorer serves; a model logged with none of them is refused.
 
 Not `onnx`: an ONNX manifest is described against the config's image or tensor input and
@@ -46,19 +53,50 @@ def model_file(meta: Any) -> tuple[str, ModelFormat]:
     ModelRejectedError
         If the model has no supported flavour, or an unknown serialisation format.
     """
-    conf = meta.flavors.get("sklearn")
-    if conf is None:
-        msg = (
-            f"MLflow flavours {sorted(meta.flavors)} are not supported; supported: {list(FLAVOURS)}"
-        )
-        if "onnx" in meta.flavors:
-            msg += "; publish the .onnx file to a model store with `stream-scorer model publish`"
-        raise ModelRejectedError(msg)
+    flavour = flavour_of(meta)
+    if flavour in TREE_FLAVOURS:
+        return _tree_file(meta.flavors[flavour], flavour)
+    conf = meta.flavors["sklearn"]
     serialization = conf.get("serialization_format", "cloudpickle")
     if serialization not in _FORMATS:
         msg = f"sklearn serialization_format {serialization!r}; supported: {sorted(_FORMATS)}"
         raise ModelRejectedError(msg)
     return conf["pickled_model"], _FORMATS[serialization]
+
+
+def flavour_of(meta: Any) -> str:
+    """The flavour a scorer serves the model as: its first in `FLAVOURS`.
+
+    Raises
+    ------
+    ModelRejectedError
+        If it has none of them.
+    """
+    for flavour in FLAVOURS:
+        if flavour in meta.flavors:
+            return flavour
+    msg = f"MLflow flavours {sorted(meta.flavors)} are not supported; supported: {list(FLAVOURS)}"
+    if "onnx" in meta.flavors:
+        msg += "; publish the .onnx file to a model store with `stream-scorer model publish`"
+    raise ModelRejectedError(msg)
+
+
+def _tree_file(conf: dict[str, Any], flavour: str) -> tuple[str, ModelFormat]:
+    """The native model file of a tree flavour; a scikit-learn wrapper (pickled or skops) is
+    refused."""
+    file = str(conf.get("data", ""))
+    if flavour == "lightgbm" and not str(conf.get("model_class", "")).endswith(".Booster"):
+        msg = (
+            f"the lightgbm flavour holds the scikit-learn wrapper {conf.get('model_class')} "
+            f"({file}), not a booster; log the booster instead "
+            "(mlflow.lightgbm.log_model(model.booster_, ...)): its text model holds no code"
+        )
+        raise ModelRejectedError(msg)
+    if flavour == "catboost" and conf.get("save_format", "cbm") != "cbm":
+        msg = f"the catboost flavour's save_format is {conf.get('save_format')!r}; log it as cbm"
+        raise ModelRejectedError(msg)
+    formats: dict[str, ModelFormat] = {"lightgbm": "lightgbm-text", "catboost": "catboost-cbm"}
+    return file, formats.get(flavour, "xgboost-ubj")
 
 
 def signature_types(meta: Any, configured: Mapping[str, FieldType]) -> dict[str, FieldType]:
@@ -126,6 +164,17 @@ def build_manifest(
         predict the canary rows.
     """
     file, fmt = model_file(meta)
+    flavour = flavour_of(meta)
+    if flavour in TREE_FLAVOURS:
+        trees = _describe_trees(flavour, payload, feature_types, canary_rows)
+        return dataclasses.replace(
+            trees,
+            version=version,
+            file=file,
+            library_versions={**trees.library_versions, "mlflow": meta.mlflow_version or ""},
+            created_at=str(meta.utc_time_created),
+            extra={"mlflow": {"run_id": meta.run_id, "model_uuid": meta.model_uuid}},
+        )
     try:
         model = load_model_bytes(payload, fmt, trusted_types, unsafe_load)
     except ModelRejectedError:
@@ -150,3 +199,14 @@ def build_manifest(
         unsafe_load=unsafe_load,
         extra={"mlflow": {"run_id": meta.run_id, "model_uuid": meta.model_uuid}},
     )
+
+
+def _describe_trees(
+    flavour: str,
+    payload: bytes,
+    feature_types: dict[str, FieldType],
+    canary_rows: list[dict[str, Any]] | None,
+) -> Manifest:
+    """The tree kind's describe of a native model file, against the signature's features."""
+    features = FeaturesConfig.model_validate({"schema": feature_types})
+    return TREE_KINDS[flavour](payload, features, TreesModelConfig(), canary_rows)

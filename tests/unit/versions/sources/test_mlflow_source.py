@@ -118,7 +118,33 @@ def test_pyfunc_of_another_flavour_is_refused_naming_the_supported_ones(backend,
 
     assert str(caught.value) == (
         f"{name}/1 refused: MLflow flavours ['python_function'] are not supported; "
-        "supported: ['sklearn']"
+        "supported: ['sklearn', 'xgboost', 'lightgbm', 'catboost']"
+    )
+
+
+def test_native_catboost_version_verifies_and_a_pickled_lightgbm_wrapper_is_refused(
+    backend, name, example
+):
+    import catboost
+    import lightgbm
+
+    y = (example["f0"] > 1).astype(int).to_numpy()
+    boosted = catboost.CatBoostClassifier(iterations=3, verbose=0, allow_writing_files=False)
+    backend.register_native(name, "catboost", boosted.fit(example, y), example)
+    wrapper = lightgbm.LGBMClassifier(n_estimators=2, min_child_samples=1, verbose=-1)
+    backend.register_native(name, "lightgbm", wrapper.fit(example, y), example)
+
+    verified = load_verified(source(backend, f"models:/{name}/1"), f"{name}/1", NUMERIC)
+    with pytest.raises(ModelRejectedError) as caught:
+        load_verified(source(backend, f"models:/{name}/2"), f"{name}/2", NUMERIC)
+
+    assert verified.manifest.kind == "catboost"
+    assert (
+        verified.predictor.predict(example).prediction.tolist() == boosted.predict(example).tolist()
+    )
+    assert str(caught.value).startswith(
+        f"{name}/2 refused: the lightgbm flavour holds the scikit-learn wrapper "
+        "lightgbm.sklearn.LGBMClassifier (model.skops), not a booster; log the booster instead"
     )
 
 
