@@ -4,6 +4,7 @@ config's, its task and classes, the library version, the canary predicted by the
 import dataclasses
 import platform
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,9 @@ def describe_trees(
         kind=library,
         trees=spec,
     )
-    rows = canary_rows if canary_rows is not None else synthetic_rows(types, info.categories)
+    rows = canary_rows
+    if rows is None:
+        rows = synthetic_rows(types, info.categories, features.nullable)
     canary = TreesPredictor(booster, manifest).canary(rows)
     return dataclasses.replace(manifest, canary=canary)
 
@@ -154,17 +157,20 @@ def task_of(
 
 
 def synthetic_rows(
-    types: dict[str, FieldType], categories: dict[str, list[str]]
-) -> list[dict[str, Scalar]]:
-    """Three canary rows: each type's canary values, known categories where the file records
-    them (so that the canary exercises categorical splits)."""
-    rows = []
+    types: dict[str, FieldType], categories: dict[str, list[str]], nullable: list[str]
+) -> list[dict[str, Any]]:
+    """Three canary rows of each type's canary values, known categories where the file
+    records them (so that the canary exercises categorical splits); and, when features are
+    `nullable`, a fourth with them missing (None), which every load predicts again."""
+    rows: list[dict[str, Any]] = []
     for i in range(3):
-        row: dict[str, Scalar] = {}
+        row: dict[str, Any] = {}
         for name, kind in types.items():
             known = categories.get(name)
             row[name] = known[i % len(known)] if known else TYPES[kind].canary[i]
         rows.append(row)
+    if nullable:
+        rows.append({**rows[0], **dict.fromkeys(nullable)})
     return rows
 
 
