@@ -313,6 +313,12 @@ def _summary(m: Manifest) -> str:
         f"  canary: {len(m.canary.rows)} rows -> {m.canary.predictions}",
         f"  libraries: {', '.join(f'{k} {v}' for k, v in sorted(m.library_versions.items()))}",
     ]
+    if m.trees is not None:
+        cats = ", ".join(f"{n} ({len(c) or 'hashed'})" for n, c in m.trees.categories.items())
+        lines.append(
+            f"  booster: {m.trees.library} objective {m.trees.objective}, "
+            f"{m.trees.threads} thread(s), categorical: {cats or 'none'}"
+        )
     if m.unsafe_load:
         lines.append("  trusted: every global (--trust-all): any code in it runs when loaded")
     elif m.trusted_types:
