@@ -125,3 +125,23 @@ def test_truncated_model_is_refused_at_publish_and_at_serve_the_old_version_serv
     assert serving.version == "v0001"
     assert registry.refusals == 1
     assert registry.last_error.startswith("v0002 refused: sha256 mismatch")
+
+
+def test_a_booster_past_mapped_above_mb_is_served_from_the_per_machine_cache(
+    topic, tmp_path, spark, bootstrap
+):
+    model, path = train("lightgbm", "multiclass", tmp_path)
+    sha256 = ModelStore(tmp_path / "models").manifest(_publish(tmp_path, "lightgbm", path)).sha256
+    cache = tmp_path / "cache"
+    settings = {"store": str(tmp_path / "models"), "mapped_above_mb": 0, "cache_dir": str(cache)}
+    features = _features("lightgbm")
+    config = scorer_config(tmp_path, bootstrap, topic, features=features, model=settings)
+
+    Scorer(config, spark=spark, once=True).run()
+
+    scored = read_sink(spark, tmp_path / "predictions").sort_values("offset")
+    assert scored["offset"].tolist() == list(range(RECORDS))
+    prediction, proba = expected("lightgbm", model, records(RECORDS))
+    assert scored["prediction"].tolist() == prediction.tolist()
+    np.testing.assert_allclose(np.stack(scored["probabilities"]), proba, rtol=1e-6)
+    assert [p.name for p in cache.iterdir() if p.name.startswith(sha256)] != []
