@@ -126,6 +126,23 @@ class FileLock:
             os.close(self._fd)
             self._fd = None
 
+    def holder(self) -> Holder | None:
+        """The process holding the checkpoint now, or None if none does (never locks it)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # held: its holder recorded itself just after locking
+            try:
+                return Holder.from_dict(json.loads(self.path.read_text()))
+            except (OSError, ValueError, KeyError, TypeError):
+                return Holder("unknown", 0, 0.0)
+        finally:
+            os.close(fd)
+        return None
+
     def _holder(self, wait_s: float = HOLDER_WAIT_S) -> str:
         """The holder's description; the holder writes it just after it locks, so a scorer
         that lost a race for the lock reads again for up to `wait_s`."""

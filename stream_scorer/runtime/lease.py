@@ -101,6 +101,12 @@ class LeaseLock:
         if self._ours(self._read_quietly()):
             self.files.delete(LEASE_FILE)
 
+    def holder(self) -> Holder | None:
+        """The process holding a live lease now, or None (no lease, or one that may be taken
+        over); never takes it."""
+        current = self._read_quietly()
+        return None if current is None or self._takeable(current) else current.holder
+
     def _takeable(self, lease: Lease) -> str | None:
         if lease.holder.is_dead_here():
             return "its process is gone"

@@ -4,10 +4,13 @@ The batch is held on a barrier (the `hold-batch` fault) until the scorer has log
 stop request, so the signal provably arrives while the batch is in flight.
 """
 
+import json
 import signal
+import socket
 
 import pytest
 
+from stream_scorer.cli.main import main
 from tests.kafka_helpers import create_topic
 from tests.scorer_helpers import (
     NUMERIC,
@@ -23,7 +26,7 @@ pytestmark = pytest.mark.integration
 STOP_TIMEOUT_S = 120
 
 
-def test_sigterm_mid_batch_commits_it_and_exits_zero(tmp_path, spark, bootstrap):
+def test_sigterm_mid_batch_commits_it_and_exits_zero(tmp_path, spark, bootstrap, capsys):
     topic = create_topic(bootstrap, 2)
     produce_records(bootstrap, topic, range(40), 2)
     publish(tmp_path / "models", "binary", NUMERIC)
@@ -37,6 +40,9 @@ def test_sigterm_mid_batch_commits_it_and_exits_zero(tmp_path, spark, bootstrap)
     try:
         wait_for(lambda: logged(b"fault injected: batch 0 held"), STOP_TIMEOUT_S, "batch 0 held")
         assert daemon.poll() is None, log.read_text()[-3000:]
+        assert main(["status", "--config", str(config), "--json"]) == 0
+        running = json.loads(capsys.readouterr().out)["running"]
+        assert (running["host"], running["pid"]) == (socket.gethostname(), daemon.pid)
         daemon.send_signal(signal.SIGTERM)
         wait_for(lambda: logged(b"stop requested"), STOP_TIMEOUT_S, "the stop request")
         assert daemon.poll() is None, log.read_text()[-3000:]

@@ -150,6 +150,7 @@ def test_status_command_prints_committed_batch_offsets_and_model(scenario, capsy
     assert status["serving_model"] == status["current_model"] == "v0001"
     assert status["last_progress"]["model_version"] == "v0001"
     assert status["last_progress"]["batch_id"] == 2
+    assert status["running"] is None  # the scorer was closed
 
 
 def test_closed_scorer_releases_the_metrics_port(scenario):
@@ -168,6 +169,7 @@ def test_status_before_the_first_batch_says_none_yet(tmp_path, bootstrap, capsys
     assert main(["status", "--config", str(config_file)]) == 0
 
     out = capsys.readouterr().out.splitlines()
+    assert "scorer running:        no scorer holds the checkpoint" in out
     assert "last committed batch:  None" in out
     assert f"model source now:      None ({tmp_path / 'models'})" in out
     assert "last batch:            none yet (the scorer has not completed a batch)" in out

@@ -8,8 +8,10 @@ from stream_scorer.config import load_config
 from stream_scorer.config.settings import ScorerConfig
 from stream_scorer.contract.family_info import FamilyInfo
 from stream_scorer.errors import CheckpointError, ScorerError
-from stream_scorer.files import is_local
+from stream_scorer.files import files_at, is_local
 from stream_scorer.runtime.checkpoint import Checkpoint
+from stream_scorer.runtime.checkpoint_lock import FileLock, Holder
+from stream_scorer.runtime.lease import LeaseLock
 from stream_scorer.versions.sources.base import ModelSource
 from stream_scorer.versions.sources.factory import open_source
 
@@ -19,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "status",
         help="show the scorer's last progress and serving model",
-        description="Reads the checkpoint (last committed batch and its offsets), the status "
-        "file the running scorer writes after each batch, and the model source's pointer (the "
+        description="Reads the checkpoint (whether a scorer holds it, the last committed batch "
+        "and its offsets), the status file the running scorer writes after each batch, and the "
+        "model source's pointer (the "
         "store's CURRENT, or an MLflow alias). "
         "A local checkpoint is read directly; a Hadoop URL (hdfs://, s3a://) through a local "
         "SparkSession built with the config's `spark` settings.",
@@ -48,10 +51,14 @@ def run(args: argparse.Namespace) -> int:
         raise CheckpointError(msg)
     source = open_source(config.model, dict(config.features.feature_schema))
     status = collect(checkpoint, source)
+    holder = _holder(config)
+    status["running"] = holder.to_dict() if holder else None
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
         return 0
     print(f"checkpoint:            {config.checkpoint}")
+    running = f"yes: {holder.describe()}" if holder else "no scorer holds the checkpoint"
+    print(f"scorer running:        {running}")
     print(f"last committed batch:  {status['last_committed_batch']}")
     print(f"committed offsets:     {json.dumps(status['committed_offsets'])}")
     print(f"serving model:         {status['serving_model']} (in the last batch)")
@@ -103,6 +110,13 @@ def _family_summary(source: ModelSource, version: str | None) -> str | None:
     except ScorerError:  # unreadable, or a version that can never serve: no family to name
         return None
     return f"family of {info.summary()}" if info else None
+
+
+def _holder(config: ScorerConfig) -> Holder | None:
+    """The scorer holding the checkpoint now (its OS lock or live lease), or None."""
+    if is_local(config.checkpoint) and config.checkpoint_lock == "auto":
+        return FileLock(config.checkpoint).holder()
+    return LeaseLock(config.checkpoint, files_at(config.checkpoint)).holder()
 
 
 def _checkpoint(config: ScorerConfig) -> Checkpoint:

@@ -65,3 +65,15 @@ def test_the_checkpoint_of_a_killed_process_is_taken_at_once(tmp_path):
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     FileLock(str(tmp_path)).acquire().release()
+
+
+def test_holder_names_the_process_holding_the_checkpoint_and_none_once_released(tmp_path):
+    assert FileLock(str(tmp_path)).holder() is None  # never locked
+    held = FileLock(str(tmp_path)).acquire()
+    try:
+        holder = FileLock(str(tmp_path)).holder()
+    finally:
+        held.release()
+    assert (holder.host, holder.pid) == (socket.gethostname(), os.getpid())
+    assert FileLock(str(tmp_path)).holder() is None
+    FileLock(str(tmp_path)).acquire().release()  # asking took nothing

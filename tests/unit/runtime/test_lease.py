@@ -90,3 +90,11 @@ def test_a_holder_whose_lease_was_taken_over_is_told_by_whom(files):
 def test_release_deletes_the_lease(files):
     LeaseLock("hdfs://nn/cp", files, heartbeat_s=HEARTBEAT_S).acquire().release()
     assert not files.exists(LEASE_FILE)
+
+
+def test_holder_names_a_live_lease_and_not_a_stale_one(files):
+    assert LeaseLock("hdfs://nn/cp", files).holder() is None
+    write_lease(files, "other-host", 4242, renewed_ago_s=0)
+    assert LeaseLock("hdfs://nn/cp", files).holder().describe().startswith("host other-host")
+    write_lease(files, "other-host", 4242, renewed_ago_s=3600)
+    assert LeaseLock("hdfs://nn/cp", files).holder() is None
