@@ -19,6 +19,24 @@ def _json(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
     return JsonDecoder(dict(features.feature_schema), dict(features.passthrough), required)
 
 
+def _avro(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
+    from stream_scorer.features.avro import AvroDecoder
+    from stream_scorer.features.avro_writers import FixedWriter, RegistryWriters, WriterSchemas
+
+    writers: WriterSchemas
+    if features.schema_registry is not None:
+        writers = RegistryWriters(features.schema_registry)
+    else:
+        writers = FixedWriter(features.writer_schema or {})
+    return AvroDecoder(
+        writers,
+        dict(features.feature_schema),
+        dict(features.passthrough),
+        features.nullable,
+        features.missing_passthrough == "dead_letter",
+    )
+
+
 def _image(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
     from stream_scorer.features.image import ImageDecoder
 
@@ -44,6 +62,7 @@ def _tensor(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
 
 DECODERS: dict[str, Callable[[FeaturesConfig, Manifest | None], Decoder]] = {
     "json": _json,
+    "avro": _avro,
     "image": _image,
     "tensor": _tensor,
 }

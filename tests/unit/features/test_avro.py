@@ -1,0 +1,236 @@
+"""Avro values -> feature columns: the type table, dotted paths, evolution, and bad input."""
+
+import datetime
+import io
+import json
+import math
+from decimal import Decimal
+
+import fastavro
+import numpy as np
+import pytest
+
+from stream_scorer.config.settings import SchemaRegistryConfig
+from stream_scorer.errors import SchemaRegistryUnavailableError
+from stream_scorer.features import avro_writers
+from stream_scorer.features.avro import AvroDecoder
+from stream_scorer.features.avro_writers import FixedWriter, RegistryWriters
+from tests.schema_registry_stub import SchemaRegistryStub
+
+USER = {
+    "type": "record",
+    "name": "User",
+    "fields": [
+        {"name": "age", "type": "int"},
+        {"name": "tier", "type": {"type": "enum", "name": "Tier", "symbols": ["free", "paid"]}},
+    ],
+}
+TYPED = {
+    "type": "record",
+    "name": "Typed",
+    "fields": [
+        {"name": "d", "type": "double"},
+        {"name": "f", "type": "float"},
+        {"name": "i", "type": "int"},
+        {"name": "l", "type": "long"},
+        {"name": "s", "type": "string"},
+        {"name": "b", "type": "boolean"},
+        {"name": "maybe", "type": ["null", "double"], "default": None},
+        {"name": "user", "type": ["null", USER], "default": None},
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+        {
+            "name": "price",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2},
+        },
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+    ],
+}
+ROW = {
+    "d": 1.5,
+    "f": 0.25,
+    "i": 7,
+    "l": 2**40,
+    "s": "text",
+    "b": True,
+    "maybe": None,
+    "user": {"age": 41, "tier": "paid"},
+    "ts": datetime.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone.utc),
+    "day": datetime.date(1970, 1, 11),
+    "price": Decimal("-12.34"),
+    "tags": ["a"],
+}
+
+
+def body(schema: dict, record: dict) -> bytes:
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, fastavro.parse_schema(schema), record)
+    return out.getvalue()
+
+
+def wire(schema_id: int, schema: dict, record: dict) -> bytes:
+    return b"\x00" + schema_id.to_bytes(4, "big") + body(schema, record)
+
+
+def test_each_avro_type_is_read_as_its_declared_type():
+    schema = {
+        "d": "double", "f": "float", "i": "long", "l": "double", "s": "string", "b": "boolean",
+        "user.age": "int", "user.tier": "string", "ts": "long", "day": "int", "price": "double",
+    }  # fmt: skip
+    decoder = AvroDecoder(FixedWriter(TYPED), schema, {})
+
+    decoded = decoder.decode([body(TYPED, ROW)])
+
+    assert decoded.errors == [None]
+    row = decoded.features.iloc[0].to_dict()
+    assert row == {
+        "d": 1.5, "f": 0.25, "i": 7, "l": float(2**40), "s": "text", "b": True, "user.age": 41,
+        "user.tier": "paid", "ts": 1767323045678, "day": 10, "price": -12.34,
+    }  # fmt: skip
+    assert decoded.features.dtypes.astype(str).to_dict() == {
+        "d": "float64", "f": "float64", "i": "int64", "l": "float64", "s": "object",
+        "b": "bool", "user.age": "int64", "user.tier": "object", "ts": "int64", "day": "int64",
+        "price": "float64",
+    }  # fmt: skip
+
+
+def test_passthrough_fields_are_nullable_and_strings_take_any_scalar():
+    passthrough = {"maybe": "double", "user.tier": "string", "l": "string", "absent": "long"}
+    decoder = AvroDecoder(FixedWriter(TYPED), {"d": "double"}, passthrough)
+
+    decoded = decoder.decode([body(TYPED, ROW), body(TYPED, {**ROW, "user": None, "maybe": 2.0})])
+
+    assert decoded.errors == [None, None]
+    extras = decoded.passthrough.astype(object).where(decoded.passthrough.notna(), None)
+    assert extras.to_dict("records") == [
+        {"maybe": None, "user.tier": "paid", "l": str(2**40), "absent": None},
+        {"maybe": 2.0, "user.tier": None, "l": str(2**40), "absent": None},
+    ]
+
+
+def test_a_field_the_writer_schema_types_otherwise_is_every_records_reason():
+    decoder = AvroDecoder(FixedWriter(TYPED), {"s": "double", "tags": "string", "b": "long"}, {})
+
+    decoded = decoder.decode([body(TYPED, ROW)] * 2)
+
+    reason = (
+        "field 's' is Avro string in the writer schema, not double; field 'tags' is Avro array "
+        "in the writer schema, not string; field 'b' is Avro boolean in the writer schema, not long"
+    )
+    assert decoded.errors == [reason, reason]
+
+
+def test_null_and_non_finite_features_are_reasons_unless_nullable():
+    decoder = AvroDecoder(FixedWriter(TYPED), {"maybe": "double", "user.age": "long"}, {})
+    nullable = AvroDecoder(FixedWriter(TYPED), {"maybe": "double"}, {}, nullable=["maybe"])
+    values = [body(TYPED, {**ROW, "user": None}), body(TYPED, {**ROW, "maybe": math.inf})]
+
+    assert decoder.decode(values).errors == [
+        "field 'maybe' is null or missing",
+        "field 'maybe': not a finite number",
+    ]
+    decoded = nullable.decode(values)
+    assert decoded.errors == [None, "field 'maybe': not a finite number"]
+    assert math.isnan(decoded.features["maybe"][0])
+
+
+def test_bodies_that_do_not_decode_are_reasons_and_their_neighbours_are_read():
+    good = body(TYPED, ROW)
+    decoder = AvroDecoder(FixedWriter(TYPED), {"d": "double"}, {})
+
+    decoded = decoder.decode([good, good[:-3], good, good + b"\x00", None, good[:-1]])
+
+    errors = decoded.errors
+    assert [e is None for e in errors] == [True, False, True, False, False, False]
+    assert errors[1].startswith(f"Avro body of {len(good) - 3} bytes does not decode with the")
+    assert errors[3].startswith(f"Avro body of {len(good) + 1} bytes does not decode with the")
+    assert errors[4] == "value is null (tombstone)"
+    assert errors[5].startswith(f"Avro body of {len(good) - 1} bytes does not decode with the")
+    assert list(decoded.features["d"]) == [1.5, 0.0, 1.5, 0.0, 0.0, 0.0]
+
+
+V1 = {"type": "record", "name": "F", "fields": [{"name": "f0", "type": "double"}]}
+V2 = {
+    "type": "record",
+    "name": "F",
+    "fields": [
+        {"name": "f0", "type": "double"},
+        {"name": "note", "type": ["null", "string"], "default": None},
+        {"name": "geo", "type": {"type": "record", "name": "Geo", "fields": [
+            {"name": "lat", "type": "double"}]}},
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def registry():
+    """A registry stand-in; this process's cache of writer schemas starts empty, as a new
+    registry's ids would otherwise meet schemas cached from another on a reused port."""
+    avro_writers._SCHEMAS.clear()
+    with SchemaRegistryStub() as stub:
+        yield stub
+
+
+def _decoder(stub: SchemaRegistryStub, schema: dict, passthrough=None, **kwargs) -> AvroDecoder:
+    config = SchemaRegistryConfig(url=stub.url, max_retries=1, retry_wait_ms=10)
+    return AvroDecoder(RegistryWriters(config), schema, passthrough or {}, **kwargs)
+
+
+def test_each_record_is_read_with_its_writer_schema_fetched_once_per_process(registry):
+    v1 = registry.register("t-value", json.dumps(V1))
+    v2 = registry.register("t-value", json.dumps(V2))
+    decoder = _decoder(registry, {"f0": "double"}, {"note": "string", "geo.lat": "double"})
+    values = [
+        wire(v1, V1, {"f0": 1.0}),
+        wire(v2, V2, {"f0": 2.0, "note": "hi", "geo": {"lat": 0.5}}),
+    ] * 50
+
+    for _ in range(3):
+        decoded = decoder.decode(values)
+
+    assert decoded.errors == [None] * 100
+    assert list(decoded.features["f0"][:2]) == [1.0, 2.0]
+    assert decoded.passthrough["note"].tolist()[:2] == [None, "hi"]
+    assert registry.calls["schema_by_id"] == 2
+
+
+def test_a_writer_schema_without_a_feature_is_the_reason_unless_nullable(registry):
+    v1 = registry.register("u-value", json.dumps(V1))
+    v2 = registry.register("u-value", json.dumps(V2))
+    values = [wire(v1, V1, {"f0": 1.0}), wire(v2, V2, {"f0": 2.0, "geo": {"lat": 0.5}})]
+
+    strict = _decoder(registry, {"f0": "double", "geo.lat": "double"}).decode(values)
+    lenient = _decoder(registry, {"f0": "double", "geo.lat": "double"}, nullable=["geo.lat"])
+
+    assert strict.errors == [
+        f"schema id {v1} has no field 'geo.lat' (a feature, not nullable)",
+        None,
+    ]
+    decoded = lenient.decode(values)
+    assert decoded.errors == [None, None]
+    np.testing.assert_array_equal(decoded.features["geo.lat"], [math.nan, 0.5])
+
+
+def test_wrong_magic_byte_short_value_and_unknown_id_are_reasons(registry):
+    v1 = registry.register("w-value", json.dumps(V1))
+    good = wire(v1, V1, {"f0": 1.0})
+    decoder = _decoder(registry, {"f0": "double"})
+
+    decoded = decoder.decode([b"\x01" + good[1:], b"\x00\x00", wire(99, V1, {"f0": 1.0}), good])
+
+    assert decoded.errors == [
+        "magic byte is 1, expected 0 (Confluent wire format)",
+        "value has 2 bytes, too short for the Confluent wire format (magic byte 0, 4-byte "
+        "schema id, Avro body)",
+        f"schema id 99 is not in the Schema Registry at {registry.url}",
+        None,
+    ]
+
+
+def test_an_unreachable_registry_raises_instead_of_naming_records(registry):
+    v1 = registry.register("x-value", json.dumps(V1))
+    decoder = _decoder(registry, {"f0": "double"})
+    registry.stop()
+
+    with pytest.raises(SchemaRegistryUnavailableError, match=r"did not give schema id \d+ after"):
+        decoder.decode([wire(v1, V1, {"f0": 1.0})])
