@@ -23,12 +23,11 @@ import pandas as pd
 from fastavro import parse_schema, schemaless_reader
 from fastavro.schema import expand_schema
 
+from stream_scorer.errors import ConfigError
 from stream_scorer.features.avro_fields import AvroField, find_field, without_logical_types
-from stream_scorer.features.avro_writers import UnknownSchemaError, WriterSchemas
+from stream_scorer.features.avro_writers import FixedWriter, UnknownSchemaError, WriterSchemas
 from stream_scorer.features.base import DecodedBatch, Decoder
 from stream_scorer.types import TYPES, FieldType
-
-_Getter = Callable[[dict], Any]
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,14 @@ class AvroDecoder(Decoder):
         self.nullable = frozenset(nullable)
         self.passthrough_required = passthrough_required
         self._plans: dict[int, _Plan] = {}
+
+    def check(self) -> None:
+        """With a fixed writer schema, every declared field must be readable from it."""
+        if isinstance(self.writers, FixedWriter):
+            reason = self.plan(0).reason
+            if reason is not None:
+                msg = f"features.avro_schema does not fit features: {reason}"
+                raise ConfigError(msg)
 
     def plan(self, key: int) -> _Plan:
         """The reading plan of writer schema `key` (cached)."""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from stream_scorer.config.settings import SchemaRegistryConfig
-from stream_scorer.errors import SchemaRegistryUnavailableError
+from stream_scorer.errors import ConfigError, SchemaRegistryUnavailableError
 from stream_scorer.features import avro_writers
 from stream_scorer.features.avro import AvroDecoder
 from stream_scorer.features.avro_writers import FixedWriter, RegistryWriters
@@ -234,3 +234,10 @@ def test_an_unreachable_registry_raises_instead_of_naming_records(registry):
 
     with pytest.raises(SchemaRegistryUnavailableError, match=r"did not give schema id \d+ after"):
         decoder.decode([wire(v1, V1, {"f0": 1.0})])
+
+
+def test_a_fixed_schema_without_a_declared_feature_fails_at_start():
+    decoder = AvroDecoder(FixedWriter(V1), {"f0": "double", "f9": "double"}, {})
+
+    with pytest.raises(ConfigError, match=r"features\.avro_schema does not fit features: the "):
+        decoder.check()
