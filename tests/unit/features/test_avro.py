@@ -15,6 +15,7 @@ from stream_scorer.errors import ConfigError, SchemaRegistryUnavailableError
 from stream_scorer.features import avro_writers
 from stream_scorer.features.avro import AvroDecoder
 from stream_scorer.features.avro_writers import FixedWriter, RegistryWriters
+from stream_scorer.features.routing import ROUTE_KEY, RoutingDecoder
 from tests.schema_registry_stub import SchemaRegistryStub
 
 USER = {
@@ -241,3 +242,12 @@ def test_a_fixed_schema_without_a_declared_feature_fails_at_start():
 
     with pytest.raises(ConfigError, match=r"features\.avro_schema does not fit features: the "):
         decoder.check()
+
+
+def test_a_family_routes_by_an_avro_field():
+    decoder = RoutingDecoder(AvroDecoder(FixedWriter(TYPED), {"d": "double"}, {"s": "string"}), "s")
+
+    decoded = decoder.decode([body(TYPED, ROW), body(TYPED, {**ROW, "s": "other"})])
+
+    assert decoded.errors == [None, None]
+    assert decoded.features[ROUTE_KEY].tolist() == ["text", "other"]
