@@ -24,6 +24,7 @@ from fastavro import parse_schema, schemaless_reader
 from fastavro.schema import expand_schema
 
 from stream_scorer.errors import ConfigError
+from stream_scorer.features.avro_columns import flat_layout, read_columns
 from stream_scorer.features.avro_fields import AvroField, find_field, without_logical_types
 from stream_scorer.features.avro_writers import FixedWriter, UnknownSchemaError, WriterSchemas
 from stream_scorer.features.base import DecodedBatch, Decoder
@@ -40,6 +41,8 @@ class _Plan:
     """Declared name -> its field in the writer schema (None: absent, allowed)."""
     reason: str | None
     """Why no record of this writer schema can be scored, or None."""
+    layout: list[tuple[str, str]] | None = None
+    """Every field of a branch-free writer schema (`avro_columns`), or None."""
 
 
 class AvroDecoder(Decoder):
@@ -93,17 +96,14 @@ class AvroDecoder(Decoder):
                 for i in rows:
                     errors[i] = plan.reason
                 continue
-            records = _read(bodies, plan.reading, self.writers.name(key), rows, errors)
-            if None in records:  # drop the bodies that did not decode
-                rows = [i for i, record in zip(rows, records, strict=True) if record is not None]
-                records = [record for record in records if record is not None]
+            rows, values_of = self._read(key, plan, rows, bodies, errors)
             at = np.array(rows, dtype=np.intp)
             for name, kind in self.feature_schema.items():
                 field = plan.fields[name]
                 if field is None:  # nullable, and absent from this writer schema
                     features[name][at] = math.nan
                     continue
-                column, problems = self._feature(name, kind, field, records)
+                column, problems = self._feature(name, kind, field, values_of(name))
                 features[name][at] = column
                 for k, reason in problems:
                     errors[rows[k]] = errors[rows[k]] or reason
@@ -111,7 +111,9 @@ class AvroDecoder(Decoder):
                 field = plan.fields[name]
                 if field is not None:
                     convert = _converter(field, kind)
-                    extras[name][at] = [convert(value) for value in _values(records, name)]
+                    raw = values_of(name)
+                    raw = raw.tolist() if isinstance(raw, np.ndarray) else raw
+                    extras[name][at] = [convert(value) for value in raw]
         bad = [i for i, error in enumerate(errors) if error is not None]
         for name, kind in self.feature_schema.items():
             features[name][bad] = TYPES[kind].placeholder
@@ -126,25 +128,47 @@ class AvroDecoder(Decoder):
             errors,
         )
 
+    def _read(
+        self, key: int, plan: _Plan, rows: list[int], bodies: list[bytes], errors: list[str | None]
+    ) -> tuple[list[int], Callable[[str], list | np.ndarray]]:
+        """(the rows whose body decoded, a function giving a declared field's values on them);
+        the other rows get their reason in `errors`. Branch-free schemas are read as columns,
+        others record by record with fastavro."""
+        where = self.writers.name(key)
+        if plan.layout is not None:
+            columns, ok = read_columns(bodies, plan.layout, set(plan.fields))
+            if not ok.all():
+                odd = np.flatnonzero(~ok).tolist()
+                _read([bodies[k] for k in odd], plan.reading, where, [rows[k] for k in odd], errors)
+                for k in odd:  # the reader names the reason; a byte that is not a boolean's
+                    errors[rows[k]] = errors[rows[k]] or f"a boolean of {where} is not 0 or 1"
+                rows = [rows[k] for k in np.flatnonzero(ok).tolist()]
+                columns = {path: column[ok] for path, column in columns.items()}
+            return rows, columns.__getitem__
+        records = _read(bodies, plan.reading, where, rows, errors)
+        if None in records:  # drop the bodies that did not decode
+            rows = [i for i, record in zip(rows, records, strict=True) if record is not None]
+            records = [record for record in records if record is not None]
+        return rows, lambda name: _values(records, name)
+
     def _feature(
-        self, name: str, kind: FieldType, field: AvroField, records: list[Any]
+        self, name: str, kind: FieldType, field: AvroField, raw: list | np.ndarray
     ) -> tuple[np.ndarray, list[tuple[int, str]]]:
-        """One feature's values over `records`, of `kind`'s dtype, and (position, reason) of
-        each value that does not fit: null (NaN where `nullable`), not finite, out of range."""
+        """A feature's values, of `kind`'s dtype, and (position, reason) of each value that
+        does not fit: null (NaN where `nullable`), not finite, out of range."""
         spec = TYPES[kind]
-        raw = _values(records, name)
         if field.kind == "decimal":
             convert = _converter(field, kind)
             raw = [convert(value) for value in raw]
         problems: list[tuple[int, str]] = []
-        if field.nullable and None in raw:
+        if field.nullable and isinstance(raw, list) and None in raw:
             nulls = [k for k, value in enumerate(raw) if value is None]
             fill = math.nan if name in self.nullable else spec.placeholder
             for k in nulls:
                 raw[k] = fill
             if name not in self.nullable:
                 problems += [(k, f"field '{name}' is null or missing") for k in nulls]
-        column = np.array(raw, dtype=spec.dtype)
+        column = np.asarray(raw, dtype=spec.dtype)
         if spec.python is float:
             odd = np.flatnonzero(
                 np.isinf(column) if name in self.nullable else ~np.isfinite(column)
@@ -176,7 +200,7 @@ class AvroDecoder(Decoder):
                     problems.append(f"{where} has no field '{name}' (a feature, not nullable)")
             elif not field.reads_as(kind, is_passthrough):
                 problems.append(f"field '{name}' is Avro {field.described} in {where}, not {kind}")
-        return _Plan(reading, fields, "; ".join(problems) or None)
+        return _Plan(reading, fields, "; ".join(problems) or None, flat_layout(expanded))
 
 
 def _read(

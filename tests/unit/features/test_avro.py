@@ -251,3 +251,57 @@ def test_a_family_routes_by_an_avro_field():
 
     assert decoded.errors == [None, None]
     assert decoded.features[ROUTE_KEY].tolist() == ["text", "other"]
+
+
+FLAT = {  # branch-free: read as columns
+    "type": "record",
+    "name": "Flat",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "x", "type": "double"},
+        {"name": "y", "type": "float"},
+        {"name": "z", "type": "double"},
+        {"name": "user", "type": {"type": "record", "name": "U", "fields": [
+            {"name": "age", "type": "int"}, {"name": "ok", "type": "boolean"}]}},
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    ],
+}  # fmt: skip
+FLAT_SCHEMA = {"x": "double", "y": "float", "user.age": "long", "user.ok": "boolean", "ts": "long"}
+
+
+def test_branch_free_schemas_are_read_as_columns_with_the_values_fastavro_reads():
+    rows = [
+        {"id": i * 7919 - 40000, "x": i / 3, "y": 0.5 * i, "z": -i, "ts": 2**41 + i,
+         "user": {"age": i - 50, "ok": i % 3 == 0}}
+        for i in range(100)
+    ]  # fmt: skip
+    values = [body(FLAT, row) for row in rows]
+    decoder = AvroDecoder(FixedWriter(FLAT), FLAT_SCHEMA, {"id": "string"})
+
+    decoded = decoder.decode(values)
+
+    assert decoder.plan(0).layout is not None
+    assert decoded.errors == [None] * 100
+    assert decoded.features.to_dict("records") == [
+        {"x": r["x"], "y": r["y"], "user.age": r["user"]["age"], "user.ok": r["user"]["ok"],
+         "ts": r["ts"]}
+        for r in rows
+    ]  # fmt: skip
+    assert decoded.passthrough["id"].tolist() == [str(r["id"]) for r in rows]
+
+
+def test_branch_free_bodies_that_do_not_decode_get_the_readers_reason():
+    good = body(
+        FLAT, {"id": 1, "x": 1.0, "y": 2.0, "z": 3.0, "ts": 4, "user": {"age": 5, "ok": True}}
+    )
+    not_a_boolean = good[:-2] + b"\x07" + good[-1:]
+    decoder = AvroDecoder(FixedWriter(FLAT), FLAT_SCHEMA, {})
+
+    decoded = decoder.decode([good, good[:-1], good, good + b"\x01", not_a_boolean, good[:1]])
+
+    errors = decoded.errors
+    assert [e is None for e in errors] == [True, False, True, False, False, False]
+    assert errors[1].startswith(f"Avro body of {len(good) - 1} bytes does not decode with the")
+    assert errors[3].startswith(f"Avro body of {len(good) + 1} bytes does not decode with the")
+    assert errors[5].startswith("Avro body of 1 bytes does not decode with the writer schema")
+    assert decoded.features["x"].tolist() == [1.0, 0.0, 1.0, 0.0, 0.0, 0.0]
