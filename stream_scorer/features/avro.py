@@ -1,13 +1,14 @@
 """Avro record values -> typed feature and passthrough columns, with a reason per bad row.
 
 Per Arrow batch, the values are grouped by writer schema (`avro_writers`); each group's
-bodies are read one after the other from one buffer with fastavro, and every declared field
-is taken by its dotted path and checked once per writer schema, not per row
-(`avro_fields` has the type table). Schema evolution: a record is read with the schema it
-was written with, so any version serves. A writer schema without a declared feature gives
-its records that reason, unless the feature is in `nullable` (then NaN); a passthrough field
-it lacks is null (or the reason, when passthrough fields are required). Column dtypes are
-those of the JSON decoder (`stream_scorer.types.TYPES`).
+bodies are read as numpy columns when the schema has no branch (`avro_columns`), else one
+after the other from one buffer with fastavro. Every declared field is taken by its dotted
+path and checked once per writer schema, not per row (`avro_fields` has the type table).
+Schema evolution: a record is read with the schema it was written with, so any version
+serves. A writer schema without a declared feature gives its records that reason, unless
+the feature is in `nullable` (then NaN); a passthrough field it lacks is null (or the
+reason, when passthrough fields are required). Column dtypes are those of the JSON decoder
+(`stream_scorer.types.TYPES`).
 """
 
 import io
@@ -114,6 +115,10 @@ class AvroDecoder(Decoder):
                     raw = values_of(name)
                     raw = raw.tolist() if isinstance(raw, np.ndarray) else raw
                     extras[name][at] = [convert(value) for value in raw]
+                    for k in _out_of_range(raw, kind) if field.kind == "long" else ():
+                        errors[rows[k]] = errors[rows[k]] or (
+                            f"field '{name}': {raw[k]} is out of range for {kind}"
+                        )
         bad = [i for i, error in enumerate(errors) if error is not None]
         for name, kind in self.feature_schema.items():
             features[name][bad] = TYPES[kind].placeholder
@@ -229,6 +234,15 @@ def _read(
             )
         records.append(record)
     return records
+
+
+def _out_of_range(values: list, kind: FieldType) -> list[int]:
+    """Positions of the values outside `kind`'s integer range (none for other types)."""
+    bounds = TYPES[kind].int_range
+    if bounds is None:
+        return []
+    low, high = bounds
+    return [k for k, value in enumerate(values) if value is not None and not low <= value <= high]
 
 
 def _values(records: list[Any], path: str) -> list:

@@ -305,3 +305,16 @@ def test_branch_free_bodies_that_do_not_decode_get_the_readers_reason():
     assert errors[3].startswith(f"Avro body of {len(good) + 1} bytes does not decode with the")
     assert errors[5].startswith("Avro body of 1 bytes does not decode with the writer schema")
     assert decoded.features["x"].tolist() == [1.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_an_avro_long_out_of_a_declared_int_range_is_the_reason():
+    decoder = AvroDecoder(FixedWriter(TYPED), {"d": "double", "l": "int"}, {"id": "int"})
+    as_passthrough = AvroDecoder(FixedWriter(TYPED), {"d": "double"}, {"l": "int"})
+
+    assert decoder.decode([body(TYPED, ROW)]).errors == [
+        f"field 'l': {2**40} is out of range for int"
+    ]
+    assert as_passthrough.decode([body(TYPED, ROW), body(TYPED, {**ROW, "l": 5})]).errors == [
+        f"field 'l': {2**40} is out of range for int",
+        None,
+    ]
