@@ -318,3 +318,10 @@ def test_an_avro_long_out_of_a_declared_int_range_is_the_reason():
         f"field 'l': {2**40} is out of range for int",
         None,
     ]
+
+
+def test_a_routed_decoder_checks_its_inner_one_at_start():
+    inner = AvroDecoder(FixedWriter(V1), {"f0": "double", "f9": "double"}, {})
+
+    with pytest.raises(ConfigError, match=r"has no field 'f9'"):
+        RoutingDecoder(inner, "f0").check()
