@@ -9,13 +9,12 @@ record's fault (a reason); a registry that cannot be reached is not
 """
 
 import json
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
 
 from stream_scorer.config.settings import SchemaRegistryConfig
 from stream_scorer.errors import SchemaRegistryUnavailableError
+from stream_scorer.kafka.schema_registry import registry_client
 
 MAGIC = 0
 HEADER = 5
@@ -26,8 +25,6 @@ Framed = dict[int, tuple[list[int], list[bytes]]]
 
 _SCHEMAS: dict[tuple[str, int], dict] = {}
 """(registry URL, schema id) -> writer schema: fetched once per process."""
-_CLIENTS: dict[tuple[str, str | None], Any] = {}
-_LOCK = threading.Lock()
 
 
 class UnknownSchemaError(LookupError):
@@ -125,7 +122,7 @@ class RegistryWriters(WriterSchemas):
         from confluent_kafka.schema_registry.error import SchemaRegistryError
 
         try:
-            found = self._client().get_schema(key)
+            found = registry_client(**self.config.model_dump()).get_schema(key)
         except SchemaRegistryError as exc:
             if exc.http_status_code == 404:
                 msg = f"schema id {key} is not in the Schema Registry at {self.config.url}"
@@ -145,21 +142,3 @@ class RegistryWriters(WriterSchemas):
             "fails and is replayed from the checkpoint when the scorer restarts"
         )
         return SchemaRegistryUnavailableError(msg)
-
-    def _client(self) -> Any:
-        from confluent_kafka.schema_registry import SchemaRegistryClient
-
-        config = self.config
-        key = (config.url, config.basic_auth_user_info)
-        with _LOCK:
-            if key not in _CLIENTS:
-                settings: dict[str, Any] = {
-                    "url": config.url,
-                    "max.retries": config.max_retries,
-                    "retries.wait.ms": config.retry_wait_ms,
-                    "timeout": config.timeout_s,
-                }
-                if config.basic_auth_user_info:
-                    settings["basic.auth.user.info"] = config.basic_auth_user_info
-                _CLIENTS[key] = SchemaRegistryClient(settings)
-            return _CLIENTS[key]
