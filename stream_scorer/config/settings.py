@@ -226,11 +226,16 @@ class ParquetSinkConfig(Settings):
 
 
 class KafkaSinkConfig(Settings):
-    """JSON values on a Kafka topic; model version and source coordinates in headers."""
+    """JSON (or Avro) values on a Kafka topic; model version and source coordinates in headers."""
 
     kind: Literal["kafka"]
     topic: str
     """Destination topic."""
+    format: Literal["json", "avro"] = "json"
+    """Record values: JSON objects, or `avro`: the Confluent wire format, the rows' schema
+    registered under `<topic>-value` at `schema_registry` (needed then, and only then)."""
+    schema_registry: SchemaRegistryConfig | None = None
+    """Format avro: the Schema Registry to register the predictions' schema with."""
     options: dict[str, str] = Field(default_factory=dict)
     """`kafka.*` producer settings; without `kafka.bootstrap.servers`, the source's servers and
     security options (`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`)."""
@@ -249,6 +254,13 @@ class KafkaSinkConfig(Settings):
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         return options
+
+    @model_validator(mode="after")
+    def _registry_with_avro(self) -> "KafkaSinkConfig":
+        if (self.format == "avro") != (self.schema_registry is not None):
+            msg = "format avro needs schema_registry, and schema_registry is for format avro"
+            raise ValueError(msg)
+        return self
 
     def __repr_args__(self):
         yield "topic", self.topic
