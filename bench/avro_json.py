@@ -5,7 +5,9 @@ Avro written by confluent-kafka's `AvroSerializer` against the registry stand-in
 (`tests/schema_registry_stub.py`). For `--rounds` rounds, alternating which goes first:
 
 - **decode stage**: `JsonDecoder` and `AvroDecoder` (registry writer schemas, cached) on one
-  Arrow-batch-sized list of 10k values, best of 5, in this process: the part that differs.
+  Arrow-batch-sized list of 10k values, best of 5, in this process: the part that differs;
+  also Avro whose features are `["null", "double"]` (*avro nullable*: fastavro reads it, the
+  branch-free schema is read as numpy columns). `--stage-only` skips the end-to-end runs.
 - **end to end**: `python -m stream_scorer run --once` as a fresh process into Parquet, with
   `maxOffsetsPerTrigger` (default 200k); *steady* is the rows over the summed
   `batch_duration_ms` of batches 1 onwards (batch 0 pays the Python workers' start-up).
@@ -47,10 +49,15 @@ RESULTS = Path(__file__).parent / "results" / "avro_json.json"
 STAGE_ROWS = 10_000
 
 
-def avro_encoder(registry_url: str, topic: str):
-    """`record -> wire-format bytes` with confluent-kafka's AvroSerializer."""
+def avro_encoder(registry_url: str, topic: str, nullable: bool = False):
+    """`record -> wire-format bytes` with confluent-kafka's AvroSerializer; `nullable`: the
+    features are `["null", "double"]`, which fastavro reads (no columnar path)."""
     client = SchemaRegistryClient({"url": registry_url})
-    serialize = AvroSerializer(client, json.dumps(record_schema(FEATURES)))
+    schema = record_schema(FEATURES)
+    if nullable:
+        for field in schema["fields"][1:]:
+            field["type"] = ["null", field["type"]]
+    serialize = AvroSerializer(client, json.dumps(schema))
     context = SerializationContext(topic, MessageField.VALUE)
     return lambda record: serialize(record, context)
 
@@ -80,6 +87,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=200_000, help="maxOffsetsPerTrigger")
+    parser.add_argument("--stage-only", action="store_true", help="the decode stage only")
     args = parser.parse_args()
     tree = Path(__file__).resolve().parents[1]
     figures: dict[str, list[float]] = {}
@@ -90,8 +98,9 @@ def main() -> None:
     ):
         root, bootstrap = Path(tmp), broker.bootstrap_servers
         encode = avro_encoder(registry.url, "avro")
-        load(bootstrap, "json", args.records, features=N_FEATURES)
-        load(bootstrap, "avro", args.records, features=N_FEATURES, encode=encode)
+        if not args.stage_only:
+            load(bootstrap, "json", args.records, features=N_FEATURES)
+            load(bootstrap, "avro", args.records, features=N_FEATURES, encode=encode)
         model = save_model(train_demo_model("binary", n_features=N_FEATURES), root / "lr.joblib")
         publish_sklearn(ModelStore(root / "models"), model, FEATURES)
         base = {"schema": FEATURES, "passthrough": {"id": "long"}}
@@ -99,19 +108,25 @@ def main() -> None:
         formats = {"json": base, "avro": avro}
         records = [{"id": i, **{f"f{j}": (i % 997) * 0.01 - j for j in range(N_FEATURES)}}
                    for i in range(STAGE_ROWS)]  # fmt: skip
-        values = {"json": [orjson.dumps(r) for r in records], "avro": [encode(r) for r in records]}
+        nullable = avro_encoder(registry.url, "avro-nullable", nullable=True)
+        values = {
+            "json": [orjson.dumps(r) for r in records],
+            "avro": [encode(r) for r in records],
+            "avro nullable": [nullable(r) for r in records],
+        }
+        writers = RegistryWriters(SchemaRegistryConfig(url=registry.url))
         decoders = {
             "json": JsonDecoder(FEATURES, {"id": "long"}),
-            "avro": AvroDecoder(
-                RegistryWriters(SchemaRegistryConfig(url=registry.url)), FEATURES, {"id": "long"}
-            ),
+            "avro": AvroDecoder(writers, FEATURES, {"id": "long"}),
+            "avro nullable": AvroDecoder(writers, FEATURES, {"id": "long"}),
         }
         for rnd in range(args.rounds):
-            order = list(formats) if rnd % 2 == 0 else list(reversed(formats))
-            for name in order:
+            staged = list(decoders) if rnd % 2 == 0 else list(reversed(decoders))
+            for name in staged:
                 rate = stage_rate(decoders[name], values[name])
                 figures.setdefault(f"{name} decode stage", []).append(rate)
                 print(f"round {rnd} {name} decode stage {rate:,.0f} values/s", flush=True)
+            order = [] if args.stage_only else [n for n in staged if n in formats]
             for name in order:
                 path = write_config(
                     root, f"{name}-{rnd}", bootstrap, name, args.budget, formats[name]
@@ -128,11 +143,13 @@ def main() -> None:
     for name, value in medians.items():
         print(f"median {name:24s} {value:12,.0f}")
     ratios = {
-        kind: medians[f"avro {kind}"] / medians[f"json {kind}"]
+        f"{name} / json {kind}": medians[f"{name} {kind}"] / medians[f"json {kind}"]
+        for name in ("avro", "avro nullable")
         for kind in ("decode stage", "steady")
+        if f"{name} {kind}" in medians
     }
     for kind, value in ratios.items():
-        print(f"ratio avro / json {kind:14s} {value:5.2f}")
+        print(f"ratio {kind:36s} {value:5.2f}")
     print(f"load average {os.getloadavg()}")
     RESULTS.parent.mkdir(exist_ok=True)
     report = {"records": args.records, "figures": figures, "medians": medians, "ratios": ratios}
