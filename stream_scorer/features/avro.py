@@ -1,7 +1,7 @@
 """Avro record values -> typed feature and passthrough columns, with a reason per bad row.
 
 Per Arrow batch, the values are grouped by writer schema (`avro_writers`); each group's
-bodies are read as numpy columns when the schema has no branch (`avro_columns`), else one
+bodies are read as numpy columns when the schema is simple (`avro_columns`), else one
 after the other from one buffer with fastavro. Every declared field is taken by its dotted
 path and checked once per writer schema, not per row (`avro_fields` has the type table).
 Schema evolution: a record is read with the schema it was written with, so any version
@@ -15,6 +15,7 @@ import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -25,7 +26,7 @@ from fastavro import parse_schema, schemaless_reader
 from fastavro.schema import expand_schema
 
 from stream_scorer.errors import ConfigError
-from stream_scorer.features.avro_columns import flat_layout, read_columns
+from stream_scorer.features.avro_columns import Layout, flat_layout, read_columns
 from stream_scorer.features.avro_fields import AvroField, find_field, without_logical_types
 from stream_scorer.features.avro_writers import FixedWriter, UnknownSchemaError, WriterSchemas
 from stream_scorer.features.base import DecodedBatch, Decoder
@@ -42,8 +43,8 @@ class _Plan:
     """Declared name -> its field in the writer schema (None: absent, allowed)."""
     reason: str | None
     """Why no record of this writer schema can be scored, or None."""
-    layout: list[tuple[str, str]] | None = None
-    """Every field of a branch-free writer schema (`avro_columns`), or None."""
+    layout: Layout | None = None
+    """Every field of a writer schema read as columns (`avro_columns`), or None."""
 
 
 class AvroDecoder(Decoder):
@@ -137,11 +138,11 @@ class AvroDecoder(Decoder):
         self, key: int, plan: _Plan, rows: list[int], bodies: list[bytes], errors: list[str | None]
     ) -> tuple[list[int], Callable[[str], list | np.ndarray]]:
         """(the rows whose body decoded, a function giving a declared field's values on them);
-        the other rows get their reason in `errors`. Branch-free schemas are read as columns,
-        others record by record with fastavro."""
+        the other rows get their reason in `errors`. Simple schemas are read as columns (see
+        `avro_columns`), others record by record with fastavro."""
         where = self.writers.name(key)
         if plan.layout is not None:
-            columns, ok = read_columns(bodies, plan.layout, set(plan.fields))
+            columns, nulls, ok = read_columns(bodies, plan.layout, set(plan.fields))
             if not ok.all():
                 odd = np.flatnonzero(~ok).tolist()
                 _read([bodies[k] for k in odd], plan.reading, where, [rows[k] for k in odd], errors)
@@ -149,7 +150,8 @@ class AvroDecoder(Decoder):
                     errors[rows[k]] = errors[rows[k]] or f"a boolean of {where} is not 0 or 1"
                 rows = [rows[k] for k in np.flatnonzero(ok).tolist()]
                 columns = {path: column[ok] for path, column in columns.items()}
-            return rows, columns.__getitem__
+                nulls = {path: null[ok] for path, null in nulls.items()}
+            return rows, partial(_column, columns, nulls)
         records = _read(bodies, plan.reading, where, rows, errors)
         if None in records:  # drop the bodies that did not decode
             rows = [i for i, record in zip(rows, records, strict=True) if record is not None]
@@ -234,6 +236,19 @@ def _read(
             )
         records.append(record)
     return records
+
+
+def _column(
+    columns: dict[str, np.ndarray], nulls: dict[str, np.ndarray], path: str
+) -> list | np.ndarray:
+    """A column of `read_columns`; a list with None for its nulls, if it has any."""
+    null = nulls.get(path)
+    if null is None or not null.any():
+        return columns[path]
+    values = columns[path].tolist()
+    for k in np.flatnonzero(null).tolist():
+        values[k] = None
+    return values
 
 
 def _out_of_range(values: list, kind: FieldType) -> list[int]:

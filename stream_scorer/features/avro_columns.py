@@ -1,8 +1,9 @@
-"""Avro bodies of a branch-free schema read as columns with numpy, a whole batch at once.
+"""Avro bodies of a simple schema read as columns with numpy, a whole batch at once.
 
 When every field of a writer schema (nested records flattened in order) is an int, long,
-float, double or boolean, each record is a fixed sequence of zigzag varints and
-little-endian numbers, with no branch to take. Such bodies are read field by field over all
+float, double or boolean, or a union of one of them with null, each record is a fixed
+sequence of zigzag varints and little-endian numbers, a union's branch index before its
+value. Such bodies are read field by field over all
 records at once: one gather per field from the joined buffer at each record's position, then
 each position moves on by the field's width. A record whose reading does not end exactly at
 its own end (truncated, or with bytes left over) is flagged for the per-record reader, which
@@ -20,13 +21,20 @@ _MAX_VARINT = 10
 _SHIFTS = np.arange(_MAX_VARINT, dtype=np.uint64) * np.uint64(7)
 
 
-def flat_layout(schema: Any, prefix: str = "") -> list[tuple[str, str]] | None:
-    """[(dotted path, kind)] of every field of an expanded record schema in write order, or
-    None if a field is not an int, long, float, double, boolean or a record of those."""
-    layout: list[tuple[str, str]] = []
+Layout = list[tuple[str, str, int | None]]
+"""(dotted path, kind, index of the null branch or None) of every field, in write order."""
+
+
+def flat_layout(schema: Any, prefix: str = "") -> Layout | None:
+    """The `Layout` of an expanded record schema, or None if a field is not an int, long,
+    float, double or boolean, a union of one of them with null, or a record of those."""
+    layout: Layout = []
     for field in schema["fields"]:
-        kind = field["type"]
-        if isinstance(kind, dict) and kind.get("type") == "record":
+        kind, null = field["type"], None
+        if isinstance(kind, list) and len(kind) == 2 and "null" in kind:
+            null = kind.index("null")
+            kind = kind[1 - null]
+        if isinstance(kind, dict) and kind.get("type") == "record" and null is None:
             inner = flat_layout(kind, f"{prefix}{field['name']}.")
             if inner is None:
                 return None
@@ -36,17 +44,18 @@ def flat_layout(schema: Any, prefix: str = "") -> list[tuple[str, str]] | None:
             kind = kind.get("type")  # a logical type on an int or long is stored as one
         if kind not in (*_FIXED, *_VARINT, "boolean"):
             return None
-        layout.append((f"{prefix}{field['name']}", kind))
+        layout.append((f"{prefix}{field['name']}", kind, null))
     return layout
 
 
 def read_columns(
-    bodies: list[bytes], layout: list[tuple[str, str]], wanted: set[str]
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """({path: column} of the `wanted` paths, mask of the bodies read to their exact end).
+    bodies: list[bytes], layout: Layout, wanted: set[str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """({path: column}, {path: null mask} of the `wanted` paths, mask of the bodies read to
+    their exact end).
 
-    Ints and longs are int64, floats and doubles float64, booleans bool; the rows outside the
-    mask hold garbage.
+    Ints and longs are int64, floats and doubles float64, booleans bool; null values and the
+    rows outside the last mask hold garbage.
     """
     lengths = np.fromiter(map(len, bodies), dtype=np.int64, count=len(bodies))
     ends = np.cumsum(lengths)
@@ -55,43 +64,56 @@ def read_columns(
     last = len(data) - _MAX_VARINT  # reads of a flagged row stay inside the buffer
     ok = np.ones(len(bodies), dtype=bool)
     columns: dict[str, np.ndarray] = {}
-    for kind, paths in _runs(layout):
+    nulls: dict[str, np.ndarray] = {}
+    for kind, paths, null in _runs(layout):
+        absent = None
+        if null is not None:  # the branch index: a one-byte zigzag varint, 0 or 1
+            branch = data[np.minimum(pos, last)]
+            ok &= (branch == 0) | (branch == 2)
+            absent = branch == 2 * null
+            pos = pos + 1
         at = np.minimum(pos, last)
         if kind in _FIXED:  # a run of them: one gather
-            width = _FIXED[kind].itemsize * len(paths)
+            width = np.int64(_FIXED[kind].itemsize * len(paths))
             block = data[at[:, None] + np.arange(width)].view(_FIXED[kind])
-            for j, path in enumerate(paths):
-                if path in wanted:
-                    columns[path] = block[:, j].astype(np.float64)
-            pos = pos + width
-            continue
-        (path,) = paths
-        if kind == "boolean":
+            values_of = {path: block[:, j].astype(np.float64) for j, path in enumerate(paths)}
+        elif kind == "boolean":
             byte = data[at]
-            ok &= byte <= 1
-            values = byte == 1
-            pos = pos + 1
+            ok &= (byte <= 1) | (absent if absent is not None else False)
+            values_of, width = {paths[0]: byte == 1}, np.int64(1)
         else:
-            window = data[at[:, None] + np.arange(_MAX_VARINT)]
-            going = window >= 0x80
-            width = np.argmin(going, axis=1) + 1  # the first byte without a continuation bit
-            ok &= ~going.all(axis=1)
-            used = np.arange(_MAX_VARINT) < width[:, None]
-            payload = (window & 0x7F).astype(np.uint64) << _SHIFTS
-            raw = np.bitwise_or.reduce(np.where(used, payload, np.uint64(0)), axis=1)
-            values = (raw >> np.uint64(1)).astype(np.int64) ^ -(raw & np.uint64(1)).astype(np.int64)
-            pos = pos + width
-        if path in wanted:
-            columns[path] = values
-    return columns, ok & (pos == ends)
+            values, width = _varints(data, at)
+            ok &= (width > 0) | (absent if absent is not None else False)
+            values_of = {paths[0]: values}
+        pos = pos + (width if absent is None else np.where(absent, 0, width))
+        for path, values in values_of.items():
+            if path in wanted:
+                columns[path] = values
+                if absent is not None:
+                    nulls[path] = absent
+    return columns, nulls, ok & (pos == ends)
 
 
-def _runs(layout: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
-    """The layout with each run of adjacent floats, or of adjacent doubles, as one entry."""
-    runs: list[tuple[str, list[str]]] = []
-    for path, kind in layout:
-        if runs and kind in _FIXED and runs[-1][0] == kind:
+def _varints(data: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(zigzag varints starting at each of `at`, their widths; 0 where none ends in 10 bytes)."""
+    window = data[at[:, None] + np.arange(_MAX_VARINT)]
+    going = window >= 0x80
+    width = np.argmin(going, axis=1) + 1  # the first byte without a continuation bit
+    width[going.all(axis=1)] = 0
+    used = np.arange(_MAX_VARINT) < width[:, None]
+    payload = (window & 0x7F).astype(np.uint64) << _SHIFTS
+    raw = np.bitwise_or.reduce(np.where(used, payload, np.uint64(0)), axis=1)
+    values = (raw >> np.uint64(1)).astype(np.int64) ^ -(raw & np.uint64(1)).astype(np.int64)
+    return values, width.astype(np.int64)
+
+
+def _runs(layout: Layout) -> list[tuple[str, list[str], int | None]]:
+    """The layout with each run of adjacent floats, or of adjacent doubles, none nullable,
+    as one entry."""
+    runs: list[tuple[str, list[str], int | None]] = []
+    for path, kind, null in layout:
+        if runs and null is None and kind in _FIXED and runs[-1][0] == kind and runs[-1][2] is None:
             runs[-1][1].append(path)
         else:
-            runs.append((kind, [path]))
+            runs.append((kind, [path], null))
     return runs

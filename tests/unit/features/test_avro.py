@@ -253,7 +253,7 @@ def test_a_family_routes_by_an_avro_field():
     assert decoded.features[ROUTE_KEY].tolist() == ["text", "other"]
 
 
-FLAT = {  # branch-free: read as columns
+FLAT = {  # no union: read as columns
     "type": "record",
     "name": "Flat",
     "fields": [
@@ -269,7 +269,7 @@ FLAT = {  # branch-free: read as columns
 FLAT_SCHEMA = {"x": "double", "y": "float", "user.age": "long", "user.ok": "boolean", "ts": "long"}
 
 
-def test_branch_free_schemas_are_read_as_columns_with_the_values_fastavro_reads():
+def test_simple_schemas_are_read_as_columns_with_the_values_fastavro_reads():
     rows = [
         {"id": i * 7919 - 40000, "x": i / 3, "y": 0.5 * i, "z": -i, "ts": 2**41 + i,
          "user": {"age": i - 50, "ok": i % 3 == 0}}
@@ -290,7 +290,7 @@ def test_branch_free_schemas_are_read_as_columns_with_the_values_fastavro_reads(
     assert decoded.passthrough["id"].tolist() == [str(r["id"]) for r in rows]
 
 
-def test_branch_free_bodies_that_do_not_decode_get_the_readers_reason():
+def test_simple_bodies_that_do_not_decode_get_the_readers_reason():
     good = body(
         FLAT, {"id": 1, "x": 1.0, "y": 2.0, "z": 3.0, "ts": 4, "user": {"age": 5, "ok": True}}
     )
@@ -325,3 +325,44 @@ def test_a_routed_decoder_checks_its_inner_one_at_start():
 
     with pytest.raises(ConfigError, match=r"has no field 'f9'"):
         RoutingDecoder(inner, "f0").check()
+
+
+OPTIONAL = {  # unions with null, in either order: still read as columns
+    "type": "record",
+    "name": "Optional",
+    "fields": [
+        {"name": "a", "type": ["null", "double"]},
+        {"name": "b", "type": ["double", "null"]},
+        {"name": "c", "type": ["null", "long"]},
+        {"name": "d", "type": ["null", "boolean"]},
+        {"name": "e", "type": "double"},
+    ],
+}
+
+
+def test_unions_with_null_are_read_as_columns_with_their_nulls():
+    rng = np.random.default_rng(5)
+    rows = [
+        {"a": None if i % 3 == 0 else float(i), "b": None if i % 4 == 0 else -float(i),
+         "c": None if i % 5 == 0 else int(rng.integers(-(2**40), 2**40)),
+         "d": None if i % 2 == 0 else bool(i % 3), "e": i / 7}
+        for i in range(60)
+    ]  # fmt: skip
+    schema = {"a": "double", "b": "double", "e": "double"}
+    decoder = AvroDecoder(FixedWriter(OPTIONAL), schema, {"c": "long", "d": "boolean"}, ["a"])
+
+    decoded = decoder.decode([body(OPTIONAL, row) for row in rows])
+
+    assert decoder.plan(0).layout is not None
+    assert decoded.errors == [
+        "field 'b' is null or missing" if i % 4 == 0 else None for i in range(60)
+    ]
+    good = [i for i in range(60) if i % 4]
+    np.testing.assert_array_equal(
+        decoded.features["a"][good], [math.nan if i % 3 == 0 else float(i) for i in good]
+    )
+    assert decoded.features["b"][good].tolist() == [-float(i) for i in good]
+    assert decoded.features["e"][good].tolist() == [rows[i]["e"] for i in good]
+    extras = decoded.passthrough.astype(object).where(decoded.passthrough.notna(), None)
+    assert extras["c"].tolist() == [r["c"] for r in rows]
+    assert extras["d"].tolist() == [r["d"] for r in rows]
