@@ -366,3 +366,43 @@ def test_unions_with_null_are_read_as_columns_with_their_nulls():
     extras = decoded.passthrough.astype(object).where(decoded.passthrough.notna(), None)
     assert extras["c"].tolist() == [r["c"] for r in rows]
     assert extras["d"].tolist() == [r["d"] for r in rows]
+
+
+WORDS = {  # strings, bytes, enums and a uuid are read as columns too
+    "type": "record",
+    "name": "Words",
+    "fields": [
+        {"name": "s", "type": "string"},
+        {"name": "maybe", "type": ["null", "string"]},
+        {"name": "raw", "type": "bytes"},
+        {"name": "tier", "type": {"type": "enum", "name": "T", "symbols": ["free", "paid"]}},
+        {"name": "id", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "x", "type": "double"},
+    ],
+}
+
+
+def test_strings_and_enums_are_read_as_columns_and_bad_ones_named():
+    rows = [
+        {"s": "é" * (i % 3), "maybe": None if i % 2 else f"m{i}", "raw": b"\x00" * i,
+         "tier": "paid" if i % 3 else "free", "id": f"00000000-0000-0000-0000-{i:012d}",
+         "x": float(i)}
+        for i in range(30)
+    ]  # fmt: skip
+    values = [body(WORDS, row) for row in rows]
+    values[4] = values[4][:-9]  # truncated
+    values[7] = values[7][:1] + b"\xff" + values[7][2:]  # not UTF-8 (the first string's byte)
+    schema = {"s": "string", "tier": "string", "x": "double"}
+    decoder = AvroDecoder(FixedWriter(WORDS), schema, {"maybe": "string", "id": "string"})
+
+    decoded = decoder.decode(values)
+
+    assert decoder.plan(0).layout is not None
+    bad = {4, 7}
+    assert [e is not None for e in decoded.errors] == [i in bad for i in range(30)]
+    good = [i for i in range(30) if i not in bad]
+    assert decoded.features.loc[good].to_dict("records") == [
+        {"s": rows[i]["s"], "tier": rows[i]["tier"], "x": rows[i]["x"]} for i in good
+    ]
+    assert decoded.passthrough.loc[good, "maybe"].tolist() == [rows[i]["maybe"] for i in good]
+    assert decoded.passthrough.loc[good, "id"].tolist() == [rows[i]["id"] for i in good]
