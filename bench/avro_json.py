@@ -6,8 +6,9 @@ Avro written by confluent-kafka's `AvroSerializer` against the registry stand-in
 
 - **decode stage**: `JsonDecoder` and `AvroDecoder` (registry writer schemas, cached) on one
   Arrow-batch-sized list of 10k values, best of 5, in this process: the part that differs;
-  also Avro whose features are `["null", "double"]` (*avro nullable*: fastavro reads it, the
-  branch-free schema is read as numpy columns). `--stage-only` skips the end-to-end runs.
+  also Avro whose features are `["null", "double"]` (*avro nullable*), both read as numpy
+  columns, and Avro with an array of strings more (*avro array*), which fastavro reads
+  record by record. `--stage-only` skips the end-to-end runs.
 - **end to end**: `python -m stream_scorer run --once` as a fresh process into Parquet, with
   `maxOffsetsPerTrigger` (default 200k); *steady* is the rows over the summed
   `batch_duration_ms` of batches 1 onwards (batch 0 pays the Python workers' start-up).
@@ -49,14 +50,17 @@ RESULTS = Path(__file__).parent / "results" / "avro_json.json"
 STAGE_ROWS = 10_000
 
 
-def avro_encoder(registry_url: str, topic: str, nullable: bool = False):
-    """`record -> wire-format bytes` with confluent-kafka's AvroSerializer; `nullable`: the
-    features are `["null", "double"]`, which fastavro reads (no columnar path)."""
+def avro_encoder(registry_url: str, topic: str, variant: str = "plain"):
+    """`record -> wire-format bytes` with confluent-kafka's AvroSerializer. `variant`:
+    `plain`, `nullable` (the features are `["null", "double"]`), or `array` (an array of
+    strings `tags` too, which only fastavro reads)."""
     client = SchemaRegistryClient({"url": registry_url})
     schema = record_schema(FEATURES)
-    if nullable:
+    if variant == "nullable":
         for field in schema["fields"][1:]:
             field["type"] = ["null", field["type"]]
+    if variant == "array":
+        schema["fields"].append({"name": "tags", "type": {"type": "array", "items": "string"}})
     serialize = AvroSerializer(client, json.dumps(schema))
     context = SerializationContext(topic, MessageField.VALUE)
     return lambda record: serialize(record, context)
@@ -108,17 +112,20 @@ def main() -> None:
         formats = {"json": base, "avro": avro}
         records = [{"id": i, **{f"f{j}": (i % 997) * 0.01 - j for j in range(N_FEATURES)}}
                    for i in range(STAGE_ROWS)]  # fmt: skip
-        nullable = avro_encoder(registry.url, "avro-nullable", nullable=True)
+        nullable = avro_encoder(registry.url, "avro-nullable", "nullable")
+        tagged = avro_encoder(registry.url, "avro-array", "array")
         values = {
             "json": [orjson.dumps(r) for r in records],
             "avro": [encode(r) for r in records],
             "avro nullable": [nullable(r) for r in records],
+            "avro array": [tagged({**r, "tags": [f"t{r['id'] % 7}"]}) for r in records],
         }
         writers = RegistryWriters(SchemaRegistryConfig(url=registry.url))
         decoders = {
             "json": JsonDecoder(FEATURES, {"id": "long"}),
             "avro": AvroDecoder(writers, FEATURES, {"id": "long"}),
             "avro nullable": AvroDecoder(writers, FEATURES, {"id": "long"}),
+            "avro array": AvroDecoder(writers, FEATURES, {"id": "long"}),
         }
         for rnd in range(args.rounds):
             staged = list(decoders) if rnd % 2 == 0 else list(reversed(decoders))
@@ -144,7 +151,7 @@ def main() -> None:
         print(f"median {name:24s} {value:12,.0f}")
     ratios = {
         f"{name} / json {kind}": medians[f"{name} {kind}"] / medians[f"json {kind}"]
-        for name in ("avro", "avro nullable")
+        for name in ("avro", "avro nullable", "avro array")
         for kind in ("decode stage", "steady")
         if f"{name} {kind}" in medians
     }
