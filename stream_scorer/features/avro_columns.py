@@ -94,13 +94,16 @@ def read_columns(
         else:
             values, width = _varints(data, at)
             ok &= (width > 0) | (absent if absent is not None else False)
-            if kind in _SIZED:  # a length, then the bytes
-                size = np.clip(values, 0, None)
-                ok &= (values >= 0) | (absent if absent is not None else False)
+            if kind in _SIZED:  # a length, then the bytes, within the record's own end
                 start = pos + width
+                room = np.clip(ends - start, 0, None)
+                fits = (values >= 0) & (values <= room)
+                ok &= fits | (absent if absent is not None else False)
+                present = fits if absent is None else fits & ~absent
+                size = np.where(present, values, 0)  # no slice of a null or a bad row's garbage
                 width = width + size
-                wanted_here = paths[0] in wanted
-                values = _slices(joined, start, size, kind, ok) if wanted_here else values
+                if paths[0] in wanted:
+                    values = _slices(joined, start, size, kind, ok)
             elif kind == "enum":
                 ok &= ((values >= 0) & (values < len(symbols))) | (
                     absent if absent is not None else False

@@ -406,3 +406,22 @@ def test_strings_and_enums_are_read_as_columns_and_bad_ones_named():
     ]
     assert decoded.passthrough.loc[good, "maybe"].tolist() == [rows[i]["maybe"] for i in good]
     assert decoded.passthrough.loc[good, "id"].tolist() == [rows[i]["id"] for i in good]
+
+
+def test_a_null_string_reads_no_bytes_whatever_follows_it():
+    schema = {
+        "type": "record",
+        "name": "Note",
+        "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "note", "type": ["null", "string"]},
+            {"name": "x", "type": {"type": "enum", "name": "X", "symbols": ["a", "b"]}},
+        ],
+    }  # after a null note: 0x02 (symbol 1), then the next id, 0x80 and up from 64 on
+    rows = [{"id": i, "note": None if i % 2 else "n", "x": "b"} for i in range(200)]
+    decoder = AvroDecoder(FixedWriter(schema), {"x": "string"}, {"note": "string"})
+
+    decoded = decoder.decode([body(schema, row) for row in rows])
+
+    assert decoded.errors == [None] * 200
+    assert decoded.passthrough["note"].tolist() == [r["note"] for r in rows]
