@@ -284,9 +284,8 @@ def test_kafka_sends_avro_with_a_registered_schema(spark, bootstrap, tmp_path):
     topic = create_topic(bootstrap, 2)
     with SchemaRegistryStub() as registry:
         values = AvroValues(topic, {"url": registry.url})
-        sink = opened(
-            KafkaSink(topic, {"kafka.bootstrap.servers": bootstrap}, str(tmp_path), values), spark
-        )
+        options = {"kafka.bootstrap.servers": bootstrap}
+        sink = opened(KafkaSink(topic, options, str(tmp_path), encode=values), spark)
         assert sink.write(predictions(spark), 4) == ROWS
         records = consume(bootstrap, topic, ROWS)
         client = SchemaRegistryClient({"url": registry.url})
