@@ -185,11 +185,14 @@ def test_registry_down_fails_the_batch_and_once_back_every_offset_lands_once(
         scorer.close()
         registry.start()
 
-    # The failed batch committed nowhere: neither in the checkpoint nor in a sink.
-    assert batch_files(tmp_path / "checkpoint", "commits") == [0]
+    # The failed batch (the last planned) committed nowhere: neither in the checkpoint nor in
+    # a sink, whose committed batches hold the first load exactly.
+    commits = batch_files(tmp_path / "checkpoint", "commits")
+    assert batch_files(tmp_path / "checkpoint", "offsets") == [*commits, len(commits)]
     markers = (tmp_path / "predictions" / "_commits").iterdir()
-    assert [p.name for p in markers if not p.name.startswith(".")] == ["0"]
-    committed = read_sink(spark, tmp_path / "predictions" / "batch_id=0")
+    assert sorted(int(p.name) for p in markers if not p.name.startswith(".")) == commits
+    written = read_sink(spark, tmp_path / "predictions")
+    committed = written[written["batch_id"].isin(commits)]  # not a failed attempt's files
     assert coordinates(committed) == sorted((topic, p, o) for p in range(2) for o in range(10))
     assert not (tmp_path / "dead-letter").exists()  # an outage is not bad input
 
