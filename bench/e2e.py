@@ -17,6 +17,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -38,9 +39,16 @@ BROKER = Path(broker_binary()).name
 FEATURES = {"f0": "double", "f1": "double", "f2": "double", "f3": "double"}
 
 
-def load(bootstrap: str, topic: str, records: int, keys: int = 0, features: int = 4) -> None:
-    """Write `records` JSON records (`id`, `f0`... `features` doubles) round-robin; each
-    partition ends with a one-record batch.
+def load(
+    bootstrap: str,
+    topic: str,
+    records: int,
+    keys: int = 0,
+    features: int = 4,
+    encode: Callable[[dict], bytes] = orjson.dumps,
+) -> None:
+    """Write `records` records (`id`, `f0`... `features` doubles), JSON unless `encode`
+    says otherwise, round-robin; each partition ends with a one-record batch.
 
     With `keys`, each record also has `store`: 'k0000'... , `keys` distinct values, each
     partition holding every one of them in turn.
@@ -53,7 +61,7 @@ def load(bootstrap: str, topic: str, records: int, keys: int = 0, features: int 
     for i in range(records):
         record = {"id": i, **{f"f{j}": (i % 997) * 0.01 - j for j in range(features)}}
         store = {"store": f"k{i // PARTITIONS % keys:04d}"} if keys else {}
-        value = orjson.dumps(record | store)
+        value = encode(record | store)
         if i >= records - PARTITIONS:
             tail[i % PARTITIONS] = value
         else:

@@ -52,3 +52,8 @@ class ArtefactCacheError(ScorerError):
 
 class ModelErrorRateError(ModelRejectedError):
     """A newly switched model version failed too many rows of a batch (`model.max_error_rate`)."""
+
+
+class SchemaRegistryUnavailableError(ScorerError):
+    """The Schema Registry could not be reached or failed (connection refused, timeout, 5xx)
+    after its client's retries: not the record's fault, so the batch fails and is replayed."""

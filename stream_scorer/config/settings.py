@@ -11,16 +11,17 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from stream_scorer.config.avro_file import read_avro_schema
 from stream_scorer.config.base import Settings
 from stream_scorer.config.intervals import EXAMPLES, interval_ms
 from stream_scorer.config.model_settings import (
     ModelConfig,
 )
-from stream_scorer.config.paths import Location
+from stream_scorer.config.paths import LocalPath, Location
 from stream_scorer.contract.signature import input_signature
 from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.client_config import client_config
-from stream_scorer.kafka.options import KAFKA_PREFIX, redact
+from stream_scorer.kafka.options import KAFKA_PREFIX, REDACTED, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.types import FieldType
 
@@ -50,6 +51,15 @@ def _scalar_text(value: object) -> object:
     return str(value) if isinstance(value, int | float) else value
 
 
+def _error_at(
+    model: Settings, key: str, message: str, kind: str = "value_error"
+) -> ValidationError:
+    """A model validator's error reported at field `key`, as pydantic reports a field's."""
+    error = PydanticCustomError(kind, message)
+    details = InitErrorDetails(type=error, loc=(key,), input=getattr(model, key))
+    return ValidationError.from_exception_data(type(model).__name__, [details])
+
+
 class SourceConfig(Settings):
     """Where records come from: a Kafka topic, with Spark's Kafka source option names."""
 
@@ -67,10 +77,8 @@ class SourceConfig(Settings):
     def _parse_options(self) -> "SourceConfig":
         try:
             self._parsed = parse_options(self.options, self.kind)
-        except ConfigError as exc:  # reported at `options`, as pydantic reports a field
-            error = PydanticCustomError("source_options", str(exc))
-            details = InitErrorDetails(type=error, loc=("options",), input=self.options)
-            raise ValidationError.from_exception_data(type(self).__name__, [details]) from None
+        except ConfigError as exc:  # names the option, its value and the need itself
+            raise _error_at(self, "options", str(exc), "source_options") from None
         return self
 
     @property
@@ -83,23 +91,57 @@ class SourceConfig(Settings):
         yield "options", redact(self.options)
 
 
+COLUMNAR = ("json", "avro")
+"""Formats decoded into the named, typed columns of `features.schema`."""
+
+
+class SchemaRegistryConfig(Settings):
+    """A Confluent Schema Registry: the writer schema of each Avro value, by its schema id."""
+
+    url: str = Field(min_length=1)
+    """Registry URL, e.g. http://registry:8081 (several: comma-separated, tried in turn)."""
+    basic_auth_user_info: str | None = None
+    """`USER:PASSWORD` for HTTP basic auth, e.g. `${SR_USER_INFO}` from the environment."""
+    max_retries: int = Field(default=3, ge=0)
+    """Retries of a request the registry does not answer (or answers 408, 429, 5xx), waiting
+    `retry_wait_ms` doubled each time (with jitter); then the batch fails and is replayed."""
+    retry_wait_ms: int = Field(default=1000, ge=0)
+    """First wait between retries, in milliseconds."""
+    timeout_s: float = Field(default=10.0, gt=0)
+    """Seconds one HTTP request may take."""
+
+    def __repr_args__(self):  # never show the credentials in reprs, logs or errors
+        yield "url", self.url
+        yield "basic_auth_user_info", REDACTED if self.basic_auth_user_info else None
+
+
 class FeaturesConfig(Settings):
     """How a record's value becomes the model's input row."""
 
-    format: Literal["json", "image", "tensor"] = "json"
-    """Kafka value: `json` object, `image` (PNG/JPEG), or `tensor` (raw little-endian float32)."""
+    format: Literal["json", "avro", "image", "tensor"] = "json"
+    """Kafka value: `json` object, `avro` record (Confluent wire format with
+    `schema_registry`, plain Avro with `avro_schema`), `image` (PNG/JPEG), or `tensor`
+    (raw little-endian float32)."""
     feature_schema: dict[str, FieldType] = Field(alias="schema", default_factory=dict)
-    """Feature name -> type, in the model's input order (format json, where it is required)."""
+    """Feature name -> type, in the model's input order (formats json and avro, where it is
+    required); format avro reads a nested field by its dotted path (`user.age`)."""
+    schema_registry: SchemaRegistryConfig | None = None
+    """Format avro: values in the Confluent wire format (magic byte 0, 4-byte big-endian
+    schema id, Avro body); each id's writer schema comes from this registry."""
+    avro_schema: LocalPath | None = None
+    """Format avro: an `.avsc` file, the one writer schema of plain Avro values."""
     nullable: list[str] = Field(default_factory=list)
-    """Features (typed double, float or string) that may be JSON null or absent: the model
-    gets them missing (NaN, or None for strings) instead of the record being dead-lettered.
+    """Features (typed double, float or string; double or float for format avro) that may be
+    null or absent (from a JSON object, or from an Avro writer schema): the model gets them
+    missing (NaN, or None for strings) instead of the record being dead-lettered.
     Gradient-boosted trees are trained to route missing values; most other models are not."""
+    _avro_schema: dict | None = PrivateAttr(default=None)
     passthrough: dict[str, FieldType] = Field(default_factory=dict)
     """Record fields copied to every output row; a list means all typed `string`. A field
     missing from a record (or JSON null) is null on its row, unless `missing_passthrough`."""
     missing_passthrough: Literal["null", "dead_letter"] = "null"
     """A passthrough field absent from a record: `null` on its row, or `dead_letter` it
-    (reason "missing passthrough field 'NAME'"); format json."""
+    (reason "missing passthrough field 'NAME'"); formats json and avro."""
     image_field: str | None = None
     """Format image: JSON field holding the base64 image; unset: the value is the image."""
     tensor_shape: list[int] | None = None
@@ -146,9 +188,9 @@ class FeaturesConfig(Settings):
     @model_validator(mode="after")
     def _fits_format(self) -> "FeaturesConfig":
         fmt, problems = self.format, []
-        if fmt == "json" and not self.feature_schema:
-            problems.append("format json needs a non-empty schema")
-        if fmt != "json" and self.feature_schema:
+        if fmt in COLUMNAR and not self.feature_schema:
+            problems.append(f"format {fmt} needs a non-empty schema")
+        if fmt not in COLUMNAR and self.feature_schema:
             problems.append(f"format {fmt} takes no schema (the whole value is the input)")
         if (fmt == "tensor") != (self.tensor_shape is not None):
             problems.append("tensor_shape is required by format tensor and only there")
@@ -156,13 +198,39 @@ class FeaturesConfig(Settings):
             problems.append(f"tensor_shape {self.tensor_shape} needs one or more sizes >= 1")
         if fmt != "image" and self.image_field is not None:
             problems.append("image_field is for format image only")
-        if self.passthrough and fmt != "json" and self.image_field is None:
-            problems.append("passthrough needs JSON values: format json, or image_field")
-        if fmt != "json" and self.missing_passthrough != "null":
-            problems.append("missing_passthrough dead_letter is for format json only")
+        if self.passthrough and fmt not in COLUMNAR and self.image_field is None:
+            problems.append("passthrough needs records: format json or avro, or image_field")
+        if fmt not in COLUMNAR and self.missing_passthrough != "null":
+            problems.append("missing_passthrough dead_letter is for formats json and avro only")
+        if fmt == "avro" and (self.schema_registry is None) == (self.avro_schema is None):
+            problems.append("format avro needs exactly one of schema_registry or avro_schema")
+        if fmt != "avro" and (self.schema_registry or self.avro_schema):
+            problems.append("schema_registry and avro_schema are for format avro only")
+        if fmt not in COLUMNAR and self.nullable:
+            problems.append("nullable is for formats json and avro only")
+        odd = [n for n in self.nullable if self.feature_schema.get(n) not in ("double", "float")]
+        if fmt == "avro" and odd:
+            problems.append(
+                f"nullable {odd}: format avro takes only features of features.schema typed "
+                "double or float"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _read_avro_schema(self) -> "FeaturesConfig":
+        if self.avro_schema is not None:
+            try:
+                self._avro_schema = read_avro_schema(self.avro_schema)
+            except ValueError as exc:
+                raise _error_at(self, "avro_schema", str(exc)) from None
+        return self
+
+    @property
+    def writer_schema(self) -> dict | None:
+        """The Avro schema `avro_schema` holds, read when the config loaded."""
+        return self._avro_schema
 
     @property
     def input_signature(self) -> str:
@@ -179,11 +247,16 @@ class ParquetSinkConfig(Settings):
 
 
 class KafkaSinkConfig(Settings):
-    """JSON values on a Kafka topic; model version and source coordinates in headers."""
+    """JSON (or Avro) values on a Kafka topic; model version and source coordinates in headers."""
 
     kind: Literal["kafka"]
     topic: str
     """Destination topic."""
+    format: Literal["json", "avro"] = "json"
+    """Record values: JSON objects, or `avro`: the Confluent wire format, the rows' schema
+    registered under `<topic>-value` at `schema_registry` (needed then, and only then)."""
+    schema_registry: SchemaRegistryConfig | None = None
+    """Format avro: the Schema Registry to register the predictions' schema with."""
     options: dict[str, str] = Field(default_factory=dict)
     """`kafka.*` producer settings; without `kafka.bootstrap.servers`, the source's servers and
     security options (`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`)."""
@@ -202,6 +275,13 @@ class KafkaSinkConfig(Settings):
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         return options
+
+    @model_validator(mode="after")
+    def _registry_with_avro(self) -> "KafkaSinkConfig":
+        if (self.format == "avro") != (self.schema_registry is not None):
+            msg = "format avro needs schema_registry, and schema_registry is for format avro"
+            raise ValueError(msg)
+        return self
 
     def __repr_args__(self):
         yield "topic", self.topic
@@ -257,7 +337,7 @@ class OutputConfig(Settings):
     """`key` as the raw bytes (base64 in Kafka sink JSON), or decoded as UTF-8 `string`."""
     include_features: bool = False
     """Add the parsed feature columns, typed as in features.schema, before the passthrough
-    fields (format json)."""
+    fields (formats json and avro)."""
 
 
 class ScoringConfig(Settings):
@@ -333,10 +413,10 @@ class ScorerConfig(Settings):
                 "not shadow-scored (nor a shadow); remove one of them"
             )
             raise ValueError(msg)
-        if self.features.format != "json":
+        if self.features.format not in COLUMNAR:
             msg = (
-                f"model.route_by needs features.format json (a family's per-key models read "
-                f"columns), not {self.features.format}"
+                "model.route_by needs features.format json or avro (a family's per-key models "
+                f"read columns), not {self.features.format}"
             )
             raise ValueError(msg)
         declared = {**self.features.feature_schema, **self.features.passthrough}
@@ -353,8 +433,11 @@ class ScorerConfig(Settings):
     def _output_fits_features(self) -> "ScorerConfig":
         if not self.output.include_features:
             return self
-        if self.features.format != "json":
-            msg = f"output.include_features needs features.format json, not {self.features.format}"
+        if self.features.format not in COLUMNAR:
+            msg = (
+                "output.include_features needs features.format json or avro, "
+                f"not {self.features.format}"
+            )
             raise ValueError(msg)
         taken = sorted(set(self.features.feature_schema) & set(ROW_COLUMNS))
         if taken:
@@ -364,7 +447,7 @@ class ScorerConfig(Settings):
 
     @model_validator(mode="after")
     def _mlflow_takes_json(self) -> "ScorerConfig":
-        if self.model.source == "mlflow" and self.features.format != "json":
+        if self.model.source == "mlflow" and self.features.format not in COLUMNAR:
             msg = (
                 f"model.source mlflow serves scikit-learn models over JSON features, not "
                 f"features.format {self.features.format}: serve ONNX models from a model store "

@@ -4,7 +4,10 @@ from collections.abc import Sequence
 
 
 def input_signature(fmt: str, tensor_shape: Sequence[int] | None = None) -> str:
-    """'json', 'image', or 'tensor float32[3, 8]' for a tensor of shape (3, 8)."""
+    """'json' (also for avro: the same named, typed columns), 'image', or
+    'tensor float32[3, 8]' for a tensor of shape (3, 8)."""
+    if fmt == "avro":
+        return "json"
     if fmt == "tensor":
         return f"tensor float32{list(tensor_shape or [])}"
     return fmt

@@ -27,3 +27,7 @@ class Decoder(ABC):
     @abstractmethod
     def decode(self, values: Sequence[bytes | None]) -> DecodedBatch:
         """Decode every value; never raises for a bad record (its reason goes in `errors`)."""
+
+    def check(self) -> None:
+        """Raise ConfigError if no value could ever be decoded as configured; called at start."""
+        return None

@@ -5,10 +5,11 @@ the preprocessing) from the serving model's manifest, so a new version brings it
 """
 
 from collections.abc import Callable
+from importlib.util import find_spec
 
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.contract.manifest import Manifest
-from stream_scorer.errors import ConfigError
+from stream_scorer.errors import ConfigError, MissingExtraError
 from stream_scorer.features.base import Decoder
 from stream_scorer.features.json_parser import JsonDecoder
 from stream_scorer.features.routing import RoutingDecoder
@@ -19,6 +20,43 @@ def _json(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
     nullable = frozenset(features.nullable)
     return JsonDecoder(
         dict(features.feature_schema), dict(features.passthrough), required, nullable
+    )
+
+
+def require_avro(needed_by: str) -> None:
+    """Check that the `avro` extra (fastavro; confluent-kafka's Schema Registry client needs
+    authlib and attrs) is installed before `needed_by` needs it.
+
+    Raises
+    ------
+    MissingExtraError
+        Naming what is missing and the extra that installs it.
+    """
+    missing = [module for module in ("fastavro", "authlib", "attrs") if find_spec(module) is None]
+    if missing:
+        msg = (
+            f"{needed_by} needs {', '.join(missing)}, which come with the avro extra: "
+            "pip install 'stream-scorer[avro]'"
+        )
+        raise MissingExtraError(msg)
+
+
+def _avro(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
+    require_avro("features.format avro")
+    from stream_scorer.features.avro import AvroDecoder
+    from stream_scorer.features.avro_writers import FixedWriter, RegistryWriters, WriterSchemas
+
+    writers: WriterSchemas
+    if features.schema_registry is not None:
+        writers = RegistryWriters(features.schema_registry)
+    else:
+        writers = FixedWriter(features.writer_schema or {})
+    return AvroDecoder(
+        writers,
+        dict(features.feature_schema),
+        dict(features.passthrough),
+        features.nullable,
+        features.missing_passthrough == "dead_letter",
     )
 
 
@@ -47,6 +85,7 @@ def _tensor(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
 
 DECODERS: dict[str, Callable[[FeaturesConfig, Manifest | None], Decoder]] = {
     "json": _json,
+    "avro": _avro,
     "image": _image,
     "tensor": _tensor,
 }

@@ -26,6 +26,10 @@ class RoutingDecoder(Decoder):
         self.inner = inner
         self.route_by = route_by
 
+    def check(self) -> None:
+        """The inner decoder's check."""
+        self.inner.check()
+
     def decode(self, values: Sequence[bytes | None]) -> DecodedBatch:
         """Decode with the inner decoder, then attach keys; a null key is an error."""
         decoded = self.inner.decode(values)

@@ -11,7 +11,8 @@ The rule is conservative: a failure counts as the model's only when a Python wor
   (sources and the Kafka sink hand Arrow batches over as they are),
 
 and the worker's exception is not one of the environment's: an `OSError` (disk, network,
-broker), `MemoryError`, or a model artefact that cannot be loaded on the worker, and was not
+broker), `MemoryError`, a model artefact that cannot be loaded on the worker, or a Schema
+Registry that cannot be reached (it is asked while values are decoded), and was not
 raised reading the source (a frame in `stream_scorer/sources/`: the one-pass scorer fetches
 records inside the scoring code).
 
@@ -41,6 +42,8 @@ ENVIRONMENT = (OSError, MemoryError)
 """Built-in exceptions of the environment, subclasses included (ConnectionRefusedError...)."""
 NOT_LOADED = "ModelRejectedError"
 """A model that does not load on a worker passed the driver's load: the worker differs."""
+NOT_THE_MODELS = (NOT_LOADED, "SchemaRegistryUnavailableError")
+"""Our own errors a worker raises that are the environment's."""
 _RAISED = re.compile(r"^(?:[\w.]+\.)?(\w+)(?::|$)")
 
 
@@ -61,7 +64,9 @@ def model_fault(error: BaseException) -> str | None:
 
 def _environmental(name: str) -> bool:
     builtin = getattr(builtins, name, None)
-    return name == NOT_LOADED or (isinstance(builtin, type) and issubclass(builtin, ENVIRONMENT))
+    return name in NOT_THE_MODELS or (
+        isinstance(builtin, type) and issubclass(builtin, ENVIRONMENT)
+    )
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

@@ -12,6 +12,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from stream_scorer.config.settings import ScorerConfig, TriggerConfig
 from stream_scorer.errors import ScorerError
+from stream_scorer.features.factory import build_decoder
 from stream_scorer.files import files_at, is_local, join
 from stream_scorer.kafka.options import redact
 from stream_scorer.metrics.listener import MetricsListener
@@ -108,6 +109,7 @@ class Scorer:
             self.registry, record, cfg.model.max_batch_attempts, cfg.model.max_error_rate
         )
         serving = self.registry.refresh()
+        build_decoder(cfg.features, serving.manifest, serving.route_by).check()
         log.info("model %s serving from %s", serving.version, self.registry.source.location)
         log.info("source %s %s", cfg.source.kind, redact(cfg.source.options))
         if not self._topics_checked:

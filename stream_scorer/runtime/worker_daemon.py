@@ -37,6 +37,8 @@ PRELOADED = (
     "stream_scorer.flavors.sklearn.predictor",  # loaded by model kind, on first use
     "stream_scorer.sources.python_kafka",  # both readers, kafka-python
     "confluent_kafka",  # imported lazily by its reader
+    "stream_scorer.features.avro",  # fastavro (features.format avro)
+    "confluent_kafka.schema_registry",  # its registry client: httpx, authlib (0.3 s)
     "joblib",
     "sklearn.base",
     "sklearn.linear_model",

@@ -84,7 +84,7 @@ def predictions(scored: DataFrame) -> DataFrame:
     """Rows of `score` that were scored: coordinates, the key and features if included,
     passthrough, model outputs, provenance."""
     keep = [
-        F.col(c).alias("key" if c == _OUTPUT_KEY else c)
+        F.col(f"`{c}`").alias("key" if c == _OUTPUT_KEY else c)  # quoted: `user.age`
         for c in scored.columns
         if c not in ("key", "value", "error")
     ]
@@ -113,7 +113,7 @@ def dead_letters(scored: DataFrame) -> DataFrame:
 
 
 def _field(name: str) -> Column:
-    return F.col(f"{SCORED}.{name}")
+    return F.col(SCORED).getField(name)  # a name may hold dots (an Avro path, `user.age`)
 
 
 def failure_columns(scored: DataFrame, serving: ServingModel) -> DataFrame:

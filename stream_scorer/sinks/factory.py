@@ -51,6 +51,11 @@ def build_sink(
             if inherited.get(BOOTSTRAP_SERVERS):
                 options, origin = {**inherited, **options}, "source.options"
         timeout_s = source.start_check_timeout_s if source is not None else 10.0
+        if config.format == "avro" and config.schema_registry is not None:
+            from stream_scorer.sinks.avro_values import AvroValues
+
+            values = AvroValues(config.topic, config.schema_registry.model_dump())
+            return KafkaSink(config.topic, options, state_dir, origin, timeout_s, values)
         return KafkaSink(config.topic, options, state_dir, origin, timeout_s)
     if isinstance(config, ConsoleSinkConfig):
         return ConsoleSink(config.num_rows)

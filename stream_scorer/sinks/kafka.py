@@ -1,13 +1,14 @@
 """JSON records on a Kafka topic, sent from the executors, skipped on replay of a batch id.
 
-Each row becomes one record: value = the row as a JSON object, key = the dedup key
+Each row becomes one record: value = the row as a JSON object (or as Avro with a registered
+schema, `avro_values`), key = the dedup key
 `<source topic>/<partition>/<offset>`, headers = model version (when the rows have one),
 source coordinates and batch id. Rows reach the executors' Python workers as Arrow record
 batches (`mapInArrow`); each task sends its rows with one kafka-python producer.
 """
 
 import base64
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from functools import partial
 from itertools import pairwise
@@ -121,10 +122,20 @@ def _utc(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
+def json_values(batch: pa.RecordBatch) -> list[bytes]:
+    """The rows of `batch` as JSON objects (`encode_value`)."""
+    return list(map(encode_value, batch_rows(batch)))
+
+
 def send_partition(
-    batches: Iterator[pa.RecordBatch], topic: str, config: Mapping[str, Any], batch_id: int
+    batches: Iterator[pa.RecordBatch],
+    topic: str,
+    config: Mapping[str, Any],
+    batch_id: int,
+    encode: Callable[[pa.RecordBatch], list[bytes]] = json_values,
 ) -> Iterator[pa.RecordBatch]:
-    """Send one task's rows with one producer; yield a single row: how many were sent.
+    """Send one task's rows with one producer, each value as `encode` makes it; yield a
+    single row: how many were sent.
 
     Runs on an executor. Every record is flushed before the task ends.
 
@@ -142,7 +153,7 @@ def send_partition(
     try:
         for batch in batches:
             records = zip(
-                map(encode_value, batch_rows(batch)),
+                encode(batch),
                 record_keys(batch),
                 record_headers(batch, batch_id),
                 strict=True,
@@ -183,9 +194,11 @@ class KafkaSink(Sink):
         state_dir: str,
         origin: str = "sinks[0].options",
         start_check_timeout_s: float = 10.0,
+        encode: Callable[[pa.RecordBatch], list[bytes]] = json_values,
     ) -> None:
         """Check the producer options now, so a bad option fails at start; `open` checks the
-        connection. `origin` is the key prefix of the options, for messages.
+        connection. `origin` is the key prefix of the options, for messages. Values are JSON
+        objects, or what `encode` makes of each Arrow batch (`avro_values.AvroValues`).
 
         Raises
         ------
@@ -201,6 +214,7 @@ class KafkaSink(Sink):
             msg = f"kafka sink '{topic}': options {refused} are not allowed; records are bytes"
             raise ConfigError(msg)
         self.topic = topic
+        self._encode = encode
         self._config = {**_PRODUCER_DEFAULTS, **client_config(options, "producer")}
         self._connection = connection_options(options)
         self._origin, self._timeout_s = origin, start_check_timeout_s
@@ -240,7 +254,13 @@ class KafkaSink(Sink):
         if missing:
             msg = f"kafka sink '{self.topic}': rows lack the source coordinate columns {missing}"
             raise SinkError(msg)
-        send = partial(send_partition, topic=self.topic, config=self._config, batch_id=batch_id)
+        send = partial(
+            send_partition,
+            topic=self.topic,
+            config=self._config,
+            batch_id=batch_id,
+            encode=self._encode,
+        )
         try:
             total = df.mapInArrow(send, "rows long").agg(F.sum("rows")).first()
         except (PySparkException, Py4JJavaError) as exc:

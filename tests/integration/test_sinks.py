@@ -7,11 +7,16 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 from kafka import KafkaConsumer
 
 from stream_scorer.errors import SinkError
 from stream_scorer.sinks import BatchHooks, ConsoleSink, KafkaSink, ParquetSink
+from stream_scorer.sinks.avro_values import AvroValues
 from tests.kafka_helpers import create_topic
+from tests.schema_registry_stub import SchemaRegistryStub
 
 pytestmark = pytest.mark.integration
 
@@ -273,6 +278,35 @@ def test_kafka_sends_every_row_once_with_json_key_and_headers(spark, bootstrap, 
         ("source_offset", b"3"),
         ("batch_id", b"4"),
     ]
+
+
+def test_kafka_sends_avro_with_a_registered_schema(spark, bootstrap, tmp_path):
+    topic = create_topic(bootstrap, 2)
+    with SchemaRegistryStub() as registry:
+        values = AvroValues(topic, {"url": registry.url})
+        options = {"kafka.bootstrap.servers": bootstrap}
+        sink = opened(KafkaSink(topic, options, str(tmp_path), encode=values), spark)
+        assert sink.write(predictions(spark), 4) == ROWS
+        records = consume(bootstrap, topic, ROWS)
+        client = SchemaRegistryClient({"url": registry.url})
+        deserialize = AvroDeserializer(client)  # confluent-kafka's own reader of the wire format
+        context = SerializationContext(topic, MessageField.VALUE)
+        rows = {r.key: deserialize(r.value, context) for r in records}
+
+    assert registry.subjects == {f"{topic}-value": [1]}
+    assert sorted(rows) == sorted(f"in/{o % 2}/{o}".encode() for o in range(ROWS))
+    assert rows[b"in/1/3"] == {
+        "topic": "in",
+        "partition": 1,
+        "offset": 3,
+        "timestamp": T0 + dt.timedelta(seconds=3),
+        "id": "id-3",
+        "prediction": 1.0,
+        "probability": 0.53,
+        "probabilities": {"0": 0.47, "1": 0.53},
+        "model_version": "v0001",
+        "scored_at": SCORED_AT,
+    }
 
 
 def test_kafka_replayed_batch_sends_nothing(spark, bootstrap, tmp_path):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from stream_scorer.cli.commands.options import kafka_option_pairs, parse_schema
 from stream_scorer.devtools.extra import require_devtools
+from stream_scorer.errors import ConfigError
+from stream_scorer.features.factory import require_avro
 from stream_scorer.types import FIELD_TYPES
 
 DEFAULT_SCHEMA = "f0:double,f1:double,f2:double,f3:double"
@@ -34,6 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "double), e.g. 'visits:long,spend:double,city:string'; every record also gets an "
         f"integer `id` (default {DEFAULT_SCHEMA}; ignored with --file)",
     )
+    p.add_argument(
+        "--format",
+        choices=("json", "avro"),
+        default="json",
+        help="json objects (default), or Avro in the Confluent wire format: the schema of the "
+        "records is registered under <topic>-value at --schema-registry",
+    )
+    p.add_argument("--schema-registry", metavar="URL", help="Schema Registry (with --format avro)")
     p.add_argument("--file", type=Path, help="send the lines of this file instead (cycled)")
     p.add_argument("--partitions", type=int, default=3, help="partitions of a new topic")
     p.add_argument(
@@ -63,12 +73,28 @@ def run(args: argparse.Namespace) -> int:
     require_devtools("produce", "tqdm")
     from stream_scorer.devtools import producer, synthetic
 
+    if (args.format == "avro") != bool(args.schema_registry):
+        msg = "--schema-registry URL goes with --format avro, and --format avro needs it"
+        raise ConfigError(msg)
+    if args.format == "avro" and args.file:
+        msg = "--file sends its lines as they are: leave out --format avro"
+        raise ConfigError(msg)
+
     wait = {producer.BOOTSTRAP_TIMEOUT: str(round(args.connect_timeout * 1000))}
     extra = {**wait, **kafka_option_pairs(args.kafka_option)}
     options = producer.bootstrap_options(args.bootstrap, extra)
     partitions = producer.ensure_topic(options, args.topic, args.partitions)
     if args.file:
         records = _file_values(args.file, args.count)
+    elif args.format == "avro":
+        require_avro("`stream-scorer produce --format avro`")
+        from stream_scorer.devtools.avro_records import avro_values
+
+        schema = parse_schema(args.schema)
+        records = avro_values(
+            args.count, schema, args.topic, args.schema_registry, args.bad_ratio, args.seed,
+            args.start_id,
+        )  # fmt: skip
     else:
         schema = parse_schema(args.schema)
         records = synthetic.values(args.count, schema, args.bad_ratio, args.seed, args.start_id)

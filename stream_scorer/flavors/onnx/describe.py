@@ -48,7 +48,7 @@ def describe_onnx(
     score = score_output(outputs, options.output)
     task, prediction_type, classes = _task(options.classes, score)
     spec = OnnxSpec(
-        input_format=features.format,
+        input_format="json" if features.format == "avro" else features.format,  # columns
         inputs=inputs,
         outputs=outputs,
         score_output=score.name,

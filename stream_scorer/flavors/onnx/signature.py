@@ -1,7 +1,7 @@
 """Does an ONNX graph take what the config's features produce? Checked at publish, with the
 reason when it does not; and which graph output holds the scores."""
 
-from stream_scorer.config.settings import FeaturesConfig
+from stream_scorer.config.settings import COLUMNAR, FeaturesConfig
 from stream_scorer.contract.onnx_spec import Dim, ImagePreprocessing, TensorSpec
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.types import TYPES
@@ -22,7 +22,7 @@ def check_input(
     problems = []
     if graph_input.element_type not in FLOATS:
         problems.append(f"its elements are {graph_input.element_type}, not {' or '.join(FLOATS)}")
-    if features.format == "json":
+    if features.format in COLUMNAR:
         text = [n for n, kind in features.feature_schema.items() if not TYPES[kind].numeric]
         if text:
             problems.append(f"it takes numbers, and features {text} are strings")

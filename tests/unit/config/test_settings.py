@@ -97,7 +97,7 @@ def test_included_features_may_not_shadow_an_output_column(tmp_path):
     )
 
 
-def test_included_features_need_json_input(tmp_path):
+def test_included_features_need_columnar_input(tmp_path):
     text = GOOD.replace(
         "schema: {f0: double, name: string}\n  passthrough: [id]",
         "format: tensor\n  tensor_shape: [2]",
@@ -106,7 +106,22 @@ def test_included_features_need_json_input(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, text + "output: {include_features: true}\n"), env={})
 
-    assert "output.include_features needs features.format json, not tensor" in str(err.value)
+    assert "output.include_features needs features.format json or avro, not tensor" in str(
+        err.value
+    )
+
+
+def test_unreadable_avro_schema_file_is_named_at_its_key(tmp_path):
+    text = GOOD.replace(
+        "schema: {f0: double, name: string}",
+        "format: avro\n  avro_schema: missing.avsc\n  schema: {f0: double, name: string}",
+    )
+
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text), env={})
+
+    assert "features.avro_schema: got " in str(err.value)
+    assert "expected: a readable .avsc file (No such file or directory)" in str(err.value)
 
 
 def test_secret_values_never_appear_in_errors(tmp_path):

@@ -75,6 +75,17 @@ def test_artefact_not_loading_on_a_worker_is_not_the_models_fault():
     assert model_fault(_worker(text)) is None
 
 
+def test_a_schema_registry_out_of_reach_while_decoding_is_not_the_models_fault():
+    text = (
+        WORKER
+        + OURS.format("scoring/udf.py", "score_batches")
+        + OURS.format("features/avro.py", "decode")
+        + "stream_scorer.errors.SchemaRegistryUnavailableError: Schema Registry at "
+        + "http://registry:8081 did not give schema id 2 after 3 retries\n"
+    )
+    assert model_fault(_worker(text)) is None
+
+
 def test_driver_side_error_without_a_worker_failure_is_not_the_models_fault():
     assert model_fault(SinkError("cannot write batch 4: No space left on device")) is None
 
