@@ -11,6 +11,8 @@ from pyspark.sql import types as T
 
 from stream_scorer.errors import SinkError
 from stream_scorer.sinks.table import TableSink
+from stream_scorer.sinks.table_files import TABLE_FILES, TableBatch
+from stream_scorer.sinks.task_files import file_schema
 
 deltalake = pytest.importorskip("deltalake", reason="the delta extra is not installed")
 pytest.importorskip("pyiceberg", reason="the iceberg extra is not installed")
@@ -73,8 +75,6 @@ def offsets(sink: TableSink) -> list[int]:
 
 
 def _arrow(schema: T.StructType) -> pa.Schema:
-    from stream_scorer.sinks.task_files import file_schema
-
     return file_schema(schema).remove_metadata()
 
 
@@ -120,3 +120,17 @@ def test_a_new_column_is_added_and_a_dropped_one_refused(sink):
     with pytest.raises(SinkError, match=r"lack the table's columns \['region'\]"):
         write(sink, 2, [4, 5])
     assert not sink.is_committed(2)
+
+
+def test_one_arrow_batch_across_midnight_goes_to_two_files(tmp_path):
+    batch = TableBatch(str(tmp_path / "batch"), TABLE_FILES)
+    batch.prepare()
+    files = batch.writer(SCHEMA)
+    at = [DAY, NEXT_DAY, DAY]
+    rows = {"offset": [0, 1, 2], "scored_at": at, "probabilities": [[0.5, 0.5]] * 3}
+    with files.open(0) as file:
+        file.write(pa.RecordBatch.from_pydict(rows, schema=files.schema))
+        file.commit()
+    written = {(f.day, f.rows) for f in batch.data_files()}
+    assert written == {("2024-05-01", 2), ("2024-05-02", 1)}
+    assert batch.count() == 3
