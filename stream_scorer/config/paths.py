@@ -60,6 +60,12 @@ LocalPath = Annotated[
     str, AfterValidator(_resolve), AfterValidator(_local("the model store cannot be a URL yet"))
 ]
 """A local path, resolved against the config file's folder."""
+TableDir = Annotated[
+    str,
+    AfterValidator(_resolve),
+    AfterValidator(_local("the scoring tasks write a table's files on the local filesystem")),
+]
+"""A table's local directory, resolved against the config file's folder."""
 MachineDir = Annotated[
     str,
     AfterValidator(_resolve),

@@ -18,6 +18,7 @@ from stream_scorer.config.model_settings import (
     ModelConfig,
 )
 from stream_scorer.config.paths import LocalPath, Location
+from stream_scorer.config.table_sinks import DeltaSinkConfig, IcebergSinkConfig
 from stream_scorer.contract.signature import input_signature
 from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.client_config import client_config
@@ -297,7 +298,8 @@ class ConsoleSinkConfig(Settings):
 
 
 SinkConfig = Annotated[
-    ParquetSinkConfig | KafkaSinkConfig | ConsoleSinkConfig, Field(discriminator="kind")
+    ParquetSinkConfig | KafkaSinkConfig | ConsoleSinkConfig | DeltaSinkConfig | IcebergSinkConfig,
+    Field(discriminator="kind"),
 ]
 
 

@@ -38,8 +38,9 @@ class BatchPipeline:
     it. `hooks` observe each batch (started, each sink's write, all written); production
     runs with none. With a `shadow` registry, its version (polled per batch too) scores the
     same rows beside the served one. With `files_in_pass` (a `scoring` that takes `files`,
-    `one_pass.score_ranges`, on a local master), when every pending sink is a local Parquet
-    sink and no shadow scores, the scoring tasks write the sinks' files themselves
+    `one_pass.score_ranges`, on a local master), when every pending sink takes task-written
+    files (`Sink.task_writes`: a local Parquet sink, a Delta or Iceberg table with local data)
+    and no shadow scores, the scoring tasks write the sinks' files themselves
     (`sinks.task_files`) and the JVM sees the failed rows only. The first batch of a newly
     switched version (`ModelFallback.on_probation`) is scored in full and kept before any
     sink writes it: a version that fails it whole or row by row (`model.max_error_rate`)

@@ -116,11 +116,17 @@ class Scorer:
             check_source_topics(cfg.source)
         sinks_dir = join(cfg.checkpoint, "sinks")
         sinks = [
-            build_sink(sink, join(sinks_dir, f"{i}-{sink.kind}"), cfg.source, f"sinks[{i}]")
+            build_sink(
+                sink, join(sinks_dir, f"{i}-{sink.kind}"), cfg.source, f"sinks[{i}]", cfg.checkpoint
+            )
             for i, sink in enumerate(cfg.sinks)
         ]
         dead_letter = build_sink(
-            cfg.dead_letter, join(sinks_dir, "dead-letter"), cfg.source, "dead_letter"
+            cfg.dead_letter,
+            join(sinks_dir, "dead-letter"),
+            cfg.source,
+            "dead_letter",
+            cfg.checkpoint,
         )
         for sink in [*sinks, dead_letter]:
             sink.open(self.spark)

@@ -110,12 +110,26 @@ class Sink(ABC):
         return count
 
     @final
-    def _commit(self, batch_id: int, hooks: BatchHooks) -> None:
-        """Mark `batch_id`, whose rows are all written, committed (`write`'s last step)."""
+    def _commit(
+        self, batch_id: int, hooks: BatchHooks, written: BatchDirectory | None = None
+    ) -> None:
+        """Make `batch_id`, whose rows are all written, visible (`write`'s and `commit`'s
+        last step), between the hooks `sink_written` and `sink_committed`."""
         hooks.sink_written(self, batch_id)
+        self._publish(batch_id, written)
+        hooks.sink_committed(self, batch_id)
+
+    def _publish(self, batch_id: int, written: BatchDirectory | None) -> None:
+        """Make `batch_id` visible: mark it committed, if the sink keeps markers. `written`
+        holds the rows when the tasks wrote them (`commit`), else None (`write`).
+
+        Raises
+        ------
+        SinkError
+            If the batch could not be made visible; it then counts as not committed.
+        """
         if self._markers is not None:
             self._markers.mark_committed(batch_id)
-        hooks.sink_committed(self, batch_id)
 
     def task_writes(self, batch_id: int) -> BatchDirectory | None:
         """Where the scoring tasks of `batch_id` write this sink's rows themselves, or None
@@ -132,11 +146,11 @@ class Sink(ABC):
         Raises
         ------
         SinkError
-            If the files cannot be counted or the marker written; the batch then counts as
-            not committed and its replay writes it again.
+            If the files cannot be counted or the batch made visible (`_publish`); the batch
+            then counts as not committed and its replay writes it again.
         """
         count = written.count()
-        self._commit(batch_id, hooks)
+        self._commit(batch_id, hooks, written)
         return count
 
     @abstractmethod
@@ -166,6 +180,11 @@ class Sink(ABC):
     def committed_batches(self) -> list[int]:
         """Batch ids this sink's markers record as written (after `open`); [] if it keeps none."""
         return self._markers.committed_ids() if self._markers is not None else []
+
+    def state(self) -> dict[str, object] | None:
+        """What `stream-scorer status` shows of this sink (a table's last committed batch and
+        version), or None (the default) for a sink with nothing to show."""
+        return None
 
 
 class BatchMarkers:

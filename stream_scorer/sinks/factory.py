@@ -4,8 +4,10 @@ from stream_scorer.config.settings import (
     ConsoleSinkConfig,
     KafkaSinkConfig,
     ParquetSinkConfig,
+    SinkConfig,
     SourceConfig,
 )
+from stream_scorer.config.table_sinks import DeltaSinkConfig, IcebergSinkConfig
 from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, connection_options
 from stream_scorer.sinks.base import Sink
@@ -15,10 +17,11 @@ from stream_scorer.sinks.parquet import ParquetSink
 
 
 def build_sink(
-    config: ParquetSinkConfig | KafkaSinkConfig | ConsoleSinkConfig,
+    config: SinkConfig,
     state_dir: str,
     source: SourceConfig | None,
     name: str = "sinks[0]",
+    checkpoint: str | None = None,
 ) -> Sink:
     """Return the sink `config` describes, not yet opened.
 
@@ -36,12 +39,17 @@ def build_sink(
         connection check at start waits `source.start_check_timeout_s`.
     name
         The sink's key in the configuration (`sinks[1]`, `dead_letter`), for messages.
+    checkpoint
+        The scorer's checkpoint, whose query id a table sink records in its commits.
 
     Raises
     ------
     ConfigError
-        If the configuration is of an unknown kind or a Kafka sink has no bootstrap servers.
+        If the configuration is of an unknown kind, a Kafka sink has no bootstrap servers
+        or a table sink no checkpoint.
     """
+    if isinstance(config, DeltaSinkConfig | IcebergSinkConfig):
+        return _table_sink(config, checkpoint)
     if isinstance(config, ParquetSinkConfig):
         return ParquetSink(config.path)
     if isinstance(config, KafkaSinkConfig):
@@ -59,5 +67,23 @@ def build_sink(
         return KafkaSink(config.topic, options, state_dir, origin, timeout_s)
     if isinstance(config, ConsoleSinkConfig):
         return ConsoleSink(config.num_rows)
-    msg = f"unknown sink configuration {type(config).__name__}; expected parquet, kafka or console"
+    msg = (
+        f"unknown sink configuration {type(config).__name__}; expected parquet, kafka, "
+        "console, delta or iceberg"
+    )
     raise ConfigError(msg)
+
+
+def _table_sink(config: DeltaSinkConfig | IcebergSinkConfig, checkpoint: str | None) -> Sink:
+    """The Delta or Iceberg sink of `config` (their packages import only here)."""
+    if checkpoint is None:
+        msg = f"a {config.kind} sink records the checkpoint's batches: build_sink(checkpoint=...)"
+        raise ConfigError(msg)
+    by_day = config.partition_by == "day"
+    if isinstance(config, DeltaSinkConfig):
+        from stream_scorer.sinks.delta import DeltaSink
+
+        return DeltaSink(config.path, checkpoint, by_day)
+    from stream_scorer.sinks.iceberg import IcebergSink
+
+    return IcebergSink(config.catalog, config.table, checkpoint, by_day)

@@ -103,17 +103,45 @@ class BatchDirectory:
             for f in schema.fields
             if not isinstance(f.dataType, (*DISTINCT_VALUED, T.ArrayType, T.MapType, T.StructType))
         )
-        self.files = TaskFiles(
-            self.path, self.options, _file_schema(schema), self.attempt, dictionary
-        )
+        kind = self._files_kind(schema)
+        self.files = kind(self.path, self.options, file_schema(schema), self.attempt, dictionary)
         return self.files
+
+    def _files_kind(self, schema: T.StructType) -> type["TaskFiles"]:
+        """The class of what `writer` gives the tasks of rows of `schema`: one file per task."""
+        return TaskFiles
 
     def count(self) -> int:
         """Rows in the directory's files, from their footers, once the tasks are done.
 
-        Removes the temporary files of attempts that died, writes an empty file of the
-        `writer`'s schema when no task wrote one (as Spark does, so that the sink stays
-        readable), then the `_SUCCESS` file Spark's jobs leave.
+        Closes the directory (`close`), writes an empty file of the `writer`'s schema when
+        no task wrote one (as Spark does, so that the sink stays readable), then the
+        `_SUCCESS` file Spark's jobs leave.
+
+        Raises
+        ------
+        SinkError
+            If no `writer` was made: nothing says what the files hold.
+        """
+        files = self.writer_given()
+        written = self.close()
+        if not written:
+            files.write_empty()
+        rows = sum(pq.read_metadata(f).num_rows for f in written)
+        Path(self.path, "_SUCCESS").touch()
+        return rows
+
+    def close(self) -> list[Path]:
+        """Stop every task of this attempt from committing, remove the temporary files of
+        tasks that died, and return the committed files (in folders below it too), sorted."""
+        Path(self.path, ATTEMPT).unlink(missing_ok=True)  # no task commits from now on
+        files = sorted(Path(self.path).rglob("*"))
+        for leftover in (f for f in files if f.name.startswith(".")):
+            leftover.unlink(missing_ok=True)
+        return [f for f in files if f.suffix == ".parquet"]
+
+    def writer_given(self) -> "TaskFiles":
+        """What `writer` gave the tasks.
 
         Raises
         ------
@@ -121,18 +149,9 @@ class BatchDirectory:
             If no `writer` was made: nothing says what the files hold.
         """
         if self.files is None:
-            msg = f"{self.path}: counted before any task was given a writer"
+            msg = f"{self.path}: committed before any task was given a writer"
             raise SinkError(msg)
-        Path(self.path, ATTEMPT).unlink(missing_ok=True)  # no task commits from now on
-        files = sorted(Path(self.path).iterdir())
-        for leftover in (f for f in files if f.name.startswith(".")):
-            leftover.unlink(missing_ok=True)
-        written = [f for f in files if f.suffix == ".parquet"]
-        if not written:
-            self.files.write_empty()
-        rows = sum(pq.read_metadata(f).num_rows for f in written)
-        Path(self.path, "_SUCCESS").touch()
-        return rows
+        return self.files
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,8 +169,13 @@ class TaskFiles:
 
     def open(self, partition: int) -> "TaskFile":
         """Start the file of the task of `partition`; nothing is visible before `commit`."""
-        final = os.path.join(self.directory, f"part-{partition:05d}.parquet")
-        temporary = os.path.join(self.directory, f".part-{partition:05d}-{uuid.uuid4().hex}")
+        return self.open_in(self.directory, partition)
+
+    def open_in(self, folder: str, partition: int) -> "TaskFile":
+        """Start the file of the task of `partition` in `folder` (the batch directory or one
+        below it), committed only while the batch directory records this attempt."""
+        final = os.path.join(folder, f"part-{partition:05d}.parquet")
+        temporary = os.path.join(folder, f".part-{partition:05d}-{uuid.uuid4().hex}")
         return TaskFile(self._writer(temporary), temporary, final, self._current)
 
     def _current(self) -> bool:
@@ -229,7 +253,7 @@ def _available(codec: str) -> bool:
         return False
 
 
-def _file_schema(schema: T.StructType) -> pa.Schema:
+def file_schema(schema: T.StructType) -> pa.Schema:
     """The Arrow schema of the files of Spark `schema`: nullable, as Spark writes files."""
     nullable = T.StructType([T.StructField(f.name, _nullable(f.dataType)) for f in schema])
     metadata = {ROW_METADATA: nullable.json(), SPARK_VERSION: pyspark.__version__}

@@ -6,6 +6,8 @@ Armed by the environment variable `STREAM_SCORER_FAULT=<point>` (every batch) or
 unset, it returns the no-op `NO_HOOKS`. Points:
 
 - `parquet-write` / `kafka-write`: a sink wrote the batch, its commit marker is not yet written.
+- `delta-write` / `iceberg-write`: a table sink wrote the batch's files, its table commit is
+  not yet made.
 - `between-sinks`: a sink committed the batch; the next sinks have not written it yet.
 - `after-sinks`: every sink wrote the batch; Spark has not yet committed it.
 - `hold-batch`: the batch waits, before it is scored, until the file named by
@@ -34,10 +36,17 @@ log = logging.getLogger(__name__)
 
 ENV_VAR = "STREAM_SCORER_FAULT"
 RELEASE_VAR = "STREAM_SCORER_FAULT_RELEASE"
-KILL_POINTS = ("parquet-write", "kafka-write", "between-sinks", "after-sinks")
+KILL_POINTS = (
+    "parquet-write", "kafka-write", "delta-write", "iceberg-write", "between-sinks", "after-sinks"
+)  # fmt: skip
 HOLD_BATCH = "hold-batch"
 HOLD_LIMIT_S = 300.0
-_WRITE_POINTS = {ParquetSink: "parquet-write", KafkaSink: "kafka-write"}
+_WRITE_POINTS = {
+    ParquetSink.__name__: "parquet-write",
+    KafkaSink.__name__: "kafka-write",
+    "DeltaSink": "delta-write",  # by name: their packages are optional extras
+    "IcebergSink": "iceberg-write",
+}
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,8 @@ class FaultHooks(BatchHooks):
         self._fire(HOLD_BATCH, batch_id)
 
     def sink_written(self, sink: Sink, batch_id: int) -> None:
-        """Kill here if `parquet-write` / `kafka-write` is armed for this sink's kind."""
-        point = next((p for kind, p in _WRITE_POINTS.items() if isinstance(sink, kind)), None)
+        """Kill here if the write point of this sink's kind (`parquet-write`...) is armed."""
+        point = _WRITE_POINTS.get(type(sink).__name__)
         if point is not None:
             self._fire(point, batch_id)
 

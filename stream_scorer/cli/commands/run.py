@@ -69,6 +69,8 @@ def check_kafka_sinks(config: ScorerConfig) -> None:
 
     named = [(f"sinks[{i}]", sink) for i, sink in enumerate(config.sinks)]
     for name, sink_config in [*named, ("dead_letter", config.dead_letter)]:
+        if sink_config.kind != "kafka":  # the others have no connection to check
+            continue
         sink = build_sink(sink_config, "unused", config.source, name)
         if isinstance(sink, KafkaSink):
             sink.check_connection()

@@ -12,6 +12,7 @@ from stream_scorer.files import files_at, is_local
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.checkpoint_lock import FileLock, Holder
 from stream_scorer.runtime.lease import LeaseLock
+from stream_scorer.sinks.factory import build_sink
 from stream_scorer.versions.sources.base import ModelSource
 from stream_scorer.versions.sources.factory import open_source
 
@@ -22,9 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status",
         help="show the scorer's last progress and serving model",
         description="Reads the checkpoint (whether a scorer holds it, the last committed batch "
-        "and its offsets), the status file the running scorer writes after each batch, and the "
-        "model source's pointer (the "
-        "store's CURRENT, or an MLflow alias). "
+        "and its offsets), the status file the running scorer writes after each batch, the "
+        "model source's pointer (the store's CURRENT, or an MLflow alias), and each Delta or "
+        "Iceberg sink's last committed batch and table version. "
         "A local checkpoint is read directly; a Hadoop URL (hdfs://, s3a://) through a local "
         "SparkSession built with the config's `spark` settings.",
     )
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     status = collect(checkpoint, source)
     holder = _holder(config)
     status["running"] = holder.to_dict() if holder else None
+    status["tables"] = table_states(config)
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
         return 0
@@ -75,7 +77,20 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print("last batch:            none yet (the scorer has not completed a batch)")
+    for table in status["tables"]:
+        print(
+            f"table {table['table']}: last committed batch {table['last_committed_batch']}, "
+            f"version {table['version']}"
+        )
     return 0
+
+
+def table_states(config: ScorerConfig) -> list[dict]:
+    """Each table sink's (and a table dead letter's) last committed batch and version."""
+    kinds = ("delta", "iceberg")
+    sinks = [s for s in [*config.sinks, config.dead_letter] if s.kind in kinds]
+    states = [build_sink(sink, "", None, checkpoint=config.checkpoint).state() for sink in sinks]
+    return [state for state in states if state is not None]
 
 
 def collect(checkpoint: Checkpoint, store: ModelSource) -> dict:
