@@ -9,9 +9,11 @@ from stream_scorer.cli.commands import model_show, train
 from stream_scorer.cli.commands.model_kind import KINDS, kind_of
 from stream_scorer.cli.commands.options import (
     NOT_CURRENT,
+    add_store_options,
     advance_current,
     json_object,
     parse_schema,
+    store_of,
 )
 from stream_scorer.config import load_config
 from stream_scorer.config.model_settings import (
@@ -58,9 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "unambiguous (.ubj xgboost, .cbm catboost, a JSON with XGBoost's 'learner', a "
         "LightGBM text model's header)",
     )
-    pub.add_argument("--store", required=True, help="model store directory")
+    add_store_options(pub, with_config=False)
     schema = pub.add_mutually_exclusive_group()
-    schema.add_argument("--config", help="scorer YAML config: features.schema is the signature")
+    schema.add_argument(
+        "--config",
+        help="scorer YAML config: features.schema is the signature; its model.store is the "
+        "store unless --store names one",
+    )
     schema.add_argument("--features", help="feature schema, e.g. 'f0:double,f1:double'")
     pub.add_argument("--canary", help="JSON-lines file of canary input rows (default: synthetic)")
     pub.add_argument(
@@ -95,7 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pub.set_defaults(func=_guarded(publish))
 
     lst = actions.add_parser("list", help="list the versions of a model store")
-    lst.add_argument("--store", required=True, help="model store directory")
+    add_store_options(lst)
     lst.set_defaults(func=_guarded(list_versions))
     model_show.register(actions)
     train.register(actions)
@@ -104,13 +110,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "promote", help="point CURRENT at VERSION, older or newer than the current one"
     )
     promote.add_argument("version", metavar="VERSION", help="version to serve, e.g. v0002")
-    promote.add_argument("--store", required=True, help="model store directory")
+    add_store_options(promote)
     promote.set_defaults(func=_guarded(promote_version))
 
     back = actions.add_parser(
         "rollback", help="point CURRENT at the previous valid version (or --to one)"
     )
-    back.add_argument("--store", required=True, help="model store directory")
+    add_store_options(back)
     back.add_argument("--to", metavar="VERSION", help="version to serve, e.g. v0002")
     back.set_defaults(func=_guarded(rollback))
 
@@ -120,7 +126,7 @@ def publish(args: argparse.Namespace) -> int:
 
     With `--no-promote` the version is stored and CURRENT is left alone (a challenger).
     """
-    store = ModelStore(args.store)
+    store = store_of(args)
     previous = store.current_version()
     kind = args.kind or kind_of(args.model_file)
     if kind == "onnx":
@@ -172,7 +178,7 @@ def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
 
 def list_versions(args: argparse.Namespace) -> int:
     """Print one row per version; `*` marks CURRENT."""
-    store = ModelStore(args.store)
+    store = store_of(args)
     versions = store.versions()
     if not versions:
         print(f"no versions in {store.root}")
@@ -194,12 +200,12 @@ def list_versions(args: argparse.Namespace) -> int:
 
 def promote_version(args: argparse.Namespace) -> int:
     """Point CURRENT at `args.version` if it is valid; print the switch."""
-    return _switch(ModelStore(args.store), args.version)
+    return _switch(store_of(args), args.version)
 
 
 def rollback(args: argparse.Namespace) -> int:
     """Point CURRENT at `--to` or at the previous valid version; print the switch."""
-    store = ModelStore(args.store)
+    store = store_of(args)
     if args.to:
         return _switch(store, args.to)
     previous = store.current_version()

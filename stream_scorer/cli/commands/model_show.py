@@ -2,9 +2,9 @@
 
 import argparse
 
+from stream_scorer.cli.commands.options import add_store_options, store_of
 from stream_scorer.contract.family_info import FamilyInfo
 from stream_scorer.contract.manifest import Manifest
-from stream_scorer.versions.store import ModelStore
 
 
 def register(actions: argparse._SubParsersAction) -> None:
@@ -14,13 +14,13 @@ def register(actions: argparse._SubParsersAction) -> None:
         help="describe one version; for a family, list its keys and their metrics",
     )
     p.add_argument("version", nargs="?", help="e.g. v0003 (default: CURRENT)")
-    p.add_argument("--store", required=True, help="model store directory")
+    add_store_options(p)
     p.set_defaults(func=show)
 
 
 def show(args: argparse.Namespace) -> int:
     """Print the version's description, then a family's keys, fallback and skipped keys."""
-    store = ModelStore(args.store)
+    store = store_of(args)
     manifest = store.manifest(args.version or store.current_version() or "none")
     print(describe(manifest))
     info = FamilyInfo.of(manifest)

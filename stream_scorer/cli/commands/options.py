@@ -1,9 +1,11 @@
 """Helpers shared by sub-commands: schema parsing, and how a new version becomes CURRENT."""
 
+import argparse
 import json
 import sys
 from typing import Any
 
+from stream_scorer.config import load_config
 from stream_scorer.errors import ConfigError
 from stream_scorer.types import FIELD_TYPES, FieldType, is_field_type
 from stream_scorer.versions.store import ModelStore
@@ -11,6 +13,36 @@ from stream_scorer.versions.store import ModelStore
 NOT_CURRENT = 3
 """Exit code of a publish (or train) whose version was stored but not made CURRENT (a newer
 one is)."""
+
+
+def add_store_options(parser: argparse.ArgumentParser, with_config: bool = True) -> None:
+    """Add `--store DIR` and, unless the command has its own, `--config C` (whose
+    `model.store` is the store when `--store` is not given)."""
+    parser.add_argument("--store", help="model store directory (default: --config's model.store)")
+    if with_config:
+        parser.add_argument("--config", help="scorer YAML config: its model.store is the store")
+
+
+def store_of(args: argparse.Namespace) -> ModelStore:
+    """The store `--store` names, else `--config`'s `model.store`.
+
+    Raises
+    ------
+    ConfigError
+        If neither names a store.
+    """
+    if args.store:
+        return ModelStore(args.store)
+    if getattr(args, "config", None):
+        model = load_config(args.config).model
+        if model.store:
+            return ModelStore(model.store)
+        msg = (
+            f"{args.config}: model.store is not set (model.source {model.source}); give --store DIR"
+        )
+        raise ConfigError(msg)
+    msg = "no model store: give --store DIR, or --config C whose model.store names one"
+    raise ConfigError(msg)
 
 
 def advance_current(store: ModelStore, version: str, previous: str | None) -> int:

@@ -8,9 +8,11 @@ from pyspark.sql import DataFrame
 
 from stream_scorer.cli.commands.options import (
     NOT_CURRENT,
+    add_store_options,
     advance_current,
     json_object,
     parse_schema,
+    store_of,
 )
 from stream_scorer.config import load_config
 from stream_scorer.config.paths import command_line_path
@@ -22,7 +24,6 @@ from stream_scorer.flavors.family.build import TrainSpec, build_family
 from stream_scorer.flavors.family.train import Trained, feature_types_of, read_table, train_family
 from stream_scorer.runtime.session import build_session
 from stream_scorer.types import FieldType
-from stream_scorer.versions.store import ModelStore
 
 SHOWN_SKIPPED = 20
 """Skipped keys listed after training; `model show` lists all."""
@@ -55,8 +56,12 @@ def register(actions: argparse._SubParsersAction) -> None:
                    help="also fit one model on all rows, for keys without their own")  # fmt: skip
     p.add_argument("--min-rows", type=int, default=1, help="keys with fewer rows get no model")
     p.add_argument("--partitions", type=int, help="Spark tasks (default: 4 per core)")
-    p.add_argument("--store", required=True, help="model store directory")
-    p.add_argument("--config", help="scorer YAML config: feature schema, allowed estimators")
+    add_store_options(p, with_config=False)
+    p.add_argument(
+        "--config",
+        help="scorer YAML config: feature schema, allowed estimators; its model.store is the "
+        "store unless --store names one",
+    )
     p.add_argument(
         "--trust",
         action="append",
@@ -77,6 +82,7 @@ def register(actions: argparse._SubParsersAction) -> None:
 def train(args: argparse.Namespace) -> int:
     """Train, publish, print the keys fitted and skipped and the new CURRENT."""
     config = load_config(args.config) if args.config else None
+    store = store_of(args)  # before Spark starts: a missing store fails at once
     spark = build_session("stream-scorer-train", config.spark if config else None)
     data = read_table(spark, command_line_path(args.data), args.format)
     spec = TrainSpec(
@@ -92,7 +98,6 @@ def train(args: argparse.Namespace) -> int:
     began = time.monotonic()
     trained = train_family(data, spec, allowed, args.partitions, _progress_line)
     print(_trained_summary(trained, time.monotonic() - began))
-    store = ModelStore(args.store)
     previous = store.current_version()
     trusted = [*(config.model.trusted_types if config else []), *args.trust]
     unsafe = args.trust_all or (config.model.unsafe_load if config else False)

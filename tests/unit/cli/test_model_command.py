@@ -334,3 +334,32 @@ def test_publish_onnx_without_a_config_or_schema_fails_naming_what_to_give(tmp_p
     assert capsys.readouterr().err == (
         f"error: {graph}: an ONNX graph needs --config (or --features for JSON input)\n"
     )
+
+
+def test_every_action_takes_the_store_from_the_config_when_store_is_not_given(
+    tmp_path, model_file, capsys
+):
+    config = tmp_path / "scorer.yaml"
+    store = tmp_path / "models"
+    config.write_text(
+        CONFIG.replace("schema: {text: string}", f"schema: {json.dumps(dict(NUMERIC))}").replace(
+            "store: unused", f"store: {store}"
+        )
+    )
+    for _ in range(2):
+        assert run("model", "publish", str(model_file("binary")), "--config", str(config),
+                   "--force") == 0  # fmt: skip
+    assert run("model", "list", "--config", str(config)) == 0
+    assert run("model", "rollback", "--config", str(config)) == 0
+    assert run("model", "promote", "v0002", "--config", str(config)) == 0
+    assert run("model", "show", "--config", str(config)) == 0
+    out = capsys.readouterr().out
+    assert "v0001" in out and "CURRENT -> v0002 (was v0001)" in out
+    assert ModelStore(store).current_version() == "v0002"
+
+
+def test_an_action_without_store_or_config_exits_2_saying_what_to_give(capsys):
+    assert run("model", "list") == 2
+    assert capsys.readouterr().err == (
+        "error: no model store: give --store DIR, or --config C whose model.store names one\n"
+    )
