@@ -369,3 +369,12 @@ def test_console_prints_count_and_rows(spark, capsys):
     assert "id-1" in out
     assert "id-2" not in out
     assert "only showing top 2 rows" in out
+
+
+def test_console_shows_a_dead_letter_reason_first_and_its_value_as_text_or_hex(spark, capsys):
+    assert ConsoleSink().write(dead_letters(spark).orderBy("offset"), 4) == 2
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if "error" in line)
+    assert header.split("|")[1].strip() == "error"
+    assert any("invalid JSON" in line and "{not json" in line for line in lines)
+    assert any("not UTF-8" in line and "0x00FF" in line for line in lines)
