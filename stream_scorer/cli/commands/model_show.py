@@ -48,6 +48,8 @@ def family_table(info: FamilyInfo) -> str:
     lines = [
         f"  family:   {info.summary()}; key column {info.key_column!r}, target "
         f"{info.target!r}, {info.estimator}({info.params}), min rows {info.min_rows}",
+        "  score:    the estimator's score() (R² for a regressor, accuracy for a classifier) on"
+        " each key's own training rows, not on held-out data",
         f"  {'KEY':<24} {'ROWS':>8} {'SCORE':>8} {'FIT S':>8}  SHA256",
     ]
     entries = list(info.keys.items()) + ([("(fallback)", info.fallback)] if info.fallback else [])

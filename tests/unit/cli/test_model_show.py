@@ -32,15 +32,16 @@ def test_show_lists_each_key_with_rows_and_sha256(family_store, capsys) -> None:
     info = family_store.manifest("v0001").extra["family"]
     assert out[0] == "v0001: family regression Ridge, predicts double"
     assert out[4].startswith("  family:   2 keys + fallback, 1 skipped; key column 'store'")
-    assert out[6].split() == [
+    assert out[5].endswith("on each key's own training rows, not on held-out data")
+    assert out[7].split() == [
         "k0000",
         "20",
         "1.0000",
         "0.010",
         info["keys"]["k0000"]["sha256"][:12],
     ]
-    assert out[8].split()[:2] == ["(fallback)", "40"]
-    assert out[9] == "  skipped 'k0007': fit raised ValueError: boom"
+    assert out[9].split()[:2] == ["(fallback)", "40"]
+    assert out[10] == "  skipped 'k0007': fit raised ValueError: boom"
 
 
 def test_show_without_a_version_describes_current(family_store, capsys) -> None:
