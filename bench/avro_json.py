@@ -34,7 +34,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from bench.e2e import load
 from bench.one_pass import FEATURES, N_FEATURES, scorer_run, steady_rate
-from stream_scorer.config.settings import SchemaRegistryConfig
+from stream_scorer.config.schema_registry import SchemaRegistryConfig
 from stream_scorer.devtools.avro_records import record_schema
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model

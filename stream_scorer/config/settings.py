@@ -1,6 +1,6 @@
 """The typed, frozen settings tree of one scorer, as read from YAML (see `loader`)."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
     Field,
@@ -12,17 +12,17 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from stream_scorer.config.avro_file import read_avro_schema
-from stream_scorer.config.base import Settings
+from stream_scorer.config.base import Settings, stringify
 from stream_scorer.config.intervals import EXAMPLES, interval_ms
 from stream_scorer.config.model_settings import (
     ModelConfig,
 )
 from stream_scorer.config.paths import LocalPath, Location
-from stream_scorer.config.table_sinks import DeltaSinkConfig, IcebergSinkConfig
+from stream_scorer.config.schema_registry import SchemaRegistryConfig
+from stream_scorer.config.sink_settings import SinkConfig
 from stream_scorer.contract.signature import input_signature
 from stream_scorer.errors import ConfigError
-from stream_scorer.kafka.client_config import client_config
-from stream_scorer.kafka.options import KAFKA_PREFIX, REDACTED, redact
+from stream_scorer.kafka.options import redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.types import FieldType
 
@@ -37,19 +37,6 @@ ROW_COLUMNS = (
     "probabilities", "model_version", "scored_at", "error",
 )  # fmt: skip
 """Columns of a prediction row besides the passthrough fields and the features."""
-
-
-def _stringify(options: object) -> object:
-    """YAML gives ints and bools; Spark's options are strings ('true', '100000')."""
-    if not isinstance(options, dict):
-        return options
-    return {k: _scalar_text(v) for k, v in options.items()}
-
-
-def _scalar_text(value: object) -> object:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value) if isinstance(value, int | float) else value
 
 
 def _error_at(
@@ -72,7 +59,7 @@ class SourceConfig(Settings):
     """Seconds `run` waits at start for the broker to list the topics before it fails."""
     _parsed: SourceOptions = PrivateAttr()
 
-    _stringify_options = field_validator("options", mode="before")(_stringify)
+    _stringify_options = field_validator("options", mode="before")(stringify)
 
     @model_validator(mode="after")
     def _parse_options(self) -> "SourceConfig":
@@ -94,26 +81,6 @@ class SourceConfig(Settings):
 
 COLUMNAR = ("json", "avro")
 """Formats decoded into the named, typed columns of `features.schema`."""
-
-
-class SchemaRegistryConfig(Settings):
-    """A Confluent Schema Registry: the writer schema of each Avro value, by its schema id."""
-
-    url: str = Field(min_length=1)
-    """Registry URL, e.g. http://registry:8081 (several: comma-separated, tried in turn)."""
-    basic_auth_user_info: str | None = None
-    """`USER:PASSWORD` for HTTP basic auth, e.g. `${SR_USER_INFO}` from the environment."""
-    max_retries: int = Field(default=3, ge=0)
-    """Retries of a request the registry does not answer (or answers 408, 429, 5xx), waiting
-    `retry_wait_ms` doubled each time (with jitter); then the batch fails and is replayed."""
-    retry_wait_ms: int = Field(default=1000, ge=0)
-    """First wait between retries, in milliseconds."""
-    timeout_s: float = Field(default=10.0, gt=0)
-    """Seconds one HTTP request may take."""
-
-    def __repr_args__(self):  # never show the credentials in reprs, logs or errors
-        yield "url", self.url
-        yield "basic_auth_user_info", REDACTED if self.basic_auth_user_info else None
 
 
 class FeaturesConfig(Settings):
@@ -239,70 +206,6 @@ class FeaturesConfig(Settings):
         return input_signature(self.format, self.tensor_shape)
 
 
-class ParquetSinkConfig(Settings):
-    """Parquet files under `path`, one directory per micro-batch, idempotent per batch id."""
-
-    kind: Literal["parquet"]
-    path: Location
-    """Output directory (local path or a Hadoop URL)."""
-
-
-class KafkaSinkConfig(Settings):
-    """JSON (or Avro) values on a Kafka topic; model version and source coordinates in headers."""
-
-    kind: Literal["kafka"]
-    topic: str
-    """Destination topic."""
-    format: Literal["json", "avro"] = "json"
-    """Record values: JSON objects, or `avro`: the Confluent wire format, the rows' schema
-    registered under `<topic>-value` at `schema_registry` (needed then, and only then)."""
-    schema_registry: SchemaRegistryConfig | None = None
-    """Format avro: the Schema Registry to register the predictions' schema with."""
-    options: dict[str, str] = Field(default_factory=dict)
-    """`kafka.*` producer settings; without `kafka.bootstrap.servers`, the source's servers and
-    security options (`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`)."""
-
-    _stringify_options = field_validator("options", mode="before")(_stringify)
-
-    @field_validator("options")
-    @classmethod
-    def _producer_options(cls, options: dict[str, str]) -> dict[str, str]:
-        others = sorted(k for k in options if not k.startswith(KAFKA_PREFIX))
-        if others:
-            msg = f"only kafka.* producer settings; {others} are not (write kafka.<name>)"
-            raise ValueError(msg)
-        try:
-            client_config(options, "producer")
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-        return options
-
-    @model_validator(mode="after")
-    def _registry_with_avro(self) -> "KafkaSinkConfig":
-        if (self.format == "avro") != (self.schema_registry is not None):
-            msg = "format avro needs schema_registry, and schema_registry is for format avro"
-            raise ValueError(msg)
-        return self
-
-    def __repr_args__(self):
-        yield "topic", self.topic
-        yield "options", redact(self.options)
-
-
-class ConsoleSinkConfig(Settings):
-    """Prints each micro-batch to stdout; for development."""
-
-    kind: Literal["console"]
-    num_rows: int = Field(default=20, ge=1)
-    """Rows shown per micro-batch."""
-
-
-SinkConfig = Annotated[
-    ParquetSinkConfig | KafkaSinkConfig | ConsoleSinkConfig | DeltaSinkConfig | IcebergSinkConfig,
-    Field(discriminator="kind"),
-]
-
-
 class TriggerConfig(Settings):
     """When micro-batches run: every `processingTime`, or once over what is available."""
 
@@ -396,7 +299,7 @@ class ScorerConfig(Settings):
     spark: dict[str, str] = Field(default_factory=dict)
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""
 
-    _stringify_spark = field_validator("spark", mode="before")(_stringify)
+    _stringify_spark = field_validator("spark", mode="before")(stringify)
 
     @model_validator(mode="after")
     def _route_by_is_a_key_field(self) -> "ScorerConfig":

@@ -12,7 +12,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from stream_scorer.config.settings import SchemaRegistryConfig
+from stream_scorer.config.schema_registry import SchemaRegistryConfig
 from stream_scorer.errors import SchemaRegistryUnavailableError
 from stream_scorer.kafka.schema_registry import registry_client
 

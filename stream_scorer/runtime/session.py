@@ -8,7 +8,8 @@ from pathlib import Path
 from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
-from stream_scorer.config.settings import ParquetSinkConfig, ScorerConfig
+from stream_scorer.config.settings import ScorerConfig
+from stream_scorer.config.sink_settings import ParquetSinkConfig
 from stream_scorer.runtime import worker_daemon
 from stream_scorer.runtime.logs import stderr_to
 from stream_scorer.sinks.task_files import local_path

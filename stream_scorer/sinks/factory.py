@@ -1,11 +1,11 @@
 """Builds a sink from its configuration."""
 
-from stream_scorer.config.settings import (
+from stream_scorer.config.settings import SourceConfig
+from stream_scorer.config.sink_settings import (
     ConsoleSinkConfig,
     KafkaSinkConfig,
     ParquetSinkConfig,
     SinkConfig,
-    SourceConfig,
 )
 from stream_scorer.config.table_sinks import DeltaSinkConfig, IcebergSinkConfig
 from stream_scorer.errors import ConfigError

@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from stream_scorer.cli.main import main
-from stream_scorer.config.settings import KafkaSinkConfig, SourceConfig
+from stream_scorer.config.settings import SourceConfig
+from stream_scorer.config.sink_settings import KafkaSinkConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.errors import ScorerError, SinkError, SourceError
 from stream_scorer.kafka.causes import Target

@@ -4,7 +4,7 @@ under the topic's value subject, which the Avro decoder reads back."""
 import pytest
 
 from stream_scorer.cli.main import main
-from stream_scorer.config.settings import SchemaRegistryConfig
+from stream_scorer.config.schema_registry import SchemaRegistryConfig
 from stream_scorer.devtools.avro_records import avro_values
 from stream_scorer.features import avro_writers
 from stream_scorer.features.avro import AvroDecoder

@@ -10,7 +10,7 @@ import fastavro
 import numpy as np
 import pytest
 
-from stream_scorer.config.settings import SchemaRegistryConfig
+from stream_scorer.config.schema_registry import SchemaRegistryConfig
 from stream_scorer.errors import ConfigError, SchemaRegistryUnavailableError
 from stream_scorer.features import avro_writers
 from stream_scorer.features.avro import AvroDecoder

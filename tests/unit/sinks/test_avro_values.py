@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from stream_scorer.config.settings import KafkaSinkConfig
+from stream_scorer.config.sink_settings import KafkaSinkConfig
 from stream_scorer.sinks import avro_values
 from stream_scorer.sinks.avro_values import AvroValues
 from tests.schema_registry_stub import SchemaRegistryStub

@@ -5,12 +5,8 @@ import re
 
 import pytest
 
-from stream_scorer.config.settings import (
-    ConsoleSinkConfig,
-    KafkaSinkConfig,
-    ParquetSinkConfig,
-    SourceConfig,
-)
+from stream_scorer.config.settings import SourceConfig
+from stream_scorer.config.sink_settings import ConsoleSinkConfig, KafkaSinkConfig, ParquetSinkConfig
 from stream_scorer.errors import ConfigError
 from stream_scorer.sinks import ConsoleSink, KafkaSink, ParquetSink, build_sink
 

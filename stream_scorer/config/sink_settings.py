@@ -1,0 +1,77 @@
+"""The sinks of predictions and dead letters: Parquet, Kafka, console and the tables."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from stream_scorer.config.base import Settings, stringify
+from stream_scorer.config.paths import Location
+from stream_scorer.config.schema_registry import SchemaRegistryConfig
+from stream_scorer.config.table_sinks import DeltaSinkConfig, IcebergSinkConfig
+from stream_scorer.errors import ConfigError
+from stream_scorer.kafka.client_config import client_config
+from stream_scorer.kafka.options import KAFKA_PREFIX, redact
+
+
+class ParquetSinkConfig(Settings):
+    """Parquet files under `path`, one directory per micro-batch, idempotent per batch id."""
+
+    kind: Literal["parquet"]
+    path: Location
+    """Output directory (local path or a Hadoop URL)."""
+
+
+class KafkaSinkConfig(Settings):
+    """JSON (or Avro) values on a Kafka topic; model version and source coordinates in headers."""
+
+    kind: Literal["kafka"]
+    topic: str
+    """Destination topic."""
+    format: Literal["json", "avro"] = "json"
+    """Record values: JSON objects, or `avro`: the Confluent wire format, the rows' schema
+    registered under `<topic>-value` at `schema_registry` (needed then, and only then)."""
+    schema_registry: SchemaRegistryConfig | None = None
+    """Format avro: the Schema Registry to register the predictions' schema with."""
+    options: dict[str, str] = Field(default_factory=dict)
+    """`kafka.*` producer settings; without `kafka.bootstrap.servers`, the source's servers and
+    security options (`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`)."""
+
+    _stringify_options = field_validator("options", mode="before")(stringify)
+
+    @field_validator("options")
+    @classmethod
+    def _producer_options(cls, options: dict[str, str]) -> dict[str, str]:
+        others = sorted(k for k in options if not k.startswith(KAFKA_PREFIX))
+        if others:
+            msg = f"only kafka.* producer settings; {others} are not (write kafka.<name>)"
+            raise ValueError(msg)
+        try:
+            client_config(options, "producer")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return options
+
+    @model_validator(mode="after")
+    def _registry_with_avro(self) -> "KafkaSinkConfig":
+        if (self.format == "avro") != (self.schema_registry is not None):
+            msg = "format avro needs schema_registry, and schema_registry is for format avro"
+            raise ValueError(msg)
+        return self
+
+    def __repr_args__(self):
+        yield "topic", self.topic
+        yield "options", redact(self.options)
+
+
+class ConsoleSinkConfig(Settings):
+    """Prints each micro-batch to stdout; for development."""
+
+    kind: Literal["console"]
+    num_rows: int = Field(default=20, ge=1)
+    """Rows shown per micro-batch."""
+
+
+SinkConfig = Annotated[
+    ParquetSinkConfig | KafkaSinkConfig | ConsoleSinkConfig | DeltaSinkConfig | IcebergSinkConfig,
+    Field(discriminator="kind"),
+]
