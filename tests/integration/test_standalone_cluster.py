@@ -21,6 +21,7 @@ from tests.kafka_helpers import create_topic, produce_exact, spread
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.slow,
     pytest.mark.skipif(java_missing() is not None, reason=java_missing() or ""),
 ]
 

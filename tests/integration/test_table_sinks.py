@@ -65,6 +65,7 @@ def _offsets(table) -> list[tuple[str, int, int]]:
     return sorted(zip(columns["topic"], columns["partition"], columns["offset"], strict=True))
 
 
+@pytest.mark.slow
 def test_tables_hold_every_offset_once_after_kills_at_each_commit_point(
     tmp_path, spark, bootstrap, capsys
 ):
