@@ -4,23 +4,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all test-bench pytest lint typecheck unit integration bench bench-quick dist prereqs clean
+.PHONY: demo test test-all test-slow test-bench pytest lint typecheck unit integration bench bench-quick dist prereqs clean
 
 demo: $(STAMP)
 	$(BIN)/stream-scorer demo
 
-# The lint and type checks run beside the tests (two jobs); the benchmark baselines' own
-# correctness tests (marker `bench`) run in `make test-all` and `make bench`.
+# The lint and type checks run beside the tests (two jobs). The crash and restart tests that
+# start several scorer, broker or cluster processes (marker `slow`) and the benchmark
+# baselines' own correctness tests (marker `bench`) run in `make test-all` and CI.
 test: $(STAMP)
 	$(MAKE) --no-print-directory -j2 lint pytest
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q -m "not bench" --durations=15
+	$(BIN)/pytest -q -m "not bench and not slow" --durations=25
+
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -m slow --durations=10
 
 test-bench: $(STAMP)
 	$(BIN)/pytest -q -m bench
 
-test-all: test test-bench
+test-all: test test-slow test-bench
 
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check stream_scorer tests bench

@@ -10,7 +10,7 @@ import yaml
 from kafka import KafkaConsumer
 
 from stream_scorer.testing.faults import ENV_VAR, RELEASE_VAR
-from tests.scorer_helpers import NUMERIC
+from stream_scorer.testing.scorer_setup import raw_config
 
 CLI = str(Path(sys.executable).with_name("stream-scorer"))
 FAULT_RUN = [sys.executable, "-m", "stream_scorer.testing.fault_run"]
@@ -26,30 +26,20 @@ def write_config(
     max_offsets: int | None = None,
     trigger: dict | None = None,
     trusted_types: tuple[str, ...] = (),
+    **overrides,
 ) -> Path:
-    """Write a scorer YAML under `tmp` (Parquet sink, optional Kafka sink, Parquet dead letter);
-    `trusted_types` lets the scorer load test models of our own (`stream_scorer.testing`)."""
-    options = {
-        "kafka.bootstrap.servers": bootstrap,
-        "subscribe": topic,
-        "startingOffsets": "earliest",
-        "kafkaConsumer.pollTimeoutMs": "20000",
-    }
+    """Write `raw_config`'s scorer YAML under `tmp` for a `stream-scorer` process on one core
+    (Parquet sink, optional Kafka sink, Parquet dead letter); `trusted_types` lets the scorer
+    load test models of our own (`stream_scorer.testing`); `overrides` replace top-level keys."""
+    config = raw_config(tmp, bootstrap, topic)
     if max_offsets:
-        options["maxOffsetsPerTrigger"] = str(max_offsets)
-    sinks = [{"kind": "parquet", "path": str(tmp / "predictions")}]
+        config["source"]["options"]["maxOffsetsPerTrigger"] = str(max_offsets)
     if kafka_sink_topic:
-        sinks.append({"kind": "kafka", "topic": kafka_sink_topic})
-    config = {
-        "source": {"options": options},
-        "features": {"schema": NUMERIC, "passthrough": {"id": "long"}},
-        "model": {"store": str(tmp / "models"), "trusted_types": list(trusted_types)},
-        "checkpoint": str(tmp / "checkpoint"),
-        "trigger": trigger or {"processingTime": "500 milliseconds"},
-        "sinks": sinks,
-        "dead_letter": {"kind": "parquet", "path": str(tmp / "dead-letter")},
-        "spark": {"spark.master": "local[1]", "spark.sql.shuffle.partitions": "1"},
-    }
+        config["sinks"].append({"kind": "kafka", "topic": kafka_sink_topic})
+    config["model"]["trusted_types"] = list(trusted_types)
+    config["trigger"] = trigger or config["trigger"]
+    config["spark"] = {"spark.master": "local[1]", "spark.sql.shuffle.partitions": "1"}
+    config.update(overrides)
     path = tmp / "scorer.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

@@ -9,7 +9,7 @@ from tests.kafka_helpers import create_topic, produce_exact
 from tests.scorer_helpers import NUMERIC, coordinates, encode, publish, read_sink, records
 from tests.scorer_process import batch_files, run_once, write_config
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SIZES = {0: 1001, 1: 101, 2: 11}
 LIMIT = 200

@@ -27,7 +27,7 @@ from tests.scorer_helpers import (
 from tests.scorer_helpers import scorer_config as make_config
 from tests.scorer_process import batch_files
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DOWN_TIMEOUT_S = 120
 

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from kafka import KafkaConsumer, TopicPartition
 
 from stream_scorer.devtools.broker import free_port
 from tests.kafka_helpers import create_topic
 from tests.scorer_helpers import NUMERIC, produce_records, publish, read_sink
+from tests.scorer_process import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -65,24 +65,7 @@ def _run_once_config(tmp_path, bootstrap: str) -> Path:
     topic = create_topic(bootstrap, 3)
     produce_records(bootstrap, topic, range(75), 3)
     publish(tmp_path / "models", "binary", NUMERIC)
-    config = {
-        "source": {
-            "options": {
-                "kafka.bootstrap.servers": bootstrap,
-                "subscribe": topic,
-                "startingOffsets": "earliest",
-            }
-        },
-        "features": {"schema": NUMERIC, "passthrough": {"id": "long"}},
-        "model": {"store": str(tmp_path / "models")},
-        "checkpoint": str(tmp_path / "checkpoint"),
-        "sinks": [{"kind": "parquet", "path": str(tmp_path / "predictions")}],
-        "dead_letter": {"kind": "parquet", "path": str(tmp_path / "dead-letter")},
-        "spark": {"spark.master": "local[1]"},
-    }
-    path = tmp_path / "scorer.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return write_config(tmp_path, bootstrap, topic)
 
 
 def _run_once(path: Path) -> subprocess.CompletedProcess:

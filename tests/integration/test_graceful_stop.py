@@ -21,7 +21,7 @@ from tests.scorer_helpers import (
 )
 from tests.scorer_process import batch_files, run_once, start_daemon, wait_for, write_config
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 STOP_TIMEOUT_S = 120
 

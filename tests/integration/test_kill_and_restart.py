@@ -41,7 +41,7 @@ from tests.scorer_process import (
 
 KILLER = "stream_scorer.testing.models.DriverKillingClassifier"
 """A test model of our own: the scorer loads it only when trusted by name."""
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 GOOD, PARTITIONS, PER_BATCH = 120, 2, 20  # seven batches: kills hit batches 1 to 5
 BAD = [b"not json", b'{"id": -1, "f0": "x"}', b"[]", b"{}"]

@@ -35,7 +35,7 @@ from tests.scorer_process import (
     write_config,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PARTITIONS, RECORDS = 2, 700
 

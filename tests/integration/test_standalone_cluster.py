@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
-import yaml
 
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
 from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.store import ModelStore
 from tests.integration.standalone_cluster import StandaloneCluster, java_missing
 from tests.kafka_helpers import create_topic, produce_exact, spread
+from tests.scorer_process import write_config
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.slow,
     pytest.mark.skipif(java_missing() is not None, reason=java_missing() or ""),
 ]
 
@@ -97,28 +98,6 @@ def _publish_demo_model(store: Path, tmp_path: Path) -> None:
     publish_sklearn(ModelStore(store), artefact, FEATURES)
 
 
-def _scorer_config(tmp_path: Path, bootstrap: str, topic: str) -> Path:
-    config = {
-        "app_name": f"scorer-on-cluster-{topic}",
-        "source": {
-            "options": {
-                "kafka.bootstrap.servers": bootstrap,
-                "subscribe": topic,
-                "startingOffsets": "earliest",
-            }
-        },
-        "features": {"schema": FEATURES, "passthrough": {"id": "long"}},
-        "model": {"store": str(tmp_path / "models")},
-        "checkpoint": str(tmp_path / "checkpoint"),
-        "sinks": [{"kind": "parquet", "path": str(tmp_path / "out" / "predictions")}],
-        "dead_letter": {"kind": "parquet", "path": str(tmp_path / "out" / "dead-letter")},
-        "spark": {"spark.sql.shuffle.partitions": "2"},
-    }
-    path = tmp_path / "scorer.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
 def test_scorer_submitted_to_the_cluster_scores_every_offset_once(cluster, bootstrap, tmp_path):
     topic = create_topic(bootstrap, partitions=2)
     values = [
@@ -127,12 +106,15 @@ def test_scorer_submitted_to_the_cluster_scores_every_offset_once(cluster, boots
     ]
     produce_exact(bootstrap, topic, spread(values, 2))
     _publish_demo_model(tmp_path / "models", tmp_path)
-    config = _scorer_config(tmp_path, bootstrap, topic)
+    config = write_config(  # no spark.master: spark-submit's --master must hold
+        tmp_path, bootstrap, topic, app_name=f"scorer-on-cluster-{topic}",
+        spark={"spark.sql.shuffle.partitions": "2"},
+    )  # fmt: skip
 
     result = cluster.submit(ENTRY, ["run", "--config", str(config), "--once"])
 
     assert result.returncode == 0, _failure(result)
-    table = ds.dataset(tmp_path / "out" / "predictions", format="parquet", partitioning="hive")
+    table = ds.dataset(tmp_path / "predictions", format="parquet", partitioning="hive")
     coordinates = table.to_table(columns=["partition", "offset"]).to_pylist()
     scored = sorted((row["partition"], row["offset"]) for row in coordinates)
     assert scored == [(p, o) for p in (0, 1) for o in range(30)]

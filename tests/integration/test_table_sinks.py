@@ -15,7 +15,6 @@ import signal
 from pathlib import Path
 
 import pytest
-import yaml
 
 from stream_scorer.cli.main import main
 from tests.kafka_helpers import create_topic, produce_exact, spread
@@ -44,16 +43,13 @@ def _catalog(tmp: Path) -> dict[str, str]:
 
 
 def _table_config(tmp: Path, bootstrap: str, topic: str) -> Path:
-    path = write_config(tmp, bootstrap, topic, max_offsets=PER_BATCH)
-    config = yaml.safe_load(path.read_text())
     iceberg = {"kind": "iceberg", "catalog": _catalog(tmp)}
-    config["sinks"] = [
-        {"kind": "delta", "path": str(tmp / "delta")},
-        {**iceberg, "table": "scoring.predictions"},
-    ]
-    config["dead_letter"] = {**iceberg, "table": "scoring.dead_letters"}
-    path.write_text(yaml.safe_dump(config))
-    return path
+    delta = {"kind": "delta", "path": str(tmp / "delta")}
+    sinks = [delta, {**iceberg, "table": "scoring.predictions"}]
+    dead_letter = {**iceberg, "table": "scoring.dead_letters"}
+    return write_config(
+        tmp, bootstrap, topic, max_offsets=PER_BATCH, sinks=sinks, dead_letter=dead_letter
+    )
 
 
 def _iceberg(tmp: Path, table: str):
@@ -65,6 +61,7 @@ def _offsets(table) -> list[tuple[str, int, int]]:
     return sorted(zip(columns["topic"], columns["partition"], columns["offset"], strict=True))
 
 
+@pytest.mark.slow
 def test_tables_hold_every_offset_once_after_kills_at_each_commit_point(
     tmp_path, spark, bootstrap, capsys
 ):
