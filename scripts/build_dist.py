@@ -3,7 +3,10 @@
 - `dist/stream_scorer-<version>-py3-none-any.whl`: the project, for `pip install` on the
   cluster's Python (or into a venv shipped with `--archives`);
 - `dist/stream_scorer.zip`: the package alone, for `--py-files`;
-- `dist/entry.py`: the file spark-submit runs.
+- `dist/entry.py`: the file spark-submit runs;
+- `constraints.txt` (the repository's root, committed): every distribution of the venv that
+  ran the tests, pinned (`pip freeze`), so a deploy (`pip install -c constraints.txt ...`,
+  the docker image) installs what was tested.
 
 The zip carries stream-scorer's code only: executors must already have its dependencies
 (pyspark's Python side, pandas, pyarrow, scikit-learn, kafka-python, orjson, crc32c...), from
@@ -50,6 +53,35 @@ def build_zip(root: Path, out: Path) -> Path:
     return target
 
 
+def write_constraints(root: Path) -> Path:
+    """Pin every distribution of this interpreter's environment but the project itself into
+    `root / "constraints.txt"`; return its path.
+
+    Raises
+    ------
+    SystemExit
+        If `pip freeze` fails; its output has been printed.
+    """
+    cmd = [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--exclude", "pip"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(done.stderr, file=sys.stderr)
+        msg = f"error: `{' '.join(cmd)}` failed (see its output above)"
+        raise SystemExit(msg)
+    pins = sorted(
+        (line for line in done.stdout.splitlines() if "==" in line and not line.startswith("#")),
+        key=str.lower,
+    )
+    python = ".".join(map(str, sys.version_info[:3]))
+    header = (
+        "# Written by `make dist` (scripts/build_dist.py) from the venv that ran the tests,\n"
+        f"# Python {python}: `pip install -c constraints.txt ...` installs what was tested.\n"
+    )
+    target = root / "constraints.txt"
+    target.write_text(header + "\n".join(pins) + "\n")
+    return target
+
+
 def main() -> int:
     """Build `dist/` and print what was built and the spark-submit line that uses it."""
     out = ROOT / "dist"
@@ -57,7 +89,8 @@ def main() -> int:
     wheel = build_wheel(ROOT, out)
     archive = build_zip(ROOT, out)
     entry = Path(shutil.copy2(ROOT / PACKAGE / "entry.py", out / "entry.py"))
-    for path in (wheel, archive, entry):
+    constraints = write_constraints(ROOT)
+    for path in (wheel, archive, entry, constraints):
         print(f"built {path.relative_to(ROOT)} ({path.stat().st_size:,} bytes)")
     print(
         "\nrun it on a cluster whose Python has stream-scorer's dependencies installed:\n"

@@ -14,12 +14,16 @@ from stream_scorer.metrics.lag import partition_lag
 from stream_scorer.metrics.stats import ScorerStats
 
 log = logging.getLogger("stream_scorer.metrics")
+batches = logging.getLogger("stream_scorer.batches")
+"""The line a person reads per batch; its duration is the JSON line's `batch_duration_ms`."""
 
 Publisher = Callable[[dict], None]
 
 
 class MetricsListener(StreamingQueryListener):
-    """Emits `{"event": "batch", ...}` per progress: rows, rates, duration, counts, lag,
+    """Emits `{"event": "batch", ...}` per progress: rows, rates, duration (the trigger's,
+    `batch_duration_ms`: planning, scoring, sinks and commit; the readable line before it,
+    `batch N: ...`, shows the same number), counts, lag,
     `model_refusals` (model versions refused and failed reads of the source so far),
     `model_cache_failures` (big versions a machine could not copy into its cache, disk full),
     `model_fallbacks` (versions refused after failing a batch, the previous one serving again),
@@ -70,6 +74,15 @@ class MetricsListener(StreamingQueryListener):
         if not self._ours(event.progress.id):
             return
         record = self.progress_record(event.progress)
+        if record["scored"] is not None:
+            batches.info(
+                "batch %d: %d scored by model %s, %d dead-lettered, %.2fs",
+                record["batch_id"],
+                record["scored"],
+                record["model_version"],
+                record["dead_lettered"],
+                (record["batch_duration_ms"] or 0) / 1000,
+            )
         log.info(json.dumps(record, sort_keys=True))
         for publish in self.publishers:
             publish(record)

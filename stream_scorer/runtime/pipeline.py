@@ -123,15 +123,7 @@ class BatchPipeline:
             self.shadow.release_retired(self.registry.serving)
         seconds = time.monotonic() - started
         stats = BatchStats(batch_id, serving.version, good, bad, seconds, shadow=compared)
-        self.stats.record(stats)
-        log.info(
-            "batch %d: %d scored by model %s, %d dead-lettered, %.2fs",
-            batch_id,
-            good,
-            serving.version,
-            bad,
-            stats.seconds,
-        )
+        self.stats.record(stats)  # the listener logs it, with the trigger's duration
 
     def _score_and_write(
         self, batch: DataFrame, batch_id: int, serving: ServingModel

@@ -57,6 +57,11 @@ def scenario(tmp_path_factory, spark, bootstrap):
     metrics_log = logging.getLogger("stream_scorer.metrics")
     metrics_log.addHandler(handler)
     metrics_log.setLevel(logging.INFO)
+    readable: list[str] = []
+    readable_handler = _Messages(readable)
+    batches_log = logging.getLogger("stream_scorer.batches")
+    batches_log.addHandler(readable_handler)
+    batches_log.setLevel(logging.INFO)
     scorer = Scorer(config, spark=spark, once=True)
     try:
         query = scorer.start()
@@ -69,8 +74,10 @@ def scenario(tmp_path_factory, spark, bootstrap):
     finally:
         scorer.close()
         metrics_log.removeHandler(handler)
+        batches_log.removeHandler(readable_handler)
     return {
         "lines": lines,
+        "readable": readable,
         "scrape": scrape,
         "port": port,
         "config": config,
@@ -87,6 +94,17 @@ class _JsonLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.sink.append(json.loads(record.getMessage()))
+
+
+class _Messages(logging.Handler):
+    """Keeps the message of every record of a logger."""
+
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage())
 
 
 def _batches(lines: list[dict]) -> list[dict]:
@@ -109,6 +127,15 @@ def test_each_batch_logs_one_json_line_with_its_exact_counts(scenario):
         assert (b["input_rows"], b["scored"], b["dead_lettered"]) == (rows, scored, dead)
         assert b["model_version"] == "v0001"
         assert b["batch_duration_ms"] > 0
+
+
+def test_the_readable_line_gives_the_json_lines_counts_and_duration(scenario):
+    expected = [
+        f"batch {b['batch_id']}: {b['scored']} scored by model v0001, "
+        f"{b['dead_lettered']} dead-lettered, {b['batch_duration_ms'] / 1000:.2f}s"
+        for b in _batches(scenario["lines"])
+    ]
+    assert scenario["readable"] == expected
 
 
 def test_batch_line_reports_the_lag_of_every_partition_down_to_zero(scenario):

@@ -3,11 +3,13 @@ KRaft mode, healthchecks, start order, the Dockerfile's Kafka connector, configs
 """
 
 import re
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from stream_scorer.config import load_config
 
@@ -149,7 +151,38 @@ def test_state_lives_on_named_volumes_shared_by_driver_and_executors(services):
     assert set(volumes) >= {"models", "checkpoint", "outputs"}
     scorer, worker = set(services["scorer"]["volumes"]), set(services["spark-worker"]["volumes"])
     assert {"models:/data/models", "checkpoint:/data/checkpoint", "outputs:/data/out"} <= scorer
-    assert {"checkpoint:/data/checkpoint", "outputs:/data/out"} <= worker
+    assert {"models:/data/models:ro", "checkpoint:/data/checkpoint", "outputs:/data/out"} <= worker
+
+
+def test_every_service_that_reads_the_model_store_mounts_it(services):
+    readers = {"scorer", "spark-worker", "model-init"}  # driver, executors (big models), publish
+    for name in readers:
+        mounts = {
+            volume.split(":")[:2] == ["models", "/data/models"]
+            for volume in services[name]["volumes"]
+        }
+        assert True in mounts, name
+
+
+def test_the_image_installs_the_extras_of_dot_env_at_the_tested_versions(dockerfile, env):
+    extras = env["SCORER_EXTRAS"].split(",")
+    declared = set(metadata.metadata("stream-scorer").get_all("Provides-Extra") or [])
+    assert set(extras) <= declared, set(extras) - declared
+    assert {"onnx", "mlflow", "avro", "xgboost", "lightgbm", "delta", "iceberg"} <= set(extras)
+    assert 'pip install -c /app/constraints.txt "/app[${SCORER_EXTRAS}]"' in dockerfile
+    pinned = {
+        canonicalize_name(line.split("==")[0])
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line
+    }
+    wanted = [Requirement(r) for r in metadata.requires("stream-scorer") or []]
+    needed = [
+        r
+        for r in wanted
+        if r.marker is None or any(r.marker.evaluate({"extra": e}) for e in extras)
+    ]
+    unpinned = {canonicalize_name(r.name) for r in needed} - pinned
+    assert not unpinned, f"constraints.txt lacks {sorted(unpinned)}: run `make dist`"
 
 
 def test_dockerfile_resolves_the_kafka_connector_of_the_pinned_spark(dockerfile, env):
@@ -175,6 +208,7 @@ def test_docker_config_validates_with_the_scorer_environment(services):
     assert config.model.store == "/data/models"
     assert config.checkpoint.startswith("/data/checkpoint/")
     assert sorted(sink.kind for sink in config.sinks) == ["kafka", "parquet"]
+    assert config.source.kind == "python-kafka"  # jar-free by default
 
 
 def test_docker_config_reads_the_bootstrap_from_the_environment():
