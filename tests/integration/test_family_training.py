@@ -120,6 +120,9 @@ def test_cli_train_publishes_the_family_as_one_version(parquet, tmp_path) -> Non
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "fitting: 7/7 keys\n" in done.stderr
+    assert "Spark logs: " in done.stderr
+    spark_lines = ("Setting default log level", " WARN ", "log4j")  # the banner, log4j's lines
+    assert not [line for line in done.stderr.splitlines() if any(s in line for s in spark_lines)]
     assert "published v0001: family of 4 keys + fallback, 2 skipped, binary" in done.stdout
     manifest = ModelStore(store).manifest("v0001")
     assert manifest.extra["family"]["params"] == {"C": 0.5}

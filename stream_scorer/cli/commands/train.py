@@ -2,7 +2,9 @@
 
 import argparse
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from pyspark.sql import DataFrame
 
@@ -22,6 +24,7 @@ from stream_scorer.errors import ConfigError
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY
 from stream_scorer.flavors.family.build import TrainSpec, build_family
 from stream_scorer.flavors.family.train import Trained, feature_types_of, read_table, train_family
+from stream_scorer.runtime import logs
 from stream_scorer.runtime.session import build_session
 from stream_scorer.types import FieldType
 
@@ -83,7 +86,8 @@ def train(args: argparse.Namespace) -> int:
     """Train, publish, print the keys fitted and skipped and the new CURRENT."""
     config = load_config(args.config) if args.config else None
     store = store_of(args)  # before Spark starts: a missing store fails at once
-    spark = build_session("stream-scorer-train", config.spark if config else None)
+    log_file = None if args.verbose else _log_file(config)
+    spark = build_session("stream-scorer-train", config.spark if config else None, log_file)
     data = read_table(spark, command_line_path(args.data), args.format)
     spec = TrainSpec(
         key_column=args.key,
@@ -110,6 +114,17 @@ def train(args: argparse.Namespace) -> int:
         f"{manifest.estimator} ({len(payload):,} bytes, sha256 {manifest.sha256[:12]})"
     )
     return advance_current(store, manifest.version, previous)
+
+
+def _log_file(config: ScorerConfig | None) -> Path:
+    """Where Spark's and the clients' lines go, as for `run`: the config's `logging.file`,
+    else `stream-scorer-train.log` in the temp directory."""
+    path = logs.log_to_file(
+        (config.logging.file if config else None)
+        or Path(tempfile.gettempdir()) / "stream-scorer-train.log"
+    )
+    print(f"Spark logs: {path} (--verbose shows them here)", file=sys.stderr)
+    return path
 
 
 def _feature_types(
