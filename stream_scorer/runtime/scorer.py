@@ -37,6 +37,20 @@ from stream_scorer.versions.sources.factory import open_source
 log = logging.getLogger(__name__)
 
 
+def lock_before_spark(config: ScorerConfig) -> CheckpointLock | None:
+    """Take a local checkpoint's lock, which needs no Spark; None for a leased checkpoint
+    (its lease is written through the session's filesystem, once there is one).
+
+    Raises
+    ------
+    CheckpointInUseError
+        Naming the scorer that holds the checkpoint.
+    """
+    if is_local(config.checkpoint) and config.checkpoint_lock == "auto":
+        return FileLock(config.checkpoint).acquire()
+    return None
+
+
 class Scorer:
     """One streaming scorer built from a `ScorerConfig`.
 
@@ -47,7 +61,8 @@ class Scorer:
     stop is requested (SIGTERM/SIGINT), and stops between batches so no batch is cut short.
     `once=True` (`run --once`) is `trigger: {availableNow: true}`: drain what is there, stop.
     `topics_checked=True` skips `start()`'s check that the source's topics exist, for a
-    caller that has just run it (`stream-scorer run` does, before the JVM starts).
+    caller that has just run it (`stream-scorer run` does, before the JVM starts); `lock` is
+    the checkpoint's lock that caller took before building `spark` (`lock_before_spark`).
     """
 
     def __init__(
@@ -57,6 +72,7 @@ class Scorer:
         once: bool = False,
         topics_checked: bool = False,
         hooks: BatchHooks = NO_HOOKS,
+        lock: CheckpointLock | None = None,
     ) -> None:
         if once:
             config = config.model_copy(update={"trigger": TriggerConfig(availableNow=True)})
@@ -66,10 +82,9 @@ class Scorer:
         self._closers: list = []
         self._stop = threading.Event()
         self._lost: str | None = None
-        # A local checkpoint is locked before the session starts, so a second scorer fails
-        # in a moment; a leased one needs the session's filesystem for its lease.
-        local = is_local(config.checkpoint) and config.checkpoint_lock == "auto"
-        lock: CheckpointLock | None = FileLock(config.checkpoint).acquire() if local else None
+        # A local checkpoint is locked before the session starts (`lock_before_spark`), so a
+        # second scorer fails in a moment; a leased one needs the session's filesystem.
+        lock = lock or lock_before_spark(config)
         try:
             self.spark = spark or build_session(config.app_name, scorer_settings(config))
             if lock is None:

@@ -70,6 +70,7 @@ def test_second_run_on_a_checkpoint_in_use_exits_2_naming_the_holder(tmp_path, b
     assert len(errors) == 1
     assert errors[0].startswith(f"error: checkpoint {tmp_path / 'checkpoint'} is in use")
     assert holder_named(errors[0], daemon.pid)
+    assert "Spark session ready" not in second.stderr  # refused before its session started
 
 
 def test_two_runs_started_together_score_every_offset_exactly_once(tmp_path, spark, bootstrap):

@@ -41,18 +41,24 @@ def run(args: argparse.Namespace) -> int:
     log_file = None if args.verbose else _log_to_file(config, args.config)
     require_current_model(config, args.config)
     # Spark's imports only once the config is known good: its mistakes fail in a second
-    from stream_scorer.runtime.scorer import Scorer
+    from stream_scorer.runtime.scorer import Scorer, lock_before_spark
     from stream_scorer.runtime.session import build_session, scorer_settings
     from stream_scorer.sources.topic_check import check_source_topics
 
     check_source_topics(config.source)
     check_kafka_sinks(config)
 
-    logs.announce_start(config.checkpoint, log_file)
-    began = time.monotonic()
-    spark = build_session(config.app_name, scorer_settings(config), jvm_log=log_file)
-    log.info("Spark session ready in %.1fs", time.monotonic() - began)
-    scorer = Scorer(config, spark, args.once, topics_checked=True, hooks=args.hooks)
+    lock = lock_before_spark(config)  # a second scorer on the checkpoint fails here
+    try:
+        logs.announce_start(config.checkpoint, log_file)
+        began = time.monotonic()
+        spark = build_session(config.app_name, scorer_settings(config), jvm_log=log_file)
+        log.info("Spark session ready in %.1fs", time.monotonic() - began)
+        scorer = Scorer(config, spark, args.once, topics_checked=True, hooks=args.hooks, lock=lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     return scorer.run()
 
 
