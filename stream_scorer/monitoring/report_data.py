@@ -29,9 +29,17 @@ def utc_times(frame: pd.DataFrame) -> pd.Series:
     return frame["time"].dt.tz_convert("UTC").dt.tz_localize(None)
 
 
-def buckets(n: int, most: int = MAX_COLUMNS) -> list[np.ndarray]:
-    """Row positions 0..n-1 split into at most `most` consecutive buckets."""
-    return [b for b in np.array_split(np.arange(n), min(n, most)) if len(b)]
+def buckets(n: int, most: int = MAX_COLUMNS) -> np.ndarray:
+    """The bucket of each of n rows: at most `most` consecutive buckets, as even as can be
+    (the first ones one row longer)."""
+    sizes = [len(b) for b in np.array_split(np.arange(n), min(n, most))]
+    return np.repeat(np.arange(len(sizes)), sizes)
+
+
+def _starts(frame: pd.DataFrame, bucket: np.ndarray) -> pd.Series:
+    """Each bucket's first batch time (naive UTC)."""
+    first = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    return utc_times(frame).iloc[first].reset_index(drop=True)
 
 
 def psi_matrix(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, pd.Series]:
@@ -40,10 +48,9 @@ def psi_matrix(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, pd.Series]:
     per_feature = pd.DataFrame(list(frame["feature_psi"]), index=frame.index, dtype=float)
     per_feature = per_feature[per_feature.max().sort_values(ascending=False).index]
     table = pd.concat([frame["prediction_psi"].rename("prediction"), per_feature], axis=1)
-    groups = buckets(len(frame))
-    values = np.array([table.iloc[g].max().to_numpy() for g in groups]).T
-    starts = utc_times(frame).iloc[[g[0] for g in groups]].reset_index(drop=True)
-    return list(table.columns), values.reshape(len(table.columns), len(groups)), starts
+    bucket = buckets(len(frame))
+    values = table.reset_index(drop=True).groupby(bucket).max().to_numpy().T
+    return list(table.columns), values, _starts(frame, bucket)
 
 
 def dead_letters_by_reason(frame: pd.DataFrame) -> pd.DataFrame:
@@ -53,9 +60,9 @@ def dead_letters_by_reason(frame: pd.DataFrame) -> pd.DataFrame:
     if per_batch.empty or not per_batch.to_numpy().any():
         return pd.DataFrame()
     per_batch = per_batch[per_batch.sum().sort_values(ascending=False).index]
-    groups = buckets(len(frame))
-    times = utc_times(frame).iloc[[g[0] for g in groups]]
-    return pd.DataFrame([per_batch.iloc[g].sum() for g in groups], index=times.to_numpy())
+    bucket = buckets(len(frame))
+    sums = per_batch.groupby(bucket).sum()
+    return sums.set_axis(_starts(frame, bucket).to_numpy(), axis=0)
 
 
 def versions_in_order(frame: pd.DataFrame) -> list[str]:
