@@ -13,7 +13,7 @@ import pandas as pd
 from stream_scorer.errors import MissingExtraError
 from stream_scorer.monitoring import report_plots as plots
 from stream_scorer.monitoring.history_read import read_baseline, read_history
-from stream_scorer.monitoring.report_data import comparisons
+from stream_scorer.monitoring.report_data import comparisons, worst_features
 
 PLOTS = ("throughput", "versions", "dead-letters", "psi", "baseline")
 """The ids of the figures (`plot-<id>`), in the report's order."""
@@ -54,9 +54,14 @@ def render(frame: pd.DataFrame, location: str, baseline: dict | None) -> str:
     found = comparisons(frame, baseline) if baseline else []
     if found:
         recent = _img("baseline", plots.comparison(found))
-    else:
+    elif baseline is None:
         missing = f"{location}/baselines/{version}.json"
         recent = f'<p class="note">No baseline for {_e(version)}: {_e(missing)} is missing.</p>'
+    else:
+        recent = (
+            f'<p class="note">The last batches of {_e(version)} hold no bin counts that match '
+            "its baseline's bins.</p>"
+        )
     sections = [
         ("Throughput, latency and lag", _img("throughput", plots.throughput(frame))),
         ("Model versions", _img("versions", plots.versions(frame))),
@@ -75,8 +80,7 @@ def render(frame: pd.DataFrame, location: str, baseline: dict | None) -> str:
 
 def _summary(frame: pd.DataFrame) -> str:
     first, last = frame["time"].iloc[0], frame["time"].iloc[-1]
-    psi = pd.DataFrame(list(frame["feature_psi"].iloc[-1:]), dtype=float)
-    worst = psi.iloc[0].idxmax() if psi.size and psi.notna().any(axis=None) else None
+    worst = worst_features(frame, 1)
     rows = [
         ("from", f"{first:%Y-%m-%d %H:%M:%S} UTC"),
         ("to", f"{last:%Y-%m-%d %H:%M:%S} UTC"),
@@ -88,7 +92,7 @@ def _summary(frame: pd.DataFrame) -> str:
             "reloads, refusals, fallbacks",
             ", ".join(_total(frame, c) for c in ("reloads", "refusals", "fallbacks")),
         ),
-        ("worst feature now", f"{worst} (PSI {psi.iloc[0][worst]:.3f})" if worst else "n/a"),
+        ("worst feature now", "{} (PSI {:.3f})".format(*worst[0]) if worst else "n/a"),
     ]
     cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f"<table>{cells}</table>"

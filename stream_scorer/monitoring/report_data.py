@@ -1,6 +1,7 @@
 """What the report draws, computed from the history frame (`history_read.read_history`):
 plain pandas and numpy, no plotting."""
 
+import math
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -73,7 +74,8 @@ def versions_in_order(frame: pd.DataFrame) -> list[str]:
 def worst_features(frame: pd.DataFrame, count: int = 3) -> list[tuple[str, float]]:
     """The `count` features with the highest PSI in the last batch, worst first."""
     last = frame["feature_psi"].iloc[-1]
-    ranked = sorted(((f, v) for f, v in last.items() if v is not None), key=lambda fv: -fv[1])
+    known = [(f, v) for f, v in last.items() if v is not None and not math.isnan(v)]
+    ranked = sorted(known, key=lambda fv: -fv[1])
     return ranked[:count]
 
 

@@ -5,9 +5,9 @@ import re
 import pandas as pd
 
 from stream_scorer.cli.main import main
-from stream_scorer.monitoring.report import PLOTS
+from stream_scorer.monitoring.report import PLOTS, write_report
 from stream_scorer.monitoring.report_data import MAX_COLUMNS, comparisons, psi_matrix
-from tests.monitoring_helpers import baseline, history_rows
+from tests.monitoring_helpers import baseline, history_rows, write_batch
 
 
 def test_report_writes_every_plot_inline_and_nothing_to_fetch(
@@ -67,3 +67,17 @@ def test_the_comparison_shows_the_drifted_feature_against_its_baseline_first():
     assert drifted.baseline == [0.1] * 10
     assert drifted.recent[-1] > 0.5  # two standard deviations up: most rows in the top bin
     assert drifted.bins[0] == "< -1.28" and drifted.bins[-1] == ">= 1.28"
+
+
+def test_a_history_without_baselines_or_dead_letters_still_draws(tmp_path):
+    for row in history_rows(20):
+        row |= {"prediction_psi": None, "feature_psi": {}, "feature_counts": {}}
+        write_batch(tmp_path, row | {"dead_letters": 0, "dead_letter_reasons": {}})
+    out = tmp_path / "report.html"
+
+    write_report(str(tmp_path), str(out))
+
+    page = out.read_text()
+    assert re.findall(r'<figure id="plot-([\w-]+)">', page) == list(PLOTS[:-1])
+    assert "<th>worst feature now</th><td>n/a</td>" in page
+    assert f"No baseline for v0002: {tmp_path}/baselines/v0002.json is missing." in page
