@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Checks the prerequisites of `make demo` / `make test`: Python >= 3.10 and Java 17+.
-# A missing JDK is installed from Debian's packages when we are root with apt-get;
-# otherwise we stop with a message that says what to install.
+# Checks the prerequisites of `make demo` / `make test`: Python >= 3.10 and Java 17+, and
+# Chromium for the test that renders `stream-scorer report` in a real browser.
+# A missing JDK or Chromium is installed from Debian's packages when we are root with apt-get;
+# otherwise a missing JDK stops us with a message that says what to install, and a missing
+# Chromium only warns (its test then installs it or skips, saying why).
 set -euo pipefail
 python=${1:-python3}
 
@@ -33,5 +35,15 @@ if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
     echo "error: Spark needs Java 17 or newer on PATH (found: $(java -version 2>&1 | head -1 || echo none))." >&2
     echo "       Install a JDK 17 (e.g. 'apt-get install openjdk-17-jre-headless') and retry." >&2
     exit 1
+  fi
+fi
+
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Chromium not found: installing chromium from Debian's packages (the report's browser test)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "warning: no chromium on PATH: the test that renders the report in a browser will skip" >&2
+    echo "         unless it can install it ('apt-get install chromium')." >&2
   fi
 fi

@@ -57,3 +57,7 @@ class ModelErrorRateError(ModelRejectedError):
 class SchemaRegistryUnavailableError(ScorerError):
     """The Schema Registry could not be reached or failed (connection refused, timeout, 5xx)
     after its client's retries: not the record's fault, so the batch fails and is replayed."""
+
+
+class HistoryError(ScorerError):
+    """The monitoring history is missing, empty or unreadable (`stream-scorer report`)."""

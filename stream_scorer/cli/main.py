@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from stream_scorer import __version__
-from stream_scorer.cli.commands import broker, demo, model, produce, run, status
+from stream_scorer.cli.commands import broker, demo, model, produce, report, run, status
 from stream_scorer.errors import ScorerError
 from stream_scorer.runtime.logs import configure_console
 from stream_scorer.sinks.base import NO_HOOKS, BatchHooks
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show Spark's and the Kafka clients' log lines here too (else: in the log file)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, status, model, produce, broker, demo):
+    for command in (run, status, report, model, produce, broker, demo):
         command.register(sub)
     return parser
 

@@ -15,7 +15,8 @@ class PrometheusExporter:
     `stream_scorer_batch_duration_seconds`, `stream_scorer_processed_rows_per_second`,
     `stream_scorer_source_lag{partition="topic/N"}`, `stream_scorer_model_info{model_version}`,
     `stream_scorer_model_source_info{role, source, model_version}` (role `served` or `shadow`),
-    `stream_scorer_model_fallbacks_total` (versions refused after failing a batch)
+    `stream_scorer_model_fallbacks_total` (versions refused after failing a batch),
+    `stream_scorer_model_refusals_total` (versions refused and failed reads of the model source)
     and, with a shadow, `stream_scorer_shadow_compared_rows_total{shadow_model_version}`,
     `stream_scorer_shadow_errors_total` and the last batch's `stream_scorer_shadow_agreement_rate`,
     `stream_scorer_shadow_mean_absolute_difference`, `stream_scorer_shadow_positive_rate_shift`
@@ -62,7 +63,13 @@ class PrometheusExporter:
             "Model versions refused after failing a batch, the previous one serving again",
             registry=r,
         )
-        self._fallbacks_seen = 0
+        self.refusals = Counter(
+            "stream_scorer_model_refusals",
+            "Model versions refused (verification, validation) and failed reads of the source",
+            registry=r,
+        )
+        self._seen = {"model_fallbacks": 0, "model_refusals": 0}
+        """The listener's running counts (`model_fallbacks`, `model_refusals`) applied so far."""
         self.shadow = ShadowGauges(r)
         try:
             self.server, self.thread = start_http_server(port, addr=addr, registry=r)
@@ -84,9 +91,8 @@ class PrometheusExporter:
         self.rate.set(record["processed_rows_per_second"] or 0)
         for partition, lag in record["source_lag"].items():
             self.lag.labels(partition=partition).set(lag)
-        fallbacks = record.get("model_fallbacks") or 0  # the listener's running count
-        self.fallbacks.inc(max(0, fallbacks - self._fallbacks_seen))
-        self._fallbacks_seen = max(fallbacks, self._fallbacks_seen)
+        self._advance(self.fallbacks, "model_fallbacks", record)
+        self._advance(self.refusals, "model_refusals", record)
         self.version.clear()
         self.version.labels(model_version=version).set(1)
         self.sources.clear()
@@ -97,6 +103,12 @@ class PrometheusExporter:
             shadow_version = shadow["model_version"] or "none"
             self.sources.labels("shadow", record["shadow_source"], shadow_version).set(1)
             self.shadow(shadow)
+
+    def _advance(self, counter: Counter, key: str, record: dict) -> None:
+        """Add what the running count `record[key]` gained since the last record."""
+        count = record.get(key) or 0
+        counter.inc(max(0, count - self._seen[key]))
+        self._seen[key] = max(count, self._seen[key])
 
     def close(self) -> None:
         """Stop serving and release the port (a restarted scorer may bind it again)."""

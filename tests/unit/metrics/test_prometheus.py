@@ -7,7 +7,7 @@ import pytest
 from stream_scorer.metrics.prometheus import PrometheusExporter
 
 
-def _record(fallbacks: int) -> dict:
+def _record(fallbacks: int, refusals: int = 0) -> dict:
     return {
         "input_rows": 10,
         "model_version": "v0001",
@@ -17,6 +17,7 @@ def _record(fallbacks: int) -> dict:
         "processed_rows_per_second": 100.0,
         "source_lag": {},
         "model_fallbacks": fallbacks,
+        "model_refusals": refusals,
     }
 
 
@@ -31,6 +32,12 @@ def test_fallbacks_counter_follows_the_running_count_of_the_records(exporter):
     for fallbacks in (0, 1, 1):
         exporter(_record(fallbacks))
     assert exporter.registry.get_sample_value("stream_scorer_model_fallbacks_total") == 1
+
+
+def test_refusals_counter_follows_the_running_count_of_the_records(exporter):
+    for refusals in (0, 2, 2, 3):
+        exporter(_record(0, refusals))
+    assert exporter.registry.get_sample_value("stream_scorer_model_refusals_total") == 3
 
 
 @pytest.mark.parametrize(

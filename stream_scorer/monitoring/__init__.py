@@ -1,0 +1,1 @@
+"""Model monitoring: the batch history, drift against a baseline, the report."""
