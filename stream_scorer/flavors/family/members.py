@@ -33,12 +33,13 @@ from stream_scorer.flavors.xgboost.booster import load_booster as load_xgboost
 from stream_scorer.types import TYPES, FieldType, Scalar
 
 PICKLE: ModelFormat = "pickle"
+_NATIVE: list[tuple[str, ModelFormat, tuple[str, ...]]] = [
+    ("xgboost", "xgboost-ubj", ("XGBRegressor", "XGBClassifier")),
+    ("lightgbm", "lightgbm-text", ("LGBMRegressor", "LGBMClassifier")),
+]
 NATIVE_ESTIMATORS: Mapping[str, ModelFormat] = {
     f"{package}{module}.{name}": fmt
-    for package, fmt, names in [
-        ("xgboost", "xgboost-ubj", ("XGBRegressor", "XGBClassifier")),
-        ("lightgbm", "lightgbm-text", ("LGBMRegressor", "LGBMClassifier")),
-    ]
+    for package, fmt, names in _NATIVE
     for module in ("", ".sklearn")
     for name in names
 }
