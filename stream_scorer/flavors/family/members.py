@@ -190,10 +190,20 @@ def format_of(manifest: Manifest) -> MemberFormat:
 
 def classes_of(model: Any, fmt: ModelFormat) -> list[Scalar] | None:
     """The labels a fitted native classifier maps its scores to, to store beside its bytes
-    (its booster does not record them); None for a regressor or a pickled model."""
+    (its booster does not record them); None for a regressor or a pickled model.
+
+    Raises
+    ------
+    ValueError
+        If the classifier saw one class (LightGBM fits it, as a binary booster).
+    """
     if fmt == PICKLE or not hasattr(model, "classes_"):
         return None
-    return np.asarray(model.classes_).tolist()
+    classes = np.asarray(model.classes_).tolist()
+    if len(classes) < 2:
+        msg = f"a classifier needs samples of at least 2 classes; these rows hold {classes}"
+        raise ValueError(msg)
+    return classes
 
 
 def check_native_features(estimator: str, feature_types: Mapping[str, FieldType]) -> None:
