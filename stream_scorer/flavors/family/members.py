@@ -101,10 +101,17 @@ class TreesKeyModel(KeyModel):
         self.spec = TreesSpec(
             library, info.objective, info.num_class, THREADS, info.categories, info.margin
         )
+        self._bound: tuple[Manifest, TreesPredictor] | None = None
 
     def predict(self, inputs: ModelInput, manifest: Manifest) -> Predictions:
-        own = dataclasses.replace(manifest, trees=self.spec)
-        return TreesPredictor(self.booster, own).predict(inputs)
+        bound = self._bound
+        if bound is None or bound[0] is not manifest:  # the family passes the same one per key
+            bound = (
+                manifest,
+                TreesPredictor(self.booster, dataclasses.replace(manifest, trees=self.spec)),
+            )
+            self._bound = bound
+        return bound[1].predict(inputs)
 
 
 MemberLoader = Callable[[bytes, list[Scalar] | None, Manifest, Sequence[str], bool], KeyModel]

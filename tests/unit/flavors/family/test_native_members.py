@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stream_scorer.errors import ModelRejectedError
+from stream_scorer.errors import ConfigError, ModelRejectedError
 from stream_scorer.features.routing import ROUTE_KEY
 from stream_scorer.flavors.base import load_predictor
 from stream_scorer.flavors.family.artefact import FamilyArtefact, pack
 from stream_scorer.flavors.family.build import build_family
+from stream_scorer.flavors.family.members import check_native_features, member_format
 from tests.family_helpers import FEATURES, fit_locally, keyed_frame
 
 xgboost = pytest.importorskip("xgboost", reason="the xgboost extra is not installed")
@@ -111,3 +112,29 @@ def test_a_member_not_in_the_family_format_is_refused_at_build() -> None:
 
     with pytest.raises(ModelRejectedError, match=r"^the model of key 'k0001': xgboost cannot"):
         build_family(spec, fitted, {})
+
+
+def test_native_members_take_numeric_features_only() -> None:
+    check_native_features("sklearn.linear_model.Ridge", {"a": "double", "b": "string"})
+
+    with pytest.raises(ConfigError, match=r"^xgboost.XGBRegressor members take numeric "):
+        check_native_features("xgboost.XGBRegressor", {"a": "double", "b": "string"})
+
+
+def test_sklearn_wrappers_of_xgboost_and_lightgbm_are_stored_natively_others_pickled() -> None:
+    assert member_format("xgboost.XGBClassifier") == "xgboost-ubj"
+    assert member_format("xgboost.sklearn.XGBRegressor") == "xgboost-ubj"
+    assert member_format("lightgbm.LGBMRegressor") == "lightgbm-text"
+    assert member_format("sklearn.ensemble.RandomForestRegressor") == "pickle"
+    assert member_format("xgboost.XGBRFRegressor") == "pickle"  # not one of ours: a pickle
+
+
+def test_a_family_whose_format_holds_no_members_is_refused(xgb_family) -> None:
+    payload, manifest, _ = xgb_family
+    predictor = load_predictor(payload, dataclasses.replace(manifest, format="onnx"))
+
+    with pytest.raises(
+        ModelRejectedError,
+        match=r"^the model of key 'k0000': a model family cannot hold onnx members",
+    ):
+        predictor.predict(_rows(["k0000"]))
