@@ -180,6 +180,13 @@ def member_format(estimator: str) -> ModelFormat:
     return NATIVE_ESTIMATORS.get(estimator, PICKLE)
 
 
+def fit_params(estimator: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` of a key's fit: a native estimator fits with one thread (`n_jobs`) unless
+    they say otherwise; XGBoost and LightGBM would take every core, beside Spark's tasks."""
+    defaults = {"n_jobs": THREADS} if member_format(estimator) != PICKLE else {}
+    return {**defaults, **params}
+
+
 def format_of(manifest: Manifest) -> MemberFormat:
     """The member format of the family `manifest`.
 

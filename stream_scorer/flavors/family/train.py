@@ -31,6 +31,7 @@ from stream_scorer.flavors.family.members import (
     NATIVE_ESTIMATORS,
     check_native_features,
     classes_of,
+    fit_params,
 )
 from stream_scorer.flavors.sklearn.estimator import import_estimator
 from stream_scorer.types import FieldType
@@ -179,7 +180,8 @@ def _fit_group(spec: TrainSpec, done: Accumulator) -> Callable[[tuple, pd.DataFr
             inputs = model_input(rows, names, types, layout)
             target = rows[spec.target].to_numpy()
             # The driver checked the path against the allowed ones; this only imports it.
-            model = import_estimator(spec.estimator, (spec.estimator,))(**spec.params)
+            estimator = import_estimator(spec.estimator, (spec.estimator,))
+            model = estimator(**fit_params(spec.estimator, spec.params))
             began = time.perf_counter()
             try:
                 model.fit(inputs, target)

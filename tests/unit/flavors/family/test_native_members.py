@@ -11,7 +11,11 @@ from stream_scorer.features.routing import ROUTE_KEY
 from stream_scorer.flavors.base import load_predictor
 from stream_scorer.flavors.family.artefact import FamilyArtefact, pack
 from stream_scorer.flavors.family.build import build_family
-from stream_scorer.flavors.family.members import check_native_features, member_format
+from stream_scorer.flavors.family.members import (
+    check_native_features,
+    fit_params,
+    member_format,
+)
 from tests.family_helpers import FEATURES, fit_locally, keyed_frame
 
 xgboost = pytest.importorskip("xgboost", reason="the xgboost extra is not installed")
@@ -127,6 +131,15 @@ def test_sklearn_wrappers_of_xgboost_and_lightgbm_are_stored_natively_others_pic
     assert member_format("lightgbm.LGBMRegressor") == "lightgbm-text"
     assert member_format("sklearn.ensemble.RandomForestRegressor") == "pickle"
     assert member_format("xgboost.XGBRFRegressor") == "pickle"  # not one of ours: a pickle
+
+
+def test_native_estimators_fit_with_one_thread_unless_told_otherwise() -> None:
+    assert fit_params("lightgbm.LGBMClassifier", {"n_estimators": 5}) == {
+        "n_jobs": 1,
+        "n_estimators": 5,
+    }
+    assert fit_params("xgboost.XGBRegressor", {"n_jobs": 2}) == {"n_jobs": 2}
+    assert fit_params("sklearn.linear_model.Ridge", {}) == {}
 
 
 def test_a_family_whose_format_holds_no_members_is_refused(xgb_family) -> None:
