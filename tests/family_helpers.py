@@ -13,6 +13,7 @@ from stream_scorer.contract.family_info import FamilyInfo
 from stream_scorer.contract.manifest import MANIFEST_FILE
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY, FamilyArtefact, pack
 from stream_scorer.flavors.family.build import FittedKey, TrainSpec
+from stream_scorer.flavors.family.members import MEMBER_FORMATS, classes_of
 from stream_scorer.versions.store import ModelStore
 from tests.hostile_pickle import Calls
 from tests.scorer_helpers import NUMERIC
@@ -40,22 +41,27 @@ def fit_locally(
     estimator: type,
     target: str = "y",
     fallback: bool = False,
+    params: dict | None = None,
 ) -> tuple[TrainSpec, list[FittedKey], dict[str, object]]:
-    """Fit one `estimator()` per store of `frame` in this process, as the executors would.
+    """Fit one `estimator(**params)` per store of `frame` in this process, stored in the
+    spec's member format, as the executors would.
 
     Returns the spec, the fitted keys and the models by key (FALLBACK_KEY for the fallback).
     """
     path = f"{estimator.__module__}.{estimator.__name__}"
-    spec = TrainSpec("store", target, dict(NUMERIC), path, {}, fallback=fallback)
+    spec = TrainSpec("store", target, dict(NUMERIC), path, params or {}, fallback=fallback)
+    fmt = spec.member_format
     groups = [(str(k), rows) for k, rows in frame.groupby("store")]
     if fallback:
         groups.append((FALLBACK_KEY, frame))
     fitted, models = [], {}
     for key, rows in groups:
         inputs = rows[FEATURES].to_numpy(dtype=np.float64)
-        model = estimator().fit(inputs, rows[target].to_numpy())
+        model = estimator(**spec.params).fit(inputs, rows[target].to_numpy())
         canary = rows[FEATURES].head(2).to_dict("records")
-        fitted.append(FittedKey(key, pickle.dumps(model), len(rows), 1.0, 0.01, canary))
+        payload = MEMBER_FORMATS[fmt].dump(model)
+        classes = classes_of(model, fmt)
+        fitted.append(FittedKey(key, payload, len(rows), 1.0, 0.01, canary, classes))
         models[key] = model
     return spec, fitted, models
 

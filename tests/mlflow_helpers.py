@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import mlflow
+import mlflow.onnx
 import pandas as pd
 from mlflow import MlflowClient
 
@@ -65,6 +66,26 @@ class LocalMlflow:
                     input_example=example,
                     registered_model_name=name,
                     pip_requirements=[flavour],  # skips inferring them (seconds)
+                )
+        finally:
+            mlflow.set_tracking_uri(previous)
+        return str(info.registered_model_version)
+
+    def register_onnx(self, name: str, graph: bytes) -> str:
+        """Log the ONNX `graph` with MLflow's onnx flavour (weights inside the .onnx file) and
+        register it as `name`; return the new version number."""
+        import onnx
+
+        previous = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(self.tracking_uri)
+        try:
+            with mlflow.start_run(experiment_id=self.experiment):
+                info = mlflow.onnx.log_model(
+                    onnx.load_from_string(graph),
+                    name="model",
+                    registered_model_name=name,
+                    pip_requirements=["onnxruntime"],  # skips inferring them (seconds)
+                    save_as_external_data=False,
                 )
         finally:
             mlflow.set_tracking_uri(previous)

@@ -92,7 +92,8 @@ class ModelConfig(Settings):
     route_by: str | None = None
     """Record field whose value picks the model of a per-key family (`model train`)."""
     train_estimators: list[str] = Field(default_factory=list)
-    """Estimator import paths beyond sklearn.* that `model train --estimator` accepts."""
+    """Estimator import paths beyond sklearn.* and XGBoost's and LightGBM's (stored natively)
+    that `model train --estimator` accepts."""
     mapped_above_mb: int = Field(default=DEFAULT_MAPPED_ABOVE_MB, ge=0, le=2047)
     """Store artefacts of at least this many MiB are not broadcast: each machine copies them from
     the store into `cache_dir` once and its workers memory-map them (`model publish` stores

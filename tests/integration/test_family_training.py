@@ -6,15 +6,20 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 from sklearn.linear_model import Ridge
 
-from stream_scorer.flavors.family.artefact import FALLBACK_KEY
-from stream_scorer.flavors.family.build import TrainSpec
+from stream_scorer.features.routing import ROUTE_KEY
+from stream_scorer.flavors.base import load_predictor
+from stream_scorer.flavors.family.artefact import FALLBACK_KEY, FamilyArtefact
+from stream_scorer.flavors.family.build import TrainSpec, build_family
 from stream_scorer.flavors.family.train import read_table, train_family
+from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import FEATURES, keyed_frame
-from tests.scorer_helpers import NUMERIC
+from tests.kafka_helpers import create_topic, produce_exact, spread
+from tests.scorer_helpers import NUMERIC, read_sink, records, scorer_config
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +132,73 @@ def test_cli_train_publishes_the_family_as_one_version(parquet, tmp_path) -> Non
     manifest = ModelStore(store).manifest("v0001")
     assert manifest.extra["family"]["params"] == {"C": 0.5}
     assert ModelStore(store).current_version() == "v0001"
+
+
+NATIVE = {"n_estimators": 10, "max_depth": 3, "n_jobs": 1}
+
+
+def _native_family(spark, frame, tmp_path, estimator: str, target: str, **params):
+    """Train `estimator` per key on Spark (keys of 10 rows or more), build and publish the
+    family; (store, manifest)."""
+    path = tmp_path / "train.parquet"
+    frame.to_parquet(path)
+    spec = TrainSpec("store", target, dict(NUMERIC), estimator, {**NATIVE, **params}, 10)
+    trained = train_family(read_table(spark, str(path)), spec)
+    assert set(trained.skipped) <= {SHORT_KEY, SINGLE_CLASS_KEY}
+    store = ModelStore(tmp_path / "models")
+    payload, manifest = build_family(spec, trained.fitted, trained.skipped)
+    return store, store.add(manifest, payload)
+
+
+def _members(store: ModelStore, manifest) -> dict:
+    artefact = FamilyArtefact(store.read_artifact(manifest.version))
+    return {k: (artefact.member_bytes(k, m), m.classes) for k, m in artefact.members.items()}
+
+
+def test_xgboost_family_stores_boosters_that_predict_as_xgboost(spark, frame, tmp_path) -> None:
+    import xgboost
+
+    store, manifest = _native_family(spark, frame, tmp_path, "xgboost.XGBRegressor", "y")
+    family = load_predictor(store.read_artifact(manifest.version), manifest)
+    scored = family.predict(frame.assign(**{ROUTE_KEY: frame["store"]}))
+
+    assert manifest.format == "xgboost-ubj"
+    assert sorted(_members(store, manifest)) == ["k0000", "k0001", "k0002", "k0004", "k0005"]
+    for key, (member, _) in _members(store, manifest).items():
+        own = xgboost.XGBRegressor()
+        own.load_model(bytearray(member))
+        rows = np.flatnonzero(frame["store"] == key)
+        expected = own.predict(frame[FEATURES].to_numpy()[rows]).astype(np.float64)
+        np.testing.assert_array_equal(scored.prediction[rows], expected)
+
+
+def test_lightgbm_family_scores_a_stream_as_lightgbm_with_each_keys_labels(
+    spark, frame, tmp_path, bootstrap
+) -> None:
+    import lightgbm
+
+    labelled = frame.assign(grade=np.where(frame["label"] == 1, "up", "down"))
+    estimator = "lightgbm.LGBMClassifier"
+    params = {"min_child_samples": 2, "verbose": -1}
+    store, manifest = _native_family(spark, labelled, tmp_path, estimator, "grade", **params)
+    members = _members(store, manifest)
+    sent = [{**r, "store": f"k{i % 6:04d}"} for i, r in enumerate(records(range(300), NUMERIC, 3))]
+    topic = create_topic(bootstrap, 3)
+    produce_exact(bootstrap, topic, spread([orjson.dumps(v) for v in sent], 3))
+    features = {"schema": NUMERIC, "passthrough": {"id": "long", "store": "string"}}
+    model = {"store": str(store.root), "route_by": "store"}
+    config = scorer_config(tmp_path, bootstrap, topic, features=features, model=model)
+
+    assert Scorer(config, spark=spark, once=True).run() == 0
+
+    scored = read_sink(spark, tmp_path / "predictions").sort_values("id")
+    assert (manifest.format, manifest.classes) == ("lightgbm-text", ["down", "up"])
+    assert sorted(members) == ["k0000", "k0001", "k0002", "k0005"]  # k0004: one class
+    assert sorted(scored["id"]) == [r["id"] for r in sent if r["store"] in members]
+    for key, (member, classes) in members.items():
+        rows = scored[scored["store"] == key]
+        inputs = np.array([[sent[i][f] for f in FEATURES] for i in rows["id"]])
+        proba = lightgbm.Booster(model_str=member.decode()).predict(inputs)
+        assert classes == ["down", "up"]
+        assert rows["prediction"].tolist() == [classes[int(p > 0.5)] for p in proba]
+        np.testing.assert_allclose(rows["probability"], proba, rtol=1e-12)

@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stream_scorer.devtools.onnx_models import dense
 from stream_scorer.runtime.scorer import Scorer
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.mlflow_helpers import ConstantPyfunc, LocalMlflow, MlflowServer
+from tests.onnx_helpers import direct_run, softmax
 from tests.scorer_helpers import NUMERIC, encode, model_frame, read_sink, records, scorer_config
 
 pytestmark = pytest.mark.integration
@@ -189,3 +191,27 @@ def test_alias_moved_from_an_xgboost_to_a_lightgbm_version_serves_each_natively(
         frame = model_frame(records(ids, NUMERIC), NUMERIC)
         assert part["prediction"].tolist() == model.predict(frame).tolist()
         np.testing.assert_allclose(part["probability"], model.predict_proba(frame)[:, 1])
+
+
+def test_alias_moved_from_an_sklearn_to_an_onnx_version_serves_the_graph(
+    tmp_path, spark, bootstrap, backend
+):
+    graph = dense((len(NUMERIC),), outputs=2, seed=3)
+    assert backend.register_onnx("fraud", graph) == "3"
+    topic = create_topic(bootstrap, 2)
+    model = {"source": "mlflow", "uri": "models:/fraud@champion"}
+    model |= {"tracking_uri": backend.tracking_uri, "onnx": {"classes": [0, 1], "scores": "logits"}}
+    scorer = Scorer(scorer_config(tmp_path, bootstrap, topic, model=model), spark=spark)
+
+    promote = lambda: backend.set_alias("fraud", "champion", "3")  # noqa: E731
+    run_in_phases(scorer, bootstrap, topic, [(range(40), promote), (range(40, 80), lambda: 0)])
+
+    scored = read_sink(spark, tmp_path / "predictions").sort_values("id")
+    assert scored["id"].tolist() == list(range(80))
+    assert set(scored[scored["id"] < 40]["model_version"]) == {"fraud/1"}
+    onnx_rows = scored[scored["id"] >= 40]
+    assert set(onnx_rows["model_version"]) == {"fraud/3"}
+    inputs = model_frame(records(range(40, 80), NUMERIC), NUMERIC).to_numpy(np.float32)
+    proba = softmax(direct_run(graph, [inputs], "x"))
+    np.testing.assert_allclose(onnx_rows["probability"], proba[:, 1], rtol=1e-5)
+    assert onnx_rows["prediction"].tolist() == proba.argmax(axis=1).tolist()

@@ -51,7 +51,11 @@ def register(actions: argparse._SubParsersAction) -> None:
     p.add_argument("--target", required=True, help="column the models predict")
     p.add_argument("--features", help="model input columns, e.g. 'a,b' or 'a:double,b:string' "
                    "(default: the config's features.schema, else every other column)")  # fmt: skip
-    p.add_argument("--estimator", required=True, help="e.g. sklearn.linear_model.Ridge")
+    p.add_argument(
+        "--estimator",
+        required=True,
+        help="e.g. sklearn.linear_model.Ridge, or xgboost.XGBRegressor (stored natively)",
+    )
     p.add_argument(
         "--params", default="{}", help="""estimator parameters, JSON: '{"alpha": 0.5}'"""
     )

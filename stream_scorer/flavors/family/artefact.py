@@ -4,13 +4,14 @@ Layout::
 
     stream-scorer family 1\\n        magic line
     <N>\\n                           length of the index, in bytes
-    <index: N bytes of JSON>        {"members": {key: [offset, length, sha256]},
-                                     "fallback": [offset, length, sha256] or null}
+    <index: N bytes of JSON>        {"members": {key: [offset, length, sha256(, classes)]},
+                                     "fallback": [offset, length, sha256(, classes)] or null}
     <member bytes, concatenated>    offsets count from the end of the index
 
 A reader parses the index only; a member is sliced out (no copy of the rest), checked against
-its sha256 and deserialised when its key is first used. The whole file's sha256 is in the
-manifest and is checked before anything is read, like any artefact.
+its sha256 and deserialised when its key is first used. A member saved in a tree library's
+own format carries the class labels its booster does not record (`classes`). The whole
+file's sha256 is in the manifest and is checked before anything is read, like any artefact.
 """
 
 import hashlib
@@ -18,6 +19,7 @@ import json
 from dataclasses import dataclass
 
 from stream_scorer.errors import ModelRejectedError
+from stream_scorer.types import Scalar
 
 MAGIC = b"stream-scorer family 1\n"
 FALLBACK_KEY = "__fallback__"
@@ -31,15 +33,25 @@ class Member:
     offset: int
     length: int
     sha256: str
+    classes: list[Scalar] | None = None
+    """Class labels of a native classifier, in score order (see `members`)."""
 
 
-def pack(members: dict[str, bytes], fallback: bytes | None = None) -> bytes:
-    """Return the artefact holding `members` (key -> model bytes) and the optional fallback."""
+def pack(
+    members: dict[str, bytes],
+    fallback: bytes | None = None,
+    classes: dict[str, list[Scalar]] | None = None,
+) -> bytes:
+    """Return the artefact holding `members` (key -> model bytes), the optional fallback and
+    the `classes` of native classifiers (key, or FALLBACK_KEY, -> labels)."""
     index: dict = {"members": {}, "fallback": None}
     blobs: list[bytes] = []
     offset = 0
     for key, blob in [*members.items(), *([(None, fallback)] if fallback is not None else [])]:
         entry = [offset, len(blob), hashlib.sha256(blob).hexdigest()]
+        labels = (classes or {}).get(FALLBACK_KEY if key is None else key)
+        if labels is not None:
+            entry.append(labels)
         if key is None:
             index["fallback"] = entry
         else:

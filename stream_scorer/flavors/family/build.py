@@ -21,20 +21,17 @@ from stream_scorer.errors import ModelRejectedError
 from stream_scorer.features.routing import ROUTE_KEY
 from stream_scorer.flavors.base import new_manifest
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY, pack
-from stream_scorer.flavors.family.predictor import load
-from stream_scorer.flavors.sklearn.describe import library_versions, prediction_type_of
-from stream_scorer.flavors.sklearn.estimator import (
-    Estimator,
-    as_estimator,
-    estimator_name,
-    has_classes,
+from stream_scorer.flavors.family.members import (
+    MEMBER_FORMATS,
+    KeyModel,
+    format_of,
+    member_format,
 )
-from stream_scorer.flavors.sklearn.formats import load_model_bytes
+from stream_scorer.flavors.family.predictor import load
+from stream_scorer.flavors.sklearn.describe import prediction_type_of
 from stream_scorer.types import TYPES, FieldType, PredictionType, Scalar
 
 FAMILY_FILE = "family.bin"
-MEMBER_FORMAT: ModelFormat = "pickle"
-"""How each key's model is serialised inside the family artefact."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +51,11 @@ class TrainSpec:
     """Also fit one model on all rows, for keys without a model of their own."""
 
     @property
+    def member_format(self) -> ModelFormat:
+        """How each key's model is stored in the artefact (`members.member_format`)."""
+        return member_format(self.estimator)
+
+    @property
     def layout(self) -> Layout:
         """How models are fed: 2-D float arrays when every feature is numeric."""
         if all(TYPES[kind].numeric for kind in self.feature_types.values()):
@@ -67,12 +69,14 @@ class FittedKey:
 
     key: str
     payload: bytes
-    """The estimator, serialised as MEMBER_FORMAT."""
+    """The estimator, serialised in the spec's member format."""
     rows: int
     score: float | None
     fit_seconds: float
     canary: list[dict[str, Scalar]]
     """A few of its training rows: feature name -> value."""
+    classes: list[Scalar] | None = None
+    """A native classifier's labels, which its booster does not record."""
 
 
 def build_family(
@@ -84,9 +88,10 @@ def build_family(
 ) -> tuple[bytes, Manifest]:
     """Return the family artefact and its manifest (version empty: the store assigns it).
 
-    Every model is loaded back through the restricted unpickler, admitting `trusted_types`
-    beyond the allowlist (or anything with `unsafe_load`), as a scorer will load it; both
-    are recorded in the manifest, like `versions.publish.publish_sklearn` records them.
+    Every model is loaded back as a scorer will load it: a pickle through the restricted
+    unpickler, admitting `trusted_types` beyond the allowlist (or anything with
+    `unsafe_load`), both recorded in the manifest as `versions.publish.publish_sklearn`
+    records them; a model in its library's own format with that library's booster loader.
 
     Raises
     ------
@@ -99,9 +104,10 @@ def build_family(
         msg = f"no key got a model ({len(skipped)} skipped: {reasons})"
         raise ModelRejectedError(msg)
     fallback = next((f for f in fitted if f.key == FALLBACK_KEY), None)
-    payload = pack(members, fallback.payload if fallback else None)
-    models = [_loaded(f, trusted_types, unsafe_load) for f in fitted]
-    task, prediction_type, classes = _family_task(models)
+    classes = {f.key: f.classes for f in fitted if f.classes is not None}
+    payload = pack(members, fallback.payload if fallback else None, classes)
+    fmt = spec.member_format
+    members_format = MEMBER_FORMATS[fmt]
     info = FamilyInfo(
         key_column=spec.key_column,
         target=spec.target,
@@ -112,49 +118,54 @@ def build_family(
         fallback=_stats(fallback) if fallback else None,
         skipped=skipped,
     )
-    manifest = new_manifest(
+    draft = new_manifest(
         payload,
-        library_versions(),
+        members_format.versions(),
         file=FAMILY_FILE,
-        format=MEMBER_FORMAT,
+        format=fmt,
         feature_names=list(spec.feature_types),
         feature_types=dict(spec.feature_types),
-        input_layout=spec.layout,
-        task=task,
-        prediction_type=prediction_type,
-        classes=classes,
-        estimator=estimator_name(models[0]),
+        input_layout="frame" if members_format.frame_input else spec.layout,
+        task="regression",
+        prediction_type="double",
+        classes=None,
         kind=FAMILY_KIND,
         extra={FAMILY_KIND: info.to_extra()},
         trusted_types=sorted(set(trusted_types)),
         unsafe_load=unsafe_load,
+    )
+    models = [_loaded(f, draft) for f in fitted]
+    task, prediction_type, labels = _family_task(models)
+    manifest = dataclasses.replace(
+        draft,
+        task=task,
+        prediction_type=prediction_type,
+        classes=labels,
+        estimator=models[0].name,
     )
     rows = [{ROUTE_KEY: f.key, **row} for f in fitted for row in f.canary]
     canary = load(payload, manifest, trusted_types, unsafe_load).canary(rows)
     return payload, dataclasses.replace(manifest, canary=canary)
 
 
-def _loaded(fitted: FittedKey, trusted_types: Sequence[str], unsafe_load: bool) -> Estimator:
+def _loaded(fitted: FittedKey, draft: Manifest) -> KeyModel:
     try:
-        return as_estimator(
-            load_model_bytes(fitted.payload, MEMBER_FORMAT, trusted_types, unsafe_load)
+        return format_of(draft).load(
+            fitted.payload, fitted.classes, draft, draft.trusted_types, draft.unsafe_load
         )
     except ModelRejectedError as exc:
         msg = f"the model of key {fitted.key!r}: {exc}"
         raise ModelRejectedError(msg) from exc
 
 
-def _family_task(models: list) -> tuple[Task, PredictionType, list[Scalar] | None]:
+def _family_task(models: list[KeyModel]) -> tuple[Task, PredictionType, list[Scalar] | None]:
     """Task, prediction type and the union of classes (sorted) of a family's models."""
-    from sklearn.base import is_regressor
-
-    regressors = [is_regressor(m) for m in models]
-    if all(regressors):
+    if all(m.regressor for m in models):
         return "regression", "double", None
-    if any(regressors) or not all(has_classes(m) for m in models):
+    if any(m.regressor or m.classes is None for m in models):
         msg = "a family's models must all be regressors or all be fitted classifiers"
         raise ModelRejectedError(msg)
-    classes = np.unique(np.concatenate([np.asarray(m.classes_) for m in models]))
+    classes = np.unique(np.concatenate([np.asarray(m.classes) for m in models]))
     if len(classes) < 2:
         msg = f"the family's models were fitted on {len(classes)} class; need at least 2"
         raise ModelRejectedError(msg)

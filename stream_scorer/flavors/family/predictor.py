@@ -1,12 +1,13 @@
-"""Per-key model families: one scikit-learn model per key, each row scored by its key's model.
+"""Per-key model families: one model per key, each row scored by its key's model.
 
 Rows of an Arrow batch are grouped by their routing key (`features.routing.ROUTE_KEY`) and
-each group is predicted by its key's model in one vectorised call (`sklearn.predict_rows`),
+each group is predicted by its key's model in one vectorised call (`members.KeyModel`),
 never row by row. A key without a model of its own goes to the family's fallback model, if
 it has one, else its rows get "no model for key 'K'". A key's model is deserialised on its
-first use, after its bytes are checked against their sha256, through the restricted
-unpickler every pickle artefact goes through (`flavors.sklearn.safe_pickle`), and kept for the life
-of the predictor, which `distribution.worker_cache` keeps per worker and version.
+first use, after its bytes are checked against their sha256, as the family's member format
+says (`members`: a pickle through the restricted unpickler every pickle artefact goes
+through, a booster by its library's loader), and kept for the life of the predictor, which
+`distribution.worker_cache` keeps per worker and version.
 """
 
 import dataclasses
@@ -24,18 +25,17 @@ from stream_scorer.errors import ModelRejectedError
 from stream_scorer.features.routing import ROUTE_KEY
 from stream_scorer.flavors.base import Features, Predictions, Predictor
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY, FamilyArtefact, Member
-from stream_scorer.flavors.sklearn.estimator import Estimator, has_classes
-from stream_scorer.flavors.sklearn.predictor import load_estimator, predict_rows
+from stream_scorer.flavors.family.members import KeyModel, format_of
 from stream_scorer.types import TYPES
 
 
 @dataclasses.dataclass(frozen=True)
 class _Model:
-    """A deserialised model of the family, ready for `predict_rows`."""
+    """A deserialised model of the family, and how its outputs join the family's."""
 
     name: str
     """Its key, or FALLBACK_KEY."""
-    estimator: Estimator
+    model: KeyModel
     manifest: Manifest
     """The family's manifest, with this model's own classes."""
     columns: np.ndarray | None
@@ -103,7 +103,7 @@ class FamilyPredictor(Predictor):
                 for i in rows:
                     errors[i] = reason
                 continue
-            part = predict_rows(model.estimator, _take(inputs, rows), model.manifest)
+            part = model.model.predict(_take(inputs, rows), model.manifest)
             prediction[rows] = part.prediction
             model_keys[rows] = model.name
             if proba is not None and part.probabilities is not None:
@@ -141,21 +141,21 @@ class FamilyPredictor(Predictor):
         m = self.manifest
         payload = self.artefact.member_bytes(name, member)
         try:
-            estimator = load_estimator(payload, m, self.trusted_types, self.unsafe_load)
+            model = format_of(m).load(
+                payload, member.classes, m, self.trusted_types, self.unsafe_load
+            )
         except ModelRejectedError as exc:
             msg = f"the model of key {name!r}: {exc}"
             raise ModelRejectedError(msg) from exc
-        if not has_classes(estimator) or m.classes is None:
-            return _Model(name, estimator, m, None)
-        own = np.asarray(estimator.classes_).tolist()
-        if own == m.classes:
-            return _Model(name, estimator, m, None)
+        own = model.classes
+        if own is None or m.classes is None or own == m.classes:
+            return _Model(name, model, m, None)
         unknown = [c for c in own if c not in m.classes]
         if unknown:
             msg = f"the model of key {name!r} predicts classes {unknown} the family lacks"
             raise ModelRejectedError(msg)
         columns = np.array([m.classes.index(c) for c in own])
-        return _Model(name, estimator, dataclasses.replace(m, classes=own), columns)
+        return _Model(name, model, dataclasses.replace(m, classes=own), columns)
 
 
 def load(
@@ -164,9 +164,9 @@ def load(
     trusted_types: Sequence[str] = (),
     unsafe_load: bool = False,
 ) -> FamilyPredictor:
-    """Parse the family artefact's index; keys' models are deserialised on first use, each
-    through the same restricted unpickler as any pickle artefact (`trusted_types` and
-    `unsafe_load` as for `load_model_bytes`).
+    """Parse the family artefact's index; keys' models are deserialised on first use, as
+    the member format says (`members`): pickles through the same restricted unpickler as any
+    pickle artefact (`trusted_types` and `unsafe_load` as for `load_model_bytes`).
 
     Raises
     ------

@@ -8,7 +8,6 @@ instead. With `fallback`, one more group holding every row fits the fallback mod
 """
 
 import functools
-import pickle
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -27,6 +26,13 @@ from stream_scorer.contract.model_input import model_input
 from stream_scorer.errors import ConfigError
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY
 from stream_scorer.flavors.family.build import FittedKey, TrainSpec
+from stream_scorer.flavors.family.members import (
+    MEMBER_FORMATS,
+    NATIVE_ESTIMATORS,
+    check_native_features,
+    classes_of,
+    fit_params,
+)
 from stream_scorer.flavors.sklearn.estimator import import_estimator
 from stream_scorer.types import FieldType
 
@@ -35,7 +41,7 @@ CANARY_ROWS = 2
 _GROUP = "_family_key"
 _RESULT = (
     "key string, rows long, score double, fit_seconds double, payload binary, "
-    "canary string, error string"
+    "canary string, classes string, error string"
 )
 
 
@@ -96,7 +102,8 @@ def train_family(
     data
         Training rows holding the key, target and feature columns.
     allowed
-        Estimator import paths accepted beyond sklearn.* (`model.train_estimators`).
+        Estimator import paths accepted beyond sklearn.* and `members.NATIVE_ESTIMATORS`
+        (`model.train_estimators`).
     partitions
         Spark tasks to spread the keys over; default 4 per core of the session.
     progress
@@ -108,7 +115,8 @@ def train_family(
         If the estimator or its parameters are refused, a column is missing, or a key
         equals the fallback's name.
     """
-    estimator = import_estimator(spec.estimator, allowed)
+    estimator = import_estimator(spec.estimator, [*allowed, *NATIVE_ESTIMATORS])
+    check_native_features(spec.estimator, spec.feature_types)
     try:
         estimator(**spec.params)
     except TypeError as exc:
@@ -158,11 +166,13 @@ def _typed(spec: TrainSpec) -> list:
 def _fit_group(spec: TrainSpec, done: Accumulator) -> Callable[[tuple, pd.DataFrame], pd.DataFrame]:
     """The applyInPandas function: fit one group, return its one result row."""
     names, types, layout = list(spec.feature_types), dict(spec.feature_types), spec.layout
+    fmt = spec.member_format
+    dump = MEMBER_FORMATS[fmt].dump
 
     def fit(group_key: tuple, rows: pd.DataFrame) -> pd.DataFrame:
         _one_blas_thread()
         key = str(group_key[0])
-        result = dict.fromkeys(["score", "payload", "canary", "error"])
+        result = dict.fromkeys(["score", "payload", "canary", "classes", "error"])
         result |= {"key": key, "rows": len(rows), "fit_seconds": 0.0}
         if len(rows) < spec.min_rows and key != FALLBACK_KEY:
             result["error"] = f"{len(rows)} training rows, fewer than --min-rows {spec.min_rows}"
@@ -170,13 +180,15 @@ def _fit_group(spec: TrainSpec, done: Accumulator) -> Callable[[tuple, pd.DataFr
             inputs = model_input(rows, names, types, layout)
             target = rows[spec.target].to_numpy()
             # The driver checked the path against the allowed ones; this only imports it.
-            model = import_estimator(spec.estimator, (spec.estimator,))(**spec.params)
+            estimator = import_estimator(spec.estimator, (spec.estimator,))
+            model = estimator(**fit_params(spec.estimator, spec.params))
             began = time.perf_counter()
             try:
                 model.fit(inputs, target)
                 result["fit_seconds"] = time.perf_counter() - began
                 result["score"] = float(model.score(inputs, target))
-                result["payload"] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+                result["payload"] = dump(model)
+                result["classes"] = orjson.dumps(classes_of(model, fmt)).decode()
                 canary = rows[names].head(CANARY_ROWS).to_dict("records")
                 result["canary"] = orjson.dumps(canary).decode()
             except Exception as exc:  # an estimator may raise anything; the key gets the reason
@@ -237,6 +249,7 @@ def _trained(rows: list, dropped: int) -> Trained:
                 row["score"],
                 row["fit_seconds"],
                 canary,
+                orjson.loads(row["classes"]),
             )
         )
     return Trained(fitted, skipped, dropped)

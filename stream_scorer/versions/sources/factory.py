@@ -21,8 +21,12 @@ def open_source(
     if config.source == "store":
         return StoreSource(str(config.store), pointer or CURRENT)
     from stream_scorer.versions.sources.mlflow import MlflowSource
+    from stream_scorer.versions.sources.mlflow_manifest import NativeOptions
 
     served = parse_model_uri(str(config.uri))
     uri = shadow_model_uri(served, pointer) if pointer else served
     trusted = list(config.trusted_types)
-    return MlflowSource(uri, config.tracking_uri, feature_types, trusted, config.unsafe_load)
+    options = NativeOptions(config.trees, config.onnx)
+    return MlflowSource(
+        uri, config.tracking_uri, feature_types, trusted, config.unsafe_load, options
+    )

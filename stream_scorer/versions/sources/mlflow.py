@@ -6,10 +6,11 @@ bytes) is kept for the life of the process, so bytes fetched again later must ma
 and a refused version is not downloaded again.
 
 The model file loads through our restricted loader (`load_model_bytes`) with the config's
-`model.trusted_types` and `model.unsafe_load`, as a store version does. Manifest signing
-(`versions.signing`) covers our store only: MLflow versions carry no signature of ours, so
-with a signing key set they are served unsigned (a WARNING says so); who may move the alias
-is the registry's access control.
+`model.trusted_types` and `model.unsafe_load`, as a store version does; a native flavour's
+file (xgboost, lightgbm, catboost, onnx) is described with `model.trees` and `model.onnx`.
+Manifest signing (`versions.signing`) covers our store only: MLflow versions carry no
+signature of ours, so with a signing key set they are served unsigned (a WARNING says so);
+who may move the alias is the registry's access control.
 """
 
 import logging
@@ -24,6 +25,7 @@ from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreErro
 from stream_scorer.types import FieldType
 from stream_scorer.versions.signing import SIGNING_KEY_ENV, signing_key
 from stream_scorer.versions.sources.mlflow_manifest import (
+    NativeOptions,
     build_manifest,
     example_rows,
     model_file,
@@ -57,6 +59,7 @@ class MlflowSource:
         feature_types: dict[str, FieldType],
         trusted_types: list[str],
         unsafe_load: bool = False,
+        options: NativeOptions | None = None,
     ) -> None:
         try:
             from mlflow import MlflowClient
@@ -82,6 +85,7 @@ class MlflowSource:
         self._feature_types = feature_types
         self._trusted_types = trusted_types
         self._unsafe_load = unsafe_load
+        self._options = options
         self._seen: dict[str, Manifest | ModelRejectedError] = {}
         self._fetched: tuple[str, bytes] | None = None
         if signing_key() is not None:
@@ -153,7 +157,14 @@ class MlflowSource:
                 self._download(version, example["artifact_path"], tmp)
                 rows = example_rows(meta.load_input_example(tmp), list(types))
         manifest = build_manifest(
-            version, meta, payload, types, rows, self._trusted_types, self._unsafe_load
+            version,
+            meta,
+            payload,
+            types,
+            rows,
+            self._trusted_types,
+            self._unsafe_load,
+            self._options,
         )
         return manifest, payload
 

@@ -4,7 +4,8 @@ The sklearn flavour's model file (skops, cloudpickle or pickle) loads through ou
 loader (`flavors.sklearn.formats`), and `describe` records task, classes, input layout and
 the canary outputs, as `model publish` does for our store: registering in MLflow is the publish.
 The xgboost, lightgbm (a logged `Booster`) and catboost flavours' native model files are
-described by their tree kinds, as `model publish --kind` does.
+described by their tree kinds, and the onnx flavour's `.onnx` file by the onnx kind, with the
+config's `model.trees` and `model.onnx` options, as `model publish` does.
 """
 
 import dataclasses
@@ -14,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stream_scorer.config.model_settings import TreesModelConfig
+from stream_scorer.config.model_settings import OnnxModelConfig, TreesModelConfig
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.contract.manifest import Manifest, ModelFormat
 from stream_scorer.errors import ModelRejectedError
+from stream_scorer.flavors.onnx.describe import describe_onnx
 from stream_scorer.flavors.sklearn.describe import describe
 from stream_scorer.flavors.sklearn.formats import load_model_bytes
 from stream_scorer.types import FieldType
@@ -25,12 +27,12 @@ from stream_scorer.versions.publish import TREE_KINDS
 
 TREE_FLAVOURS = ("xgboost", "lightgbm", "catboost")
 """MLflow flavours whose model file is a booster in its library's own format."""
-FLAVOURS = ("sklearn", *TREE_FLAVOURS)
-"""MLflow flavours a scorer serves; a model logged with none of them is refused.
-
-Not `onnx`: an ONNX manifest is described against the config's image or tensor input and
-`model.onnx` options at publish (`describe_onnx`), so ONNX models are served from our store.
-"""
+NATIVE_FLAVOURS = (*TREE_FLAVOURS, "onnx")
+"""MLflow flavours whose model file is described by our kind of the same name."""
+FLAVOURS = ("sklearn", *NATIVE_FLAVOURS)
+"""MLflow flavours a scorer serves, in order of preference; a model logged with none of them
+is refused. An onnx model takes feature columns (`features.format` json): image and tensor
+inputs are published to a model store (`model publish`)."""
 CANARY_ROWS = 20
 """Rows of the logged input example kept as canary rows (all of them are scored twice)."""
 _FORMATS: dict[str, ModelFormat] = {"skops": "skops", "cloudpickle": "pickle", "pickle": "pickle"}
@@ -56,6 +58,8 @@ def model_file(meta: Any) -> tuple[str, ModelFormat]:
     flavour = flavour_of(meta)
     if flavour in TREE_FLAVOURS:
         return _tree_file(meta.flavors[flavour], flavour)
+    if flavour == "onnx":
+        return str(meta.flavors["onnx"].get("data", "")), "onnx"
     conf = meta.flavors["sklearn"]
     serialization = conf.get("serialization_format", "cloudpickle")
     if serialization not in _FORMATS:
@@ -76,8 +80,6 @@ def flavour_of(meta: Any) -> str:
         if flavour in meta.flavors:
             return flavour
     msg = f"MLflow flavours {sorted(meta.flavors)} are not supported; supported: {list(FLAVOURS)}"
-    if "onnx" in meta.flavors:
-        msg += "; publish the .onnx file to a model store with `stream-scorer model publish`"
     raise ModelRejectedError(msg)
 
 
@@ -145,6 +147,14 @@ def example_rows(example: object, names: list[str]) -> list[dict[str, Any]] | No
     return rows
 
 
+@dataclasses.dataclass(frozen=True)
+class NativeOptions:
+    """The config's publish options of the native kinds (`model.trees`, `model.onnx`)."""
+
+    trees: TreesModelConfig = dataclasses.field(default_factory=TreesModelConfig)
+    onnx: OnnxModelConfig = dataclasses.field(default_factory=OnnxModelConfig)
+
+
 def build_manifest(
     version: str,
     meta: Any,
@@ -153,9 +163,11 @@ def build_manifest(
     canary_rows: list[dict[str, Any]] | None,
     trusted_types: list[str],
     unsafe_load: bool = False,
+    options: NativeOptions | None = None,
 ) -> Manifest:
     """Load the model file's bytes through our restricted loader (`load_model_bytes`, admitting
-    `trusted_types`, or everything with `unsafe_load`) and describe them as `version`.
+    `trusted_types`, or everything with `unsafe_load`) and describe them as `version`; a
+    native flavour's file is described by its kind, with `options` (the config's).
 
     Raises
     ------
@@ -165,13 +177,13 @@ def build_manifest(
     """
     file, fmt = model_file(meta)
     flavour = flavour_of(meta)
-    if flavour in TREE_FLAVOURS:
-        trees = _describe_trees(flavour, payload, feature_types, canary_rows)
+    if flavour in NATIVE_FLAVOURS:
+        native = _describe_native(flavour, payload, feature_types, canary_rows, options)
         return dataclasses.replace(
-            trees,
+            native,
             version=version,
             file=file,
-            library_versions={**trees.library_versions, "mlflow": meta.mlflow_version or ""},
+            library_versions={**native.library_versions, "mlflow": meta.mlflow_version or ""},
             created_at=str(meta.utc_time_created),
             extra={"mlflow": {"run_id": meta.run_id, "model_uuid": meta.model_uuid}},
         )
@@ -201,12 +213,16 @@ def build_manifest(
     )
 
 
-def _describe_trees(
+def _describe_native(
     flavour: str,
     payload: bytes,
     feature_types: dict[str, FieldType],
     canary_rows: list[dict[str, Any]] | None,
+    options: NativeOptions | None,
 ) -> Manifest:
-    """The tree kind's describe of a native model file, against the signature's features."""
+    """The kind's describe of a native model file, against the signature's features."""
     features = FeaturesConfig.model_validate({"schema": feature_types})
-    return TREE_KINDS[flavour](payload, features, TreesModelConfig(), canary_rows)
+    options = options or NativeOptions()
+    if flavour == "onnx":
+        return describe_onnx(payload, features, options.onnx, canary_rows)
+    return TREE_KINDS[flavour](payload, features, options.trees, canary_rows)

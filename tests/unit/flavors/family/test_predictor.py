@@ -11,6 +11,7 @@ from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ModelRejectedError
 from stream_scorer.features.routing import ROUTE_KEY
 from stream_scorer.flavors.base import load_predictor
+from stream_scorer.flavors.family import members
 from stream_scorer.flavors.family import predictor as family
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY
 from stream_scorer.flavors.family.build import build_family
@@ -101,13 +102,13 @@ def test_unknown_key_with_fallback_is_scored_by_the_fallback(with_fallback) -> N
 def test_each_key_is_predicted_in_one_call_per_batch(ridge_family, monkeypatch) -> None:
     payload, manifest, _ = ridge_family
     calls: list[int] = []
-    original = family.predict_rows
+    original = members.predict_rows
 
     def counting(model, inputs, m):
         calls.append(len(inputs))
         return original(model, inputs, m)
 
-    monkeypatch.setattr(family, "predict_rows", counting)
+    monkeypatch.setattr(members, "predict_rows", counting)
     keys = ["k0000", "k0001"] * 50 + ["k0002"]
 
     load_predictor(payload, manifest).predict(_rows(keys))

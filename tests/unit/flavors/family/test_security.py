@@ -40,7 +40,9 @@ def test_hostile_member_is_refused_at_build_before_it_runs(tmp_path) -> None:
     fitted[1] = dataclasses.replace(fitted[1], payload=hostile_pickle(marker))
 
     with pytest.raises(
-        ModelRejectedError, match=r"^the model of key 'k0001': the artefact refers to posix\.system"
+        ModelRejectedError,
+        match=r"^the model of key 'k0001': cannot load the pickle artefact: the artefact refers to "
+        r"posix\.system",
     ):
         build_family(spec, fitted, {})
 

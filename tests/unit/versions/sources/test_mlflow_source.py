@@ -1,11 +1,13 @@
 """MlflowSource against a real local MLflow backend (SQLite registry): resolve, describe, refuse."""
 
 import os
+from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import tomllib
 from sklearn.linear_model import LinearRegression
 
 from stream_scorer.config.model_uri import parse_model_uri
@@ -118,7 +120,7 @@ def test_pyfunc_of_another_flavour_is_refused_naming_the_supported_ones(backend,
 
     assert str(caught.value) == (
         f"{name}/1 refused: MLflow flavours ['python_function'] are not supported; "
-        "supported: ['sklearn', 'xgboost', 'lightgbm', 'catboost']"
+        "supported: ['sklearn', 'xgboost', 'lightgbm', 'catboost', 'onnx']"
     )
 
 
@@ -249,3 +251,11 @@ def test_downloads_draw_no_progress_bar_unless_the_user_asks(backend, monkeypatc
     monkeypatch.setenv(PROGRESS_BAR_ENV, "true")
     source(backend, "models:/any@champion")
     assert os.environ[PROGRESS_BAR_ENV] == "true"
+
+
+def test_the_mlflow_extra_installs_skops_which_mlflow_3_logs_sklearn_models_with() -> None:
+    """MLflow 3 saves sklearn models as model.skops (see the test of the sklearn version)."""
+    project = tomllib.loads((Path(__file__).parents[4] / "pyproject.toml").read_text())
+    extra = project["project"]["optional-dependencies"]["mlflow"]
+
+    assert any(requirement.startswith("skops") for requirement in extra)
