@@ -12,6 +12,7 @@ from sklearn.linear_model import Ridge
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY
 from stream_scorer.flavors.family.build import TrainSpec
 from stream_scorer.flavors.family.train import read_table, train_family
+from stream_scorer.monitoring.baseline import Baseline
 from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import FEATURES, keyed_frame
 from tests.scorer_helpers import NUMERIC
@@ -124,3 +125,6 @@ def test_cli_train_publishes_the_family_as_one_version(parquet, tmp_path) -> Non
     manifest = ModelStore(store).manifest("v0001")
     assert manifest.extra["family"]["params"] == {"C": 0.5}
     assert ModelStore(store).current_version() == "v0001"
+    baseline = Baseline.from_json(ModelStore(store).baseline("v0001") or b"")
+    assert (baseline.source, list(baseline.features)) == ("train", FEATURES)
+    assert baseline.prediction is not None and baseline.prediction.kind == "numeric"

@@ -4,6 +4,7 @@ import argparse
 import sys
 import time
 
+import pandas as pd
 from pyspark.sql import DataFrame
 
 from stream_scorer.cli.commands.options import (
@@ -24,6 +25,7 @@ from stream_scorer.flavors.family.build import TrainSpec, build_family
 from stream_scorer.flavors.family.train import Trained, feature_types_of, read_table, train_family
 from stream_scorer.runtime.session import build_session
 from stream_scorer.types import FieldType
+from stream_scorer.versions.baseline import MAX_ROWS, reference_baseline
 
 SHOWN_SKIPPED = 20
 """Skipped keys listed after training; `model show` lists all."""
@@ -102,7 +104,11 @@ def train(args: argparse.Namespace) -> int:
     trusted = [*(config.model.trusted_types if config else []), *args.trust]
     unsafe = args.trust_all or (config.model.unsafe_load if config else False)
     payload, described = build_family(spec, trained.fitted, trained.skipped, trusted, unsafe)
-    manifest = store.add(described, payload, advance=False)
+    rows = _reference_rows(data, [*spec.feature_types, spec.key_column])
+    baseline = reference_baseline(
+        rows, described, payload, "train", trusted, unsafe, route_by=spec.key_column
+    )
+    manifest = store.add(described, payload, advance=False, baseline=baseline.to_json().encode())
     info = FamilyInfo.of(manifest)
     assert info is not None
     print(
@@ -110,6 +116,15 @@ def train(args: argparse.Namespace) -> int:
         f"{manifest.estimator} ({len(payload):,} bytes, sha256 {manifest.sha256[:12]})"
     )
     return advance_current(store, manifest.version, previous)
+
+
+def _reference_rows(data: DataFrame, columns: list[str]) -> pd.DataFrame:
+    """At most `MAX_ROWS` training rows (a seeded sample), for the family's baseline."""
+    total = data.count()
+    chosen = data.select(*columns)
+    if total > MAX_ROWS:
+        chosen = chosen.sample(fraction=MAX_ROWS / total, seed=0)
+    return chosen.toPandas()
 
 
 def _feature_types(
