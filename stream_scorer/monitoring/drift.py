@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from stream_scorer.config.monitoring import MonitoringConfig
-from stream_scorer.monitoring.baseline import PREDICTION, Baseline, build, psi
+from stream_scorer.contract.manifest import Manifest
+from stream_scorer.monitoring.baseline import PREDICTION, Baseline, build, prediction_kind, psi
 from stream_scorer.monitoring.counts import BatchCounts, merge
 from stream_scorer.monitoring.history import History
 
@@ -62,6 +63,13 @@ class VersionInfo:
     version: str
     feature_types: Mapping[str, str]
     prediction_kind: Literal["numeric", "categorical"]
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> "VersionInfo":
+        """From a version's manifest (its canary tells whether it gives probabilities)."""
+        types = {name: manifest.feature_types[name] for name in manifest.feature_names}
+        probabilities = manifest.canary.probabilities is not None
+        return cls(manifest.version, types, prediction_kind(manifest.task, probabilities))
 
 
 class DriftMonitor:
