@@ -66,15 +66,16 @@ class Distribution:
         return self._categorical_counts(values)
 
     def _numeric_counts(self, values: np.ndarray | pd.Series) -> np.ndarray:
-        x = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        null = np.isnan(x)
-        x = x[~null]
-        bins = np.searchsorted(np.asarray(self.edges, dtype=np.float64), x, side="right")
-        counts = np.bincount(bins, minlength=len(self.fractions))
+        x = _floats(values)
+        nulls = int(np.count_nonzero(np.isnan(x)))
+        # Bin i holds edges[i-1] <= x < edges[i]: one pass per edge counting x >= it is several
+        # times faster than a binary search per value for the ten bins a baseline has.
+        at_least = [len(x) - nulls] + [int(np.count_nonzero(x >= e)) for e in self.edges]
+        counts = -np.diff([*at_least, 0])
         low = -math.inf if self.min is None else self.min
         high = math.inf if self.max is None else self.max
-        out = int(np.count_nonzero((x < low) | (x > high)))
-        return np.concatenate([counts, [int(null.sum()), out]]).astype(np.int64)
+        out = int(np.count_nonzero(x < low)) + int(np.count_nonzero(x > high))
+        return np.array([*counts, nulls, out], dtype=np.int64)
 
     def _categorical_counts(self, values: np.ndarray | pd.Series) -> np.ndarray:
         series = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
@@ -132,9 +133,17 @@ class Distribution:
         raise ValueError(msg)
 
 
+def _floats(values: np.ndarray | pd.Series) -> np.ndarray:
+    """`values` as float64, NaN for nulls (numbers as they are, without a copy if float64)."""
+    x = np.asarray(values)
+    if x.dtype.kind in "fiub":
+        return x.astype(np.float64, copy=False)
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+
+
 def numeric(values: np.ndarray | pd.Series, bins: int = BINS) -> Distribution:
     """The quantile bins of reference `values` (nulls left out of the bins)."""
-    x = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    x = _floats(values)
     null = np.isnan(x)
     present = x[~null]
     null_rate = float(null.mean()) if len(x) else 0.0

@@ -67,14 +67,16 @@ class BatchCounts:
         errors
             Each row's reason, or None.
         """
-        reasons = Counter(reason_of(e) for e in errors if e is not None)
+        reasons = Counter(reason_of(e) for e in errors if e) if any(errors) else {}
         data: dict[str, Any] = {"reasons": reasons}
         frame = features if isinstance(features, pd.DataFrame) else None
         if self.baseline is not None:
             counts = []
             for name, distribution in self.baseline.features.items():
                 if frame is not None and name in frame:
-                    counts.append(distribution.counts(frame[name].to_numpy()[decoded]))
+                    column = frame[name].to_numpy()
+                    every = len(decoded) == len(column)
+                    counts.append(distribution.counts(column if every else column[decoded]))
                 else:
                     counts.append(np.zeros(distribution.width, dtype=np.int64))
             if self.baseline.prediction is not None:
