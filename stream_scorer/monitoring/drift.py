@@ -36,7 +36,8 @@ class DriftStats:
     feature_null_rate: dict[str, float]
     feature_out_of_range_rate: dict[str, float]
     feature_counts: dict[str, list[int]]
-    """This batch's counts per baseline bin; the prediction's under `PREDICTION`."""
+    """This batch's counts per baseline bin (nulls in none); the prediction's under
+    `PREDICTION`."""
     dead_letter_reasons: dict[str, int]
 
     def summary(self) -> dict:
@@ -65,11 +66,11 @@ class VersionInfo:
     prediction_kind: Literal["numeric", "categorical"]
 
     @classmethod
-    def of(cls, manifest: Manifest) -> "VersionInfo":
-        """From a version's manifest (its canary tells whether it gives probabilities)."""
+    def of(cls, version: str, manifest: Manifest) -> "VersionInfo":
+        """Of `version`, from its manifest (its canary tells whether it gives probabilities)."""
         types = {name: manifest.feature_types[name] for name in manifest.feature_names}
         probabilities = manifest.canary.probabilities is not None
-        return cls(manifest.version, types, prediction_kind(manifest.task, probabilities))
+        return cls(version, types, prediction_kind(manifest.task, probabilities))
 
 
 class DriftMonitor:
@@ -188,7 +189,10 @@ class DriftMonitor:
             if rows:
                 nulls[name] = float(total[-2]) / rows
                 out[name] = float(total[-1]) / rows
-        this_batch = {name: [int(c) for c in c_] for name, c_ in counts.items()}
+        this_batch = {
+            name: [int(c) for c in counts[name][: len(d.fractions)]]
+            for name, d in baseline.columns.items()
+        }
         return DriftStats(
             baseline.source, prediction_psi, feature_psi, nulls, out, this_batch, reasons
         )

@@ -204,14 +204,14 @@ class BatchPipeline:
         """What the scoring pass measures for monitoring, if it does."""
         if self.monitor is None:
             return None
-        return self.monitor.counter(VersionInfo.of(serving.manifest))
+        return self.monitor.counter(VersionInfo.of(serving.version, serving.manifest))
 
     def _observe(self, serving: ServingModel, measures: list) -> DriftStats | None:
         """The monitor's view of the batch; a fault of monitoring never fails a batch."""
         if self.monitor is None:
             return None
         try:
-            return self.monitor.observe(VersionInfo.of(serving.manifest), measures)
+            return self.monitor.observe(VersionInfo.of(serving.version, serving.manifest), measures)
         except Exception:
             log.exception("monitoring failed on a batch of model %s", serving.version)
             return None
