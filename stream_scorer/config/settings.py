@@ -17,6 +17,7 @@ from stream_scorer.config.intervals import EXAMPLES, interval_ms
 from stream_scorer.config.model_settings import (
     ModelConfig,
 )
+from stream_scorer.config.monitoring import MonitoringConfig
 from stream_scorer.config.paths import LocalPath, Location
 from stream_scorer.config.schema_registry import SchemaRegistryConfig
 from stream_scorer.config.sink_settings import SinkConfig
@@ -295,6 +296,7 @@ class ScorerConfig(Settings):
     scoring: ScoringConfig = ScoringConfig()
     output: OutputConfig = OutputConfig()
     metrics: MetricsConfig = MetricsConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
     logging: LoggingConfig = LoggingConfig()
     spark: dict[str, str] = Field(default_factory=dict)
     """Extra Spark settings (e.g. spark.master) applied when the session is built."""

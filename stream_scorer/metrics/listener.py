@@ -27,8 +27,9 @@ class MetricsListener(StreamingQueryListener):
     `model_refusals` (model versions refused and failed reads of the source so far),
     `model_cache_failures` (big versions a machine could not copy into its cache, disk full),
     `model_fallbacks` (versions refused after failing a batch, the previous one serving again),
-    `model_source` (store directory or `models:/NAME@ALIAS`) and `shadow` (`ShadowStats`
-    of the batch, or null).
+    `model_source` (store directory or `models:/NAME@ALIAS`), `shadow` (`ShadowStats`
+    of the batch, or null) and `drift` (`DriftStats.summary`: PSI, null and out-of-range
+    rates per feature over the monitoring window; null with monitoring off).
 
     Runs on the driver, after each micro-batch, in Spark's listener thread. It also hands the
     record to each `publishers` callable (the checkpoint's status file, read by `stream-scorer
@@ -133,6 +134,7 @@ class MetricsListener(StreamingQueryListener):
             "model_source": self.model_source,
             "shadow_source": self.shadow_source,
             "shadow": asdict(batch.shadow) if batch and batch.shadow else None,
+            "drift": batch.drift.summary() if batch and batch.drift else None,
             "source_lag": lag,
             "total_lag": sum(lag.values()),
             "written_at": time.time(),

@@ -20,7 +20,10 @@ class PrometheusExporter:
     and, with a shadow, `stream_scorer_shadow_compared_rows_total{shadow_model_version}`,
     `stream_scorer_shadow_errors_total` and the last batch's `stream_scorer_shadow_agreement_rate`,
     `stream_scorer_shadow_mean_absolute_difference`, `stream_scorer_shadow_positive_rate_shift`
-    (NaN where they do not apply).
+    (NaN where they do not apply); with monitoring, over its window,
+    `stream_scorer_feature_psi{feature}`, `stream_scorer_prediction_psi` (NaN without a
+    baseline), `stream_scorer_feature_null_rate{feature}` and
+    `stream_scorer_feature_out_of_range_rate{feature}`.
 
     Raises
     ------
@@ -71,6 +74,7 @@ class PrometheusExporter:
         self._seen = {"model_fallbacks": 0, "model_refusals": 0}
         """The listener's running counts (`model_fallbacks`, `model_refusals`) applied so far."""
         self.shadow = ShadowGauges(r)
+        self.drift = DriftGauges(r)
         try:
             self.server, self.thread = start_http_server(port, addr=addr, registry=r)
         except OSError as exc:
@@ -98,6 +102,8 @@ class PrometheusExporter:
         self.sources.clear()
         if record.get("model_source"):
             self.sources.labels("served", record["model_source"], version).set(1)
+        if record.get("drift") is not None:
+            self.drift(record["drift"])
         shadow = record.get("shadow")
         if shadow is not None:
             shadow_version = shadow["model_version"] or "none"
@@ -152,3 +158,37 @@ class ShadowGauges:
         for name, gauge in self.gauges.items():
             value = shadow[name]
             gauge.set(math.nan if value is None else value)
+
+
+class DriftGauges:
+    """The monitoring window's drift (`DriftStats.summary`) as Prometheus gauges."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.prediction_psi = Gauge(
+            "stream_scorer_prediction_psi",
+            "PSI of the predictions against the baseline, over the monitoring window",
+            registry=r,
+        )
+        self.prediction_psi.set(math.nan)
+        self.features = {
+            key: Gauge(f"stream_scorer_{key}", doc, ["feature"], registry=r)
+            for key, doc in (
+                ("feature_psi", "PSI of a feature against the baseline, over the window"),
+                ("feature_null_rate", "Share of a feature's values that are null, over the window"),
+                (
+                    "feature_out_of_range_rate",
+                    "Share of a feature's values outside the baseline's range or categories",
+                ),
+            )
+        }
+
+    def __call__(self, drift: dict) -> None:
+        """Apply one batch's drift summary; a feature without a value this batch is dropped."""
+        value = drift.get("prediction_psi")
+        self.prediction_psi.set(math.nan if value is None else value)
+        for key, gauge in self.features.items():
+            gauge.clear()
+            for feature, rate in (drift.get(key) or {}).items():
+                if rate is not None:
+                    gauge.labels(feature=feature).set(rate)

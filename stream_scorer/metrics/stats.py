@@ -5,6 +5,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from stream_scorer.metrics.shadow import ShadowStats
+from stream_scorer.monitoring.drift import DriftStats
 
 RECENT_BATCHES = 64
 
@@ -20,6 +21,8 @@ class BatchStats:
     seconds: float
     shadow: ShadowStats | None = None
     """How the challenger compared, when `model.shadow` is set."""
+    drift: DriftStats | None = None
+    """What monitoring measured, when `monitoring.enabled`."""
 
     @property
     def input_rows(self) -> int:

@@ -5,18 +5,17 @@ pyarrow opens (`s3://`, `hdfs://`) are read through pyarrow's file systems.
 """
 
 import json
-import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.dataset as ds
-import yaml
 from pyarrow import fs
 
 from stream_scorer.config import load_config
-from stream_scorer.config.paths import has_scheme
+from stream_scorer.config.monitoring import duration_seconds
 from stream_scorer.errors import ConfigError, HistoryError
+from stream_scorer.monitoring.history import location_of, open_location
 
 MAP_COLUMNS = (
     "dead_letter_reasons",
@@ -25,28 +24,11 @@ MAP_COLUMNS = (
     "feature_out_of_range_rate",
     "feature_counts",
 )
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def history_location(config_path: str | Path) -> str:
-    """Where the config's scorer keeps its history: `monitoring.history`, else
-    `<checkpoint>/history` (a relative `monitoring.history` is relative to the config file).
-
-    Reads the raw YAML key, so it works whether or not the settings know `monitoring:`.
-    """
-    path = Path(config_path)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        msg = f"{path}: cannot read config: {exc}"
-        raise ConfigError(msg) from exc
-    configured = (raw.get("monitoring") or {}).get("history") if isinstance(raw, dict) else None
-    if configured:
-        if has_scheme(configured) or Path(configured).is_absolute():
-            return str(configured)
-        return str(path.absolute().parent / configured)
-    return load_config(path).checkpoint.rstrip("/") + "/history"
+    """Where the scorer of the config at `config_path` keeps its history (`location_of`)."""
+    return location_of(load_config(config_path))
 
 
 def parse_age(text: str) -> timedelta:
@@ -57,11 +39,11 @@ def parse_age(text: str) -> timedelta:
     ConfigError
         If `text` is not a number followed by one of s, m, h, d, w.
     """
-    match = _AGE.match(text)
-    if match is None:
+    try:
+        return timedelta(seconds=duration_seconds(text))
+    except ValueError:
         msg = f"--since: got {text!r}; expected a number and a unit s, m, h, d or w ('24h')"
-        raise ConfigError(msg)
-    return timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2)])
+        raise ConfigError(msg) from None
 
 
 def read_history(location: str, since: timedelta | None = None) -> pd.DataFrame:
@@ -76,7 +58,7 @@ def read_history(location: str, since: timedelta | None = None) -> pd.DataFrame:
         If the directory is missing, holds no batch file, or none in the last `since`;
         the message names the path.
     """
-    filesystem, root = _open(location)
+    filesystem, root = open_location(location)
     info = filesystem.get_file_info(root)
     if info.type != fs.FileType.Directory:
         msg = (
@@ -114,7 +96,7 @@ def read_history(location: str, since: timedelta | None = None) -> pd.DataFrame:
 def read_baseline(location: str, version: str) -> dict | None:
     """The baseline the scorer used for `version` (`<history>/baselines/<version>.json`), or
     None when it has none (no baseline yet, or `first_rows` still collecting)."""
-    filesystem, root = _open(location)
+    filesystem, root = open_location(location)
     try:
         with filesystem.open_input_stream(f"{root}/baselines/{version}.json") as stream:
             return json.loads(stream.read())
@@ -129,9 +111,3 @@ def _older(info: fs.FileInfo, cutoff: datetime | None) -> bool:
     if cutoff is None or info.mtime is None:
         return False
     return info.mtime < cutoff - timedelta(days=1)
-
-
-def _open(location: str) -> tuple[fs.FileSystem, str]:
-    if has_scheme(location):
-        return fs.FileSystem.from_uri(location)
-    return fs.LocalFileSystem(), str(Path(location).absolute())

@@ -14,6 +14,8 @@ from stream_scorer.flavors.base import MODEL_ERROR
 from stream_scorer.metrics import shadow as shadow_metrics
 from stream_scorer.metrics.shadow import ShadowStats
 from stream_scorer.metrics.stats import BatchStats, ScorerStats
+from stream_scorer.monitoring.counts import DRIFT, BatchCounts
+from stream_scorer.monitoring.drift import DriftMonitor, DriftStats, VersionInfo
 from stream_scorer.runtime.model_fallback import ModelFallback
 from stream_scorer.scoring.shadow import skip_reason
 from stream_scorer.scoring.stage import dead_letters, predictions, score
@@ -44,7 +46,9 @@ class BatchPipeline:
     (`sinks.task_files`) and the JVM sees the failed rows only. The first batch of a newly
     switched version (`ModelFallback.on_probation`) is scored in full and kept before any
     sink writes it: a version that fails it whole or row by row (`model.max_error_rate`)
-    leaves no row of it in any sink, and the previous version rescores it.
+    leaves no row of it in any sink, and the previous version rescores it. With a
+    `monitor`, the scoring pass also measures each batch (`monitoring.counts`, in the same
+    `Observation` as the counts) and the batch's `BatchStats.drift` says what it found.
     """
 
     def __init__(
@@ -60,8 +64,10 @@ class BatchPipeline:
         output: OutputConfig | None = None,
         scoring: Callable[..., DataFrame] = score,
         files_in_pass: bool = False,
+        monitor: DriftMonitor | None = None,
     ) -> None:
         self.features = features
+        self.monitor = monitor
         self.scoring = scoring
         self.files_in_pass = files_in_pass
         self.output = output
@@ -109,39 +115,45 @@ class BatchPipeline:
         self.hooks.batch_started(batch_id)
         serving = self.registry.refresh()
         try:
-            good, bad, compared = self._score_and_write(batch, batch_id, serving)
+            good, bad, compared, measures = self._score_and_write(batch, batch_id, serving)
         except Exception as exc:
             older = self._fall_back(exc, batch_id, serving)
             if older is None:
                 raise
             serving = older
-            good, bad, compared = self._score_and_write(batch, batch_id, serving)
+            good, bad, compared, measures = self._score_and_write(batch, batch_id, serving)
         if self.fallback is not None:
             self.fallback.written(serving, self._error_rate)
         self.registry.release_retired(self.shadow.serving if self.shadow else None)
         if self.shadow is not None:
             self.shadow.release_retired(self.registry.serving)
+        drift = self._observe(serving, measures)
         seconds = time.monotonic() - started
-        stats = BatchStats(batch_id, serving.version, good, bad, seconds, shadow=compared)
+        stats = BatchStats(
+            batch_id, serving.version, good, bad, seconds, shadow=compared, drift=drift
+        )
         self.stats.record(stats)  # the listener logs it, with the trigger's duration
 
     def _score_and_write(
         self, batch: DataFrame, batch_id: int, serving: ServingModel
-    ) -> tuple[int, int, ShadowStats | None]:
+    ) -> tuple[int, int, ShadowStats | None, list]:
         """Score the batch with `serving` and write it to every sink that has not committed
-        it; return the rows scored, the rows dead-lettered and the shadow's comparison."""
+        it; return the rows scored, the rows dead-lettered, the shadow's comparison and the
+        monitoring payloads."""
         shadow, with_shadow = self._challenger(serving), self.shadow is not None
         pending = [sink for sink in self.sinks if not sink.is_committed(batch_id)]
         on_probation = self.fallback is not None and self.fallback.on_probation(serving)
         probation = self.fallback if on_probation else None
         directories = {} if probation else self._task_directories(pending, batch_id, with_shadow)
+        counts = self._counts(serving)
         counter = Observation()
-        scored = self._scored(batch, serving, shadow, directories).observe(
+        scored = self._scored(batch, serving, shadow, directories, counts).observe(
             counter,
             F.count_if(F.col("error").isNull()).alias("good"),
             F.count_if(F.col("error").isNotNull()).alias("bad"),
             F.count_if(F.col("error").startswith(MODEL_ERROR)).alias("model_errors"),
             *(shadow_metrics.aggregates(serving.manifest) if with_shadow else []),
+            *([F.collect_list(DRIFT).alias("drift")] if counts is not None else []),
         )
         cached = on_probation or self._needs_cache(pending, bool(directories))
         if cached:
@@ -149,7 +161,8 @@ class BatchPipeline:
         try:
             if probation is not None:  # scored in full before any sink writes
                 scored.write.format("noop").mode("overwrite").save()
-                probation.check_error_rate(batch_id, serving, _model_error_rate(counter))
+                good = int(counter.get["good"])
+                probation.check_error_rate(batch_id, serving, _model_error_rate(counter, good))
             if directories:  # the tasks write the sinks' files as they score
                 scored.write.format("noop").mode("overwrite").save()
                 written = [
@@ -164,9 +177,9 @@ class BatchPipeline:
             else:  # a replay every sink already holds: score only to count and dead-letter
                 scored.write.format("noop").mode("overwrite").save()
             bad = int(counter.get["bad"])
-            self._error_rate = _model_error_rate(counter)
             if not directories:
                 good = int(counter.get["good"])
+            self._error_rate = _model_error_rate(counter, good)
             if bad:
                 letters = scored if cached or not directories else self._scored(batch, serving)
                 self.dead_letter.write(dead_letters(letters), batch_id, self.hooks)
@@ -176,7 +189,24 @@ class BatchPipeline:
                 scored.unpersist()
         self._last_bad = bad
         compared = shadow_metrics.stats(counter.get, shadow) if with_shadow else None
-        return good, bad, compared
+        measures = list(counter.get["drift"]) if counts is not None else []
+        return good, bad, compared, measures
+
+    def _counts(self, serving: ServingModel) -> BatchCounts | None:
+        """What the scoring pass measures for monitoring, if it does."""
+        if self.monitor is None:
+            return None
+        return self.monitor.counter(VersionInfo.of(serving.version, serving.manifest))
+
+    def _observe(self, serving: ServingModel, measures: list) -> DriftStats | None:
+        """The monitor's view of the batch; a fault of monitoring never fails a batch."""
+        if self.monitor is None:
+            return None
+        try:
+            return self.monitor.observe(VersionInfo.of(serving.version, serving.manifest), measures)
+        except Exception:
+            log.exception("monitoring failed on a batch of model %s", serving.version)
+            return None
 
     def _scored(
         self,
@@ -184,10 +214,14 @@ class BatchPipeline:
         serving: ServingModel,
         shadow: ServingModel | None = None,
         directories: dict[Sink, BatchDirectory] | None = None,
+        counts: BatchCounts | None = None,
     ) -> DataFrame:
         """The batch scored by `serving` (beside `shadow`); the tasks write the prediction
-        rows to `directories` themselves, if any, and the frame holds the failed rows."""
-        files = {"files": list(directories.values())} if directories else {}
+        rows to `directories` themselves, if any, and the frame holds the failed rows (and
+        with monitoring `counts`, the rows carrying the measures)."""
+        files: dict = {"files": list(directories.values())} if directories else {}
+        if counts is not None:
+            files["counts"] = counts
         return self.scoring(
             batch,
             serving,
@@ -235,7 +269,8 @@ class BatchPipeline:
         return None if reason else shadow
 
 
-def _model_error_rate(counter: Observation) -> float:
-    """Share of the batch's rows that reached the model (decoded) which it failed."""
-    failed, good = int(counter.get["model_errors"]), int(counter.get["good"])
+def _model_error_rate(counter: Observation, good: int) -> float:
+    """Share of the batch's rows that reached the model (decoded) which it failed, of which
+    `good` were scored."""
+    failed = int(counter.get["model_errors"])
     return failed / (failed + good) if failed + good else 0.0

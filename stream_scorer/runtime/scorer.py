@@ -11,11 +11,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from stream_scorer.config.settings import ScorerConfig, TriggerConfig
-from stream_scorer.errors import ScorerError
+from stream_scorer.errors import ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.features.factory import build_decoder
 from stream_scorer.files import files_at, is_local, join
 from stream_scorer.kafka.options import redact
+from stream_scorer.metrics.history_rows import HistoryPublisher
 from stream_scorer.metrics.listener import MetricsListener
+from stream_scorer.monitoring.baseline import Baseline
+from stream_scorer.monitoring.drift import DriftMonitor
+from stream_scorer.monitoring.history import History, location_of
 from stream_scorer.runtime.checkpoint import Checkpoint
 from stream_scorer.runtime.checkpoint_lock import CheckpointLock, FileLock, in_use
 from stream_scorer.runtime.lease import LeaseLock
@@ -33,6 +37,7 @@ from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.topic_check import check_source_topics
 from stream_scorer.versions.sources.factory import open_source
+from stream_scorer.versions.sources.store import StoreSource
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +116,7 @@ class Scorer:
         self.pipeline: BatchPipeline | None = None
         self.query: StreamingQuery | None = None
         self.listener: MetricsListener | None = None
+        self.history: History | None = None
 
     def start(self) -> StreamingQuery:
         """Start the streaming query and return it."""
@@ -148,6 +154,7 @@ class Scorer:
             self._closers.append(sink.close)
         self.checkpoint.refuse_reused_sinks([*sinks, dead_letter])
         log.info("start-time checks done: starting the query")
+        monitor = self._monitor()
         pipeline = self.pipeline = BatchPipeline(
             cfg.features,
             self.registry,
@@ -160,6 +167,7 @@ class Scorer:
             cfg.output,
             self._scoring(),
             files_in_pass=self._one_pass and self._local_master,
+            monitor=monitor,
         )
         listener = self._add_listener(pipeline)
         writer = (
@@ -208,8 +216,32 @@ class Scorer:
             score_ranges, source=self.config.source.parsed, rows_per_batch=rows
         )
 
+    def _monitor(self) -> DriftMonitor | None:
+        """Drift against each version's baseline and the history table, unless
+        `monitoring.enabled` is false."""
+        monitoring = self.config.monitoring
+        if not monitoring.enabled:
+            return None
+        self.history = History(location_of(self.config), monitoring.retention_seconds)
+        return DriftMonitor(monitoring, self._stored_baseline, self.history)
+
+    def _stored_baseline(self, version: str) -> Baseline | None:
+        """The baseline `version` was published with (our store only), or None; one that
+        does not match its manifest is refused (an ERROR), the version serves on."""
+        source = self.registry.source
+        if not isinstance(source, StoreSource):
+            return None
+        try:
+            data = source.store.baseline(version)
+            return Baseline.from_json(data) if data is not None else None
+        except (ModelStoreError, ModelRejectedError, ValueError) as exc:
+            log.error("model %s: its baseline is refused, no drift is measured: %s", version, exc)
+            return None
+
     def _add_listener(self, pipeline: BatchPipeline) -> MetricsListener:
-        publishers = [self.checkpoint.write_status]  # read by `stream-scorer status`
+        publishers: list = [self.checkpoint.write_status]  # read by `stream-scorer status`
+        if self.history is not None:
+            publishers.append(HistoryPublisher(self.history, pipeline.stats))
         metrics = self.config.metrics
         if metrics.prometheus_port:
             from stream_scorer.metrics.prometheus import PrometheusExporter

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark import TaskContext
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import to_arrow_schema
@@ -30,6 +31,7 @@ from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.errors import ScorerError
 from stream_scorer.kafka.schema import KAFKA_SCHEMA
 from stream_scorer.kafka.source_options import SourceOptions
+from stream_scorer.monitoring.counts import DRIFT, BatchCounts
 from stream_scorer.scoring.prediction_rows import PredictionRows
 from stream_scorer.scoring.stage import (
     SCORED,
@@ -79,12 +81,20 @@ class RangeScoring:
                 rows = project(scored)
                 for file in files:
                     file.write(rows)
-                failed = scored.filter(scored.column(SCORED).field("error").is_valid())
+                failed = scored.filter(self._kept(scored.column(SCORED)))
                 if failed.num_rows:
                     yield failed
             for file in files:
                 if file.rows:
                     file.commit()
+
+    def _kept(self, struct: pa.StructArray) -> pa.Array:
+        """The rows the JVM gets when the task writes the scored ones: the failed rows, and
+        the row carrying the batch's monitoring measures (`DRIFT`), if any."""
+        failed = struct.field("error").is_valid()
+        if self.scoring.counts is None:
+            return failed
+        return pc.or_(failed, struct.field(DRIFT).is_valid())
 
     def _score(self, ranges: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         score = self.scoring.open()
@@ -130,6 +140,7 @@ def score_ranges(
     source: SourceOptions,
     rows_per_batch: int = 10_000,
     files: Sequence[BatchDirectory] = (),
+    counts: BatchCounts | None = None,
 ) -> DataFrame:
     """`stage.score` of the records in `ranges` (rows of `sources.ranges.RANGES_SCHEMA`),
     fetched with `source`'s options, in Arrow batches of at most `rows_per_batch` records.
@@ -141,11 +152,12 @@ def score_ranges(
 
     With `files` (prepared batch directories, not with a shadow), each evaluation writes the
     prediction rows to every directory from the tasks, and the frame holds the failed rows
-    only, in the columns `stage.dead_letters` reads (`stage.failure_columns`).
+    only, in the columns `stage.dead_letters` reads (`stage.failure_columns`), and with
+    monitoring `counts` each Arrow batch's row carrying its measures (`stage.score`).
     """
     output = output or OutputConfig()
     scoring = BatchScoring.of(
-        serving, features, cache_capacity, shadow, with_shadow, output.include_features
+        serving, features, cache_capacity, shadow, with_shadow, output.include_features, counts
     )
     schema = StructType(
         [*(KAFKA_SCHEMA[name] for name in SOURCE_COLUMNS), StructField(SCORED, scoring.struct)]
@@ -162,12 +174,13 @@ def score_ranges(
         raise ValueError(msg)
     if not files:
         scored = ranges.mapInArrow(task, schema)
-        return scored_columns(scored, serving, features, shadow, with_shadow, output)
+        measured = counts is not None
+        return scored_columns(scored, serving, features, shadow, with_shadow, output, measured)
     written = predictions_schema(serving, features, output)
     writers = tuple(directory.writer(written) for directory in files)
     rows = PredictionRows.of(serving, writers[0].schema)
     task = dataclasses.replace(task, files=writers, rows=rows)
-    return failure_columns(ranges.mapInArrow(task, schema), serving)
+    return failure_columns(ranges.mapInArrow(task, schema), serving, counts is not None)
 
 
 def _arrow(column: pd.Series, field: pa.Field) -> pa.Array:

@@ -12,6 +12,7 @@ from pyspark.sql.types import BinaryType, StringType, StructField, StructType
 
 from stream_scorer.config.settings import FeaturesConfig, OutputConfig
 from stream_scorer.kafka.schema import KAFKA_SCHEMA
+from stream_scorer.monitoring.counts import DRIFT, BatchCounts
 from stream_scorer.scoring import shadow as shadow_scoring
 from stream_scorer.scoring.output import SCORED_AT_MICROS, probability_fields, scored_struct
 from stream_scorer.scoring.udf import BatchScoring, scoring_udf
@@ -35,6 +36,7 @@ def score(
     shadow: ServingModel | None = None,
     with_shadow: bool = False,
     output: OutputConfig | None = None,
+    counts: BatchCounts | None = None,
 ) -> DataFrame:
     """Score every row of a Kafka-schema micro-batch with the serving model version.
 
@@ -45,16 +47,20 @@ def score(
     per-key family `model_key`, then `scored_at, error` (null when scored); with
     `with_shadow`, then `shadow_prediction`, for classifiers `shadow_probability`,
     `shadow_model_version` and `shadow_error`, from the challenger `shadow` (null while it
-    is None). Lazy: nothing runs until an action; persist the result before calling both
-    `predictions` and `dead_letters` so the UDF runs once per row.
+    is None); with monitoring `counts`, last `DRIFT` (binary: an Arrow batch's measures on
+    its first row, null elsewhere; never in `predictions`). Lazy: nothing runs until an
+    action; persist the result before calling both `predictions` and `dead_letters` so the
+    UDF runs once per row.
     """
     output = output or OutputConfig()
     scoring = BatchScoring.of(
-        serving, features, cache_capacity, shadow, with_shadow, output.include_features
+        serving, features, cache_capacity, shadow, with_shadow, output.include_features, counts
     )
     udf = scoring_udf(scoring)
     scored = batch.select(*SOURCE_COLUMNS, udf(F.col("value")).alias(SCORED))
-    return scored_columns(scored, serving, features, shadow, with_shadow, output)
+    return scored_columns(
+        scored, serving, features, shadow, with_shadow, output, counts is not None
+    )
 
 
 def scored_columns(
@@ -64,9 +70,11 @@ def scored_columns(
     shadow: ServingModel | None,
     with_shadow: bool,
     output: OutputConfig,
+    measured: bool = False,
 ) -> DataFrame:
     """`score`'s columns from `SOURCE_COLUMNS` and the struct `SCORED` the scoring pass
-    filled (`udf.BatchScoring.struct`); the JVM derives the rest (see `output`)."""
+    filled (`udf.BatchScoring.struct`); the JVM derives the rest (see `output`). `measured`:
+    the struct holds `DRIFT` (monitoring)."""
     derived = _derived(serving)
     included = dict(features.feature_schema) if output.include_features else None
     routed = serving.route_by is not None
@@ -77,6 +85,8 @@ def scored_columns(
         columns.insert(0, key.alias(_OUTPUT_KEY))
     if with_shadow:
         columns += shadow_scoring.output_columns(shadow, serving.manifest, _field)
+    if measured:
+        columns.append(_field(DRIFT).alias(DRIFT))
     return scored.select(*SOURCE_COLUMNS, *columns)
 
 
@@ -86,7 +96,7 @@ def predictions(scored: DataFrame) -> DataFrame:
     keep = [
         F.col(f"`{c}`").alias("key" if c == _OUTPUT_KEY else c)  # quoted: `user.age`
         for c in scored.columns
-        if c not in ("key", "value", "error")
+        if c not in ("key", "value", "error", DRIFT)
     ]
     return scored.filter(F.col("error").isNull()).select(*keep)
 
@@ -116,11 +126,13 @@ def _field(name: str) -> Column:
     return F.col(SCORED).getField(name)  # a name may hold dots (an Avro path, `user.age`)
 
 
-def failure_columns(scored: DataFrame, serving: ServingModel) -> DataFrame:
+def failure_columns(scored: DataFrame, serving: ServingModel, measured: bool = False) -> DataFrame:
     """The columns `dead_letters` reads, from `SOURCE_COLUMNS` and the struct `SCORED`: for
-    a batch whose scored rows went elsewhere (`one_pass.score_ranges` with files)."""
+    a batch whose scored rows went elsewhere (`one_pass.score_ranges` with files); with
+    `measured`, `DRIFT` too."""
     provenance = [column.alias(name) for name, column in _provenance(serving).items()]
-    return scored.select(*SOURCE_COLUMNS, _field("error").alias("error"), *provenance)
+    drift = [_field(DRIFT).alias(DRIFT)] if measured else []
+    return scored.select(*SOURCE_COLUMNS, _field("error").alias("error"), *provenance, *drift)
 
 
 def _provenance(serving: ServingModel) -> dict[str, Column]:

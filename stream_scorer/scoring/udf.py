@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import Column
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import BinaryType, StructField, StructType
 
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.contract.manifest import Canary, Manifest
@@ -23,7 +23,9 @@ from stream_scorer.distribution.base import Artefact
 from stream_scorer.distribution.worker_cache import cached_predictor, key_of
 from stream_scorer.features.base import DecodedBatch, Decoder
 from stream_scorer.features.factory import build_decoder
-from stream_scorer.flavors.base import Features, Predictor
+from stream_scorer.flavors.base import Features, Predictions, Predictor
+from stream_scorer.monitoring.baseline import monitored_prediction
+from stream_scorer.monitoring.counts import DRIFT, BatchCounts
 from stream_scorer.scoring.output import (
     MODEL_KEY,
     SCORED_AT_MICROS,
@@ -43,7 +45,7 @@ class BatchScoring:
     """What a Python worker needs to score Kafka values with one model version: small
     things only (the artefact handle, the slimmed manifest, the decoder), shipped in a
     closure. `struct` is the scored struct each batch gives (`output.udf_struct`, then the
-    shadow's `udf_fields` with a shadow)."""
+    shadow's `udf_fields` with a shadow, then `counts.DRIFT` when monitoring counts)."""
 
     cache_key: str
     artefact: Artefact
@@ -56,6 +58,7 @@ class BatchScoring:
     with_shadow: bool
     capacity: int
     struct: StructType
+    counts: BatchCounts | None = None
 
     @classmethod
     def of(
@@ -66,6 +69,7 @@ class BatchScoring:
         shadow: ServingModel | None = None,
         with_shadow: bool = False,
         with_features: bool = False,
+        counts: BatchCounts | None = None,
     ) -> "BatchScoring":
         """The scoring of `serving`.
 
@@ -84,6 +88,9 @@ class BatchScoring:
             trust settings.
         with_features
             The struct starts with the parsed feature columns (format json), typed as declared.
+        counts
+            Monitoring: each Arrow batch's measures (`monitoring.counts`) in the struct's
+            binary `DRIFT` field, on its first row.
         """
         # Executors need neither the canary rows nor `extra` (a family's per-key listing).
         empty = Canary(rows=[], predictions=[])
@@ -93,6 +100,8 @@ class BatchScoring:
         struct = udf_struct(manifest, passthrough, included, serving.route_by is not None)
         if with_shadow:
             struct = StructType(struct.fields + udf_fields(manifest))
+        if counts is not None:
+            struct = StructType([*struct.fields, StructField(DRIFT, BinaryType())])
         return cls(
             cache_key=key_of(serving.version, manifest.sha256),
             artefact=serving.artefact,
@@ -105,6 +114,7 @@ class BatchScoring:
             with_shadow=with_shadow,
             capacity=cache_capacity + 1 if with_shadow else cache_capacity,
             struct=struct,
+            counts=counts,
         )
 
     def open(self) -> Callable[[Sequence[bytes | None]], pd.DataFrame]:
@@ -119,7 +129,12 @@ class BatchScoring:
         if self.with_shadow:
             in_shadow = functools.partial(shadow_columns, loaded, self.manifest)
         return functools.partial(
-            _score_batch, predictor, self.decoder, in_shadow=in_shadow, included=self.included
+            _score_batch,
+            predictor,
+            self.decoder,
+            in_shadow=in_shadow,
+            included=self.included,
+            counts=self.counts,
         )
 
 
@@ -146,10 +161,11 @@ def _score_batch(
     values: Sequence[bytes | None],
     in_shadow: Callable[..., dict] | None = None,
     included: Mapping[str, FieldType] | None = None,
+    counts: BatchCounts | None = None,
 ) -> pd.DataFrame:
     """Decode and predict one Arrow batch; returns `udf_struct`'s columns in order (the
     decoded feature columns `included` first), then `in_shadow(features, good, ok)`'s
-    (`shadow.shadow_columns`)."""
+    (`shadow.shadow_columns`), then with `counts` the batch's measures (`DRIFT`)."""
     n, manifest = len(values), predictor.manifest
     decoded = decoder.decode(values)
     errors = decoded.errors
@@ -175,7 +191,31 @@ def _score_batch(
     columns["error"] = np.fromiter(errors, dtype=object, count=n)  # 6x np.array's speed
     if in_shadow is not None:
         columns.update(in_shadow(inputs, good, ok))
+    if counts is not None:
+        columns[DRIFT] = _measures(counts, manifest.task, decoded, good, ok, predicted)
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def _measures(
+    counts: BatchCounts,
+    task: str,
+    decoded: DecodedBatch,
+    good: np.ndarray,
+    ok: np.ndarray,
+    predicted: Predictions,
+) -> np.ndarray:
+    """The `DRIFT` column: the batch's payload on its first row, null on the others."""
+    column = np.full(len(ok), None, dtype=object)
+    if len(ok):
+        scored = ok[good]
+        probability = predicted.probability
+        value = monitored_prediction(
+            task,
+            predicted.prediction[scored],
+            None if probability is None else probability[scored],
+        )
+        column[0] = counts.payload(decoded.features, good, value, decoded.errors)
+    return column
 
 
 def _rows(decoded: DecodedBatch, good: np.ndarray) -> Features:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
+
 from stream_scorer.config.model_settings import (
     DEFAULT_MAPPED_ABOVE_MB,
     OnnxModelConfig,
@@ -28,6 +30,7 @@ from stream_scorer.flavors.sklearn.mappable import mappable_artefact
 from stream_scorer.flavors.trees.describe import Describe
 from stream_scorer.flavors.xgboost.describe import describe_xgboost
 from stream_scorer.types import Scalar
+from stream_scorer.versions.baseline import reference_baseline
 from stream_scorer.versions.store import ModelStore, read_model_file
 
 
@@ -41,6 +44,7 @@ def publish_sklearn(
     advance: bool = True,
     mapped_above_bytes: int = DEFAULT_MAPPED_ABOVE_MB * 2**20,
     force: bool = False,
+    baseline: pd.DataFrame | None = None,
 ) -> Manifest:
     """Store the scikit-learn model file at `model_path` (joblib, pickle or skops) as a new
     version of `store` and `advance_current` to it.
@@ -54,6 +58,8 @@ def publish_sklearn(
 
     A compressed joblib model at or above `mapped_above_bytes` uncompressed is stored
     uncompressed, so that workers can memory-map it (`flavors.sklearn.mappable`).
+
+    With `baseline` rows, the version is stored with their baseline (`versions.baseline`).
 
     Raises
     ------
@@ -88,7 +94,8 @@ def publish_sklearn(
         trusted_types=sorted(set(trusted_types)),
         unsafe_load=unsafe_load,
     )
-    return store.add(trusted, payload, advance, force=True)  # checked before loading
+    reference = _baseline(baseline, trusted, payload)
+    return store.add(trusted, payload, advance, force=True, baseline=reference)  # checked
 
 
 def publish_onnx(
@@ -99,6 +106,7 @@ def publish_onnx(
     canary_rows: list[dict[str, Scalar]] | None = None,
     advance: bool = True,
     force: bool = False,
+    baseline: pd.DataFrame | None = None,
 ) -> Manifest:
     """Store the graph at `model_path` as a new version of `store` and advance CURRENT to it
     (see `ModelStore.add`; `advance=False` leaves CURRENT to the caller, `force` stores an
@@ -114,7 +122,7 @@ def publish_onnx(
         (`describe_onnx`); the message reads "<file> refused: <reason>".
     """
     return _publish_described(
-        store, model_path, describe_onnx, features, options, canary_rows, advance, force
+        store, model_path, describe_onnx, features, options, canary_rows, advance, force, baseline
     )
 
 
@@ -135,6 +143,7 @@ def publish_trees(
     canary_rows: list[dict[str, Scalar]] | None = None,
     advance: bool = True,
     force: bool = False,
+    baseline: pd.DataFrame | None = None,
 ) -> Manifest:
     """Store the `kind` model at `model_path` (XGBoost JSON or UBJSON, LightGBM text,
     CatBoost .cbm) as a new version of `store` and advance CURRENT to it (see
@@ -155,7 +164,7 @@ def publish_trees(
         msg = f"{model_path}: kind {kind!r} is not one of {sorted(TREE_KINDS)}"
         raise ModelRejectedError(msg)
     return _publish_described(
-        store, model_path, describe, features, options, canary_rows, advance, force
+        store, model_path, describe, features, options, canary_rows, advance, force, baseline
     )
 
 
@@ -171,9 +180,10 @@ def _publish_described(
     canary_rows: list[dict[str, Scalar]] | None,
     advance: bool,
     force: bool,
+    baseline: pd.DataFrame | None = None,
 ) -> Manifest:
-    """Read the file, refuse a duplicate (unless `force`), `describe` it, then store it;
-    a refusal reads "<file> refused: <reason>"."""
+    """Read the file, refuse a duplicate (unless `force`), `describe` it, then store it
+    (with the baseline of `baseline` rows); a refusal reads "<file> refused: <reason>"."""
     payload = read_model_file(model_path)
     if not force:
         store.refuse_duplicate(payload)
@@ -182,4 +192,27 @@ def _publish_described(
     except ModelRejectedError as exc:
         msg = f"{model_path} refused: {exc}"
         raise ModelRejectedError(msg) from exc
-    return store.add(described, payload, advance, force=True)  # checked before loading
+    reference = _baseline(baseline, described, payload)
+    return store.add(described, payload, advance, force=True, baseline=reference)  # checked
+
+
+def _baseline(rows: pd.DataFrame | None, described: Manifest, payload: bytes) -> bytes | None:
+    """The `baseline.json` bytes of reference `rows` for the described version, if any.
+
+    Raises
+    ------
+    ModelRejectedError
+        If the model takes no named features (an image or tensor input).
+    """
+    if rows is None:
+        return None
+    if described.input_signature != "json":
+        msg = (
+            f"--baseline needs a model over named features (json or avro), not "
+            f"{described.input_signature} input"
+        )
+        raise ModelRejectedError(msg)
+    baseline = reference_baseline(
+        rows, described, payload, "publish", described.trusted_types, described.unsafe_load
+    )
+    return baseline.to_json().encode()

@@ -8,6 +8,8 @@ Layout::
     <root>/CURRENT               the serving version name, e.g. 'v0002'
     <root>/v0001/model.joblib    the artefact (or model.pkl, model.skops, model.onnx, family.bin)
     <root>/v0001/manifest.json   see `Manifest`
+    <root>/v0001/baseline.json   its baseline, if published with one (`monitoring.baseline`);
+                                 its sha256 in the manifest's `extra["baseline"]`
     <root>/.reserved/v0001       version numbers ever handed out (never reused)
     <root>/.lock                 locked (flock) while CURRENT is compared and replaced
 """
@@ -25,12 +27,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from stream_scorer.contract.manifest import MANIFEST_FILE, Manifest
-from stream_scorer.errors import DuplicateModelError, ModelStoreError
+from stream_scorer.errors import DuplicateModelError, ModelRejectedError, ModelStoreError
 from stream_scorer.versions.signing import signed
 
 log = logging.getLogger(__name__)
 
 CURRENT_FILE = "CURRENT"
+BASELINE_FILE = "baseline.json"
+BASELINE_KEY = "baseline"
+"""The manifest's `extra` key holding `{"file": BASELINE_FILE, "sha256": ...}`."""
 LOCK_FILE = ".lock"
 _VERSION = re.compile(r"^v(\d{4,})$")
 
@@ -169,18 +174,57 @@ class ModelStore:
         raise ModelStoreError(msg)
 
     def is_valid(self, version: str) -> bool:
-        """True if `version`'s manifest parses and its artefact matches the sha256."""
+        """True if `version`'s manifest parses and its artefact (and baseline, if it has one)
+        match their sha256."""
         try:
             expected = self.manifest(version).sha256
-            return hashlib.sha256(self.read_artifact(version)).hexdigest() == expected
-        except ModelStoreError:
+            if hashlib.sha256(self.read_artifact(version)).hexdigest() != expected:
+                return False
+            self.baseline(version)
+        except (ModelStoreError, ModelRejectedError):
             return False
+        return True
+
+    def baseline(self, version: str) -> bytes | None:
+        """The `baseline.json` bytes of `version`, checked against the sha256 its manifest
+        records; None when it was published without one.
+
+        Raises
+        ------
+        ModelStoreError
+            If the manifest or the file cannot be read.
+        ModelRejectedError
+            If the file's sha256 differs from the manifest's.
+        """
+        recorded = self.manifest(version).extra.get(BASELINE_KEY)
+        if not recorded:
+            return None
+        path = self.root / version / recorded["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            msg = f"{path}: cannot read the baseline of {version}: {exc.strerror}"
+            raise ModelStoreError(msg) from exc
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != recorded["sha256"]:
+            msg = (
+                f"{path}: sha256 mismatch (manifest {recorded['sha256'][:12]}…, file "
+                f"{actual[:12]}…); the baseline of {version} changed after publish"
+            )
+            raise ModelRejectedError(msg)
+        return data
 
     def add(
-        self, described: Manifest, payload: bytes, advance: bool = True, force: bool = False
+        self,
+        described: Manifest,
+        payload: bytes,
+        advance: bool = True,
+        force: bool = False,
+        baseline: bytes | None = None,
     ) -> Manifest:
         """Store `payload` as a new version described by `described` (version left empty)
         and `advance_current` to it (unless `advance` is False); return its manifest.
+        A `baseline` is stored beside it as `BASELINE_FILE`, its sha256 in the manifest.
 
         Raises
         ------
@@ -192,7 +236,7 @@ class ModelStore:
         if not force:
             self.refuse_duplicate(payload)
         try:
-            manifest = self._write_version(described, payload)
+            manifest = self._write_version(described, payload, baseline)
         except OSError as exc:
             msg = f"{self.root}: cannot write a new version: {exc}"
             raise ModelStoreError(msg) from exc
@@ -222,13 +266,22 @@ class ModelStore:
             )
             raise DuplicateModelError(msg)
 
-    def _write_version(self, described: Manifest, payload: bytes) -> Manifest:
+    def _write_version(
+        self, described: Manifest, payload: bytes, baseline: bytes | None = None
+    ) -> Manifest:
         self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f".staging-{uuid.uuid4().hex}"
         staging.mkdir()
+        if baseline is not None:
+            recorded = {"file": BASELINE_FILE, "sha256": hashlib.sha256(baseline).hexdigest()}
+            described = dataclasses.replace(
+                described, extra={**described.extra, BASELINE_KEY: recorded}
+            )
         try:
             manifest = signed(dataclasses.replace(described, version=self._reserve()))
             _write_durably(staging / manifest.file, payload)
+            if baseline is not None:
+                _write_durably(staging / BASELINE_FILE, baseline)
             _write_durably(staging / MANIFEST_FILE, manifest.to_json().encode())
             os.rename(staging, self.root / manifest.version)
         except BaseException:

@@ -15,6 +15,7 @@ from stream_scorer.flavors.base import load_predictor
 from stream_scorer.flavors.family.artefact import FALLBACK_KEY, FamilyArtefact
 from stream_scorer.flavors.family.build import TrainSpec, build_family
 from stream_scorer.flavors.family.train import read_table, train_family
+from stream_scorer.monitoring.baseline import Baseline
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.versions.store import ModelStore
 from tests.family_helpers import FEATURES, keyed_frame
@@ -202,3 +203,6 @@ def test_lightgbm_family_scores_a_stream_as_lightgbm_with_each_keys_labels(
         assert classes == ["down", "up"]
         assert rows["prediction"].tolist() == [classes[int(p > 0.5)] for p in proba]
         np.testing.assert_allclose(rows["probability"], proba, rtol=1e-12)
+    baseline = Baseline.from_json(ModelStore(store).baseline("v0001") or b"")
+    assert (baseline.source, list(baseline.features)) == ("train", FEATURES)
+    assert baseline.prediction is not None and baseline.prediction.kind == "numeric"

@@ -19,6 +19,8 @@ from stream_scorer.devtools.synthetic import values
 from stream_scorer.distribution.broadcast import BroadcastArtefact
 from stream_scorer.flavors.sklearn.describe import describe
 from stream_scorer.kafka.schema import kafka_schema
+from stream_scorer.monitoring.baseline import PREDICTION, build
+from stream_scorer.monitoring.counts import DRIFT, BatchCounts, merge
 from stream_scorer.scoring.stage import dead_letters, predictions, score
 from stream_scorer.serving.model import ServingModel
 from stream_scorer.testing.models import LoadRecordingClassifier
@@ -200,3 +202,20 @@ def test_warm_workers_finishes_its_no_op_job_in_the_background(spark):
     thread = warm_workers(spark)
     thread.join(60)
     assert not thread.is_alive()
+
+
+def test_the_udf_path_carries_each_arrow_batch_s_drift_counts(spark, model, batch):
+    """With monitoring counts, each Arrow batch's first row carries its measures: summed,
+    they cover every decoded row and every dead letter; predictions never show them."""
+    encoded, good = batch
+    rows = pd.DataFrame(np.random.default_rng(0).uniform(-3, 3, (2000, 4)), columns=list(SCHEMA))
+    baseline = build(rows, SCHEMA, "publish", np.random.default_rng(1).uniform(0, 1, 2000))
+    serving = _serving(spark, model, SCHEMA)
+    frame = score(_kafka_frame(spark, encoded, 6), serving, FEATURES, counts=BatchCounts(baseline))
+    scored = frame.toPandas()
+    merged = merge([p for p in scored[DRIFT] if p is not None], baseline)
+    assert scored[DRIFT].notna().sum() >= 6  # one per Arrow batch, at least one per partition
+    assert sum(merged.counts["f0"][:-1]) == sum(good)  # bins and nulls: the decoded rows
+    assert sum(merged.counts[PREDICTION][:-2]) == sum(good)
+    assert sum(merged.reasons.values()) == len(encoded) - sum(good)
+    assert DRIFT not in predictions(frame).columns

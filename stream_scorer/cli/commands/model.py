@@ -21,12 +21,14 @@ from stream_scorer.config.model_settings import (
     OnnxModelConfig,
     TreesModelConfig,
 )
+from stream_scorer.config.paths import command_line_path
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.contract.family_info import FamilyInfo
 from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError, ScorerError
 from stream_scorer.flavors.sklearn.fitted_types import FittedTypes, fitted_types
 from stream_scorer.flavors.sklearn.formats import format_of, load_model_bytes
+from stream_scorer.versions.baseline import read_reference
 from stream_scorer.versions.publish import TREE_KINDS, publish_onnx, publish_sklearn, publish_trees
 from stream_scorer.versions.store import ModelStore
 
@@ -69,6 +71,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     schema.add_argument("--features", help="feature schema, e.g. 'f0:double,f1:double'")
     pub.add_argument("--canary", help="JSON-lines file of canary input rows (default: synthetic)")
+    pub.add_argument(
+        "--baseline",
+        metavar="DATA",
+        help="Parquet or CSV of reference (e.g. training) rows: stored with the version as "
+        "its baseline (per feature bins, null rates, the model's predictions on them), which "
+        "the scorer's monitoring compares the stream with",
+    )
     pub.add_argument(
         "--no-promote",
         action="store_true",
@@ -129,6 +138,7 @@ def publish(args: argparse.Namespace) -> int:
     store = store_of(args)
     previous = store.current_version()
     kind = args.kind or kind_of(args.model_file)
+    args.baseline_rows = read_reference(command_line_path(args.baseline)) if args.baseline else None
     if kind == "onnx":
         manifest = _publish_onnx(store, args)
     elif kind in TREE_KINDS:
@@ -173,6 +183,7 @@ def _publish_pickled(store: ModelStore, args: argparse.Namespace) -> Manifest:
         advance=False,
         force=args.force,
         mapped_above_bytes=mapped_above_mb * 2**20,
+        baseline=args.baseline_rows,
     )
 
 
@@ -241,7 +252,9 @@ def _publish_onnx(store: ModelStore, args: argparse.Namespace) -> Manifest:
     if args.classes:
         options = options.model_copy(update={"classes": args.classes.split(",")})
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    return publish_onnx(store, args.model_file, features, options, canary, False, args.force)
+    return publish_onnx(
+        store, args.model_file, features, options, canary, False, args.force, args.baseline_rows
+    )
 
 
 def _publish_trees(store: ModelStore, kind: str, args: argparse.Namespace) -> Manifest:
@@ -254,7 +267,17 @@ def _publish_trees(store: ModelStore, kind: str, args: argparse.Namespace) -> Ma
         ]
         options = options.model_copy(update={"classes": labels})
     canary = _read_canary(Path(args.canary)) if args.canary else None
-    return publish_trees(store, args.model_file, kind, features, options, canary, False, args.force)
+    return publish_trees(
+        store,
+        args.model_file,
+        kind,
+        features,
+        options,
+        canary,
+        False,
+        args.force,
+        args.baseline_rows,
+    )
 
 
 _Options = TypeVar("_Options", OnnxModelConfig, TreesModelConfig)
@@ -317,6 +340,7 @@ def _summary(m: Manifest) -> str:
         f"  features: {features}",
         f"  predicts: {m.prediction_type}" + (f", classes {m.classes}" if m.classes else ""),
         f"  canary: {len(m.canary.rows)} rows -> {m.canary.predictions}",
+        f"  baseline: {'stored' if m.extra.get('baseline') else 'none'}",
         f"  libraries: {', '.join(f'{k} {v}' for k, v in sorted(m.library_versions.items()))}",
     ]
     if m.trees is not None:

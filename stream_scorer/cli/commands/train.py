@@ -6,6 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 from pyspark.sql import DataFrame
 
 from stream_scorer.cli.commands.options import (
@@ -27,6 +28,7 @@ from stream_scorer.flavors.family.train import Trained, feature_types_of, read_t
 from stream_scorer.runtime import logs
 from stream_scorer.runtime.session import build_session
 from stream_scorer.types import FieldType
+from stream_scorer.versions.baseline import MAX_ROWS, reference_baseline
 
 SHOWN_SKIPPED = 20
 """Skipped keys listed after training; `model show` lists all."""
@@ -110,7 +112,11 @@ def train(args: argparse.Namespace) -> int:
     trusted = [*(config.model.trusted_types if config else []), *args.trust]
     unsafe = args.trust_all or (config.model.unsafe_load if config else False)
     payload, described = build_family(spec, trained.fitted, trained.skipped, trusted, unsafe)
-    manifest = store.add(described, payload, advance=False)
+    rows = _reference_rows(data, [*spec.feature_types, spec.key_column])
+    baseline = reference_baseline(
+        rows, described, payload, "train", trusted, unsafe, route_by=spec.key_column
+    )
+    manifest = store.add(described, payload, advance=False, baseline=baseline.to_json().encode())
     info = FamilyInfo.of(manifest)
     assert info is not None
     print(
@@ -129,6 +135,15 @@ def _log_file(config: ScorerConfig | None) -> Path:
     )
     print(f"Spark logs: {path} (--verbose shows them here)", file=sys.stderr)
     return path
+
+
+def _reference_rows(data: DataFrame, columns: list[str]) -> pd.DataFrame:
+    """At most `MAX_ROWS` training rows (a seeded sample), for the family's baseline."""
+    total = data.count()
+    chosen = data.select(*columns)
+    if total > MAX_ROWS:
+        chosen = chosen.sample(fraction=MAX_ROWS / total, seed=0)
+    return chosen.toPandas()
 
 
 def _feature_types(

@@ -47,3 +47,22 @@ def test_shadow_gauges_are_nan_while_no_shadow_was_compared(exporter, name):
     exporter(_record(0))  # a batch without a shadow
     value = exporter.registry.get_sample_value(f"stream_scorer_shadow_{name}")
     assert math.isnan(value)
+
+
+def test_drift_gauges_follow_the_batch_drift(exporter):
+    drift = {
+        "baseline": "publish",
+        "prediction_psi": 0.31,
+        "feature_psi": {"f0": 0.45, "f1": 0.01},
+        "feature_null_rate": {"f0": 0.0, "f1": 0.25},
+        "feature_out_of_range_rate": {"f0": 0.2, "f1": 0.0},
+    }
+    exporter({**_record(0), "drift": drift})
+    value = exporter.registry.get_sample_value
+    assert value("stream_scorer_prediction_psi") == 0.31
+    assert value("stream_scorer_feature_psi", {"feature": "f0"}) == 0.45
+    assert value("stream_scorer_feature_null_rate", {"feature": "f1"}) == 0.25
+    assert value("stream_scorer_feature_out_of_range_rate", {"feature": "f0"}) == 0.2
+    exporter({**_record(0), "drift": {**drift, "prediction_psi": None, "feature_psi": {}}})
+    assert math.isnan(value("stream_scorer_prediction_psi"))
+    assert value("stream_scorer_feature_psi", {"feature": "f0"}) is None
