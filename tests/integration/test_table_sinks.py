@@ -7,11 +7,15 @@ batch's commit: after the tasks wrote the batch's files and before the Delta com
 both, before Spark's commit log (`after-sinks`). Each restart replays the killed batch. Read
 back with the tables' own readers (deltalake, pyiceberg), every good offset is there once
 and every bad one once in the dead letter; the replay of a batch both tables hold adds
-nothing, and a table's history holds one commit per batch.
+nothing, and a table's history holds one commit per batch. A second test kills it at three
+random moments (each within a batch's length after a commit) while a producer writes.
 """
 
 import json
+import random
 import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,14 @@ import pytest
 from stream_scorer.cli.main import main
 from tests.kafka_helpers import create_topic, produce_exact, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, records
-from tests.scorer_process import batch_files, run_once, write_config
+from tests.scorer_process import (
+    RUN_TIMEOUT_S,
+    batch_files,
+    run_once,
+    start_daemon,
+    wait_for,
+    write_config,
+)
 
 deltalake = pytest.importorskip("deltalake", reason="the delta extra is not installed")
 catalogs = pytest.importorskip("pyiceberg.catalog", reason="the iceberg extra is not installed")
@@ -113,3 +124,75 @@ def test_tables_hold_every_offset_once_after_kills_at_each_commit_point(
             "version": last_letters.snapshot_id,
         },
     ]
+
+
+@pytest.mark.slow
+def test_tables_hold_every_offset_once_through_random_kills_with_a_producer_running(
+    tmp_path, spark, bootstrap
+):
+    """A producer writes while the scorer runs; kill -9 at three random moments (a batch's
+    tasks, its table commits or Spark's commit log, wherever it happens to be), restarted
+    each time, then drained: every offset once in the tables, read with their own readers."""
+    topic = create_topic(bootstrap, PARTITIONS)
+    publish(tmp_path / "models", "binary", NUMERIC)
+    config = _table_config(tmp_path, bootstrap, topic)
+    checkpoint, rng = tmp_path / "checkpoint", random.Random(7)
+    producer = threading.Thread(target=_produce_slowly, args=(bootstrap, topic), daemon=True)
+    producer.start()
+    for kill in range(3):
+        daemon = start_daemon(config, tmp_path / f"daemon-{kill}.log")
+        try:
+            batch_seconds = _batch_seconds(checkpoint)
+            time.sleep(rng.uniform(0.0, batch_seconds))  # anywhere in the next batch
+        finally:
+            daemon.kill()
+            daemon.wait(RUN_TIMEOUT_S)
+    producer.join(PRODUCE_S * 10)
+    assert not producer.is_alive(), "the producer did not finish"
+    drained = run_once(config)
+    assert drained.returncode == 0, drained.stderr[-3000:]
+
+    values = [v for chunk in _chunks() for v in chunk]
+    by_partition = spread(values, PARTITIONS)
+    expected = {(topic, p, o): v for p, vals in by_partition.items() for o, v in enumerate(vals)}
+    good = sorted(c for c, v in expected.items() if v not in BAD)
+    bad = sorted(c for c, v in expected.items() if v in BAD)
+    assert _offsets(deltalake.DeltaTable(str(tmp_path / "delta")).to_pyarrow_table()) == good
+    assert _offsets(_iceberg(tmp_path, "scoring.predictions").scan().to_arrow()) == good
+    assert _offsets(_iceberg(tmp_path, "scoring.dead_letters").scan().to_arrow()) == bad
+
+
+def _batch_seconds(checkpoint: Path) -> float:
+    """Wait for two more commits to Spark's commit log; return the time between them."""
+    commits = len(batch_files(checkpoint, "commits"))
+    times = []
+    for more in (1, 2):
+        n = commits + more
+        wait_for(lambda n=n: len(batch_files(checkpoint, "commits")) >= n, 300, f"commit {n}")
+        times.append(time.monotonic())
+    return times[1] - times[0]
+
+
+PRODUCE_S = 90.0
+"""How long the producer of the random-kill test writes, in chunks."""
+
+
+def _chunks() -> list[list[bytes]]:
+    """The random-kill test's records, in the chunks the producer sends (fixed content)."""
+    values = encode(records(range(4 * GOOD), NUMERIC))
+    for i, bad in enumerate(BAD):
+        values.insert(50 * i + 11, bad)
+    return [values[i : i + 8] for i in range(0, len(values), 8)]
+
+
+def _produce_slowly(bootstrap: str, topic: str) -> None:
+    """Send `_chunks()` dealt round-robin over the partitions, spread over PRODUCE_S."""
+    chunks = _chunks()
+    sent = 0
+    for chunk in chunks:
+        by_partition = spread(chunk, PARTITIONS)
+        # keep the round-robin of the whole sequence: chunk sizes are even, PARTITIONS is 2
+        assert sent % PARTITIONS == 0
+        produce_exact(bootstrap, topic, by_partition)
+        sent += len(chunk)
+        time.sleep(PRODUCE_S / len(chunks))
