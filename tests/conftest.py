@@ -5,6 +5,7 @@ The broker is the embedded Tansu unless STREAM_SCORER_TEST_BOOTSTRAP names anoth
 (docker-compose's Apache Kafka, for example).
 """
 
+import logging
 import os
 import sys
 
@@ -45,6 +46,7 @@ def s3() -> S3Server:
     """moto's S3 server on 127.0.0.1 (a free port), for the whole session."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
