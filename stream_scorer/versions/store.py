@@ -59,8 +59,12 @@ class ModelStore:
         return self.storage.root
 
     def exists(self) -> bool:
-        """True if the store's directory (or prefix) exists."""
-        return self.storage.exists()
+        """True if the store's directory (or prefix) exists; ModelStoreError if unreachable."""
+        try:
+            return self.storage.exists()
+        except OSError as exc:
+            msg = f"{self.location}: cannot read the model store: {exc.strerror or exc}"
+            raise ModelStoreError(msg) from exc
 
     def current_version(self) -> str | None:
         """The version CURRENT names, or None when nothing was published yet."""

@@ -16,21 +16,41 @@ every scheme. The conditional writes need the backend's own API: implemented for
 S3-compatible servers (`s3.S3Writes`); a store on another scheme serves, and refuses writes.
 """
 
+import functools
 import random
 import re
 import time
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 from stream_scorer.contract.manifest import MANIFEST_FILE
-from stream_scorer.errors import ModelStoreError
+from stream_scorer.errors import ModelStoreError, ScorerError
 from stream_scorer.versions.storage.base import CURRENT_FILE, RESERVED_DIR, Decide
 
 MAX_ATTEMPTS = 50
 """Tries of a compare-and-swap of CURRENT before giving up (each lost to another writer)."""
 _VERSION = re.compile(r"^v(\d{4,})$")
 _PACKAGES = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs", "az": "adlfs"}
+_FRESH = {"use_listings_cache": False}
+"""Every listing and existence check asks the store: another process may have written since."""
+_T = TypeVar("_T")
+
+
+def _os_errors(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Make an SDK's own errors (botocore's NoCredentialsError, a connection refused) OSErrors,
+    which `ModelStore` reports naming the store; our own errors pass as they are."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except (OSError, ScorerError):
+            raise
+        except Exception as exc:
+            raise OSError(f"{type(exc).__name__}: {exc}") from exc
+
+    return call
 
 
 class ConditionalWrites(Protocol):
@@ -55,14 +75,16 @@ class ObjectStorage:
         self.location = url
         self.options: Mapping[str, Any] = dict(options or {})
         self._url = url.rstrip("/").replace("s3a://", "s3://", 1)
-        self._fs, self._root = _filesystem(self._url, self.options)
+        self._fs, self._root = _filesystem(self._url, {**_FRESH, **self.options})
         self._root = self._root.rstrip("/")
         self._writes = _conditional_writes(self._fs)
 
+    @_os_errors
     def exists(self) -> bool:
         self._fs.invalidate_cache(self._root)
         return bool(self._fs.exists(self._root))
 
+    @_os_errors
     def versions(self) -> list[str]:
         found = set()
         for name in self._find(""):
@@ -71,10 +93,12 @@ class ObjectStorage:
                 found.add(version)
         return list(found)
 
+    @_os_errors
     def read(self, name: str) -> bytes:
         data: bytes = self._fs.cat_file(self._path(name))
         return data
 
+    @_os_errors
     def size(self, name: str) -> int:
         self._fs.invalidate_cache(self._path(name))
         return int(self._fs.size(self._path(name)))
@@ -82,15 +106,18 @@ class ObjectStorage:
     def url(self, name: str) -> str:
         return f"{self._url}/{name}"
 
+    @_os_errors
     def reserved(self) -> list[str]:
         return [name.partition("/")[2] for name in self._find(RESERVED_DIR)]
 
+    @_os_errors
     def reserve(self, version: str) -> bool:
         writes = self._writable()
         return writes.create(self._path(f"{RESERVED_DIR}/{version}"), b"") and not self._fs.exists(
             self._path(f"{version}/{MANIFEST_FILE}")
         )
 
+    @_os_errors
     def write_version(self, version: str, files: Mapping[str, bytes]) -> None:
         writes = self._writable()
         for name, data in files.items():  # the manifest last: it makes the version visible
@@ -99,6 +126,15 @@ class ObjectStorage:
                 raise OSError(msg)
 
     def update_current(self, decide: Decide) -> str | None:
+        try:
+            return self._update_current(decide)
+        except ScorerError:
+            raise
+        except Exception as exc:  # OSError, or the SDK's own
+            msg = f"{self.url(CURRENT_FILE)}: cannot update: {exc}"
+            raise ModelStoreError(msg) from exc
+
+    def _update_current(self, decide: Decide) -> str | None:
         writes = self._writable()
         path = self._path(CURRENT_FILE)
         for attempt in range(MAX_ATTEMPTS):
