@@ -1,15 +1,18 @@
-"""Session-wide fixtures: one SparkSession and one Kafka broker for the whole test run.
+"""Session-wide fixtures: one SparkSession, one Kafka broker and one S3 API server (moto, for
+the object-store model store) for the whole test run.
 
 The broker is the embedded Tansu unless STREAM_SCORER_TEST_BOOTSTRAP names another
 (docker-compose's Apache Kafka, for example).
 """
 
+import logging
 import os
 import sys
 
 import pytest
 
 from stream_scorer.devtools.broker import EmbeddedBroker
+from tests.s3_helpers import S3Server
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +39,16 @@ def spark():
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def s3() -> S3Server:
+    """moto's S3 server on 127.0.0.1 (a free port), for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield S3Server(f"http://{host}:{port}")
+    server.stop()

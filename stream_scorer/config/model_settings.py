@@ -2,17 +2,20 @@
 big artefacts travel, and the ONNX options (part of the settings tree in `settings`)."""
 
 import re
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, model_validator
 
 from stream_scorer.config.base import Settings
 from stream_scorer.config.model_uri import parse_model_uri, shadow_model_uri
-from stream_scorer.config.paths import LocalPath, MachineDir
+from stream_scorer.config.paths import Location, MachineDir
 
 DEFAULT_MAPPED_ABOVE_MB = 64
 """`model.mapped_above_mb`'s default (see bench/README.md, "Big models")."""
 _STORE_POINTER = re.compile(r"^(latest|v\d{4,})$")
+STORE_SCHEMES = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "hdfs", "file")
+"""URL schemes of `model.store` (fsspec's names; `s3a` is read as `s3`)."""
 
 
 class ImagePreprocessingConfig(Settings):
@@ -72,9 +75,14 @@ class ModelConfig(Settings):
 
     source: Literal["store", "mlflow"] = "store"
     """`store`: our model store directory (default). `mlflow`: an MLflow Model Registry alias."""
-    store: LocalPath | None = None
-    """Model store directory, written by `stream-scorer model publish` (source `store`). On a
-    cluster, the executors read models at or above `mapped_above_mb` from it: an NFS mount then."""
+    store: Location | None = None
+    """Model store, written by `stream-scorer model publish` (source `store`): a directory, or
+    an object-store URL (`s3://bucket/prefix`; `gs://`, `abfs://`, `hdfs://` serve but take no
+    publish). On a cluster, the executors read models at or above `mapped_above_mb` from it:
+    an object store, or an NFS mount at the same path."""
+    store_options: dict[str, Any] = Field(default_factory=dict)
+    """fsspec storage options of an object-store `store` (e.g. `endpoint_url`, `key`,
+    `secret`); unset: each SDK reads its environment (`AWS_ENDPOINT_URL`, `AWS_PROFILE`...)."""
     uri: str | None = None
     """`models:/NAME@ALIAS` (resolved every batch) or `models:/NAME/VERSION` (source `mlflow`)."""
     tracking_uri: str | None = None
@@ -122,6 +130,13 @@ class ModelConfig(Settings):
         if self.source == "store":
             if not self.store:
                 msg = "model.store: the model store directory (source: store)"
+                raise ValueError(msg)
+            scheme = urlparse(self.store).scheme
+            if len(scheme) > 1 and scheme not in STORE_SCHEMES:
+                msg = (
+                    f"model.store {self.store!r}: a directory, or a URL of "
+                    f"{', '.join(STORE_SCHEMES)}"
+                )
                 raise ValueError(msg)
             if self.shadow and not _STORE_POINTER.match(self.shadow):
                 msg = f"model.shadow {self.shadow!r}: 'latest' or a version like 'v0003'"

@@ -57,7 +57,7 @@ def _local(why: str) -> Callable[[str], str]:
 Location = Annotated[str, AfterValidator(_resolve)]
 """A local path (resolved against the config file's folder) or a Hadoop URL."""
 LocalPath = Annotated[
-    str, AfterValidator(_resolve), AfterValidator(_local("the model store cannot be a URL yet"))
+    str, AfterValidator(_resolve), AfterValidator(_local("a file the driver reads"))
 ]
 """A local path, resolved against the config file's folder."""
 TableDir = Annotated[

@@ -22,10 +22,11 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stream_scorer.distribution.source import open_source
 from stream_scorer.errors import ArtefactCacheError, ModelRejectedError
@@ -60,8 +61,11 @@ class ArtefactCache:
         """Where the artefact with `sha256` is (or will be) kept; `suffix` names its format."""
         return self.root / f"{sha256}{suffix}"
 
-    def materialise(self, source: str, sha256: str, suffix: str) -> Path:
-        """Return the verified local copy of the artefact at `source`, fetching it if needed.
+    def materialise(
+        self, source: str, sha256: str, suffix: str, options: Mapping[str, Any] | None = None
+    ) -> Path:
+        """Return the verified local copy of the artefact at `source` (a path, or a URL opened
+        with fsspec `options`), fetching it if needed.
 
         Raises
         ------
@@ -80,7 +84,7 @@ class ArtefactCache:
                 if path.exists():
                     log.warning("%s: sha256 differs from its name; fetching it again", path)
                     path.unlink()
-                self._fetch(source, sha256, path)
+                self._fetch(source, sha256, path, options or {})
             self._prune(path)
         return path
 
@@ -118,11 +122,11 @@ class ArtefactCache:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _fetch(self, source: str, sha256: str, path: Path) -> None:
+    def _fetch(self, source: str, sha256: str, path: Path, options: Mapping[str, Any]) -> None:
         part = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
         digest = hashlib.sha256()
         try:
-            with open_source(source) as reader, open(part, "xb") as out:
+            with open_source(source, options) as reader, open(part, "xb") as out:
                 while chunk := reader.read(_CHUNK):
                     digest.update(chunk)
                     try:

@@ -1,10 +1,10 @@
 """Big artefacts: one verified copy per machine, memory-mapped by every Python worker."""
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stream_scorer.contract.manifest import Manifest
 from stream_scorer.distribution.base import Artefact
@@ -28,8 +28,8 @@ _ERRORS: dict[str, type[ScorerError]] = {
 }
 SHARED_STORAGE = (
     "on a cluster, a model at or above model.mapped_above_mb is read by the executors from "
-    "the model store itself, which must be on storage they all reach at the same path "
-    "(HDFS, S3A or an NFS mount)"
+    "the model store itself: an object store they all reach (s3://, gs://, abfs://, hdfs://, "
+    "with the same credentials) or an NFS mount at the same path"
 )
 
 
@@ -48,10 +48,12 @@ class CachedFileArtefact(Artefact):
     cache: ArtefactCache
     cache_key: str
     """The version's key in the workers' predictor cache (`scoring.worker_cache.key_of`)."""
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """fsspec storage options to open `source` with (`model.store_options`)."""
 
     def local_copy(self) -> Path:
         """The verified copy on this machine, fetched first if missing or altered."""
-        return self.cache.materialise(self.source, self.sha256, self.suffix)
+        return self.cache.materialise(self.source, self.sha256, self.suffix, self.options)
 
     def unchanged(self) -> bool:
         """True while this machine's copy is the file this process verified."""

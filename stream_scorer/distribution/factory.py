@@ -1,7 +1,7 @@
 """Choosing how a model version reaches the executors, by the size of its artefact."""
 
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from stream_scorer.config.model_settings import ModelConfig
@@ -12,7 +12,7 @@ from stream_scorer.distribution.cached_file import CachedFileArtefact
 from stream_scorer.distribution.worker_cache import key_of
 from stream_scorer.errors import ScorerError
 from stream_scorer.flavors.base import BROADCAST_KINDS
-from stream_scorer.versions.sources.base import ModelSource
+from stream_scorer.versions.sources.base import ModelSource, SharedFile
 from stream_scorer.versions.verify import Fetch, VerifiedModel
 
 if TYPE_CHECKING:
@@ -42,19 +42,20 @@ def distribute(
     ModelRejectedError, ModelStoreError, ArtefactCacheError
         As `verify` and `CachedFileArtefact.prepare` do; nothing serves from it then.
     """
-    path = _mapped_file(source, version, config.mapped_above_mb * MIB)
-    if path is not None and _broadcast_only(source, version):
-        path = None
-    if path is None:
+    shared = _mapped_file(source, version, config.mapped_above_mb * MIB)
+    if shared is not None and _broadcast_only(source, version):
+        shared = None
+    if shared is None:
         verified = verify(None)  # the source's bytes, read and hashed
         payload = verified.payload
         data = payload if isinstance(payload, bytes) else payload.read_bytes()
         return verified, BroadcastArtefact(spark.sparkContext.broadcast(data))
     cache = ArtefactCache(config.cache_dir, cache_keep(config))
-    located = str(path)
-    verified = verify(lambda manifest: cache.materialise(located, manifest.sha256, path.suffix))
+    url, options, suffix = shared.url, dict(shared.options), PurePosixPath(shared.url).suffix
+    verified = verify(lambda manifest: cache.materialise(url, manifest.sha256, suffix, options))
     sha256 = verified.manifest.sha256
-    artefact = CachedFileArtefact(located, sha256, path.suffix, cache, key_of(version, sha256))
+    key = key_of(version, sha256)
+    artefact = CachedFileArtefact(url, sha256, suffix, cache, key, options)
     artefact.prepare(spark)
     return verified, artefact
 
@@ -74,14 +75,8 @@ def _broadcast_only(source: ModelSource, version: str) -> bool:
         return False
 
 
-def _mapped_file(source: ModelSource, version: str, threshold: int) -> Path | None:
-    """The artefact's shared path if it is at least `threshold` bytes; None if smaller, not
+def _mapped_file(source: ModelSource, version: str, threshold: int) -> SharedFile | None:
+    """The artefact's shared file if it is at least `threshold` bytes; None if smaller, not
     shared or unreadable (`verify` then reports why)."""
-    path = source.shared_file(version)
-    if path is None:
-        return None
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return None
-    return path if size >= threshold else None
+    shared = source.shared_file(version)
+    return shared if shared is not None and shared.size >= threshold else None

@@ -1,20 +1,23 @@
-"""Reading an artefact where the model store keeps it: a local path, or a URL pyarrow reads.
+"""Reading an artefact where the model store keeps it: a local path, or a URL fsspec reads.
 
 On executors there is no JVM handle to Spark's Hadoop FileSystem, so a local path or `file:`
 URL is read with Python's file API (an NFS mount is local here), and another scheme through
-`pyarrow.fs.FileSystem.from_uri` (`hdfs://` needs libhdfs and a Hadoop client on every
-executor; `s3://` pyarrow's S3 support; `s3a://` is read as `s3://`).
+fsspec, as the model store itself is (`versions.storage.objects`): `s3://` with s3fs (the s3
+extra; `s3a://` is read as `s3://`), `gs://` gcsfs, `abfs://` adlfs, `hdfs://` pyarrow's
+libhdfs binding (a Hadoop client on every executor).
 """
 
-from typing import BinaryIO
+from collections.abc import Mapping
+from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.files import is_local
 
 
-def open_source(url: str) -> BinaryIO:
-    """Open the artefact at `url` for reading, from its start.
+def open_source(url: str, options: Mapping[str, Any] | None = None) -> BinaryIO:
+    """Open the artefact at `url` for reading, from its start; `options` are fsspec storage
+    options (credentials, `endpoint_url`), else each SDK reads its environment.
 
     Raises
     ------
@@ -24,11 +27,15 @@ def open_source(url: str) -> BinaryIO:
     try:
         if is_local(url):
             return open(urlparse(url).path if urlparse(url).scheme else url, "rb")
-        from pyarrow import fs
+        import fsspec
 
-        filesystem, path = fs.FileSystem.from_uri(url.replace("s3a://", "s3://", 1))
-        stream: BinaryIO = filesystem.open_input_stream(path)
+        opened = fsspec.open(url.replace("s3a://", "s3://", 1), "rb", **(options or {}))
+        stream: BinaryIO = opened.open()
         return stream
-    except (OSError, ValueError) as exc:  # pyarrow raises OSError, or ValueError on a URL
+    except ImportError as exc:
+        hint = "s3:// needs the s3 extra: pip install 'stream-scorer[s3]'"
+        msg = f"{url}: cannot read the model artefact: {exc} ({hint})"
+        raise ModelStoreError(msg) from exc
+    except (OSError, ValueError) as exc:
         msg = f"{url}: cannot read the model artefact: {getattr(exc, 'strerror', None) or exc}"
         raise ModelStoreError(msg) from exc

@@ -1,177 +1,183 @@
-"""A model store: a directory of immutable versions and an atomically replaced CURRENT.
+"""A model store: immutable versions and a CURRENT pointer that moves atomically.
 
 Storage only: it knows no model kind. `versions.publish` has a flavour describe a model
-file, then `ModelStore.add` stores the bytes and the manifest.
+file, then `ModelStore.add` stores the bytes and the manifest. Where the bytes live is a
+`storage.base.Storage`: a local directory (`storage.local`) or an object store
+(`storage.objects`, e.g. `s3://bucket/models`); the guarantees below hold on both.
 
-Layout::
+Layout (under a directory or a key prefix)::
 
-    <root>/CURRENT               the serving version name, e.g. 'v0002'
-    <root>/v0001/model.joblib    the artefact (or model.pkl, model.skops, model.onnx, family.bin)
-    <root>/v0001/manifest.json   see `Manifest`
-    <root>/v0001/baseline.json   its baseline, if published with one (`monitoring.baseline`);
-                                 its sha256 in the manifest's `extra["baseline"]`
-    <root>/.reserved/v0001       version numbers ever handed out (never reused)
-    <root>/.lock                 locked (flock) while CURRENT is compared and replaced
+    CURRENT               the serving version name, e.g. 'v0002'
+    v0001/model.joblib    the artefact (or model.pkl, model.skops, model.onnx, family.bin)
+    v0001/manifest.json   see `Manifest`
+    v0001/baseline.json   its baseline, if published with one (`monitoring.baseline`); its
+                          sha256 in the manifest's `extra["baseline"]`
+    .reserved/v0001       version numbers ever handed out (never reused)
 """
 
 import dataclasses
-import fcntl
 import hashlib
 import logging
-import os
 import re
-import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from stream_scorer.contract.manifest import MANIFEST_FILE, Manifest
 from stream_scorer.errors import DuplicateModelError, ModelRejectedError, ModelStoreError
 from stream_scorer.versions.signing import signed
+from stream_scorer.versions.storage.base import CURRENT_FILE, Storage
+from stream_scorer.versions.storage.factory import open_storage
+from stream_scorer.versions.storage.local import LocalStorage
 
 log = logging.getLogger(__name__)
 
-CURRENT_FILE = "CURRENT"
 BASELINE_FILE = "baseline.json"
 BASELINE_KEY = "baseline"
 """The manifest's `extra` key holding `{"file": BASELINE_FILE, "sha256": ...}`."""
-LOCK_FILE = ".lock"
 _VERSION = re.compile(r"^v(\d{4,})$")
 
 
 class ModelStore:
-    """Versions `v0001/`, `v0002/`... under `root`, and the `CURRENT` pointer.
+    """Versions `v0001/`, `v0002/`... under `root` (a directory or a URL), and `CURRENT`.
 
-    A version directory is complete when it appears (staged, then renamed); `CURRENT` is
-    replaced atomically (temp file, fsync, `os.replace`), so a reader sees the old or the
-    new version, never a torn one. Concurrent publishers get distinct version numbers, and
-    every change of `CURRENT` holds the store's lock, so a publish only moves it forward.
+    A version appears complete or not at all and is never rewritten; `CURRENT` changes by one
+    atomic read-modify-write of the storage (`Storage.update_current`), so a reader sees the
+    old or the new version, never a torn one. Concurrent publishers get distinct version
+    numbers, and a publish only moves CURRENT forward. `options` are the object store's
+    (fsspec) storage options, e.g. `model.store_options`.
     """
 
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: str | Path, options: Mapping[str, Any] | None = None) -> None:
+        self.storage: Storage = open_storage(str(root), options)
+        self.location = self.storage.location
 
     def __repr__(self) -> str:
-        return f"ModelStore({str(self.root)!r})"
+        return f"ModelStore({self.location!r})"
+
+    @property
+    def root(self) -> Path:
+        """The directory of a local store (tools and tests that edit its files)."""
+        if not isinstance(self.storage, LocalStorage):
+            msg = f"{self.location}: not a local directory"
+            raise ModelStoreError(msg)
+        return self.storage.root
+
+    def exists(self) -> bool:
+        """True if the store's directory (or prefix) exists; ModelStoreError if unreachable."""
+        try:
+            return self.storage.exists()
+        except OSError as exc:
+            msg = f"{self.location}: cannot read the model store: {exc.strerror or exc}"
+            raise ModelStoreError(msg) from exc
 
     def current_version(self) -> str | None:
         """The version CURRENT names, or None when nothing was published yet."""
+        where = self._where(CURRENT_FILE)
         try:
-            text = (self.root / CURRENT_FILE).read_text().strip()
+            text = self.storage.read(CURRENT_FILE).decode(errors="replace").strip()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            msg = f"{self.root / CURRENT_FILE}: cannot read: {exc.strerror}"
+            msg = f"{where}: cannot read: {exc.strerror or exc}"
             raise ModelStoreError(msg) from exc
         if not _VERSION.match(text):
-            msg = f"{self.root / CURRENT_FILE}: holds {text[:40]!r}, not a version like 'v0001'"
+            msg = f"{where}: holds {text[:40]!r}, not a version like 'v0001'"
             raise ModelStoreError(msg)
         return text
 
     def versions(self) -> list[str]:
-        """Version directory names, oldest first."""
-        if not self.root.is_dir():
-            return []
-        found = [p.name for p in self.root.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+        """Version names, oldest first."""
+        try:
+            found = self.storage.versions()
+        except OSError as exc:
+            msg = f"{self.location}: cannot list versions: {exc.strerror or exc}"
+            raise ModelStoreError(msg) from exc
         return sorted(found, key=_number)
 
     def manifest(self, version: str) -> Manifest:
         """Read the manifest of `version`; ModelStoreError if missing or unparseable."""
         if not _VERSION.match(version):
-            msg = f"{self.root}: {version!r} is not a version name like 'v0001'"
+            msg = f"{self.location}: {version!r} is not a version name like 'v0001'"
             raise ModelStoreError(msg)
-        path = self.root / version / MANIFEST_FILE
+        name = f"{version}/{MANIFEST_FILE}"
         try:
-            return Manifest.from_json(path.read_text())
+            return Manifest.from_json(self.storage.read(name).decode())
         except OSError as exc:
-            msg = f"{path}: cannot read manifest of {version}: {exc.strerror}"
+            msg = f"{self._where(name)}: cannot read manifest of {version}: {exc.strerror or exc}"
             raise ModelStoreError(msg) from exc
         except (ValueError, KeyError, TypeError) as exc:
-            msg = f"{path}: manifest of {version} is not valid: {exc!r}"
+            msg = f"{self._where(name)}: manifest of {version} is not valid: {exc!r}"
             raise ModelStoreError(msg) from exc
 
-    def artifact_path(self, version: str) -> Path:
-        """Where the artefact of `version` is, as named by its manifest."""
-        return self.root / version / self.manifest(version).file
+    def artifact_url(self, version: str) -> str:
+        """Where another machine reads the artefact of `version`: an absolute path or a URL."""
+        return self.storage.url(f"{version}/{self.manifest(version).file}")
+
+    def artifact_size(self, version: str) -> int:
+        """The artefact's size in bytes; ModelStoreError if it cannot be told."""
+        name = f"{version}/{self.manifest(version).file}"
+        try:
+            return self.storage.size(name)
+        except OSError as exc:
+            msg = f"{self._where(name)}: cannot read artefact of {version}: {exc.strerror or exc}"
+            raise ModelStoreError(msg) from exc
 
     def read_artifact(self, version: str) -> bytes:
         """The artefact bytes of `version`, as named by its manifest."""
-        path = self.artifact_path(version)
+        name = f"{version}/{self.manifest(version).file}"
         try:
-            return path.read_bytes()
+            return self.storage.read(name)
         except OSError as exc:
-            msg = f"{path}: cannot read artefact of {version}: {exc.strerror}"
+            msg = f"{self._where(name)}: cannot read artefact of {version}: {exc.strerror or exc}"
             raise ModelStoreError(msg) from exc
 
     def set_current(self, version: str) -> None:
         """Point CURRENT at an existing `version`, older or newer, atomically and durably."""
-        with self._locked():
-            self._point_current(version)
+
+        def point(current: str | None) -> str:
+            self._require(version)
+            return version
+
+        self.storage.update_current(point)
 
     def advance_current(self, version: str) -> str:
         """Point CURRENT at `version` unless it names a newer one; return what it names then.
 
-        The compare and the flip hold the store's lock, so of racing publishes the newest
-        version ends up CURRENT whatever order they finish in.
+        The compare and the flip are one atomic step of the storage, so of racing publishes
+        the newest version ends up CURRENT whatever order they finish in.
         """
-        with self._locked():
-            try:
-                current = self.current_version()
-            except ModelStoreError:
-                current = None  # garbage in CURRENT: a publish replaces it
-            if current is not None and _number(current) >= _number(version):
-                return current
-            self._point_current(version)
+
+        def forward(current: str | None) -> str | None:
+            if current and _VERSION.match(current) and _number(current) >= _number(version):
+                return None
+            self._require(version)  # garbage in CURRENT: a publish replaces it
             return version
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the store's exclusive lock (flock on `.lock`: other threads and processes wait)."""
-        if not self.root.is_dir():  # no store: nothing to guard, and callers say what is missing
-            yield
-            return
-        try:
-            fd = os.open(self.root / LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o644)
-        except OSError as exc:
-            msg = f"{self.root}: cannot lock the model store: {exc.strerror}"
-            raise ModelStoreError(msg) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
-
-    def _point_current(self, version: str) -> None:
-        if version not in self.versions():
-            msg = f"{self.root}: no version {version!r}; have {self.versions()}"
-            raise ModelStoreError(msg)
-        tmp = self.root / f".{CURRENT_FILE}.{uuid.uuid4().hex}"
-        try:
-            _write_durably(tmp, (version + "\n").encode())
-            os.replace(tmp, self.root / CURRENT_FILE)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.root)
+        return self.storage.update_current(forward) or version
 
     def rollback(self) -> str:
         """Point CURRENT at the newest valid version older than the current one; return it.
 
         Valid means: the manifest parses and the artefact's sha256 matches it.
         """
-        with self._locked():
-            current = self.current_version()
+
+        def back(current: str | None) -> str:
             if current is None:
-                msg = f"{self.root}: nothing to roll back, CURRENT is not set"
+                msg = f"{self.location}: nothing to roll back, CURRENT is not set"
                 raise ModelStoreError(msg)
+            if not _VERSION.match(current):
+                self.current_version()  # raises, naming what CURRENT holds
             older = [v for v in self.versions() if _number(v) < _number(current)]
             for version in reversed(older):
                 if self.is_valid(version):
-                    self._point_current(version)
                     return version
-        msg = f"{self.root}: no valid version before {current} to roll back to"
-        raise ModelStoreError(msg)
+            msg = f"{self.location}: no valid version before {current} to roll back to"
+            raise ModelStoreError(msg)
+
+        result = self.storage.update_current(back)
+        assert result is not None  # `back` always names a version or raises
+        return result
 
     def is_valid(self, version: str) -> bool:
         """True if `version`'s manifest parses and its artefact (and baseline, if it has one)
@@ -199,17 +205,19 @@ class ModelStore:
         recorded = self.manifest(version).extra.get(BASELINE_KEY)
         if not recorded:
             return None
-        path = self.root / version / recorded["file"]
+        name = f"{version}/{recorded['file']}"
         try:
-            data = path.read_bytes()
+            data = self.storage.read(name)
         except OSError as exc:
-            msg = f"{path}: cannot read the baseline of {version}: {exc.strerror}"
+            msg = (
+                f"{self._where(name)}: cannot read the baseline of {version}: {exc.strerror or exc}"
+            )
             raise ModelStoreError(msg) from exc
         actual = hashlib.sha256(data).hexdigest()
         if actual != recorded["sha256"]:
             msg = (
-                f"{path}: sha256 mismatch (manifest {recorded['sha256'][:12]}…, file "
-                f"{actual[:12]}…); the baseline of {version} changed after publish"
+                f"{self._where(name)}: sha256 mismatch (manifest {recorded['sha256'][:12]}…, "
+                f"file {actual[:12]}…); the baseline of {version} changed after publish"
             )
             raise ModelRejectedError(msg)
         return data
@@ -238,7 +246,7 @@ class ModelStore:
         try:
             manifest = self._write_version(described, payload, baseline)
         except OSError as exc:
-            msg = f"{self.root}: cannot write a new version: {exc}"
+            msg = f"{self.location}: cannot write a new version: {exc}"
             raise ModelStoreError(msg) from exc
         if advance and (current := self.advance_current(manifest.version)) != manifest.version:
             log.warning("%s stored but not CURRENT: %s is newer", manifest.version, current)
@@ -260,7 +268,7 @@ class ModelStore:
         existing = self.version_with_sha256(sha256)
         if existing is not None:
             msg = (
-                f"{self.root}: this artefact (sha256 {sha256[:12]}) is already stored as "
+                f"{self.location}: this artefact (sha256 {sha256[:12]}) is already stored as "
                 f"{existing}; `stream-scorer model promote {existing}` serves it, --force "
                 "stores it again as a new version"
             )
@@ -269,43 +277,35 @@ class ModelStore:
     def _write_version(
         self, described: Manifest, payload: bytes, baseline: bytes | None = None
     ) -> Manifest:
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = self.root / f".staging-{uuid.uuid4().hex}"
-        staging.mkdir()
         if baseline is not None:
             recorded = {"file": BASELINE_FILE, "sha256": hashlib.sha256(baseline).hexdigest()}
             described = dataclasses.replace(
                 described, extra={**described.extra, BASELINE_KEY: recorded}
             )
-        try:
-            manifest = signed(dataclasses.replace(described, version=self._reserve()))
-            _write_durably(staging / manifest.file, payload)
-            if baseline is not None:
-                _write_durably(staging / BASELINE_FILE, baseline)
-            _write_durably(staging / MANIFEST_FILE, manifest.to_json().encode())
-            os.rename(staging, self.root / manifest.version)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        _fsync_dir(self.root)
+        manifest = signed(dataclasses.replace(described, version=self._reserve()))
+        files = {manifest.file: payload}
+        if baseline is not None:
+            files[BASELINE_FILE] = baseline
+        files[MANIFEST_FILE] = manifest.to_json().encode()  # last: it makes the version whole
+        self.storage.write_version(manifest.version, files)
         return manifest
 
     def _reserve(self) -> str:
-        """Claim the next version number by exclusive creation of a marker file."""
-        reserved = self.root / ".reserved"
-        reserved.mkdir(exist_ok=True)
-        taken = [p.name for p in reserved.iterdir()] + self.versions()
+        """Claim the next version number by creating its marker once."""
+        taken = self.storage.reserved() + self.storage.versions()
         number = max((_number(v) for v in taken if _VERSION.match(v)), default=0) + 1
-        while True:
-            version = f"v{number:04d}"
-            try:
-                os.close(os.open(reserved / version, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            except FileExistsError:
-                number += 1
-                continue
-            if not (self.root / version).exists():
-                return version
+        while not self.storage.reserve(f"v{number:04d}"):
             number += 1
+        return f"v{number:04d}"
+
+    def _require(self, version: str) -> None:
+        versions = self.versions()
+        if version not in versions:
+            msg = f"{self.location}: no version {version!r}; have {versions}"
+            raise ModelStoreError(msg)
+
+    def _where(self, name: str) -> str:
+        return f"{self.location.rstrip('/')}/{name}"
 
 
 def read_model_file(path: str | Path) -> bytes:
@@ -319,18 +319,3 @@ def read_model_file(path: str | Path) -> bytes:
 
 def _number(version: str) -> int:
     return int(version[1:])
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    with open(path, "xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

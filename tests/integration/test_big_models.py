@@ -266,4 +266,4 @@ def test_store_executors_cannot_read_fails_naming_shared_storage(spark, tmp_path
     message = str(caught.value)
     assert message.startswith("executor on ")
     assert f"{missing}: cannot read the model artefact: No such file or directory" in message
-    assert message.endswith("(HDFS, S3A or an NFS mount)")
+    assert message.endswith("or an NFS mount at the same path")

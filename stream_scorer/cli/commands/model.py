@@ -192,7 +192,7 @@ def list_versions(args: argparse.Namespace) -> int:
     store = store_of(args)
     versions = store.versions()
     if not versions:
-        print(f"no versions in {store.root}")
+        print(f"no versions in {store.location}")
         return 0
     current = store.current_version()
     print(f"  {'VERSION':<8} {'CREATED (UTC)':<25} {'TASK':<10} {'SHA256':<12}  ESTIMATOR")
@@ -228,7 +228,7 @@ def _switch(store: ModelStore, version: str) -> int:
     """Point CURRENT at a valid `version`; print the switch."""
     previous = store.current_version()
     if not store.is_valid(version):
-        msg = f"{store.root}: {version} is missing or invalid (manifest, sha256); not switching"
+        msg = f"{store.location}: {version} is missing or invalid (manifest, sha256); not switching"
         raise ModelStoreError(msg)
     store.set_current(version)
     print(f"CURRENT -> {version} (was {previous or 'none'})")

@@ -18,25 +18,29 @@ one is)."""
 def add_store_options(parser: argparse.ArgumentParser, with_config: bool = True) -> None:
     """Add `--store DIR` and, unless the command has its own, `--config C` (whose
     `model.store` is the store when `--store` is not given)."""
-    parser.add_argument("--store", help="model store directory (default: --config's model.store)")
+    parser.add_argument(
+        "--store",
+        help="model store: a directory or s3://bucket/prefix (default: --config's model.store)",
+    )
     if with_config:
         parser.add_argument("--config", help="scorer YAML config: its model.store is the store")
 
 
 def store_of(args: argparse.Namespace) -> ModelStore:
-    """The store `--store` names, else `--config`'s `model.store`.
+    """The store `--store` names, else `--config`'s `model.store`; with `--config`, its
+    `model.store_options` open an object store.
 
     Raises
     ------
     ConfigError
         If neither names a store.
     """
+    model = load_config(args.config).model if getattr(args, "config", None) else None
     if args.store:
-        return ModelStore(args.store)
-    if getattr(args, "config", None):
-        model = load_config(args.config).model
+        return ModelStore(args.store, model.store_options if model else None)
+    if model is not None:
         if model.store:
-            return ModelStore(model.store)
+            return ModelStore(model.store, model.store_options)
         msg = (
             f"{args.config}: model.store is not set (model.source {model.source}); give --store DIR"
         )

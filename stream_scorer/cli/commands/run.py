@@ -95,16 +95,16 @@ def require_current_model(config: ScorerConfig, origin: str | Path) -> None:
     """
     if config.model.source != "store" or config.model.store is None:
         return
-    store = ModelStore(config.model.store)
-    if not store.root.is_dir():
+    store = ModelStore(config.model.store, config.model.store_options)
+    if not store.exists():
         problem = "does not exist"
     elif store.current_version() is None:
         problem = "has no CURRENT version"
     else:
         return
     msg = (
-        f"{origin}: model.store: {store.root} {problem}; publish a model first: "
-        f"stream-scorer model publish MODEL_FILE --store {store.root} --config {origin}"
+        f"{origin}: model.store: {store.location} {problem}; publish a model first: "
+        f"stream-scorer model publish MODEL_FILE --store {store.location} --config {origin}"
     )
     raise ModelStoreError(msg)
 

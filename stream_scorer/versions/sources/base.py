@@ -6,10 +6,22 @@ only for a version not seen before; verification (`versions.verify`) then checks
 against the manifest's sha256, the schema and the canary rows, whatever the source.
 """
 
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from stream_scorer.contract.manifest import Manifest
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A version's artefact where every machine can read it."""
+
+    url: str
+    """An absolute path (on a cluster, an NFS mount at the same path) or an object-store URL."""
+    size: int
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """The fsspec storage options executors open `url` with (`model.store_options`)."""
 
 
 class VersionReader(Protocol):
@@ -50,9 +62,8 @@ class ModelSource(VersionReader, Protocol):
             If the pointer cannot be read.
         """
 
-    def shared_file(self, version: str) -> Path | None:
-        """The absolute path of `version`'s artefact file where every machine reads it (our
-        store; on a cluster, an NFS mount at the same path), so that a big one can be copied
-        into each machine's cache and memory-mapped (`distribution`); None when executors
-        cannot read it there (MLflow: downloaded by the driver), or it cannot be located.
-        Never raises."""
+    def shared_file(self, version: str) -> SharedFile | None:
+        """Where every machine reads `version`'s artefact (our store: an object-store URL, or
+        a path that on a cluster is an NFS mount), so that a big one can be copied into each
+        machine's cache and memory-mapped (`distribution`); None when executors cannot read
+        it there (MLflow: downloaded by the driver), or it cannot be located. Never raises."""

@@ -19,7 +19,7 @@ def open_source(
     """
     pointer = config.shadow if shadow else None
     if config.source == "store":
-        return StoreSource(str(config.store), pointer or CURRENT)
+        return StoreSource(str(config.store), pointer or CURRENT, config.store_options)
     from stream_scorer.versions.sources.mlflow import MlflowSource
     from stream_scorer.versions.sources.mlflow_manifest import NativeOptions
 

@@ -24,6 +24,7 @@ from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ConfigError, ModelRejectedError, ModelStoreError
 from stream_scorer.types import FieldType
 from stream_scorer.versions.signing import SIGNING_KEY_ENV, signing_key
+from stream_scorer.versions.sources.base import SharedFile
 from stream_scorer.versions.sources.mlflow_manifest import (
     NativeOptions,
     build_manifest,
@@ -138,7 +139,7 @@ class MlflowSource:
         with tempfile.TemporaryDirectory(prefix="stream-scorer-mlflow-") as tmp:
             return self._download(version, file, tmp).read_bytes()
 
-    def shared_file(self, version: str) -> Path | None:
+    def shared_file(self, version: str) -> SharedFile | None:
         """None: the driver downloads versions, so executors get them broadcast, whatever
         their size (below Spark's 2 GiB broadcast limit)."""
         return None

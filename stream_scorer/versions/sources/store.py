@@ -1,10 +1,12 @@
 """Our model store as a model source: CURRENT, the newest version, or one fixed version."""
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ModelStoreError
+from stream_scorer.versions.sources.base import SharedFile
 from stream_scorer.versions.store import ModelStore
 
 CURRENT = "CURRENT"
@@ -22,15 +24,18 @@ class StoreSource:
     signed = True
     """`model publish` signs manifests when a signing key is set; `load_verified` checks them."""
 
-    def __init__(self, root: str | Path, pointer: str = CURRENT) -> None:
-        self.store = ModelStore(root)
+    def __init__(
+        self, root: str | Path, pointer: str = CURRENT, options: Mapping[str, Any] | None = None
+    ) -> None:
+        self.store = ModelStore(root, options)
         self.pointer = pointer
-        self.location = str(self.store.root) + ("" if pointer == CURRENT else f" ({pointer})")
+        where = self.store.location
+        self.location = where + ("" if pointer == CURRENT else f" ({pointer})")
         hint = "publish one with `stream-scorer model publish`"
         self.unset = {
-            CURRENT: f"{self.store.root}: CURRENT is not set; {hint}",
-            LATEST: f"{self.store.root}: no version published yet; {hint}",
-        }.get(pointer, f"{self.store.root}: no version {pointer}; {hint}")
+            CURRENT: f"{where}: CURRENT is not set; {hint}",
+            LATEST: f"{where}: no version published yet; {hint}",
+        }.get(pointer, f"{where}: no version {pointer}; {hint}")
 
     def current_version(self) -> str | None:
         """The version `pointer` names now, or None."""
@@ -49,10 +54,11 @@ class StoreSource:
         """The stored artefact bytes of `version`."""
         return self.store.read_artifact(version)
 
-    def shared_file(self, version: str) -> Path | None:
-        """The stored artefact file of `version`, absolute; None if its manifest is unreadable
-        (`load_verified` then says why)."""
+    def shared_file(self, version: str) -> SharedFile | None:
+        """The stored artefact of `version` (an absolute path or a URL); None if its manifest
+        or size is unreadable (`load_verified` then says why)."""
         try:
-            return Path(os.path.abspath(self.store.artifact_path(version)))
+            url, size = self.store.artifact_url(version), self.store.artifact_size(version)
         except ModelStoreError:
             return None
+        return SharedFile(url, size, self.store.storage.options)

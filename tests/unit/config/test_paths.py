@@ -50,13 +50,18 @@ def test_a_mapping_without_a_file_keeps_relative_paths():
     assert parse_config(CONFIG).checkpoint == "../state/checkpoint"
 
 
-def test_a_model_store_url_is_refused_naming_the_key(tmp_path):
+def test_a_model_store_url_is_kept_as_written(tmp_path):
+    model = {"store": "s3://bucket/models", "store_options": {"endpoint_url": "http://x:9000"}}
+    config = _load(tmp_path, {**CONFIG, "model": model})
+    assert config.model.store == "s3://bucket/models"
+    assert config.model.store_options == {"endpoint_url": "http://x:9000"}
+
+
+def test_a_model_store_url_of_another_scheme_is_refused_naming_the_key(tmp_path):
     with pytest.raises(ConfigError) as err:
-        _load(tmp_path, {**CONFIG, "model": {"store": "s3a://bucket/models"}})
-    assert str(err.value) == (
-        f"{tmp_path / 'scorer.yaml'}: model.store: got 's3a://bucket/models'; expected: "
-        "a local directory; the model store cannot be a URL yet"
-    )
+        _load(tmp_path, {**CONFIG, "model": {"store": "http://host/models"}})
+    assert "model: " in str(err.value)
+    assert "'http://host/models': a directory, or a URL of s3, s3a, gs, gcs" in str(err.value)
 
 
 def test_model_cache_dir_resolves_against_the_config_files_folder(tmp_path, monkeypatch):

@@ -112,10 +112,10 @@ def test_discard_removes_the_artefact(tmp_path):
 def _materialise_counting(cache, source, sha, barrier, fetches: str) -> None:
     opened = cache_module.open_source
 
-    def counting(url: str):
+    def counting(url: str, options):
         with open(fetches, "a") as log:
             log.write("fetch\n")
-        return opened(url)
+        return opened(url, options)
 
     cache_module.open_source = counting
     barrier.wait()

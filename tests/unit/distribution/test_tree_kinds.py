@@ -1,6 +1,8 @@
 """A big booster is distributed like any big model: one verified copy per machine (the cache
 file), from which each worker loads it; never forced to a broadcast as a family is."""
 
+from pathlib import Path
+
 import pytest
 
 from stream_scorer.config.model_settings import TreesModelConfig
@@ -29,11 +31,12 @@ def test_a_booster_above_the_threshold_is_served_from_the_machines_cache_copy(
 
     shared = _mapped_file(source, manifest.version, threshold=1)
     cache = ArtefactCache(str(tmp_path / "cache"), keep=2)
-    copy = cache.materialise(str(shared), manifest.sha256, shared.suffix)
+    assert shared is not None
+    copy = cache.materialise(shared.url, manifest.sha256, Path(shared.url).suffix, shared.options)
     predictor = load_predictor(copy, manifest)
 
     assert library not in BROADCAST_KINDS and not _broadcast_only(source, manifest.version)
-    assert shared == store.root / manifest.version / manifest.file
+    assert shared.url == str(store.root / manifest.version / manifest.file)
     assert isinstance(predictor, TreesPredictor)
     rows = [{name: row.get(name) for name in FEATURES} for row in records(5)]
     frame = typed_frame(rows, manifest)

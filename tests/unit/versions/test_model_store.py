@@ -223,7 +223,7 @@ def test_advance_current_waits_for_the_store_lock(store, published, model_file):
     newer = publish_sklearn(store, model_file("binary", seed=1), NUMERIC, advance=False).version
     flip = threading.Thread(target=store.advance_current, args=(newer,))
 
-    with store._locked():
+    with store.storage.locked():
         flip.start()
         flip.join(timeout=0.5)
         assert flip.is_alive()

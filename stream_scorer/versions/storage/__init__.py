@@ -1,0 +1,1 @@
+"""Where a model store keeps its bytes: a local directory, or an object store (`open_storage`)."""

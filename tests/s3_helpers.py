@@ -1,0 +1,69 @@
+"""A real S3 API server on loopback for the object-store model store: moto's server mode.
+
+`S3Server` wraps one `ThreadedMotoServer` (started once per test session by the `s3` fixture
+of tests/conftest.py); `new_store` makes a fresh bucket, so tests share the server, not data.
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from stream_scorer.versions.store import ModelStore
+
+REGION = "us-east-1"
+KEY, SECRET = "testing", "testing"
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """A moto S3 server at `endpoint` (http://127.0.0.1:PORT)."""
+
+    endpoint: str
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """fsspec storage options (`model.store_options`) that reach this server."""
+        return {
+            "endpoint_url": self.endpoint,
+            "key": KEY,
+            "secret": SECRET,
+            "client_kwargs": {"region_name": REGION},
+        }
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The same, as the environment variables the AWS SDKs read."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def client(self) -> Any:
+        """A boto3 S3 client of this server, to look at or tamper with objects."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=KEY,
+            aws_secret_access_key=SECRET,
+            region_name=REGION,
+        )
+
+    def new_bucket(self) -> str:
+        """Create an empty bucket; return its name."""
+        name = f"models-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def new_store(self, prefix: str = "team/models") -> ModelStore:
+        """A model store under `prefix` of a new bucket, opened with `options`."""
+        return ModelStore(f"s3://{self.new_bucket()}/{prefix}", self.options)
+
+    def keys(self, store: ModelStore) -> list[str]:
+        """The object keys under `store`'s prefix, relative to it, sorted."""
+        bucket, _, prefix = store.location.removeprefix("s3://").partition("/")
+        listed = self.client().list_objects_v2(Bucket=bucket, Prefix=prefix + "/")
+        return sorted(o["Key"][len(prefix) + 1 :] for o in listed.get("Contents", []))
