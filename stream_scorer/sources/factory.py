@@ -10,8 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.errors import ConfigError
-from stream_scorer.sources.python_kafka import KafkaDataSource
-from stream_scorer.sources.ranges import KafkaRangesDataSource
+from stream_scorer.sources.spark_api import check_source_runs
 from stream_scorer.sources.spark_kafka import PROVIDER_CLASS, provider_loads, read_kafka_stream
 
 _registered: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()
@@ -27,7 +26,8 @@ def read_stream(spark: SparkSession, source: SourceConfig, ranges: bool = False)
     Raises
     ------
     ConfigError
-        If `spark-kafka` is asked for without its jar.
+        If `spark-kafka` is asked for without its jar, or `python-kafka` on a pyspark
+        without Python streaming sources (`sources.spark_api.check_source_runs`).
     """
     if source.kind == "spark-kafka":
         if not spark_kafka_available(spark):
@@ -38,6 +38,11 @@ def read_stream(spark: SparkSession, source: SourceConfig, ranges: bool = False)
             )
             raise ConfigError(msg)
         return read_kafka_stream(spark, source.options)
+    check_source_runs(source, available_now=False)
+    # pyspark >= 4.0 only: the data source API is imported once it is known to be there
+    from stream_scorer.sources.python_kafka import KafkaDataSource
+    from stream_scorer.sources.ranges import KafkaRangesDataSource
+
     if spark not in _registered:
         spark.dataSource.register(KafkaDataSource)
         spark.dataSource.register(KafkaRangesDataSource)

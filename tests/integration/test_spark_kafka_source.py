@@ -27,6 +27,7 @@ def source(bootstrap: str, topic: str, **extra: str) -> SourceConfig:
     return SourceConfig(kind="spark-kafka", options=options)
 
 
+@pytest.mark.smoke
 def test_missing_jar_is_a_config_error_naming_the_package(spark, bootstrap):
     if spark_kafka_available(spark):
         pytest.skip("Spark's Kafka connector is on the classpath here")
