@@ -31,6 +31,8 @@ PYSPARK_VERSION = pyspark.__version__
 """The installed pyspark's version, as it names itself."""
 STREAM_SOURCE_SINCE = (4, 0)
 """The first pyspark with Python streaming data sources."""
+STREAM_SOURCE = version_tuple(PYSPARK_VERSION) >= STREAM_SOURCE_SINCE
+"""True where the installed pyspark has Python streaming data sources (`python-kafka`)."""
 ADMISSION_CONTROL_SINCE = (4, 2)
 """The first pyspark that passes a Python stream reader its start offset and read limit, and
 asks it to prepare for availableNow (`pyspark.sql.streaming.datasource`)."""
