@@ -133,7 +133,7 @@ def is_field_type(name: str) -> TypeGuard[FieldType]:
 def arrow_schema(schema: StructType) -> "pa.Schema":
     """Return Spark's Arrow schema of `schema`, timestamps in UTC, on every pyspark.
 
-    pyspark >= 4.1 takes the zone as `timezone`; 4.0 and 3.5 write UTC without being asked.
+    pyspark >= 4.2 takes the zone as `timezone`; 4.1, 4.0 and 3.5 write UTC without being asked.
     """
     from pyspark.sql.pandas.types import to_arrow_schema
 
