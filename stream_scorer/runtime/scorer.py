@@ -35,6 +35,7 @@ from stream_scorer.serving.registry import ModelRegistry
 from stream_scorer.sinks.base import NO_HOOKS, BatchHooks
 from stream_scorer.sinks.factory import build_sink
 from stream_scorer.sources.factory import read_stream
+from stream_scorer.sources.spark_api import check_source_runs
 from stream_scorer.sources.topic_check import check_source_topics
 from stream_scorer.versions.sources.factory import open_source
 from stream_scorer.versions.sources.store import StoreSource
@@ -81,6 +82,7 @@ class Scorer:
     ) -> None:
         if once:
             config = config.model_copy(update={"trigger": TriggerConfig(availableNow=True)})
+        check_source_runs(config.source, config.trigger.availableNow)
         self.config = config
         self._topics_checked = topics_checked
         self._hooks = hooks

@@ -35,7 +35,7 @@ PRELOADED = (
     "pyspark.worker",
     "stream_scorer.scoring.udf",  # pandas, pyarrow, orjson
     "stream_scorer.flavors.sklearn.predictor",  # loaded by model kind, on first use
-    "stream_scorer.sources.python_kafka",  # both readers, kafka-python
+    "stream_scorer.sources.readers.clients",  # both readers, kafka-python
     "confluent_kafka",  # imported lazily by its reader
     "stream_scorer.features.avro",  # fastavro (features.format avro)
     "confluent_kafka.schema_registry",  # its registry client: httpx, authlib (0.3 s)

@@ -24,7 +24,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark import TaskContext
 from pyspark.sql import DataFrame
-from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructField, StructType
 
 from stream_scorer.config.settings import FeaturesConfig, OutputConfig
@@ -44,11 +43,12 @@ from stream_scorer.scoring.udf import BatchScoring
 from stream_scorer.serving.model import ServingModel
 from stream_scorer.sinks.task_files import BatchDirectory, TaskFiles
 from stream_scorer.sources.offsets import OffsetRange
-from stream_scorer.sources.python_kafka import READERS
 from stream_scorer.sources.readers.arrow import binary_column
 from stream_scorer.sources.readers.base import RecordFields, coordinates
+from stream_scorer.sources.readers.clients import READERS
+from stream_scorer.types import arrow_schema
 
-_RECORDS = to_arrow_schema(KAFKA_SCHEMA, timezone="UTC")
+_RECORDS = arrow_schema(KAFKA_SCHEMA)
 """Arrow schema of the records a range reader yields."""
 
 
@@ -167,7 +167,7 @@ def score_ranges(
         source,
         rows_per_batch,
         output.include_key,
-        to_arrow_schema(schema, timezone="UTC"),
+        arrow_schema(schema),
     )
     if files and with_shadow:
         msg = "the tasks write no files beside a shadow: score_ranges(files=...) without it"

@@ -28,9 +28,9 @@ import pyarrow.parquet as pq
 import pyspark
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
-from pyspark.sql.pandas.types import to_arrow_schema
 
 from stream_scorer.errors import SinkError
+from stream_scorer.types import arrow_schema
 
 ATTEMPT = "_attempt"
 """File of a batch directory naming the attempt whose tasks may commit files in it."""
@@ -257,7 +257,7 @@ def file_schema(schema: T.StructType) -> pa.Schema:
     """The Arrow schema of the files of Spark `schema`: nullable, as Spark writes files."""
     nullable = T.StructType([T.StructField(f.name, _nullable(f.dataType)) for f in schema])
     metadata = {ROW_METADATA: nullable.json(), SPARK_VERSION: pyspark.__version__}
-    return to_arrow_schema(nullable, timezone="UTC").with_metadata(metadata)
+    return arrow_schema(nullable).with_metadata(metadata)
 
 
 def _nullable(kind: T.DataType) -> T.DataType:

@@ -10,9 +10,13 @@ from pyspark.sql import DataFrame, SparkSession
 
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.errors import ConfigError
-from stream_scorer.sources.python_kafka import KafkaDataSource
-from stream_scorer.sources.ranges import KafkaRangesDataSource
-from stream_scorer.sources.spark_kafka import PROVIDER_CLASS, provider_loads, read_kafka_stream
+from stream_scorer.sources.spark_api import STREAM_SOURCE, check_source_runs
+from stream_scorer.sources.spark_kafka import (
+    PROVIDER_CLASS,
+    connector_package,
+    provider_loads,
+    read_kafka_stream,
+)
 
 _registered: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()
 
@@ -27,17 +31,25 @@ def read_stream(spark: SparkSession, source: SourceConfig, ranges: bool = False)
     Raises
     ------
     ConfigError
-        If `spark-kafka` is asked for without its jar.
+        If `spark-kafka` is asked for without its jar, or `python-kafka` on a pyspark
+        without Python streaming sources (`sources.spark_api.check_source_runs`).
     """
     if source.kind == "spark-kafka":
         if not spark_kafka_available(spark):
+            package = connector_package(spark)
             msg = (
                 f"source kind 'spark-kafka' needs {PROVIDER_CLASS} on the classpath: add "
-                "spark.jars.packages=org.apache.spark:spark-sql-kafka-0-10_2.13:<spark version>"
-                " or use kind 'python-kafka'"
+                f"spark.jars.packages={package} to the config's spark: section"
             )
+            if STREAM_SOURCE:  # pyspark >= 4.0
+                msg += " or use kind 'python-kafka'"
             raise ConfigError(msg)
         return read_kafka_stream(spark, source.options)
+    check_source_runs(source, available_now=False)
+    # pyspark >= 4.0 only: the data source API is imported once it is known to be there
+    from stream_scorer.sources.python_kafka import KafkaDataSource
+    from stream_scorer.sources.ranges import KafkaRangesDataSource
+
     if spark not in _registered:
         spark.dataSource.register(KafkaDataSource)
         spark.dataSource.register(KafkaRangesDataSource)

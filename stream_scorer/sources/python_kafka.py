@@ -15,19 +15,12 @@ from functools import cached_property
 
 import pyarrow as pa
 from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
-from pyspark.sql.pandas.types import to_arrow_schema
-from pyspark.sql.streaming.datasource import (
-    ReadAllAvailable,
-    ReadLimit,
-    ReadMaxRows,
-    SupportsTriggerAvailableNow,
-)
 from pyspark.sql.types import StructType
 
 from stream_scorer.errors import SourceError
 from stream_scorer.kafka.options import redact
 from stream_scorer.kafka.schema import kafka_schema
-from stream_scorer.kafka.source_options import KafkaClient, SourceOptions, parse_options
+from stream_scorer.kafka.source_options import SourceOptions, parse_options
 from stream_scorer.sources.group_offsets import GroupOffsetCommitter
 from stream_scorer.sources.metadata import KafkaMetadata
 from stream_scorer.sources.offsets import (
@@ -42,17 +35,17 @@ from stream_scorer.sources.offsets import (
     split_ranges,
     to_json_dict,
 )
-from stream_scorer.sources.readers.base import RangeReader
-from stream_scorer.sources.readers.confluent import ConfluentReader
-from stream_scorer.sources.readers.kafka_python import KafkaPythonReader
+from stream_scorer.sources.readers.clients import READERS
+from stream_scorer.sources.spark_api import (
+    ADMISSION_CONTROL,
+    ReadAllAvailable,
+    ReadLimit,
+    ReadMaxRows,
+    SupportsTriggerAvailableNow,
+)
+from stream_scorer.types import arrow_schema
 
 log = logging.getLogger(__name__)
-
-READERS: dict[KafkaClient, type[RangeReader]] = {
-    "confluent-kafka": ConfluentReader,
-    "kafka-python": KafkaPythonReader,
-}
-"""The range reader of each `kafkaClient`."""
 
 
 class KafkaDataSource(DataSource):
@@ -87,6 +80,12 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     engine passes is honoured. With `trigger(availableNow=True)` the query stops at the
     offsets that were latest when it started. Data loss (topic recreated, records aged out,
     partition gone) raises `SourceError` unless failOnDataLoss=false.
+
+    Without admission control (pyspark 4.0, 4.1: `sources.spark_api`) Spark passes no start
+    offset: the reader starts from the end of the batch it planned last, from the end Spark
+    commits first after a restart, or from `startingOffsets` in a new query (as PySpark's own
+    simple-reader wrapper does there). A batch planned from a wrong guess would have an end
+    before its start: that fails as data loss, never reads an offset twice.
     """
 
     def __init__(self, options: SourceOptions, schema: StructType) -> None:
@@ -96,13 +95,16 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self._group = GroupOffsetCommitter(options)
         self._target: Offsets | None = None  # availableNow: latest offsets at query start
         self._broker_latest: Offsets | None = None  # from the last latestOffset, for lag
+        self._position: Offsets | None = None  # without admission control: the planned end
 
     def initialOffset(self) -> dict:
         """Resolve `startingOffsets` to numbers for a query without a checkpoint."""
         log.info("Kafka source starting with options %s", redact(self._options.kafka))
         parts = self._metadata.partitions()
         earliest, latest = self._metadata.earliest(parts), self._metadata.latest(parts)
-        return to_json_dict(resolve_starting(self._options.starting, earliest, latest))
+        initial = resolve_starting(self._options.starting, earliest, latest)
+        self._position = initial
+        return to_json_dict(initial)
 
     def getDefaultReadLimit(self) -> ReadLimit:
         """Return `ReadMaxRows(maxOffsetsPerTrigger)` when that option is set."""
@@ -114,14 +116,24 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         parts = self._metadata.partitions()
         self._target = self._metadata.latest(parts)
 
-    def latestOffset(self, start: dict, limit: ReadLimit) -> dict:
+    def latestOffset(self, start: dict | None = None, limit: ReadLimit | None = None) -> dict:
         """Return the end offsets of the next micro-batch, within `limit`.
 
         New partitions start from their earliest offset. Raises `SourceError` on data loss
-        with failOnDataLoss=true; with false, logs it and goes on from what exists.
+        with failOnDataLoss=true; with false, logs it and goes on from what exists. Without
+        admission control (no `start`, no `limit`), from the reader's own position and
+        within `maxOffsetsPerTrigger`.
         """
-        begin = from_json_dict(start)
-        self._group.commit(begin)  # Spark asks once the batch ending at `start` is done
+        if start is None:
+            if self._position is None:  # a new query: Spark asks before initialOffset
+                self._position = from_json_dict(self.initialOffset())
+            end = self._latest_from(self._position, self.getDefaultReadLimit())
+            self._position = from_json_dict(end)
+            return end
+        self._group.commit(from_json_dict(start))  # Spark asks once that batch is done
+        return self._latest_from(from_json_dict(start), limit or ReadAllAvailable())
+
+    def _latest_from(self, begin: Offsets, limit: ReadLimit) -> dict:
         parts = self._metadata.partitions()
         earliest, latest = self._metadata.earliest(parts), self._metadata.latest(parts)
         self._broker_latest = latest
@@ -164,8 +176,14 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def partitions(self, start: dict, end: dict) -> Sequence[InputPartition]:
         """Return one input partition per Kafka partition with records (more when split)."""
         begin, until = from_json_dict(start), from_json_dict(end)
+        if not ADMISSION_CONTROL:
+            self._position = dict(until)  # a replayed batch moves the reader on to its end
         new = [tp for tp in until if tp not in begin]
         begin.update(self._metadata.earliest(new))
+        for tp in [tp for tp, u in until.items() if u < begin[tp]]:  # planned with no start
+            why = f"offsets went backwards to {until[tp]} (topic deleted and recreated?)"
+            self._data_loss(DataLoss(tp[0], tp[1], begin[tp], until[tp], why))
+            begin[tp] = until[tp]
         ranges = [OffsetRange(t, p, begin[(t, p)], u) for (t, p), u in sorted(until.items())]
         opts = self._options
         split = split_ranges(ranges, opts.min_partitions, opts.max_records_per_partition)
@@ -173,16 +191,20 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         """Yield the records of one offset range as Arrow record batches (executor side)."""
-        arrow_schema = to_arrow_schema(self._schema, timezone="UTC")
-        reader = READERS[self._options.kafka_client](self._options, arrow_schema)
+        schema = arrow_schema(self._schema)
+        reader = READERS[self._options.kafka_client](self._options, schema)
         return reader.read(partition.value)
 
     def commit(self, end: dict) -> None:
         """Write `end` to the consumer group `kafka.group.id`, if set (Spark committed it).
 
         For lag tools only: positions come from the checkpoint. A failed write is logged.
+        Without admission control the first commit after a restart is the reader's position.
         """
-        self._group.commit(from_json_dict(end))
+        committed = from_json_dict(end)
+        if self._position is None:
+            self._position = committed
+        self._group.commit(committed)
 
     def stop(self) -> None:
         """Close the driver-side clients."""

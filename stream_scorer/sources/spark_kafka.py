@@ -16,6 +16,18 @@ def read_kafka_stream(spark: SparkSession, options: Mapping[str, str]) -> DataFr
     return spark.readStream.format("kafka").options(**options).load()
 
 
+def connector_package(spark: SparkSession) -> str:
+    """Return the connector's Maven coordinates for this session's Spark and Scala versions.
+
+    `org.apache.spark:spark-sql-kafka-0-10_2.13:4.0.5` on pyspark 4.x, `_2.12:3.5.9` on 3.5.
+    """
+    scala = "2.13"
+    jvm = getattr(spark, "_jvm", None)
+    if jvm is not None:
+        scala = ".".join(jvm.scala.util.Properties.versionNumberString().split(".")[:2])
+    return f"org.apache.spark:spark-sql-kafka-0-10_{scala}:{spark.version}"
+
+
 def provider_loads(spark: SparkSession) -> bool:
     """Return True if the JVM can load Spark's Kafka source provider class."""
     jvm = getattr(spark, "_jvm", None)

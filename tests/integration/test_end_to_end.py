@@ -49,6 +49,7 @@ def expected_coordinates(topic, by_partition, wanted):
     )
 
 
+@pytest.mark.smoke
 def test_run_once_scores_every_good_offset_exactly_once(tmp_path, spark, bootstrap):
     topic = create_topic(bootstrap, 3)
     recs = records(range(300), NUMERIC)
@@ -98,6 +99,7 @@ def test_restart_scores_only_new_records(tmp_path, spark, bootstrap):
     assert len(set(coordinates(after_second))) == 150
 
 
+@pytest.mark.smoke
 def test_hot_reload_switches_model_version_at_a_batch_boundary(tmp_path, spark, bootstrap):
     topic = create_topic(bootstrap, 3)
     store = tmp_path / "models"

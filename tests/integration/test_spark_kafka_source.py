@@ -5,6 +5,7 @@ import pytest
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.errors import ConfigError
 from stream_scorer.sources.factory import read_stream, spark_kafka_available
+from stream_scorer.sources.spark_kafka import connector_package
 from tests.kafka_helpers import create_topic, produce_exact, spread
 
 pytestmark = pytest.mark.integration
@@ -17,7 +18,7 @@ def spark_kafka(spark):
     if not spark_kafka_available(spark):
         pytest.skip(
             "Spark's Kafka connector jar (spark-sql-kafka-0-10) is not on the classpath; "
-            "add spark.jars.packages=org.apache.spark:spark-sql-kafka-0-10_2.13:<version>"
+            f"add spark.jars.packages={connector_package(spark)}"
         )
     return spark
 
@@ -27,11 +28,15 @@ def source(bootstrap: str, topic: str, **extra: str) -> SourceConfig:
     return SourceConfig(kind="spark-kafka", options=options)
 
 
+@pytest.mark.smoke
 def test_missing_jar_is_a_config_error_naming_the_package(spark, bootstrap):
     if spark_kafka_available(spark):
         pytest.skip("Spark's Kafka connector is on the classpath here")
-    with pytest.raises(ConfigError, match="spark-sql-kafka-0-10"):
+    with pytest.raises(ConfigError, match="spark-sql-kafka-0-10") as err:
         read_stream(spark, source(bootstrap, "any"))
+    assert f"spark.jars.packages={connector_package(spark)} " in str(err.value)
+    scala = "2.12" if spark.version.startswith("3.") else "2.13"  # pyspark's own builds
+    assert connector_package(spark).endswith(f"_{scala}:{spark.version}")
 
 
 def test_reads_every_offset_once(spark_kafka, bootstrap, tmp_path):

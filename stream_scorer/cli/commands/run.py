@@ -43,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     # Spark's imports only once the config is known good: its mistakes fail in a second
     from stream_scorer.runtime.scorer import Scorer, lock_before_spark
     from stream_scorer.runtime.session import build_session, scorer_settings
+    from stream_scorer.sources.spark_api import check_source_runs
     from stream_scorer.sources.topic_check import check_source_topics
 
+    check_source_runs(config.source, args.once or config.trigger.availableNow)
     check_source_topics(config.source)
     check_kafka_sinks(config)
 

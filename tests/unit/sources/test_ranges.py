@@ -1,5 +1,11 @@
 """The offset-range source: Kafka source planning, one small row per range."""
 
+import pytest
+
+pytest.importorskip(
+    "pyspark.sql.datasource", reason="pyspark < 4.0 has no Python data sources (python-kafka)"
+)
+
 from pyspark.sql.datasource import InputPartition
 
 from stream_scorer.sources.offsets import OffsetRange

@@ -12,7 +12,6 @@ import confluent_kafka as ck
 import pytest
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import OffsetOutOfRangeError
-from pyspark.sql.pandas.types import to_arrow_schema
 
 from stream_scorer.errors import ConfigError, SourceError
 from stream_scorer.kafka.schema import kafka_schema
@@ -21,9 +20,10 @@ from stream_scorer.sources.offsets import OffsetRange
 from stream_scorer.sources.readers import base, confluent, kafka_python
 from stream_scorer.sources.readers.confluent import ConfluentReader
 from stream_scorer.sources.readers.kafka_python import KafkaPythonReader
+from stream_scorer.types import arrow_schema
 
-SCHEMA = to_arrow_schema(kafka_schema(False), timezone="UTC")
-HEADERS_SCHEMA = to_arrow_schema(kafka_schema(True), timezone="UTC")
+SCHEMA = arrow_schema(kafka_schema(False))
+HEADERS_SCHEMA = arrow_schema(kafka_schema(True))
 TIMESTAMP_MS = 1_700_000_000_123
 
 
