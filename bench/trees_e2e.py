@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from bench.e2e import load
@@ -39,11 +40,10 @@ def xgboost_model(folder: Path, trees: int) -> Path:
     import xgboost
 
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(20_000, N_FEATURES))
-    y = (x[:, 0] + 0.5 * x[:, 1] * x[:, 2] - x[:, 3] > 0).astype(int)
+    x = pd.DataFrame(rng.normal(size=(20_000, N_FEATURES)), columns=list(FEATURES))
+    y = (x["f0"] + 0.5 * x["f1"] * x["f2"] - x["f3"] > 0).astype(int)
     model = xgboost.XGBClassifier(n_estimators=trees, max_depth=6, n_jobs=1)
-    model.fit(x, y)
-    model.get_booster().feature_names = list(FEATURES)
+    model.fit(x, y)  # a frame: the booster records the feature names
     path = folder / "xgboost.ubj"
     model.get_booster().save_model(str(path))
     return path

@@ -4,6 +4,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
@@ -189,7 +190,7 @@ class BatchPipeline:
                 scored.unpersist()
         self._last_bad = bad
         compared = shadow_metrics.stats(counter.get, shadow) if with_shadow else None
-        measures = list(counter.get["drift"]) if counts is not None else []
+        measures = _observed_list(counter.get["drift"]) if counts is not None else []
         return good, bad, compared, measures
 
     def _counts(self, serving: ServingModel) -> BatchCounts | None:
@@ -267,6 +268,14 @@ class BatchPipeline:
             log.warning("shadow not scored: %s", reason)
         self._shadow_skipped = reason
         return None if reason else shadow
+
+
+def _observed_list(value: Any) -> list:
+    """An array metric of an `Observation` as a Python list: pyspark before 4.2 hands the
+    Scala Seq itself over (a py4j `JavaObject`), later ones a list."""
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value.apply(i) for i in range(value.length())]
 
 
 def _model_error_rate(counter: Observation, good: int) -> float:

@@ -133,6 +133,9 @@ def test_cli_train_publishes_the_family_as_one_version(parquet, tmp_path) -> Non
     manifest = ModelStore(store).manifest("v0001")
     assert manifest.extra["family"]["params"] == {"C": 0.5}
     assert ModelStore(store).current_version() == "v0001"
+    baseline = Baseline.from_json(ModelStore(store).baseline("v0001") or b"")
+    assert (baseline.source, list(baseline.features)) == ("train", FEATURES)
+    assert baseline.prediction is not None and baseline.prediction.kind == "numeric"
 
 
 NATIVE = {"n_estimators": 10, "max_depth": 3, "n_jobs": 1}
@@ -203,6 +206,3 @@ def test_lightgbm_family_scores_a_stream_as_lightgbm_with_each_keys_labels(
         assert classes == ["down", "up"]
         assert rows["prediction"].tolist() == [classes[int(p > 0.5)] for p in proba]
         np.testing.assert_allclose(rows["probability"], proba, rtol=1e-12)
-    baseline = Baseline.from_json(ModelStore(store).baseline("v0001") or b"")
-    assert (baseline.source, list(baseline.features)) == ("train", FEATURES)
-    assert baseline.prediction is not None and baseline.prediction.kind == "numeric"
