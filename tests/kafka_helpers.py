@@ -7,14 +7,16 @@ own connector does not, so `produce_exact` ends each partition's load with a one
 `create_topic` comes from `stream_scorer.testing.topics`, which the benchmarks share.
 """
 
+import time
 from collections.abc import Iterable, Sequence
 
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewPartitions
+from kafka.consumer.fetcher import ConsumerRecord
 
 from stream_scorer.testing.topics import create_topic
 
-__all__ = ["add_partitions", "create_topic", "produce_exact", "spread"]
+__all__ = ["add_partitions", "create_topic", "produce_exact", "read_topic", "spread"]
 
 
 def add_partitions(bootstrap: str, topic: str, total: int) -> None:
@@ -58,3 +60,27 @@ def spread(values: Sequence[bytes | None], partitions: int) -> dict[int, list[by
     for i, value in enumerate(values):
         out[i % partitions].append(value)
     return out
+
+
+def read_topic(
+    bootstrap: str, topic: str, isolation: str = "read_committed", timeout_s: float = 60.0
+) -> list[ConsumerRecord]:
+    """Every record of `topic` a consumer with `isolation` (`isolation.level`) reads, from the
+    start to the partitions' end offsets now (the last stable offset when read_committed)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, isolation_level=isolation, enable_auto_commit=False
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        end = consumer.end_offsets(partitions)
+        found: list[ConsumerRecord] = []
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            assert time.monotonic() < deadline, f"{topic}: not read to {end} in {timeout_s}s"
+            for batch in consumer.poll(timeout_ms=500).values():
+                found.extend(batch)
+        return found
+    finally:
+        consumer.close()

@@ -20,10 +20,10 @@ from stream_scorer.config.model_settings import (
 from stream_scorer.config.monitoring import MonitoringConfig
 from stream_scorer.config.paths import LocalPath, Location
 from stream_scorer.config.schema_registry import SchemaRegistryConfig
-from stream_scorer.config.sink_settings import SinkConfig
+from stream_scorer.config.sink_settings import KafkaSinkConfig, SinkConfig
 from stream_scorer.contract.signature import input_signature
 from stream_scorer.errors import ConfigError
-from stream_scorer.kafka.options import redact
+from stream_scorer.kafka.options import MAX_RECORDS_PER_PARTITION, MIN_PARTITIONS, redact
 from stream_scorer.kafka.source_options import SourceKind, SourceOptions, parse_options
 from stream_scorer.types import FieldType
 
@@ -350,6 +350,22 @@ class ScorerConfig(Settings):
         if taken:
             msg = f"output.include_features: features {taken} would shadow output columns"
             raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _transactions_see_whole_partitions(self) -> "ScorerConfig":
+        transactional = [
+            s for s in [*self.sinks, self.dead_letter]
+            if isinstance(s, KafkaSinkConfig) and s.exactly_once
+        ]  # fmt: skip
+        split = [o for o in (MIN_PARTITIONS, MAX_RECORDS_PER_PARTITION) if o in self.source.options]
+        if transactional and split:
+            msg = (
+                f"source option '{split[0]}' is {self.source.options[split[0]]!r} beside the "
+                f"exactly-once Kafka sink of topic '{transactional[0].topic}'; expected it unset: "
+                "each input partition's range of a batch must be one task's transaction"
+            )
+            raise _error_at(self, "source", msg)
         return self
 
     @model_validator(mode="after")

@@ -12,6 +12,22 @@ from stream_scorer.errors import ConfigError
 from stream_scorer.kafka.client_config import client_config
 from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 
+TRANSACTIONAL_ID = "transactional.id"
+TRANSACTIONAL_NEEDS = {
+    "acks": lambda v: v in ("all", "-1"),
+    "enable.idempotence": lambda v: v == "true",
+    "retries": lambda v: v.isdigit() and int(v) > 0,
+    "max.in.flight.requests.per.connection": lambda v: v.isdigit() and 1 <= int(v) <= 5,
+}
+"""Producer options an exactly-once sink takes only with these values (Kafka's own rules for
+an idempotent producer)."""
+TRANSACTIONAL_EXPECTED = {
+    "acks": "all (or -1)",
+    "enable.idempotence": "true",
+    "retries": "a number above 0",
+    "max.in.flight.requests.per.connection": "1 to 5",
+}
+
 
 class ParquetSinkConfig(Settings):
     """Parquet files under `path`, one directory per micro-batch, idempotent per batch id."""
@@ -35,6 +51,10 @@ class KafkaSinkConfig(Settings):
     options: dict[str, str] = Field(default_factory=dict)
     """`kafka.*` producer settings; without `kafka.bootstrap.servers`, the source's servers and
     security options (`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`)."""
+    exactly_once: bool = False
+    """Write each input partition's rows of a batch in one Kafka transaction, committed with
+    the input offsets it covered: a `read_committed` consumer (`isolation.level`) sees every
+    record once. False: at least once, with the dedup key `<topic>/<partition>/<offset>`."""
 
     _stringify_options = field_validator("options", mode="before")(stringify)
 
@@ -50,6 +70,26 @@ class KafkaSinkConfig(Settings):
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         return options
+
+    @model_validator(mode="after")
+    def _transactions_fit(self) -> "KafkaSinkConfig":
+        if KAFKA_PREFIX + TRANSACTIONAL_ID in self.options:
+            msg = (
+                f"option '{KAFKA_PREFIX}{TRANSACTIONAL_ID}' is not set by hand: set exactly_once: "
+                "true, and each task's producer gets an id of the checkpoint and its partition"
+            )
+            raise ValueError(msg)
+        if not self.exactly_once:
+            return self
+        for key, allowed in TRANSACTIONAL_NEEDS.items():
+            value = self.options.get(KAFKA_PREFIX + key)
+            if value is not None and not allowed(value.strip().lower()):
+                msg = (
+                    f"exactly_once needs an idempotent producer: option '{KAFKA_PREFIX}{key}' "
+                    f"is {value!r}; expected {TRANSACTIONAL_EXPECTED[key]} (or leave it unset)"
+                )
+                raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _registry_with_avro(self) -> "KafkaSinkConfig":

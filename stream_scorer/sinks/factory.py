@@ -1,5 +1,7 @@
 """Builds a sink from its configuration."""
 
+from typing import Any
+
 from stream_scorer.config.settings import SourceConfig
 from stream_scorer.config.sink_settings import (
     ConsoleSinkConfig,
@@ -13,6 +15,7 @@ from stream_scorer.kafka.options import BOOTSTRAP_SERVERS, connection_options
 from stream_scorer.sinks.base import Sink
 from stream_scorer.sinks.console import ConsoleSink
 from stream_scorer.sinks.kafka import KafkaSink
+from stream_scorer.sinks.kafka_exactly_once import TransactionalKafkaSink
 from stream_scorer.sinks.parquet import ParquetSink
 
 
@@ -40,13 +43,14 @@ def build_sink(
     name
         The sink's key in the configuration (`sinks[1]`, `dead_letter`), for messages.
     checkpoint
-        The scorer's checkpoint, whose query id a table sink records in its commits.
+        The scorer's checkpoint, whose query id a table sink records in its commits and an
+        exactly-once Kafka sink names its transactions after.
 
     Raises
     ------
     ConfigError
-        If the configuration is of an unknown kind, a Kafka sink has no bootstrap servers
-        or a table sink no checkpoint.
+        If the configuration is of an unknown kind, a Kafka sink has no bootstrap servers,
+        or a table sink or an exactly-once Kafka sink no checkpoint.
     """
     if isinstance(config, DeltaSinkConfig | IcebergSinkConfig):
         return _table_sink(config, checkpoint)
@@ -59,12 +63,19 @@ def build_sink(
             if inherited.get(BOOTSTRAP_SERVERS):
                 options, origin = {**inherited, **options}, "source.options"
         timeout_s = source.start_check_timeout_s if source is not None else 10.0
+        encode: dict[str, Any] = {}
         if config.format == "avro" and config.schema_registry is not None:
             from stream_scorer.sinks.avro_values import AvroValues
 
-            values = AvroValues(config.topic, config.schema_registry.model_dump())
-            return KafkaSink(config.topic, options, state_dir, origin, timeout_s, values)
-        return KafkaSink(config.topic, options, state_dir, origin, timeout_s)
+            encode["encode"] = AvroValues(config.topic, config.schema_registry.model_dump())
+        if config.exactly_once:
+            if checkpoint is None:
+                msg = "an exactly-once Kafka sink names its transactions after the checkpoint"
+                raise ConfigError(msg)
+            return TransactionalKafkaSink(
+                config.topic, options, state_dir, checkpoint, origin, timeout_s, **encode
+            )
+        return KafkaSink(config.topic, options, state_dir, origin, timeout_s, **encode)
     if isinstance(config, ConsoleSinkConfig):
         return ConsoleSink(config.num_rows)
     msg = (

@@ -5,8 +5,7 @@ the commit that makes its rows visible: one atomic table commit per batch, tagge
 scorer's application id and the batch id (Delta's `txn`, Iceberg's snapshot summary). A
 batch is committed when the table says so, and a replay of it writes nothing.
 
-The application id is `stream-scorer-<id>`, where `<id>` is the streaming query's id from the
-checkpoint's `metadata` file: it survives restarts (and a moved checkpoint), and a new
+The application id is the checkpoint's (`sinks.app_id`): it survives restarts, and a new
 checkpoint, whose batches start at 0 again, gets a new one.
 
 The rows reach the table as Parquet data files in a batch directory under the table
@@ -15,7 +14,6 @@ batch's frame (`write`); the driver then commits them (`_publish`). A batch that
 its commit leaves files no table commit names; its replay starts its directory again.
 """
 
-import json
 import logging
 from abc import abstractmethod
 from typing import Generic, TypeVar
@@ -25,13 +23,13 @@ from pyspark.sql import DataFrame, SparkSession
 
 from stream_scorer.errors import SinkError
 from stream_scorer.files import Files, files_at, join
+from stream_scorer.sinks.app_id import checkpoint_app_id
 from stream_scorer.sinks.base import Sink
 from stream_scorer.sinks.table_files import DAY_OF, TABLE_FILES, DataFile, TableBatch
 from stream_scorer.sinks.task_files import BatchDirectory, file_schema, local_path
 
 log = logging.getLogger(__name__)
 
-APP_PREFIX = "stream-scorer-"
 TableT = TypeVar("TableT")
 """The library's handle of a table (`deltalake.DeltaTable`, `pyiceberg.table.Table`)."""
 
@@ -66,9 +64,7 @@ class TableSink(Sink, Generic[TableT]):
     def app_id(self) -> str | None:
         """The application id of the checkpoint's query; None before its first start."""
         if self._app_id is None:
-            files = self._checkpoint_files or files_at(self.checkpoint)
-            if files.exists("metadata"):
-                self._app_id = APP_PREFIX + json.loads(files.read("metadata"))["id"]
+            self._app_id = checkpoint_app_id(self._checkpoint_files or files_at(self.checkpoint))
         return self._app_id
 
     def is_committed(self, batch_id: int) -> bool:

@@ -176,9 +176,9 @@ class TaskFiles:
         below it), committed only while the batch directory records this attempt."""
         final = os.path.join(folder, f"part-{partition:05d}.parquet")
         temporary = os.path.join(folder, f".part-{partition:05d}-{uuid.uuid4().hex}")
-        return TaskFile(self._writer(temporary), temporary, final, self._current)
+        return TaskFile(self._writer(temporary), temporary, final, self.is_current)
 
-    def _current(self) -> bool:
+    def is_current(self) -> bool:
         """True while the directory's recorded attempt is this one."""
         try:
             return Path(self.directory, ATTEMPT).read_text() == self.attempt

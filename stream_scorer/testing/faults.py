@@ -5,7 +5,8 @@ Armed by the environment variable `STREAM_SCORER_FAULT=<point>` (every batch) or
 `fault_run`, which passes the `FaultHooks` it returns to the scorer (`Scorer(hooks=...)`);
 unset, it returns the no-op `NO_HOOKS`. Points:
 
-- `parquet-write` / `kafka-write`: a sink wrote the batch, its commit marker is not yet written.
+- `parquet-write` / `kafka-write`: a sink wrote the batch, its commit marker is not yet written
+  (an exactly-once Kafka sink's transactions are committed).
 - `delta-write` / `iceberg-write`: a table sink wrote the batch's files, its table commit is
   not yet made.
 - `between-sinks`: a sink committed the batch; the next sinks have not written it yet.
@@ -30,6 +31,7 @@ from pathlib import Path
 from stream_scorer.errors import ConfigError
 from stream_scorer.sinks.base import NO_HOOKS, BatchHooks, Sink
 from stream_scorer.sinks.kafka import KafkaSink
+from stream_scorer.sinks.kafka_exactly_once import TransactionalKafkaSink
 from stream_scorer.sinks.parquet import ParquetSink
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ HOLD_LIMIT_S = 300.0
 _WRITE_POINTS = {
     ParquetSink.__name__: "parquet-write",
     KafkaSink.__name__: "kafka-write",
+    TransactionalKafkaSink.__name__: "kafka-write",
     "DeltaSink": "delta-write",  # by name: their packages are optional extras
     "IcebergSink": "iceberg-write",
 }

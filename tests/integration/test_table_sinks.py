@@ -1,12 +1,14 @@
 """Delta Lake and Iceberg sinks: exactly once under kill -9, counted by source offset.
 
-One scorer writes its predictions to a Delta table and an Iceberg table at once and its dead
-letters to another Iceberg table; it is killed with SIGKILL three times, at each point of a
+One scorer writes its predictions to a Delta table, an Iceberg table and an exactly-once Kafka
+sink at once (the scoring tasks commit its transactions before the tables commit) and its
+dead letters to another Iceberg table; it is killed with SIGKILL three times, at each point of a
 batch's commit: after the tasks wrote the batch's files and before the Delta commit
 (`delta-write`), between the Delta commit and the Iceberg one (`between-sinks`), and after
 both, before Spark's commit log (`after-sinks`). Each restart replays the killed batch. Read
-back with the tables' own readers (deltalake, pyiceberg), every good offset is there once
-and every bad one once in the dead letter; the replay of a batch both tables hold adds
+back with the tables' own readers (deltalake, pyiceberg) and a read_committed consumer of
+an exactly-once Kafka sink beside them, every good offset is there once and every bad one
+once in the dead letter; the replay of a batch both tables hold adds
 nothing, and a table's history holds one commit per batch. A second test kills it at three
 random moments (each within a batch's length after a commit) while a producer writes.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from stream_scorer.cli.main import main
-from tests.kafka_helpers import create_topic, produce_exact, spread
+from tests.kafka_helpers import create_topic, produce_exact, read_topic, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, records
 from tests.scorer_process import (
     RUN_TIMEOUT_S,
@@ -53,10 +55,14 @@ def _catalog(tmp: Path) -> dict[str, str]:
     return {"type": "sql", "uri": f"sqlite:///{tmp}/catalog.db", "warehouse": f"file://{tmp}/wh"}
 
 
-def _table_config(tmp: Path, bootstrap: str, topic: str) -> Path:
+def _table_config(tmp: Path, bootstrap: str, topic: str, out: str | None = None) -> Path:
+    """Delta and Iceberg sinks (and an exactly-once Kafka sink into `out`, if given), the
+    dead letters into Iceberg."""
     iceberg = {"kind": "iceberg", "catalog": _catalog(tmp)}
     delta = {"kind": "delta", "path": str(tmp / "delta")}
     sinks = [delta, {**iceberg, "table": "scoring.predictions"}]
+    if out is not None:
+        sinks.append({"kind": "kafka", "topic": out, "exactly_once": True})
     dead_letter = {**iceberg, "table": "scoring.dead_letters"}
     return write_config(
         tmp, bootstrap, topic, max_offsets=PER_BATCH, sinks=sinks, dead_letter=dead_letter
@@ -76,11 +82,11 @@ def _offsets(table) -> list[tuple[str, int, int]]:
 def test_tables_hold_every_offset_once_after_kills_at_each_commit_point(
     tmp_path, spark, bootstrap, capsys
 ):
-    topic = create_topic(bootstrap, PARTITIONS)
+    topic, out = create_topic(bootstrap, PARTITIONS), create_topic(bootstrap, 1)
     by_partition = spread(_values(), PARTITIONS)
     produce_exact(bootstrap, topic, by_partition)
     publish(tmp_path / "models", "binary", NUMERIC)
-    config = _table_config(tmp_path, bootstrap, topic)
+    config = _table_config(tmp_path, bootstrap, topic, out)
 
     for point, batch, committed in KILLS:
         killed = run_once(config, fault=f"{point}@{batch}")
@@ -98,6 +104,10 @@ def test_tables_hold_every_offset_once_after_kills_at_each_commit_point(
     assert _offsets(predictions.scan().to_arrow()) == good
     letters = _iceberg(tmp_path, "scoring.dead_letters")
     assert _offsets(letters.scan().to_arrow()) == bad
+    records = read_topic(bootstrap, out)  # read_committed: each prediction once beside the tables
+    assert sorted(tuple(r.key.decode().rsplit("/", 2)) for r in records) == sorted(
+        (t, str(p), str(o)) for t, p, o in good
+    )
     writes = [h for h in delta.history() if h["operation"] == "WRITE"]
     assert len(writes) == 4, writes  # one commit per batch: the replays added none
     assert [s.summary["stream-scorer.batch-id"] for s in predictions.snapshots()] == [

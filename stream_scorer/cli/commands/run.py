@@ -79,7 +79,7 @@ def check_kafka_sinks(config: ScorerConfig) -> None:
     for name, sink_config in [*named, ("dead_letter", config.dead_letter)]:
         if sink_config.kind != "kafka":  # the others have no connection to check
             continue
-        sink = build_sink(sink_config, "unused", config.source, name)
+        sink = build_sink(sink_config, "unused", config.source, name, config.checkpoint)
         if isinstance(sink, KafkaSink):
             sink.check_connection()
 
