@@ -64,10 +64,12 @@ dist: $(STAMP)
 prereqs:
 	@scripts/check_prereqs.sh $(PYTHON)
 
-$(STAMP): pyproject.toml | prereqs
+# At the versions the tests last ran with (constraints.txt, `make dist`): a deploy installs
+# what was tested, and pip need not search the versions of boto3 and aiobotocore that fit.
+$(STAMP): pyproject.toml constraints.txt | prereqs
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,bench]'
 	@touch $(STAMP)
 
 # Only what the smoke tests import: the package, its devtools (the embedded broker), pytest.
