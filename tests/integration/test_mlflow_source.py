@@ -102,7 +102,7 @@ def test_alias_on_an_unsupported_flavour_keeps_the_old_version_and_moving_back_r
     assert scorer.registry.refusals == 1
     assert scorer.registry.last_error == (
         "fraud/3 refused: MLflow flavours ['python_function'] are not supported; "
-        "supported: ['sklearn', 'xgboost', 'lightgbm', 'catboost']"
+        "supported: ['sklearn', 'xgboost', 'lightgbm', 'catboost', 'onnx']"
     )
 
 
