@@ -19,9 +19,9 @@ import dataclasses
 import hashlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stream_scorer.contract.manifest import MANIFEST_FILE, Manifest
 from stream_scorer.errors import DuplicateModelError, ModelRejectedError, ModelStoreError
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 BASELINE_FILE = "baseline.json"
 BASELINE_KEY = "baseline"
 """The manifest's `extra` key holding `{"file": BASELINE_FILE, "sha256": ...}`."""
+_T = TypeVar("_T")
 _VERSION = re.compile(r"^v(\d{4,})$")
 
 
@@ -117,20 +118,12 @@ class ModelStore:
     def artifact_size(self, version: str) -> int:
         """The artefact's size in bytes; ModelStoreError if it cannot be told."""
         name = f"{version}/{self.manifest(version).file}"
-        try:
-            return self.storage.size(name)
-        except OSError as exc:
-            msg = f"{self._where(name)}: cannot read artefact of {version}: {exc.strerror or exc}"
-            raise ModelStoreError(msg) from exc
+        return self._access(self.storage.size, name, f"artefact of {version}")
 
     def read_artifact(self, version: str) -> bytes:
         """The artefact bytes of `version`, as named by its manifest."""
         name = f"{version}/{self.manifest(version).file}"
-        try:
-            return self.storage.read(name)
-        except OSError as exc:
-            msg = f"{self._where(name)}: cannot read artefact of {version}: {exc.strerror or exc}"
-            raise ModelStoreError(msg) from exc
+        return self._access(self.storage.read, name, f"artefact of {version}")
 
     def set_current(self, version: str) -> None:
         """Point CURRENT at an existing `version`, older or newer, atomically and durably."""
@@ -206,13 +199,7 @@ class ModelStore:
         if not recorded:
             return None
         name = f"{version}/{recorded['file']}"
-        try:
-            data = self.storage.read(name)
-        except OSError as exc:
-            msg = (
-                f"{self._where(name)}: cannot read the baseline of {version}: {exc.strerror or exc}"
-            )
-            raise ModelStoreError(msg) from exc
+        data = self._access(self.storage.read, name, f"the baseline of {version}")
         actual = hashlib.sha256(data).hexdigest()
         if actual != recorded["sha256"]:
             msg = (
@@ -303,6 +290,14 @@ class ModelStore:
         if version not in versions:
             msg = f"{self.location}: no version {version!r}; have {versions}"
             raise ModelStoreError(msg)
+
+    def _access(self, access: Callable[[str], _T], name: str, what: str) -> _T:
+        """`access(name)` on the storage; an OSError becomes a ModelStoreError naming `what`."""
+        try:
+            return access(name)
+        except OSError as exc:
+            msg = f"{self._where(name)}: cannot read {what}: {exc.strerror or exc}"
+            raise ModelStoreError(msg) from exc
 
     def _where(self, name: str) -> str:
         return f"{self.location.rstrip('/')}/{name}"
