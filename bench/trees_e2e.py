@@ -19,15 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from bench.e2e import load
-from bench.one_pass import FEATURES, N_FEATURES, scorer_run, steady_rate
+from bench.one_pass import FEATURES, N_FEATURES, scorer_run, steady_rate, write_config
 from stream_scorer.config.model_settings import TreesModelConfig
 from stream_scorer.config.settings import FeaturesConfig
 from stream_scorer.devtools.broker import EmbeddedBroker
 from stream_scorer.devtools.demo_models import save_model, train_demo_model
-from stream_scorer.testing.scorer_setup import raw_config
 from stream_scorer.versions.publish import publish_sklearn, publish_trees
 from stream_scorer.versions.store import ModelStore
 
@@ -49,16 +47,6 @@ def xgboost_model(folder: Path, trees: int) -> Path:
     return path
 
 
-def write_config(root: Path, run: str, models: Path, bootstrap: str, budget: int) -> Path:
-    """A run-once config reading TOPIC with the model store `models`, its state under
-    `root/run`."""
-    raw = raw_config(root / run, bootstrap, TOPIC, FEATURES, model={"store": str(models)})
-    raw["source"]["options"]["maxOffsetsPerTrigger"] = str(budget)
-    path = root / f"{run}.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -72,9 +60,9 @@ def main() -> None:
         root, bootstrap = Path(tmp), broker.bootstrap_servers
         load(bootstrap, TOPIC, args.records, features=N_FEATURES)
         lr = save_model(train_demo_model("binary", n_features=N_FEATURES), root / "lr.joblib")
-        publish_sklearn(ModelStore(root / "lr-models"), lr, FEATURES)
+        publish_sklearn(ModelStore(root / "lr" / "models"), lr, FEATURES)
         publish_trees(
-            ModelStore(root / "xgboost-models"),
+            ModelStore(root / "xgboost" / "models"),
             xgboost_model(root, args.trees),
             "xgboost",
             FeaturesConfig(schema=FEATURES),
@@ -83,9 +71,7 @@ def main() -> None:
         for rnd in range(args.rounds):
             order = ["lr", "xgboost"] if rnd % 2 == 0 else ["xgboost", "lr"]
             for name in order:
-                config = write_config(
-                    root, f"{name}-{rnd}", root / f"{name}-models", bootstrap, args.budget
-                )
+                config = write_config(root / name, f"run-{rnd}", bootstrap, TOPIC, args.budget)
                 seconds, batches = scorer_run(tree, config)
                 rate = steady_rate(batches) or 0.0
                 steady[name].append(rate)
