@@ -37,6 +37,7 @@ _VERSION = re.compile(r"^v(\d{4,})$")
 _EXTRAS = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "abfs": ("adlfs", "azure")}
 _EXTRAS.update(gcs=_EXTRAS["gs"], abfss=_EXTRAS["abfs"], az=_EXTRAS["abfs"])
 """The fsspec implementation of each scheme, and our extra that installs it."""
+_NO_WRITES = {"hdfs": " (pyarrow's HDFS client has no create-if-absent; its move replaces)"}
 _FRESH = {"use_listings_cache": False}
 """Every listing and existence check asks the store: another process may have written since."""
 _T = TypeVar("_T")
@@ -168,11 +169,12 @@ class ObjectStorage:
     def _writable(self) -> ConditionalWrites:
         if self._writes is None:
             scheme = urlparse(self._url).scheme
+            why = _NO_WRITES.get(scheme, "")
             msg = (
                 f"{self.location}: writing a model store on {scheme}:// is not supported: "
-                "CURRENT needs conditional writes, implemented for s3:// (S3 and S3-compatible "
-                "servers), gs:// and abfs://; a scorer serves from this store, publish to it "
-                "with your own tools"
+                f"CURRENT needs conditional writes{why}, implemented for s3:// (S3 and "
+                "S3-compatible servers), gs:// and abfs://; a scorer serves from this store, "
+                "publish to it with your own tools"
             )
             raise ModelStoreError(msg)
         return self._writes

@@ -9,6 +9,7 @@ the generation) so it only moves forward on publish.
 import hashlib
 import multiprocessing
 import sys
+import traceback
 
 import pytest
 
@@ -151,10 +152,14 @@ def test_current_created_by_a_racing_first_publish_is_swapped_not_overwritten(
 
 
 def _publish_when_told(location, options, model_path, go, reports) -> None:
-    go.wait(timeout=30)
-    store = ModelStore(location, options)
-    version = publish_sklearn(store, model_path, NUMERIC, advance=False, force=True).version
-    reports.put((version, store.advance_current(version)))
+    """A racer: publish, then advance CURRENT; report (version, CURRENT after) or the error."""
+    try:
+        go.wait(timeout=30)
+        store = ModelStore(location, options)
+        version = publish_sklearn(store, model_path, NUMERIC, advance=False, force=True).version
+        reports.put((version, store.advance_current(version)))
+    except BaseException:
+        reports.put(("error", traceback.format_exc()))
 
 
 def test_racing_publishes_leave_the_newest_version_current_and_every_version_intact(
@@ -171,6 +176,7 @@ def test_racing_publishes_leave_the_newest_version_current_and_every_version_int
     reported = dict(reports.get(timeout=120) for _ in racers)
     for racer in racers:
         racer.join(timeout=30)
+    assert "error" not in reported, reported["error"]
 
     assert sorted(reported) == [f"v{n:04d}" for n in range(1, 7)]
     assert object_store.versions() == sorted(reported)
