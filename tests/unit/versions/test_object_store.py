@@ -13,6 +13,7 @@ import traceback
 
 import pytest
 
+from stream_scorer.distribution.cache import ArtefactCache
 from stream_scorer.errors import ModelStoreError
 from stream_scorer.versions.publish import publish_sklearn
 from stream_scorer.versions.storage.objects import ObjectStorage
@@ -240,3 +241,17 @@ def test_a_store_without_conditional_writes_serves_but_refuses_to_publish(tmp_pa
     assert store.current_version() is None
     with pytest.raises(ModelStoreError, match="writing a model store on memory:// is not supp"):
         publish_sklearn(store, model_file(), NUMERIC)
+
+
+def test_an_executor_copies_a_version_from_the_store_into_its_machines_cache(
+    object_store, model_file, tmp_path
+):
+    version = publish_sklearn(object_store, model_file(), NUMERIC).version
+    sha256 = object_store.manifest(version).sha256
+    cache = ArtefactCache(str(tmp_path / "cache"))
+
+    url = object_store.artifact_url(version)
+    copy = cache.materialise(url, sha256, ".joblib", object_store.storage.options)
+
+    assert url.startswith(object_store.location)  # read from the store, no shared mount
+    assert copy.read_bytes() == object_store.read_artifact(version)
