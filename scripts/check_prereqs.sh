@@ -53,7 +53,7 @@ fi
 # abfs://: installed once under AZURITE_HOME, where tests/azure_helpers.py looks. Without npm
 # those tests skip, saying why.
 AZURITE_VERSION=3.37.0
-azurite_home=${AZURITE_HOME:-$HOME/.cache/stream-scorer/azurite}
+azurite_home=${AZURITE_HOME:-${HOME:-/root}/.cache/stream-scorer/azurite}
 if [ ! -x "$azurite_home/node_modules/.bin/azurite-blob" ] && ! command -v azurite-blob >/dev/null 2>&1; then
   if command -v npm >/dev/null 2>&1; then
     echo "Azurite not found: installing azurite@$AZURITE_VERSION under $azurite_home (npm)"
