@@ -34,9 +34,11 @@ class GCSWrites:
         return bytes(data), str(generation)
 
     def create(self, path: str, data: bytes) -> bool:
+        # One multipart upload whatever the size (gcsfs would go resumable from 50 MiB): the
+        # precondition rides on the one request that writes, as on CURRENT's swap.
         try:
-            self._fs.pipe_file(path, data, mode="create")  # ifGenerationMatch=0
-        except FileExistsError:
+            self._fs.pipe_file(path, data, mode="create", chunksize=len(data) + 1)
+        except FileExistsError:  # 412: ifGenerationMatch=0 failed, the object exists
             return False
         return True
 

@@ -67,6 +67,18 @@ def test_a_stored_version_is_never_overwritten(object_server, object_store, mode
     assert object_store.is_valid("v0001")
 
 
+def test_a_gcs_version_file_past_gcsfs_resumable_size_is_created_once_too(gcs):
+    # gcsfs uploads resumably from 50 MiB, and fake-gcs-server ignores ifGenerationMatch there:
+    # GCSWrites sends every create as one multipart upload, whose condition both honour.
+    store = gcs.new_store()
+    store.storage.write_version("v0001", {"model.joblib": b"the first bytes"})
+
+    with pytest.raises(OSError, match="exists already; versions are never overwritten"):
+        store.storage.write_version("v0001", {"model.joblib": bytes(50 * 2**20 + 1)})
+
+    assert store.storage.read("v0001/model.joblib") == b"the first bytes"
+
+
 def test_a_version_without_its_manifest_is_not_listed_and_its_number_not_reused(
     object_store, model_file
 ):
