@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the prerequisites of `make demo` / `make test`: Python >= 3.10 and Java 17+, and
-# Chromium for the test that renders `stream-scorer report` in a real browser.
+# Chromium for the test that renders `stream-scorer report` in a real browser, and Azurite (npm)
+# for the tests of a model store on Azure Blob Storage.
 # A missing JDK or Chromium is installed from Debian's packages when we are root with apt-get;
 # otherwise a missing JDK stops us with a message that says what to install, and a missing
 # Chromium only warns (its test then installs it or skips, saying why).
@@ -45,5 +46,22 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   else
     echo "warning: no chromium on PATH: the test that renders the report in a browser will skip" >&2
     echo "         unless it can install it ('apt-get install chromium')." >&2
+  fi
+fi
+
+# Azurite (Azure Blob Storage's emulator, an npm package) for the tests of a model store on
+# abfs://: installed once under AZURITE_HOME, where tests/azure_helpers.py looks. Without npm
+# those tests skip, saying why.
+AZURITE_VERSION=3.37.0
+azurite_home=${AZURITE_HOME:-${HOME:-/root}/.cache/stream-scorer/azurite}
+if [ ! -x "$azurite_home/node_modules/.bin/azurite-blob" ] && ! command -v azurite-blob >/dev/null 2>&1; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "Azurite not found: installing azurite@$AZURITE_VERSION under $azurite_home (npm)"
+    mkdir -p "$azurite_home"
+    npm install --prefix "$azurite_home" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" >/dev/null \
+      || echo "warning: npm could not install Azurite: the abfs:// model store tests will skip." >&2
+  else
+    echo "warning: no npm on PATH: the abfs:// model store tests will skip (they need Azurite:" >&2
+    echo "         'npm install --prefix $azurite_home azurite@$AZURITE_VERSION')." >&2
   fi
 fi

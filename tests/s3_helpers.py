@@ -6,7 +6,7 @@ of tests/conftest.py); `new_store` makes a fresh bucket, so tests share the serv
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from stream_scorer.versions.store import ModelStore
 
@@ -17,6 +17,8 @@ KEY, SECRET = "testing", "testing"
 @dataclass(frozen=True)
 class S3Server:
     """A moto S3 server at `endpoint` (http://127.0.0.1:PORT)."""
+
+    scheme: ClassVar[str] = "s3"
 
     endpoint: str
 
@@ -52,6 +54,10 @@ class S3Server:
             region_name=REGION,
         )
 
+    def open(self, location: str) -> ModelStore:
+        """The model store at `location`, opened with `options`."""
+        return ModelStore(location, self.options)
+
     def new_bucket(self) -> str:
         """Create an empty bucket; return its name."""
         name = f"models-{uuid.uuid4().hex[:12]}"
@@ -67,3 +73,13 @@ class S3Server:
         bucket, _, prefix = store.location.removeprefix("s3://").partition("/")
         listed = self.client().list_objects_v2(Bucket=bucket, Prefix=prefix + "/")
         return sorted(o["Key"][len(prefix) + 1 :] for o in listed.get("Contents", []))
+
+    def token(self, store: ModelStore, name: str) -> str:
+        """The ETag of object `name` of `store` (changes with every write)."""
+        bucket, _, prefix = store.location.removeprefix("s3://").partition("/")
+        return str(self.client().head_object(Bucket=bucket, Key=f"{prefix}/{name}")["ETag"])
+
+    def put(self, store: ModelStore, name: str, data: bytes) -> None:
+        """Overwrite object `name` of `store` unconditionally (tampering)."""
+        bucket, _, prefix = store.location.removeprefix("s3://").partition("/")
+        self.client().put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=data)

@@ -77,12 +77,14 @@ class ModelConfig(Settings):
     """`store`: our model store directory (default). `mlflow`: an MLflow Model Registry alias."""
     store: Location | None = None
     """Model store, written by `stream-scorer model publish` (source `store`): a directory, or
-    an object-store URL (`s3://bucket/prefix`; `gs://`, `abfs://`, `hdfs://` serve but take no
-    publish). On a cluster, the executors read models at or above `mapped_above_mb` from it:
-    an object store, or an NFS mount at the same path."""
+    an object-store URL (`s3://bucket/prefix`, `gs://bucket/prefix`, `abfs://container/prefix`;
+    `hdfs://` serves but takes no publish). On a cluster, the executors read models at or above
+    `mapped_above_mb` from it: an object store, or an NFS mount at the same path."""
     store_options: dict[str, Any] = Field(default_factory=dict)
     """fsspec storage options of an object-store `store` (e.g. `endpoint_url`, `key`,
-    `secret`); unset: each SDK reads its environment (`AWS_ENDPOINT_URL`, `AWS_PROFILE`...)."""
+    `secret`; `token`, `project`; `connection_string`, `account_name`); unset: each SDK reads
+    its environment (`AWS_ENDPOINT_URL`, `GOOGLE_APPLICATION_CREDENTIALS`,
+    `AZURE_STORAGE_CONNECTION_STRING`...)."""
     uri: str | None = None
     """`models:/NAME@ALIAS` (resolved every batch) or `models:/NAME/VERSION` (source `mlflow`)."""
     tracking_uri: str | None = None

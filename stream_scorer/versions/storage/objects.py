@@ -7,13 +7,16 @@ rename and no lock, so every write that must not be lost or overtaken is a condi
 - a version's files and its `.reserved/vNNNN` marker are created once (the write fails if the
   key exists), the manifest last: a version is listed only once its manifest exists, and no
   publish can overwrite another's files;
-- CURRENT is compare-and-swapped: read with its token (S3's ETag), decided, then written only
-  if it still has that token; a lost race reads again and decides again, so of racing publishes
-  the newest version ends up CURRENT and a publish never moves it back.
+- CURRENT is compare-and-swapped: read with its token (S3's and Azure's ETag, GCS's
+  generation), decided, then written only if it still has that token; a lost race reads again
+  and decides again, so of racing publishes the newest version ends up CURRENT and a publish
+  never moves it back.
 
 Reads (the scorer's poll of CURRENT, manifests, artefacts, listings) go through fsspec for
 every scheme. The conditional writes need the backend's own API: implemented for S3 and
-S3-compatible servers (`s3.S3Writes`); a store on another scheme serves, and refuses writes.
+S3-compatible servers (`s3.S3Writes`), Google Cloud Storage (`gcs.GCSWrites`) and Azure Blob
+Storage (`azure.AzureWrites`); a store on another scheme (`hdfs://`: no create-exclusive or
+compare-and-swap through pyarrow's binding) serves, and refuses writes.
 """
 
 import functools
@@ -31,7 +34,10 @@ from stream_scorer.versions.storage.base import CURRENT_FILE, RESERVED_DIR, Deci
 MAX_ATTEMPTS = 50
 """Tries of a compare-and-swap of CURRENT before giving up (each lost to another writer)."""
 _VERSION = re.compile(r"^v(\d{4,})$")
-_PACKAGES = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs", "az": "adlfs"}
+_EXTRAS = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "abfs": ("adlfs", "azure")}
+_EXTRAS.update(gcs=_EXTRAS["gs"], abfss=_EXTRAS["abfs"], az=_EXTRAS["abfs"])
+"""The fsspec implementation of each scheme, and our extra that installs it."""
+_NO_WRITES = {"hdfs": " (pyarrow's HDFS client has no create-if-absent; its move replaces)"}
 _FRESH = {"use_listings_cache": False}
 """Every listing and existence check asks the store: another process may have written since."""
 _T = TypeVar("_T")
@@ -69,7 +75,7 @@ class ConditionalWrites(Protocol):
 class ObjectStorage:
     """A store under an object-store URL; `options` are fsspec storage options (credentials,
     `endpoint_url`...); left empty, each SDK reads its environment (`AWS_ENDPOINT_URL`,
-    `AWS_ACCESS_KEY_ID`, `GOOGLE_APPLICATION_CREDENTIALS`...)."""
+    `AWS_ACCESS_KEY_ID`, `GOOGLE_APPLICATION_CREDENTIALS`, `AZURE_STORAGE_CONNECTION_STRING`...)."""
 
     def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
         self.location = url
@@ -163,10 +169,12 @@ class ObjectStorage:
     def _writable(self) -> ConditionalWrites:
         if self._writes is None:
             scheme = urlparse(self._url).scheme
+            why = _NO_WRITES.get(scheme, "")
             msg = (
                 f"{self.location}: writing a model store on {scheme}:// is not supported: "
-                "CURRENT needs conditional writes, implemented for s3:// (S3 and S3-compatible "
-                "servers); a scorer serves from this store, publish to it with your own tools"
+                f"CURRENT needs conditional writes{why}, implemented for s3:// (S3 and "
+                "S3-compatible servers), gs:// and abfs://; a scorer serves from this store, "
+                "publish to it with your own tools"
             )
             raise ModelStoreError(msg)
         return self._writes
@@ -180,19 +188,33 @@ def _filesystem(url: str, options: Mapping[str, Any]) -> tuple[Any, str]:
 
         return fsspec.core.url_to_fs(url, **options)
     except ImportError as exc:
-        package = _PACKAGES.get(scheme, f"fsspec's {scheme} implementation")
-        extra = " (the s3 extra: pip install 'stream-scorer[s3]')" if scheme == "s3" else ""
-        msg = f"{url}: a model store on {scheme}:// needs {package}{extra}: {exc}"
+        msg = f"{url}: a model store on {scheme}:// needs {missing_package(scheme)}: {exc}"
         raise ModelStoreError(msg) from exc
     except (ValueError, TypeError) as exc:  # an unknown scheme, a bad option
         msg = f"{url}: cannot open the model store: {exc}"
         raise ModelStoreError(msg) from exc
 
 
+def missing_package(scheme: str) -> str:
+    """What to install for `scheme`: its fsspec implementation and our extra with it."""
+    if scheme not in _EXTRAS:
+        return f"fsspec's {scheme} implementation"
+    package, extra = _EXTRAS[scheme]
+    return f"{package} (the {extra} extra: pip install 'stream-scorer[{extra}]')"
+
+
 def _conditional_writes(fs: Any) -> ConditionalWrites | None:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    protocols = set(fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
     if "s3" in protocols:
         from stream_scorer.versions.storage.s3 import S3Writes
 
         return S3Writes(fs)
+    if "gs" in protocols:
+        from stream_scorer.versions.storage.gcs import GCSWrites
+
+        return GCSWrites(fs)
+    if "abfs" in protocols:
+        from stream_scorer.versions.storage.azure import AzureWrites
+
+        return AzureWrites(fs)
     return None

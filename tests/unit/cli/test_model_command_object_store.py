@@ -1,17 +1,17 @@
-"""`stream-scorer model publish | list | show | promote | rollback` on an S3 store (moto)."""
+"""`stream-scorer model publish | list | show | promote | rollback` on an object store: S3
+(moto), GCS (fake-gcs-server) and Azure Blob (Azurite), named by `--config`."""
 
 import yaml
 
-from stream_scorer.versions.store import ModelStore
 from tests.unit.cli.test_model_command import FEATURES, run
 
 
-def _config(tmp_path, s3, store: str) -> str:
+def _config(tmp_path, server, store: str) -> str:
     path = tmp_path / "scorer.yaml"
     config = {
         "source": {"options": {"kafka.bootstrap.servers": "127.0.0.1:9092", "subscribe": "f"}},
         "features": {"schema": {f"f{i}": "double" for i in range(4)}},
-        "model": {"store": store, "store_options": s3.options},
+        "model": {"store": store, "store_options": server.options},
         "checkpoint": str(tmp_path / "checkpoint"),
         "sinks": [{"kind": "console"}],
         "dead_letter": {"kind": "console"},
@@ -20,9 +20,11 @@ def _config(tmp_path, s3, store: str) -> str:
     return str(path)
 
 
-def test_model_commands_manage_a_store_on_s3_named_by_the_config(tmp_path, s3, model_file, capsys):
-    url = f"s3://{s3.new_bucket()}/models"
-    config = _config(tmp_path, s3, url)
+def test_model_commands_manage_an_object_store_named_by_the_config(
+    tmp_path, object_server, model_file, capsys
+):
+    url = f"{object_server.scheme}://{object_server.new_bucket()}/models"
+    config = _config(tmp_path, object_server, url)
     for seed in range(2):
         assert run("model", "publish", str(model_file(seed=seed)), "--config", config) == 0
     assert capsys.readouterr().out.endswith("CURRENT -> v0002 (was v0001)\n")
@@ -38,7 +40,7 @@ def test_model_commands_manage_a_store_on_s3_named_by_the_config(tmp_path, s3, m
     assert run("model", "show", "--config", config) == 0
     assert "v0002" in capsys.readouterr().out
 
-    assert ModelStore(url, s3.options).current_version() == "v0002"
+    assert object_server.open(url).current_version() == "v0002"
 
 
 def test_publish_to_s3_with_the_environments_credentials(s3, model_file, monkeypatch, capsys):
