@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from stream_scorer.devtools.broker import EmbeddedBroker
+from tests import s3_helpers
 from tests.s3_helpers import S3Server
 
 
@@ -44,11 +45,6 @@ def spark():
 @pytest.fixture(scope="session")
 def s3() -> S3Server:
     """moto's S3 server on 127.0.0.1 (a free port), for the whole session."""
-    from moto.server import ThreadedMotoServer
-
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield S3Server(f"http://{host}:{port}")
-    server.stop()
+    with s3_helpers.serve() as server:
+        yield server
