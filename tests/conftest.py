@@ -1,5 +1,6 @@
 """Session-wide fixtures: one SparkSession, one Kafka broker and one S3 API server (moto, for
-the object-store model store) for the whole test run.
+the object-store model store) per test process: the whole run, or each pytest-xdist worker of
+`make test`.
 
 The broker is the embedded Tansu unless STREAM_SCORER_TEST_BOOTSTRAP names another
 (docker-compose's Apache Kafka, for example).
@@ -36,7 +37,13 @@ def spark():
 
     session = build_session(
         "stream-scorer-tests",
-        {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "2"},
+        {
+            "spark.master": "local[2]",
+            "spark.sql.shuffle.partitions": "2",
+            # A Python worker has 15 s to connect back to the JVM by default: too short on
+            # 2 cores busy with two test processes and their workers.
+            "spark.python.authenticate.socketTimeout": "120s",
+        },
     )
     yield session
     session.stop()
