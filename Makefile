@@ -17,14 +17,20 @@ SMOKE_TESTS := tests/unit/sources/test_spark_api.py tests/integration/test_end_t
 demo: $(STAMP)
 	$(BIN)/stream-scorer demo
 
-# The lint and type checks run beside the tests (two jobs). The crash and restart tests that
-# start several scorer, broker or cluster processes (marker `slow`) and the benchmark
-# baselines' own correctness tests (marker `bench`) run in `make test-all` and CI.
+# The lint and type checks run beside the tests (two jobs), and the tests in PYTEST_WORKERS
+# processes (pytest-xdist; each its own SparkSession and broker; a test file stays on one).
+# Much of a Spark test's time is waiting (a trigger, a Python worker or JVM starting, the
+# broker), so two workers on two cores finish sooner than one. The crash and restart tests
+# that start several scorer, broker or cluster processes (marker `slow`, one process: they
+# time their kills) and the benchmark baselines' own correctness tests (marker `bench`) run
+# in `make test-all` and CI.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(MAKE) --no-print-directory -j2 lint pytest
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q -m "not bench and not slow" --durations=25
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not bench and not slow" --durations=25
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow --durations=10

@@ -1,6 +1,6 @@
 """Session-wide fixtures: one SparkSession, one Kafka broker and one server per object-store
 API (S3: moto; GCS: fake-gcs-server; Azure Blob: Azurite), for the object-store model store,
-for the whole test run.
+per test process: the whole run, or each pytest-xdist worker of `make test`.
 
 The broker is the embedded Tansu unless STREAM_SCORER_TEST_BOOTSTRAP names another
 (docker-compose's Apache Kafka, for example).
@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from stream_scorer.devtools.broker import EmbeddedBroker
+from tests import s3_helpers
 from tests.azure_helpers import AzuriteServer, azurite_home, find_azurite
 from tests.gcs_helpers import GCSServer
 from tests.s3_helpers import S3Server
@@ -43,7 +44,13 @@ def spark():
 
     session = build_session(
         "stream-scorer-tests",
-        {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "2"},
+        {
+            "spark.master": "local[2]",
+            "spark.sql.shuffle.partitions": "2",
+            # A Python worker has 15 s to connect back to the JVM by default: too short on
+            # 2 cores busy with two test processes and their workers.
+            "spark.python.authenticate.socketTimeout": "120s",
+        },
     )
     yield session
     session.stop()
@@ -52,14 +59,9 @@ def spark():
 @pytest.fixture(scope="session")
 def s3() -> S3Server:
     """moto's S3 server on 127.0.0.1 (a free port), for the whole session."""
-    from moto.server import ThreadedMotoServer
-
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield S3Server(f"http://{host}:{port}")
-    server.stop()
+    with s3_helpers.serve() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

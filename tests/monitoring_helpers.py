@@ -1,5 +1,5 @@
-"""Synthetic monitoring history written by the schema of /tmp/notes/monitoring-contract.md
-(the drift branch writes the real one): one Parquet file per batch, baselines beside them.
+"""Synthetic monitoring history in the layout the scorer writes (`monitoring.history`): one
+Parquet file per batch, baselines beside them.
 
 `write_history` draws a scorer's life: a reload to v0002, a refused v0003, a fallback, dead
 letters of three reasons, and feature `f2` drifting over the last third of the batches.

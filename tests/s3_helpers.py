@@ -1,10 +1,14 @@
 """A real S3 API server on loopback for the object-store model store: moto's server mode.
 
-`S3Server` wraps one `ThreadedMotoServer` (started once per test session by the `s3` fixture
-of tests/conftest.py); `new_store` makes a fresh bucket, so tests share the server, not data.
+`S3Server` names one server (started once per test session by the `s3` fixture of
+tests/conftest.py with `serve`); `new_store` makes a fresh bucket, so tests share the server,
+not data.
 """
 
+import threading
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -83,3 +87,36 @@ class S3Server:
         """Overwrite object `name` of `store` unconditionally (tampering)."""
         bucket, _, prefix = store.location.removeprefix("s3://").partition("/")
         self.client().put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=data)
+
+
+@contextmanager
+def serve() -> Iterator[S3Server]:
+    """moto's S3 server on 127.0.0.1 (a free port) until the block ends, handling one request
+    at a time: moto checks a conditional PUT's precondition and stores the object in two
+    steps, so two requests at once could both pass `If-None-Match: *`, where S3 lets one."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    app = _one_at_a_time(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield S3Server(f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def _one_at_a_time(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+    lock = threading.Lock()
+
+    def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with lock:
+            return list(app(environ, start_response))
+
+    return handle
