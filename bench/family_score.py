@@ -6,7 +6,8 @@ One topic of N records (`bench.e2e.load`, `store` cycling over the keys) is scor
 each, after a warm-up run of each: the single model and the family with Arrow batches of
 10,000 rows (the default), and the family with batches of 50,000 (`--arrow`). The single
 model is the demo binary LR; the family holds one LR per key, each fitted on 100 rows of its
-own weights. Target: the family's records/s at least 0.5x the single model's.
+own weights. Target: the family's records/s at least 0.9x the single model's (issue 29;
+0.5x before linear members were scored stacked).
 Run: `python -m bench.family_score [--records 200000] [--keys 1000] [--repeats 3]`.
 """
 
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": os.getloadavg(),
         "summary": [
             target_row(f"family of {args.keys} keys vs one model, end to end", ratio, "x",
-                       ">= 0.5", ratio >= 0.5),
+                       ">= 0.9", ratio >= 0.9),
             *(target_row(f"the same, Arrow batches of {kind[7:]}", r, "x", "(info)", None)
               for kind, r in ratios.items() if kind != f"family@{args.arrow[0]}"),
         ],

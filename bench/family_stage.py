@@ -10,7 +10,8 @@ store`), each with its decoder as the scorer builds it. Per round the two altern
 rounds, with the family / single ratio (target >= 0.9) and the load average. `--profile`
 then prints cProfile's top functions of the family's stage. Not Spark, not Kafka: the
 end-to-end figure is `bench.family_score`'s.
-Run: `python -m bench.family_stage [--rows 10000] [--keys 1000] [--rounds 5] [--profile]`.
+Run: `python -m bench.family_stage [--rows 10000] [--keys 1000] [--rounds 5] [--profile]
+[--root DIR]` (`--root`: publish both stores there once, reuse them in later runs).
 """
 
 import argparse
@@ -66,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     rates: dict[str, list[float]] = {"single": [], "family": []}
     loads: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        publish_both(Path(tmp), args.keys)
-        stages = {kind: stage(Path(tmp), kind) for kind in rates}
+        root = Path(args.root or tmp)
+        if not (root / "family").exists():
+            root.mkdir(parents=True, exist_ok=True)
+            publish_both(root, args.keys)
+        stages = {kind: stage(root, kind) for kind in rates}
         for run in stages.values():
             run(batch)  # loads every key's model
         for rnd in range(args.rounds):
@@ -101,6 +105,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5, help="runs of each per round")
     parser.add_argument("--profile", action="store_true", help="cProfile the family's stage")
+    parser.add_argument("--root", help="stores published by an earlier run (kept), to reuse")
     return parser.parse_args(argv)
 
 
