@@ -8,7 +8,9 @@ each, after a warm-up run of each: the single model and the family with Arrow ba
 model is the demo binary LR; the family holds one LR per key, each fitted on 100 rows of its
 own weights. Target: the family's records/s at least 0.9x the single model's (issue 29;
 0.5x before linear members were scored stacked).
-Run: `python -m bench.family_score [--records 200000] [--keys 1000] [--repeats 3]`.
+Run: `python -m bench.family_score [--records 200000] [--keys 1000] [--repeats 3] [--root DIR]`
+(`--root`: publish both stores there once and reuse them; checkpoints and outputs stay in a
+temporary directory).
 """
 
 import argparse
@@ -56,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         root, bootstrap = Path(tmp), broker.bootstrap_servers
         load(bootstrap, "warmup", 2_000, keys=args.keys)
         load(bootstrap, "bench", args.records, keys=args.keys)
-        publish_both(root, args.keys)
+        if args.root:  # stores published by an earlier run: no refit
+            kept = Path(args.root)
+            if not (kept / "family").exists():
+                kept.mkdir(parents=True, exist_ok=True)
+                publish_both(kept, args.keys)
+            for store in ("single", "family"):
+                (root / store).symlink_to(kept.resolve() / store)
+        else:
+            publish_both(root, args.keys)
         conf = {"spark.master": "local[2]", "spark.driver.memory": "2g"}
         spark = build_session("bench-family-score", conf)
         spark.sparkContext.setLogLevel("ERROR")
@@ -107,6 +117,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--arrow", type=int, nargs="+", default=[10_000, 50_000],
                         help="Arrow batch sizes: first for both, others family only")  # fmt: skip
+    parser.add_argument("--root", help="stores published by an earlier run (kept), to reuse")
     return parser.parse_args(argv)
 
 
