@@ -6,8 +6,11 @@ One topic of N records (`bench.e2e.load`, `store` cycling over the keys) is scor
 each, after a warm-up run of each: the single model and the family with Arrow batches of
 10,000 rows (the default), and the family with batches of 50,000 (`--arrow`). The single
 model is the demo binary LR; the family holds one LR per key, each fitted on 100 rows of its
-own weights. Target: the family's records/s at least 0.5x the single model's.
-Run: `python -m bench.family_score [--records 200000] [--keys 1000] [--repeats 3]`.
+own weights. Target: the family's records/s at least 0.9x the single model's (issue 29;
+0.5x before linear members were scored stacked).
+Run: `python -m bench.family_score [--records 200000] [--keys 1000] [--repeats 3] [--root DIR]`
+(`--root`: publish both stores there once and reuse them; checkpoints and outputs stay in a
+temporary directory).
 """
 
 import argparse
@@ -55,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         root, bootstrap = Path(tmp), broker.bootstrap_servers
         load(bootstrap, "warmup", 2_000, keys=args.keys)
         load(bootstrap, "bench", args.records, keys=args.keys)
-        publish_both(root, args.keys)
+        if args.root:  # stores published by an earlier run: no refit
+            kept = Path(args.root)
+            if not (kept / "family").exists():
+                kept.mkdir(parents=True, exist_ok=True)
+                publish_both(kept, args.keys)
+            for store in ("single", "family"):
+                (root / store).symlink_to(kept.resolve() / store)
+        else:
+            publish_both(root, args.keys)
         conf = {"spark.master": "local[2]", "spark.driver.memory": "2g"}
         spark = build_session("bench-family-score", conf)
         spark.sparkContext.setLogLevel("ERROR")
@@ -89,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": os.getloadavg(),
         "summary": [
             target_row(f"family of {args.keys} keys vs one model, end to end", ratio, "x",
-                       ">= 0.5", ratio >= 0.5),
+                       ">= 0.9", ratio >= 0.9),
             *(target_row(f"the same, Arrow batches of {kind[7:]}", r, "x", "(info)", None)
               for kind, r in ratios.items() if kind != f"family@{args.arrow[0]}"),
         ],
@@ -106,6 +117,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--arrow", type=int, nargs="+", default=[10_000, 50_000],
                         help="Arrow batch sizes: first for both, others family only")  # fmt: skip
+    parser.add_argument("--root", help="stores published by an earlier run (kept), to reuse")
     return parser.parse_args(argv)
 
 

@@ -22,6 +22,7 @@ from stream_scorer.contract.model_input import ModelInput
 from stream_scorer.contract.trees_spec import Library, TreesSpec
 from stream_scorer.errors import ConfigError, ModelRejectedError
 from stream_scorer.flavors.base import Predictions
+from stream_scorer.flavors.family.linear import Linear, linear_of
 from stream_scorer.flavors.lightgbm.booster import load_booster as load_lightgbm
 from stream_scorer.flavors.sklearn.describe import library_versions as sklearn_versions
 from stream_scorer.flavors.sklearn.estimator import Estimator, estimator_name, has_classes
@@ -64,6 +65,10 @@ class KeyModel(ABC):
         """Predict the rows of `inputs` (the family's `model_input`); `manifest` is the
         family's with this model's own classes. Never raises for bad rows."""
 
+    def linear(self, manifest: Manifest) -> Linear | None:
+        """Its parameters, if the family may score it stacked with other keys' (`linear`)."""
+        return None
+
 
 class SklearnKeyModel(KeyModel):
     """An estimator, predicted by `flavors.sklearn.predict_rows`."""
@@ -79,6 +84,9 @@ class SklearnKeyModel(KeyModel):
 
     def predict(self, inputs: ModelInput, manifest: Manifest) -> Predictions:
         return predict_rows(self.estimator, inputs, manifest)
+
+    def linear(self, manifest: Manifest) -> Linear | None:
+        return linear_of(self.estimator, manifest)
 
 
 class TreesKeyModel(KeyModel):

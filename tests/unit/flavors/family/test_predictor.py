@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeRegressor
 
 from stream_scorer.contract.manifest import Manifest
 from stream_scorer.errors import ModelRejectedError
@@ -40,14 +41,15 @@ def _rows(keys: list, seed: int = 1) -> pd.DataFrame:
     return frame
 
 
-def _expected(models: dict, frame: pd.DataFrame, keys: list) -> list[float]:
-    """Each key's model.predict on that key's rows (one call per key, as the family does)."""
+def _expected(models: dict, frame: pd.DataFrame, keys: list):
+    """Each key's model.predict on that key's rows, one call per key; within 1e-12, as the
+    family scores linear members stacked (`linear`)."""
     inputs, keys = frame[FEATURES].to_numpy(), np.array(keys, dtype=object)
     expected = np.empty(len(keys))
     for key in set(keys):
         rows = np.flatnonzero(keys == key)
         expected[rows] = models[key].predict(inputs[rows])
-    return expected.tolist()
+    return pytest.approx(expected.tolist(), rel=1e-12, abs=1e-12)
 
 
 def test_each_row_is_predicted_by_its_keys_model(ridge_family) -> None:
@@ -99,8 +101,9 @@ def test_unknown_key_with_fallback_is_scored_by_the_fallback(with_fallback) -> N
     assert result.prediction.tolist() == _expected(models, frame, [FALLBACK_KEY, "k0002"])
 
 
-def test_each_key_is_predicted_in_one_call_per_batch(ridge_family, monkeypatch) -> None:
-    payload, manifest, _ = ridge_family
+def test_each_tree_key_is_predicted_in_one_call_per_batch(monkeypatch) -> None:
+    spec, fitted, _ = fit_locally(keyed_frame(3, 40), DecisionTreeRegressor)
+    payload, manifest = build_family(spec, fitted, {})
     calls: list[int] = []
     original = members.predict_rows
 
@@ -114,6 +117,21 @@ def test_each_key_is_predicted_in_one_call_per_batch(ridge_family, monkeypatch) 
     load_predictor(payload, manifest).predict(_rows(keys))
 
     assert sorted(calls) == [1, 50, 50]
+
+
+def test_linear_keys_are_scored_without_a_call_per_key(ridge_family, monkeypatch) -> None:
+    payload, manifest, models = ridge_family
+    predictor = load_predictor(payload, manifest)
+    keys = ["k0000", "k0001"] * 50 + ["k0002"]
+    frame = _rows(keys)
+    predictor.predict(frame)  # loads each key's model (and checks its stacked parameters)
+    calls: list[int] = []
+    monkeypatch.setattr(members, "predict_rows", lambda *args: calls.append(1))
+
+    result = predictor.predict(frame)
+
+    assert calls == []
+    assert result.prediction.tolist() == _expected(models, frame, keys)
 
 
 def test_a_keys_model_is_deserialised_on_first_use_only(ridge_family) -> None:
