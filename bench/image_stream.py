@@ -51,10 +51,11 @@ def stage(df: DataFrame, graph: bytes, size: int, threads: int = 1) -> DataFrame
 
 
 @contextlib.contextmanager
-def stream_runs(spark, images: list[bytes], graph: bytes) -> Iterator[Callable[[], None]]:
+def stream_runs(spark, images: list[bytes], graph: bytes) -> Iterator[Callable[[], float]]:
     """A fresh broker holding `images` and a store holding `graph`; yields a function that
-    runs one run-once scorer over the whole topic into Parquet (a new checkpoint each call)
-    and checks it wrote every image."""
+    runs one run-once scorer over the whole topic into Parquet (a new checkpoint each call),
+    checks it wrote every image and returns the seconds its batches spent in `addBatch`
+    (reading Kafka, scoring, writing: the query's start and commits left out)."""
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
         root = Path(tmp)
         load(broker.bootstrap_servers, images)
@@ -65,13 +66,16 @@ def stream_runs(spark, images: list[bytes], graph: bytes) -> Iterator[Callable[[
         )
         runs = itertools.count()
 
-        def run() -> None:
+        def run() -> float:
             config = _config(root, broker.bootstrap_servers, features, next(runs))
-            Scorer(config, spark=spark, once=True).run()
+            scorer = Scorer(config, spark=spark, once=True)
+            scorer.run()
             written = pq.read_table(config.sinks[0].path, columns=["offset"]).num_rows
             if written != len(images):
                 msg = f"scorer wrote {written} predictions, expected {len(images)}"
                 raise RuntimeError(msg)
+            progress = scorer.query.recentProgress if scorer.query is not None else []
+            return sum(p["durationMs"].get("addBatch", 0) for p in progress) / 1000
 
         yield run
 
