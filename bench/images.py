@@ -99,6 +99,9 @@ def main() -> None:
         .appName("bench-images")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.python.worker.reuse", "true")
+        # A Python worker has 15 s to connect back by default; at load 15-20 on 2 cores the
+        # streaming source's planner did not, failing the end-to-end run.
+        .config("spark.python.authenticate.socketTimeout", "120s")
         .getOrCreate()
     )
     seconds: dict[str, list[float]] = {name: [] for name in args.only}
