@@ -21,7 +21,13 @@ import pandas as pd
 from stream_scorer.contract.onnx_spec import ImagePreprocessing
 from stream_scorer.features.base import DecodedBatch, Decoder
 from stream_scorer.features.json_parser import parse_json
-from stream_scorer.features.pixels import DEFAULT_MAX_SIDE, ImageError, read_pixels, to_input
+from stream_scorer.features.pixels import (
+    DEFAULT_MAX_SIDE,
+    ImageError,
+    bomb_warnings_silenced,
+    read_pixels,
+    to_input,
+)
 from stream_scorer.types import FieldType
 
 CHUNK_ROWS = 16
@@ -83,15 +89,16 @@ class ImageDecoder(Decoder):
         chunk = np.zeros((min(n, CHUNK_ROWS), *shape), dtype=np.uint8)
         out_shape = (n, prep.channels, height, width) if prep.layout == "nchw" else (n, *shape)
         features = np.empty(out_shape, dtype=np.float32)
-        for start in range(0, n, CHUNK_ROWS):
-            rows = range(start, min(start + CHUNK_ROWS, n))
-            todo = [i for i in rows if errors[i] is None]
-            for i, error in zip(todo, self._read(images, todo, chunk, start), strict=True):
-                errors[i] = error
-            for i in rows:
-                if errors[i] is not None:
-                    chunk[i - start] = 0  # a bad row's input: preprocessed zeros
-            to_input(chunk[: len(rows)], prep, out=features[start : rows.stop])
+        with bomb_warnings_silenced():
+            for start in range(0, n, CHUNK_ROWS):
+                rows = range(start, min(start + CHUNK_ROWS, n))
+                todo = [i for i in rows if errors[i] is None]
+                for i, error in zip(todo, self._read(images, todo, chunk, start), strict=True):
+                    errors[i] = error
+                for i in rows:
+                    if errors[i] is not None:
+                        chunk[i - start] = 0  # a bad row's input: preprocessed zeros
+                to_input(chunk[: len(rows)], prep, out=features[start : rows.stop])
         return DecodedBatch(features, passthrough, errors)
 
     def _read(

@@ -6,8 +6,10 @@ header read, not the memory of its pixels, and a strip (1 x 16M pixels: 2.4 s to
 resize, against 0.4 s for 4096 x 4096) costs no more than a square image within the limits.
 """
 
+import contextlib
 import io
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image
@@ -48,11 +50,12 @@ def read_pixels(
     ImageError
         If the bytes are not a PNG or JPEG, declare more than `max_pixels` pixels or a side
         longer than `max_side`, or are truncated or corrupt.
+
+    Call it within `bomb_warnings_silenced()`: Pillow's own warning for images past its
+    limit would otherwise be printed before ours refuses them with a clearer reason.
     """
     try:
-        with warnings.catch_warnings():  # our limit is checked below, with a clearer reason
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError as exc:  # past twice Pillow's own limit
         msg = f"image over the limit of {max_pixels} pixels (features.max_image_pixels): {exc}"
         raise ImageError(msg) from None
@@ -85,6 +88,15 @@ def read_pixels(
         return pixels
     out[...] = pixels
     return out
+
+
+@contextlib.contextmanager
+def bomb_warnings_silenced() -> Iterator[None]:
+    """Pillow's DecompressionBombWarning ignored: once per batch, not per image (entering
+    `warnings.catch_warnings` costs 10-30 us, a tenth of a 64 x 64 JPEG's decode)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
 
 
 def _unreadable(data: bytes, error: Exception) -> str:
