@@ -11,30 +11,30 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.functions import PandasUDFType
 
-SIZE = 64
 SEED_BATCH_SIZE = 2
 """The seed predicts with `model.predict(images, batch_size=2)`."""
 CLASSES = ("Cat", "Dog")
 _sessions: dict[int, object] = {}
 
 
-def make_images(count: int, seed: int = 3) -> list[bytes]:
-    """`count` 64x64 JPEGs (quality 90) of assorted colours, deterministic."""
+def make_images(count: int, size: int = 64, seed: int = 3) -> list[bytes]:
+    """`count` `size` x `size` JPEGs (quality 90) of assorted colours, deterministic."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(count):
         base = rng.integers(0, 256, (1, 1, 3))
-        pixels = np.clip(base + rng.integers(-40, 41, (SIZE, SIZE, 3)), 0, 255).astype(np.uint8)
+        pixels = np.clip(base + rng.integers(-40, 41, (size, size, 3)), 0, 255).astype(np.uint8)
         buffer = io.BytesIO()
         Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
         out.append(buffer.getvalue())
     return out
 
 
-def preprocess(image: bytes) -> np.ndarray:
-    """(3, 64, 64) float32 in [0, 1], as the seed's `preprocess_image` (decode, resize, / 255)."""
+def preprocess(image: bytes, size: int) -> np.ndarray:
+    """(3, size, size) float32 in [0, 1], as the seed's `preprocess_image` (decode, resize,
+    / 255)."""
     with Image.open(io.BytesIO(image)) as opened:
-        rgb = opened.convert("RGB").resize((SIZE, SIZE), Image.Resampling.BILINEAR)
+        rgb = opened.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
     return (np.asarray(rgb, dtype=np.float32) / 255.0).transpose(2, 0, 1)
 
 
@@ -67,33 +67,33 @@ def labelled(scores: np.ndarray) -> list[tuple[str, float]]:
     return [(CLASSES[int(s >= 0.5)], float(s)) for s in scores]
 
 
-def row_udf(df: DataFrame, graph: bytes) -> DataFrame:
+def row_udf(df: DataFrame, graph: bytes, size: int) -> DataFrame:
     """The seed's row UDF: one image per call, 'Cat,<score>' or 'Dog, <score>'."""
     handle = df.sparkSession.sparkContext.broadcast(graph)
 
     @F.udf(T.StringType())
     def predict_one(image: bytes) -> str:
-        ((label, score),) = labelled(predict(handle.value, preprocess(image)[np.newaxis], 1))
+        ((label, score),) = labelled(predict(handle.value, preprocess(image, size)[np.newaxis], 1))
         return f"{label},{score}" if label == "Cat" else f"{label}, {score}"
 
     return df.withColumn("v2", predict_one("image"))
 
 
-def pandas_udf(df: DataFrame, graph: bytes) -> DataFrame:
+def pandas_udf(df: DataFrame, graph: bytes, size: int) -> DataFrame:
     """The seed's scalar pandas UDF returning `class string, score float` per Arrow batch."""
     handle = df.sparkSession.sparkContext.broadcast(graph)
 
     @F.pandas_udf("class string, score float", PandasUDFType.SCALAR)
     def predict_batch(image_batch: pd.Series) -> pd.DataFrame:
-        processed = np.array([preprocess(img) for img in image_batch])
+        processed = np.array([preprocess(img, size) for img in image_batch])
         scores = predict(handle.value, processed, SEED_BATCH_SIZE)
         return pd.DataFrame(labelled(scores), columns=["class", "score"])
 
     return df.withColumn("prediction", predict_batch("image"))
 
 
-def plain_python(images: list[bytes], graph: bytes) -> list[tuple[str, float]]:
+def plain_python(images: list[bytes], graph: bytes, size: int) -> list[tuple[str, float]]:
     """The seed's `process_batch_python`: preprocess all, predict with batch_size 2."""
     _sessions.clear()  # the seed loads the model inside the timed function
-    processed = np.array([preprocess(image) for image in images])
+    processed = np.array([preprocess(image, size) for image in images])
     return labelled(predict(graph, processed, SEED_BATCH_SIZE))

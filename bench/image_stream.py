@@ -2,8 +2,10 @@
 end to end (a fresh embedded broker, a topic of JPEG values, the CNN published to a store,
 then timed run-once scorers)."""
 
+import contextlib
+import itertools
 import tempfile
-import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -29,9 +31,12 @@ TOPIC = "images"
 OPTIONS = OnnxModelConfig(classes=["Cat", "Dog"], scores="logits")
 
 
-def stage(df: DataFrame, graph: bytes) -> DataFrame:
-    """The scoring stage alone (`stage.score`) on a Kafka-schema frame of the images."""
-    manifest = describe_onnx(graph, FeaturesConfig(format="image"), OPTIONS)
+def stage(df: DataFrame, graph: bytes, size: int, threads: int = 1) -> DataFrame:
+    """The scoring stage alone (`stage.score`) on a Kafka-schema frame of the images, decoded
+    in `threads` threads per Python worker (`size` is the graph's own)."""
+    threaded = {"image_decode_threads": threads} if threads > 1 else {}
+    features = FeaturesConfig(format="image", **threaded)
+    manifest = describe_onnx(graph, features, OPTIONS)
     artefact = BroadcastArtefact(df.sparkSession.sparkContext.broadcast(graph))
     serving = ServingModel("v-bench", manifest, artefact, ())
     kafka = df.select(
@@ -42,11 +47,15 @@ def stage(df: DataFrame, graph: bytes) -> DataFrame:
         F.col("id").alias("offset"),
         F.current_timestamp().alias("timestamp"),
     )
-    return score(kafka, serving, FeaturesConfig(format="image"))
+    return score(kafka, serving, features)
 
 
-def stream_scorer_seconds(spark, images: list[bytes], graph: bytes, repeats: int) -> list[float]:
-    """Wall seconds of `repeats` run-once scorers over `images`, after one untimed run."""
+@contextlib.contextmanager
+def stream_runs(spark, images: list[bytes], graph: bytes) -> Iterator[Callable[[], float]]:
+    """A fresh broker holding `images` and a store holding `graph`; yields a function that
+    runs one run-once scorer over the whole topic into Parquet (a new checkpoint each call),
+    checks it wrote every image and returns the seconds its batches spent in `addBatch`
+    (reading Kafka, scoring, writing: the query's start and commits left out)."""
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
         root = Path(tmp)
         load(broker.bootstrap_servers, images)
@@ -55,18 +64,20 @@ def stream_scorer_seconds(spark, images: list[bytes], graph: bytes, repeats: int
         publish_onnx(
             ModelStore(root / "models"), root / "cnn.onnx", FeaturesConfig(**features), OPTIONS
         )
-        seconds = []
-        for run in range(repeats + 1):
-            config = _config(root, broker.bootstrap_servers, features, run)
-            began = time.perf_counter()
-            Scorer(config, spark=spark, once=True).run()
-            if run:
-                seconds.append(time.perf_counter() - began)
+        runs = itertools.count()
+
+        def run() -> float:
+            config = _config(root, broker.bootstrap_servers, features, next(runs))
+            scorer = Scorer(config, spark=spark, once=True)
+            scorer.run()
             written = pq.read_table(config.sinks[0].path, columns=["offset"]).num_rows
             if written != len(images):
                 msg = f"scorer wrote {written} predictions, expected {len(images)}"
                 raise RuntimeError(msg)
-    return seconds
+            progress = scorer.query.recentProgress if scorer.query is not None else []
+            return sum(p["durationMs"].get("addBatch", 0) for p in progress) / 1000
+
+        yield run
 
 
 def load(bootstrap: str, images: list[bytes]) -> None:

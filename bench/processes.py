@@ -30,6 +30,22 @@ def spark_processes(root: int | None = None) -> dict[str, list[int]]:
     return {"jvm": sorted(jvms), "daemon": sorted(daemons), "workers": sorted(workers)}
 
 
+def cpu_seconds(root: int | None = None) -> float:
+    """User and system CPU seconds of `root` (default: this process) and every live process
+    under it (the JVM, its worker daemons and Python workers)."""
+    tree = _processes()
+    root = root or os.getpid()
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in {root} | _descendants(tree, {root}):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def rss(pid: int) -> int:
     """Resident set size of `pid` in bytes (0 if it ended)."""
     return _status_kb(pid, "VmRSS:") * 1024

@@ -120,6 +120,10 @@ class FeaturesConfig(Settings):
     max_image_side: int = Field(default=65_535, ge=1)
     """Format image: images with a longer width or height are dead-lettered before decoding
     (a 1 x 16M strip takes six times as long to decode as 4096 x 4096)."""
+    image_decode_threads: int = Field(default=1, ge=1, le=8)
+    """Format image: threads decoding images in each Python worker (Pillow releases the GIL
+    while it decodes). 1 unless the executor has cores no task uses: on busy cores a second
+    thread only competes with the other tasks."""
 
     @field_validator("passthrough", mode="before")
     @classmethod

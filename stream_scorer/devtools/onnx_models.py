@@ -57,6 +57,77 @@ def small_cnn(
     return _model(nodes, [image], [output], weights, "small_cnn")
 
 
+def resnet_cnn(
+    size: tuple[int, int] = (224, 224),
+    channels: int = 3,
+    classes: int = 2,
+    seed: int = 0,
+    width: int = 16,
+) -> bytes:
+    """ResNet-18's depth at a quarter of its width: input 'image' (N, channels, H, W) float32,
+    output 'logits' (N, classes).
+
+    Conv 7x7/2 (`width`) -> ReLU -> MaxPool 3x3/2 -> 4 stages of 2 basic blocks (Conv 3x3 ->
+    ReLU -> Conv 3x3, plus the block's input, -> ReLU) of `width` x 1, 2, 4, 8 channels, each
+    stage after the first halving the size (its first block's shortcut a Conv 1x1/2) ->
+    global average pool -> Gemm: 20 convolutions and the classifier, batch normalisation
+    folded into the convolutions as exported models have it. He-initialised seeded weights.
+    """
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(seed)
+    weights: dict[str, np.ndarray] = {}
+    nodes: list = []
+
+    def conv(source: str, name: str, ins: int, outs: int, kernel: int, stride: int) -> str:
+        fan_in = ins * kernel * kernel
+        weights[f"{name}_w"] = rng.normal(0, np.sqrt(2 / fan_in), (outs, ins, kernel, kernel))
+        weights[f"{name}_b"] = rng.normal(0, 0.01, outs)
+        pad = kernel // 2
+        nodes.append(
+            helper.make_node(
+                "Conv",
+                [source, f"{name}_w", f"{name}_b"],
+                [name],
+                kernel_shape=[kernel, kernel],
+                strides=[stride, stride],
+                pads=[pad] * 4,
+            )
+        )
+        return name
+
+    def relu(source: str) -> str:
+        nodes.append(helper.make_node("Relu", [source], [f"{source}_r"]))
+        return f"{source}_r"
+
+    x = relu(conv("image", "stem", channels, width, 7, 2))
+    pool: dict[str, Any] = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1] * 4}
+    nodes.append(helper.make_node("MaxPool", [x], ["pool"], **pool))
+    x, ins = "pool", width
+    for stage in range(4):
+        outs = width * 2**stage
+        for block in range(2):
+            stride = 2 if stage and not block else 1
+            name = f"s{stage}b{block}"
+            y = relu(conv(x, f"{name}c1", ins, outs, 3, stride))
+            y = conv(y, f"{name}c2", outs, outs, 3, 1)
+            shortcut = conv(x, f"{name}sc", ins, outs, 1, stride) if stride > 1 else x
+            nodes.append(helper.make_node("Add", [y, shortcut], [f"{name}_sum"]))
+            x, ins = relu(f"{name}_sum"), outs
+    weights["fc_w"] = rng.normal(0, 1 / np.sqrt(ins), (ins, classes))
+    weights["fc_b"] = rng.normal(0, 0.01, classes)
+    nodes += [
+        helper.make_node("GlobalAveragePool", [x], ["gap"]),
+        helper.make_node("Flatten", ["gap"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"]),
+    ]
+    image = helper.make_tensor_value_info(
+        "image", TensorProto.FLOAT, ["N", channels, size[0], size[1]]
+    )
+    output = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", classes])
+    return _model(nodes, [image], [output], weights, "resnet_cnn")
+
+
 def dense(input_shape: Sequence[int], outputs: int = 1, seed: int = 0, name: str = "x") -> bytes:
     """A one-hidden-layer MLP: input `name` (N, *input_shape) float32, flattened, ReLU layer
     of 16, output 'scores' (N, outputs)."""

@@ -74,6 +74,7 @@ def _image(features: FeaturesConfig, manifest: Manifest | None) -> Decoder:
         features.image_field,
         dict(features.passthrough),
         features.max_image_side,
+        features.image_decode_threads,
     )
 
 

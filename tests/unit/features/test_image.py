@@ -7,7 +7,7 @@ import orjson
 from PIL import Image
 
 from stream_scorer.contract.onnx_spec import ImagePreprocessing
-from stream_scorer.features.image import ImageDecoder
+from stream_scorer.features.image import CHUNK_ROWS, ImageDecoder
 from tests.onnx_helpers import SIZE, b64, images, png_declaring, reference_input, truncated
 
 LIMIT = 16_777_216
@@ -106,3 +106,29 @@ def test_json_value_holds_the_base64_image_and_the_passthrough_fields():
     assert decoded.passthrough["id"].tolist()[:2] == [7, 8]
     assert decoded.passthrough["id"].isna().tolist() == [False, False, True]
     np.testing.assert_array_equal(decoded.features[0], reference_input(image)[0])
+
+
+def test_batches_past_one_chunk_decode_the_same_in_threads_with_bad_rows_in_place():
+    good = images(CHUNK_ROWS + 5, seed=2) + images(3, seed=3, fmt="JPEG")
+    values = [*good[:7], b"junk", *good[7:], truncated(good[0])]
+
+    one, two = decoder().decode(values), decoder(threads=2).decode(values)
+
+    bad = [7, len(values) - 1]
+    assert [i for i, e in enumerate(one.errors) if e] == bad
+    assert two.errors == one.errors
+    np.testing.assert_array_equal(two.features, one.features)
+    expected = np.concatenate([reference_input(v) for v in good])
+    np.testing.assert_array_equal(np.delete(one.features, bad, axis=0), expected)
+    np.testing.assert_array_equal(one.features[bad], np.zeros((2, 3, *SIZE), dtype=np.float32))
+
+
+def test_per_channel_mean_and_std_apply_in_nchw():
+    value = images(1)[0]
+    prep = ImagePreprocessing(mean=[0.5, 0.4, 0.3], std=[0.2, 0.25, 0.5])
+
+    decoded = ImageDecoder(prep, SIZE, LIMIT).decode([value])
+
+    mean = np.asarray(prep.mean, dtype=np.float32)[:, None, None]
+    std = np.asarray(prep.std, dtype=np.float32)[:, None, None]
+    np.testing.assert_array_equal(decoded.features, (reference_input(value) - mean) / std)

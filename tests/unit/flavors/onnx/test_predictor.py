@@ -6,7 +6,7 @@ import pytest
 
 from stream_scorer.config.model_settings import OnnxModelConfig
 from stream_scorer.config.settings import FeaturesConfig
-from stream_scorer.devtools.onnx_models import dense, small_cnn
+from stream_scorer.devtools.onnx_models import dense, resnet_cnn, small_cnn
 from stream_scorer.features.factory import build_decoder
 from stream_scorer.flavors.onnx.describe import describe_onnx
 from stream_scorer.flavors.onnx.predictor import load
@@ -39,6 +39,19 @@ def test_image_predictions_equal_a_direct_onnxruntime_run_row_by_row(cnn):
     np.testing.assert_allclose(result.probabilities, proba, rtol=1e-5)
     np.testing.assert_allclose(result.probability, proba[:, 1], rtol=1e-5)
     assert result.errors == [None] * 50
+
+
+def test_resnet_depth_cnn_predicts_as_onnxruntime_in_runs_of_a_few_rows():
+    graph = resnet_cnn((96, 96), classes=3, seed=2, width=4)  # 108 KB a row: 4 rows a run
+    predictor = _predictor(graph, IMAGES, classes=["a", "b", "c"], scores="logits")
+    values = images(9, seed=6)
+
+    result = predictor.predict(build_decoder(IMAGES, predictor.manifest).decode(values).features)
+
+    inputs = [reference_input(v, (96, 96)) for v in values]
+    proba = softmax(direct_run(graph, inputs, "image"))
+    np.testing.assert_allclose(result.probabilities, proba, rtol=1e-5)
+    assert result.errors == [None] * 9
 
 
 def test_probabilities_output_is_taken_as_is():
