@@ -56,8 +56,8 @@ def _as_bytes(column: pa.Array) -> list[bytes | None]:
 class RecordSender:
     """One producer's records of a task: `send` Arrow batches, then `flush` (executor side).
 
-    `producer` is a confluent-kafka `Producer`; a record librdkafka could not deliver is
-    kept in `failures` (as its delivery report gives it) and fails `flush`.
+    `producer` is a confluent-kafka `Producer` (`open`); a record librdkafka could not
+    deliver is kept in `failures` (its delivery report's error) and fails `flush`.
     """
 
     producer: Any
@@ -74,10 +74,18 @@ class RecordSender:
         batch_id: int,
         encode: Callable[[pa.RecordBatch], list[bytes]],
     ) -> "RecordSender":
-        """A sender with a new producer of `config` (librdkafka settings)."""
+        """A sender with a new producer of `config` (librdkafka settings); librdkafka reports
+        failed deliveries only (no Python call per record delivered)."""
         import confluent_kafka as ck
 
-        return cls(ck.Producer(dict(config)), topic, batch_id, encode)
+        failures: list[Any] = []
+
+        def delivered(error: Any, _message: Any) -> None:
+            if error is not None:
+                failures.append(error)
+
+        reports = {"delivery.report.only.error": True, "on_delivery": delivered}
+        return cls(ck.Producer({**config, **reports}), topic, batch_id, encode, failures)
 
     def send(self, rows: pa.RecordBatch) -> None:
         """Queue one record per row of `rows`; waits while librdkafka's queue is full."""
@@ -87,15 +95,11 @@ class RecordSender:
         for value, key, headers in records:
             while True:
                 try:
-                    produce(topic, value, key, headers=headers, on_delivery=self._delivered)
+                    produce(topic, value, key, headers=headers)
                     break
                 except BufferError:  # queue full: librdkafka sends (or times records out)
                     poll(_POLL_S)
         poll(0)  # serve the delivery reports so far
-
-    def _delivered(self, error: Any, _message: Any) -> None:
-        if error is not None:
-            self.failures.append(error)
 
     def flush(self, what: str) -> None:
         """Wait until every record queued was delivered or failed.

@@ -98,7 +98,9 @@ class TaskTransactions:
         tx = self._tx
         name = transactional_id(tx.group, topic, partition)
         try:
-            producer = ck.Producer({**tx.producer, "transactional.id": name})
+            config = {**tx.producer, "transactional.id": name}
+            sender = RecordSender.open(config, tx.topic, tx.batch_id, tx.encode)
+            producer = sender.producer
             producer.init_transactions(_TIMEOUT_S)  # fences a zombie, aborts its transaction
             if self._reader is None:
                 self._reader = ck.Consumer(
@@ -116,7 +118,6 @@ class TaskTransactions:
         sent_before = found.offset >= 0 and found.offset > first  # < 0: none committed
         if not sent_before:
             producer.begin_transaction()
-        sender = RecordSender(producer, tx.topic, tx.batch_id, tx.encode)
         return _Partition(sender, ck.TopicPartition(topic, partition), first, sent_before)
 
     def commit(self, check: bool = True) -> None:
