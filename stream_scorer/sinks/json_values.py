@@ -3,9 +3,10 @@
 Each column becomes one JSON text per row (`_fragments`), with no Python object per value
 where Arrow or orjson can format the whole column at once: integers and booleans by Arrow's
 cast, floating point numbers by one `orjson.dumps` of the column's NumPy array, strings and
-zoned timestamps quoted by Arrow (a string needing escapes goes through orjson). Only
-binary, maps, lists, structs, decimals and naive timestamps are converted value by value.
-Arrow then joins the texts into objects, row by row, in one call. The result is what
+zoned timestamps quoted by Arrow (a string needing escapes goes through orjson), maps of
+string keys and lists of those scalars joined by Arrow. Only binary, other maps and lists,
+structs, decimals and naive timestamps are converted value by value. Arrow then joins the
+texts into objects, row by row, in one call. The result is what
 `orjson.dumps` of each row as a dict gives: binary as base64, maps as objects, decimals as
 strings, zoned timestamps as ISO-8601 in UTC with the suffix `Z`, NaN and infinities as null.
 """
@@ -30,6 +31,8 @@ _ZULU = pa.scalar(b'Z"', pa.binary())
 _COLON = pa.scalar(b":", pa.binary())
 _OPEN = pa.scalar(b"{", pa.binary())
 _CLOSE = pa.scalar(b"}", pa.binary())
+_LIST_OPEN = pa.scalar(b"[", pa.binary())
+_LIST_CLOSE = pa.scalar(b"]", pa.binary())
 
 
 def json_values(batch: pa.RecordBatch) -> list[bytes]:
@@ -55,8 +58,10 @@ def _fragments(column: pa.Array) -> pa.Array:
         texts = _strings(column.cast(pa.string()))
     elif pa.types.is_timestamp(kind) and kind.tz is not None:
         texts = _timestamps(column)
-    elif pa.types.is_map(kind) and _flat_map(kind):
+    elif pa.types.is_map(kind) and pa.types.is_string(kind.key_type) and _flat(kind.item_type):
         return _map(column)
+    elif pa.types.is_list(kind) and _flat(kind.value_type):
+        return _list(column)
     else:
         dump = partial(orjson.dumps, default=_json_default, option=_JSON_OPTIONS)
         return pa.array(map(dump, _column_values(column)), pa.binary(), size=len(column))
@@ -88,21 +93,31 @@ def _timestamps(column: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(_QUOTE, iso.cast(pa.binary()), _ZULU, _NOTHING)
 
 
-def _flat_map(kind: pa.MapType) -> bool:
-    """True for a map of string keys to numbers, booleans or strings (`_map` encodes it)."""
-    key, item = kind.key_type, kind.item_type
+def _flat(kind: pa.DataType) -> bool:
+    """True for the items `_map` and `_list` encode: numbers, booleans, strings."""
     scalar = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_string)
-    return pa.types.is_string(key) and any(test(item) for test in scalar)
+    return any(test(kind) for test in scalar)
 
 
 def _map(column: pa.MapArray) -> pa.Array:
-    """A map of string keys to scalars (`_flat_map`) as objects, entries in their order."""
+    """A map of string keys to `_flat` items as objects, entries in their order."""
     entries = pc.binary_join_element_wise(
         _strings(column.keys), _COLON, _fragments(column.items), _NOTHING
     )  # the maps' whole children: `offsets` point into them, sliced or not
-    joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, entries), b",")
-    objects = pc.binary_join_element_wise(_OPEN, joined, _CLOSE, _NOTHING)
-    return pc.if_else(column.is_null(), _NULL, objects) if column.null_count else objects
+    return _joined(column, entries, _OPEN, _CLOSE)
+
+
+def _list(column: pa.ListArray) -> pa.Array:
+    """A list of `_flat` items as arrays."""
+    return _joined(column, _fragments(column.values), _LIST_OPEN, _LIST_CLOSE)
+
+
+def _joined(column: pa.Array, items: pa.Array, open_: pa.Scalar, close: pa.Scalar) -> pa.Array:
+    """Each row's `items` (JSON texts of the whole child, which `column.offsets` index)
+    joined with commas between `open_` and `close`; null rows as null."""
+    joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, items), b",")
+    texts = pc.binary_join_element_wise(open_, joined, close, _NOTHING)
+    return pc.if_else(column.is_null(), _NULL, texts) if column.null_count else texts
 
 
 def _quoted(texts: pa.Array) -> pa.Array:

@@ -145,7 +145,7 @@ def test_one_pass_tasks_write_every_parquet_sink_once_per_offset(tmp_path, spark
     assert sorted(json.loads(r.value)["id"] for r in sent) == list(range(200))
     keys = collections.Counter(r.key for r in sent)
     assert set(keys.values()) == {1} and keys.keys() == {
-        f"{topic}/{p}/{o}".encode() for p, o in good[COORDINATES].itertuples(index=False)
+        f"{t}/{p}/{o}".encode() for t, p, o in good[COORDINATES].itertuples(index=False)
     }
     assert len(read_sink(spark, tmp_path / "dead-letter")) == len(BAD)
     stats = scorer.pipeline.stats

@@ -135,6 +135,13 @@ def test_values_have_maps_as_objects_in_a_sliced_batch_with_null_maps_and_items(
     ]
 
 
+def test_values_have_lists_as_arrays_in_a_sliced_batch_with_null_lists_and_items():
+    lists = pa.array([[0.5], [0.25, None], None, [], [1.0, 0.0]], pa.list_(pa.float64()))
+    batch = pa.RecordBatch.from_arrays([lists], ["p"]).slice(1, 4)
+    expected = [b'{"p":[0.25,null]}', b'{"p":null}', b'{"p":[]}', b'{"p":[1.0,0.0]}']
+    assert json_values(batch) == expected
+
+
 def test_values_escape_strings_and_keys_as_json_does():
     batch = pa.RecordBatch.from_pydict(
         {
