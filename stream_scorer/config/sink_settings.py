@@ -9,7 +9,7 @@ from stream_scorer.config.paths import Location
 from stream_scorer.config.schema_registry import SchemaRegistryConfig
 from stream_scorer.config.table_sinks import DeltaSinkConfig, IcebergSinkConfig
 from stream_scorer.errors import ConfigError
-from stream_scorer.kafka.client_config import client_config
+from stream_scorer.kafka.client_config import confluent_producer
 from stream_scorer.kafka.options import KAFKA_PREFIX, redact
 
 TRANSACTIONAL_ID = "transactional.id"
@@ -49,8 +49,9 @@ class KafkaSinkConfig(Settings):
     schema_registry: SchemaRegistryConfig | None = None
     """Format avro: the Schema Registry to register the predictions' schema with."""
     options: dict[str, str] = Field(default_factory=dict)
-    """`kafka.*` producer settings; without `kafka.bootstrap.servers`, the source's servers and
-    security options (`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`)."""
+    """`kafka.*` producer settings, Java client names as librdkafka (confluent-kafka) takes
+    them; without `kafka.bootstrap.servers`, the source's servers and security options
+    (`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`)."""
     exactly_once: bool = False
     """Write each input partition's rows of a batch in one Kafka transaction, committed with
     the input offsets it covered: a `read_committed` consumer (`isolation.level`) sees every
@@ -66,7 +67,7 @@ class KafkaSinkConfig(Settings):
             msg = f"only kafka.* producer settings; {others} are not (write kafka.<name>)"
             raise ValueError(msg)
         try:
-            client_config(options, "producer")
+            confluent_producer(options)
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         return options

@@ -5,9 +5,11 @@ PLAIN or SCRAM login module becomes `sasl_plain_username` / `sasl_plain_password
 numbers and booleans get the type kafka-python expects. A name kafka-python does not know
 is refused with the key, so a typo never silently drops a security setting.
 `confluent_config` does the same for librdkafka (confluent-kafka), which mostly shares the
-Java names; librdkafka itself refuses the names it does not know when a client is built.
+Java names; librdkafka itself refuses the names it does not know when a client is built
+(`confluent_producer` asks it at once, for the Kafka sinks' producers).
 """
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -31,6 +33,11 @@ _CONFLUENT_RENAMES = {
     "ssl.truststore.location": ("ssl.ca.location",),
     "ssl.keystore.location": ("ssl.certificate.location", "ssl.key.location"),
 }
+# acks=all as Kafka's Java producer since 3.0; librdkafka batches by its own defaults
+# (linger.ms 5, batch.size 1 MB).
+PRODUCER_DEFAULTS = {"acks": "all"}
+# Settings that reach the cluster: checked by the sinks' start check, not by building a client.
+_CONNECTION = ("bootstrap.servers", "security.protocol", "sasl.", "ssl.")
 _JAAS = re.compile(r'(username|password)\s*=\s*"([^"]*)"')
 
 
@@ -85,6 +92,29 @@ def confluent_config(options: Mapping[str, str]) -> dict[str, str]:
         else:
             out.update(dict.fromkeys(_CONFLUENT_RENAMES.get(java_name, (java_name,)), value))
     return out
+
+
+def confluent_producer(options: Mapping[str, str]) -> dict[str, str]:
+    """Return librdkafka producer settings: `confluent_config` of `options` over
+    `PRODUCER_DEFAULTS`, its other than connection settings checked by librdkafka itself.
+
+    Raises
+    ------
+    ConfigError
+        If librdkafka does not know a setting or refuses its value, naming it.
+    """
+    import confluent_kafka as ck
+
+    config = {**PRODUCER_DEFAULTS, **confluent_config(options)}
+    checked = {k: v for k, v in config.items() if not k.startswith(_CONNECTION)}
+    quiet = logging.getLogger(f"{__name__}.check")
+    quiet.propagate = False  # librdkafka warns that no servers are set: none are, on purpose
+    try:
+        ck.Producer({**checked, "logger": quiet})
+    except ck.KafkaException as exc:
+        msg = f"librdkafka refused a kafka.* producer option: {exc.args[0].str()}"
+        raise ConfigError(msg) from None
+    return config
 
 
 def _known_settings(role: Role) -> dict[str, Any]:

@@ -42,9 +42,10 @@ class BatchPipeline:
     runs with none. With a `shadow` registry, its version (polled per batch too) scores the
     same rows beside the served one. With `files_in_pass` (a `scoring` that takes `files`,
     `one_pass.score_ranges`, on a local master), when every pending sink takes task-written
-    files (`Sink.task_writes`: a local Parquet sink, a Delta or Iceberg table with local data)
-    and no shadow scores, the scoring tasks write the sinks' files themselves
-    (`sinks.task_files`) and the JVM sees the failed rows only. The first batch of a newly
+    files (`Sink.task_writes`: a local Parquet sink, a Delta or Iceberg table with local data,
+    a Kafka sink with local state) and no shadow scores, the scoring tasks write the sinks'
+    files (send the Kafka records) themselves (`sinks.task_files`) and the JVM sees the
+    failed rows only. The first batch of a newly
     switched version (`ModelFallback.on_probation`) is scored in full and kept before any
     sink writes it: a version that fails it whole or row by row (`model.max_error_rate`)
     leaves no row of it in any sink, and the previous version rescores it. With a

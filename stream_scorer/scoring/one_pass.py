@@ -9,9 +9,10 @@ for rows that failed (the dead letter keeps them), or the key for every row when
 includes it. The result has `stage.score`'s columns, so `predictions` and `dead_letters`
 apply unchanged.
 
-Given the batch directories of Parquet sinks (`sinks.task_files`), the tasks also write the
-prediction rows there themselves (`prediction_rows.PredictionRows`), and the result holds
-only the rows that failed: the scored rows never cross to the JVM at all.
+Given the batch directories of sinks (`sinks.task_files`: Parquet and table files, Kafka
+records), the tasks also write the prediction rows there themselves
+(`prediction_rows.PredictionRows`), and the result holds only the rows that failed: the
+scored rows never cross to the JVM at all.
 """
 
 import contextlib

@@ -2,8 +2,9 @@
 
 Executor side of the exactly-once Kafka sink (`sinks.kafka_exactly_once`), as Kafka Streams
 writes a task's output. A task's rows are grouped by their source topic-partition (one group:
-a task scores one input partition, as the scorer plans them). For each, a producer with the
-transactional id `<group>-<topic>-<partition>`, the same for every batch and restart:
+a task scores one input partition, as the scorer plans them). For each, a confluent-kafka
+(librdkafka) producer with the transactional id `<group>-<topic>-<partition>`, the same for
+every batch and restart:
 
 1. `init_transactions` fences a producer a killed scorer left running (a zombie) and aborts
    its open transaction;
@@ -27,9 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stream_scorer.errors import SinkError
-from stream_scorer.sinks.kafka import json_values, record_headers, record_keys
+from stream_scorer.sinks.json_values import json_values
+from stream_scorer.sinks.kafka_producer import RecordSender
 
-_CLOSE_S = 10.0
+_TIMEOUT_S = 60.0
+"""How long a transaction call (init, offsets, commit) or the offset read may take."""
+_ABORT_S = 5.0
 
 
 def transactional_id(group: str, topic: str, partition: int) -> str:
@@ -42,10 +46,10 @@ class Transactions:
     """What a task needs to write its rows of batch `batch_id` to `topic` in transactions."""
 
     topic: str
-    producer: Mapping[str, Any]
-    """kafka-python producer settings, without the transactional id."""
-    consumer: Mapping[str, Any]
-    """kafka-python settings that reach the cluster (servers, security): the group's reader."""
+    producer: Mapping[str, str]
+    """librdkafka producer settings, without the transactional id."""
+    consumer: Mapping[str, str]
+    """librdkafka settings that reach the cluster (servers, security): the group's reader."""
     group: str
     """The consumer group the source offsets are committed to; prefix of the producers' ids."""
     batch_id: int
@@ -84,33 +88,37 @@ class TaskTransactions:
             if part is None:
                 first = int(pc.min(rows.column("offset")).as_py())
                 part = self._open[topic, partition] = self._start(topic, partition, first)
-            part.send(rows, self._tx)
+            part.send(rows)
             self.rows += rows.num_rows
             self.sent += 0 if part.sent_before else rows.num_rows
 
     def _start(self, topic: str, partition: int, first: int) -> "_Partition":
-        from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+        import confluent_kafka as ck
 
         tx = self._tx
         name = transactional_id(tx.group, topic, partition)
         try:
-            producer = KafkaProducer(**tx.producer, transactional_id=name)
-            producer.init_transactions()  # fences a zombie of this id, aborts its transaction
+            config = {**tx.producer, "transactional.id": name}
+            sender = RecordSender.open(config, tx.topic, tx.batch_id, tx.encode)
+            producer = sender.producer
+            producer.init_transactions(_TIMEOUT_S)  # fences a zombie, aborts its transaction
             if self._reader is None:
-                self._reader = KafkaConsumer(
-                    **tx.consumer, group_id=tx.group, enable_auto_commit=False
+                self._reader = ck.Consumer(
+                    {**tx.consumer, "group.id": tx.group, "enable.auto.commit": False}
                 )
-            committed = self._reader.committed(TopicPartition(topic, partition))
+            [found] = self._reader.committed([ck.TopicPartition(topic, partition)], _TIMEOUT_S)
+            if found.error is not None:
+                raise ck.KafkaException(found.error)
         except Exception as exc:
             msg = (
                 f"cannot start the transaction '{name}' of batch {tx.batch_id} to topic "
                 f"'{tx.topic}': {exc!r}; Spark retries the batch"
             )
             raise SinkError(msg) from exc
-        sent_before = committed is not None and committed > first
+        sent_before = found.offset >= 0 and found.offset > first  # < 0: none committed
         if not sent_before:
             producer.begin_transaction()
-        return _Partition(producer, TopicPartition(topic, partition), first, sent_before)
+        return _Partition(sender, ck.TopicPartition(topic, partition), first, sent_before)
 
     def commit(self, check: bool = True) -> None:
         """Commit every open transaction with its source offset (see the module).
@@ -122,7 +130,7 @@ class TaskTransactions:
             same partition); that transaction is aborted, nothing of it visible.
         """
         for part in self._open.values():
-            part.commit(self._tx)
+            part.commit(self._tx, self._reader)
 
     def __enter__(self) -> "TaskTransactions":
         return self
@@ -131,51 +139,45 @@ class TaskTransactions:
         for part in self._open.values():
             part.close()
         if self._reader is not None:
-            self._reader.close(autocommit=False)
+            self._reader.close()
 
 
 @dataclasses.dataclass
 class _Partition:
     """The transaction of one source partition's rows in a task."""
 
-    producer: Any
+    sender: RecordSender
     source: Any
-    """The kafka-python TopicPartition of the source partition."""
+    """The confluent-kafka TopicPartition of the source partition."""
     first: int
     sent_before: bool
     """True if the group's offset says an earlier attempt committed these rows."""
     last: int = -1
-    failures: list[BaseException] = dataclasses.field(default_factory=list)
     done: bool = False
 
-    def send(self, rows: pa.RecordBatch, tx: Transactions) -> None:
+    def send(self, rows: pa.RecordBatch) -> None:
         self.last = max(self.last, int(pc.max(rows.column("offset")).as_py()))
-        if self.sent_before:
-            return
-        values, keys = tx.encode(rows), record_keys(rows)
-        records = zip(values, keys, record_headers(rows, tx.batch_id), strict=True)
-        for value, key, headers in records:
-            future = self.producer.send(tx.topic, value=value, key=key, headers=headers)
-            future.add_errback(self.failures.append)
+        if not self.sent_before:
+            self.sender.send(rows)
 
-    def commit(self, tx: Transactions) -> None:
+    def commit(self, tx: Transactions, reader: Any) -> None:
         if self.sent_before or self.done:
             return
-        from kafka.structs import OffsetAndMetadata
+        import confluent_kafka as ck
 
+        where = f"{self.source.topic}/{self.source.partition}"
+        producer = self.sender.producer
         try:
-            self.producer.flush()
-            if self.failures:
-                msg = f"{len(self.failures)} records not delivered (first: {self.failures[0]!r})"
-                raise SinkError(msg)
-            offsets = {self.source: OffsetAndMetadata(self.last + 1, "", -1)}
-            self.producer.send_offsets_to_transaction(offsets, tx.group)
-            self.producer.commit_transaction()
+            self.sender.flush(f"batch {tx.batch_id} from {where}")
+            offsets = [ck.TopicPartition(self.source.topic, self.source.partition, self.last + 1)]
+            producer.send_offsets_to_transaction(
+                offsets, reader.consumer_group_metadata(), _TIMEOUT_S
+            )
+            producer.commit_transaction(_TIMEOUT_S)
         except Exception as exc:
             msg = (
-                f"the transaction of batch {tx.batch_id} from {self.source.topic}/"
-                f"{self.source.partition} to topic '{tx.topic}' failed and is aborted: {exc}; "
-                "Spark retries the batch"
+                f"the transaction of batch {tx.batch_id} from {where} to topic '{tx.topic}' "
+                f"failed and is aborted: {exc}; Spark retries the batch"
             )
             raise SinkError(msg) from exc
         self.done = True
@@ -184,8 +186,8 @@ class _Partition:
         if not (self.sent_before or self.done):
             # fenced or unreachable: the broker aborts it at the next init or its timeout
             with contextlib.suppress(Exception):
-                self.producer.abort_transaction()
-        self.producer.close(timeout=_CLOSE_S if self.done else 0)
+                self.sender.producer.purge()
+                self.sender.producer.abort_transaction(_ABORT_S)
 
 
 def _by_source(batch: pa.RecordBatch) -> Iterator[tuple[tuple[str, int], pa.RecordBatch]]:
@@ -202,15 +204,3 @@ def _by_source(batch: pa.RecordBatch) -> Iterator[tuple[tuple[str, int], pa.Reco
     for topic, partition in sorted(pairs):
         mask = pc.and_(pc.equal(topics, topic), pc.equal(partitions, partition))
         yield (topic, partition), batch.filter(mask)
-
-
-def send_in_transactions(
-    batches: Iterator[pa.RecordBatch], transactions: Transactions
-) -> Iterator[pa.RecordBatch]:
-    """Write one task's rows in transactions (mapInArrow); yield one row: how many the
-    task wrote (sent now, or found sent by an earlier attempt)."""
-    with transactions.open() as task:
-        for batch in batches:
-            task.write(batch)
-        task.commit()
-    yield pa.RecordBatch.from_pydict({"rows": pa.array([task.rows], pa.int64())})

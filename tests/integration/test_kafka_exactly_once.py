@@ -165,7 +165,7 @@ def test_a_replayed_batch_sends_nothing_and_a_zombie_is_fenced(tmp_path, spark, 
     zombie.init_transactions()
     zombie.begin_transaction()
     later = [(source, 0, o, 0.5) for o in range(10, 15)]
-    with sink.transactions(1).open() as task:  # the restarted task fences the zombie
+    with sink.sends(1).open() as task:  # the restarted task fences the zombie
         task.write(spark.createDataFrame(later, ROWS).toArrow().combine_chunks().to_batches()[0])
         assert not {f"{source}/0/{o}" for o in range(10, 15)} & _polled(bootstrap, out)
         task.commit()
@@ -185,10 +185,10 @@ def test_a_transaction_cut_short_commits_no_offset_and_its_retry_sends_the_rows(
     sink = _sink(tmp_path, spark, bootstrap, out)
     rows = spark.createDataFrame([(source, 0, o, 0.5) for o in range(5)], ROWS).toArrow()
     msg = "a failure before the commit"
-    with pytest.raises(SinkError, match=msg), sink.transactions(0).open() as task:
+    with pytest.raises(SinkError, match=msg), sink.sends(0).open() as task:
         task.write(rows.combine_chunks().to_batches()[0])
         raise SinkError(msg)
-    with sink.transactions(0).open() as retry:
+    with sink.sends(0).open() as retry:
         retry.write(rows.combine_chunks().to_batches()[0])
         retry.commit()
     assert retry.sent == 5  # the aborted attempt committed no source offset

@@ -1,7 +1,9 @@
 """The one-pass path (offset ranges read, parsed and scored in one Python pass) against the
 UDF path over the same records: the same rows, the same dead letters, each offset once."""
 
+import collections
 import itertools
+import json
 
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from stream_scorer.config.settings import SourceConfig
 from stream_scorer.runtime.scorer import Scorer
 from stream_scorer.sources.factory import read_stream
 from stream_scorer.sources.ranges import RANGES_SCHEMA
-from tests.kafka_helpers import create_topic, produce_exact, spread
+from tests.kafka_helpers import create_topic, produce_exact, read_topic, spread
 from tests.scorer_helpers import NUMERIC, encode, publish, read_sink, records, scorer_config
 
 pytestmark = pytest.mark.integration
@@ -123,11 +125,13 @@ def test_a_checkpoint_of_the_udf_path_resumes_on_the_one_pass_path(tmp_path, spa
 
 
 def test_one_pass_tasks_write_every_parquet_sink_once_per_offset(tmp_path, spark, bootstrap, topic):
-    """Two Parquet sinks, batches of 50 offsets with bad rows in several: the tasks write
-    both sinks' files in one pass; each sink holds every good offset once, and the scorer
-    counts the rows the files hold."""
+    """Two Parquet sinks and an at-least-once Kafka sink, batches of 50 offsets with bad rows
+    in several: the tasks write both sinks' files and send the records in one pass; each sink
+    holds every good offset once, and the scorer counts the rows the files hold."""
     publish(tmp_path / "models", "binary", NUMERIC)
+    out = create_topic(bootstrap, 2)
     sinks = [{"kind": "parquet", "path": str(tmp_path / name)} for name in ("a", "b")]
+    sinks.append({"kind": "kafka", "topic": out})
     config = scorer_config(tmp_path, bootstrap, topic, sinks=sinks)
     config.source.options["maxOffsetsPerTrigger"] = "50"
     scorer = Scorer(config, spark=spark, once=True)
@@ -137,6 +141,12 @@ def test_one_pass_tasks_write_every_parquet_sink_once_per_offset(tmp_path, spark
         good = read_sink(spark, tmp_path / name)
         assert len(good) == 200 and not good[COORDINATES].duplicated().any()
         assert not list((tmp_path / name).glob("batch_id=*/*.snappy.parquet"))  # not Spark's
+    sent = read_topic(bootstrap, out)
+    assert sorted(json.loads(r.value)["id"] for r in sent) == list(range(200))
+    keys = collections.Counter(r.key for r in sent)
+    assert set(keys.values()) == {1} and keys.keys() == {
+        f"{t}/{p}/{o}".encode() for t, p, o in good[COORDINATES].itertuples(index=False)
+    }
     assert len(read_sink(spark, tmp_path / "dead-letter")) == len(BAD)
     stats = scorer.pipeline.stats
     assert stats.batches >= 4 and stats.scored == 200 and stats.dead_lettered == len(BAD)

@@ -226,7 +226,7 @@ def test_a_kafka_sink_naming_other_servers_takes_only_its_own_settings(bootstrap
 
     sink.open(spark)  # plaintext, as its own options say: the session broker answers
 
-    assert not {"security_protocol", "sasl_mechanism", "sasl_plain_username"} & sink._config.keys()
+    assert not {"security.protocol", "sasl.mechanism", "sasl.username"} & sink._config.keys()
 
 
 def test_run_exits_2_in_one_line_naming_the_sasl_mechanism(bootstrap, tmp_path, capsys):

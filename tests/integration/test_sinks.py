@@ -11,6 +11,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from kafka import KafkaConsumer
+from pyspark.sql import functions as F
 
 from stream_scorer.errors import SinkError
 from stream_scorer.sinks import BatchHooks, ConsoleSink, KafkaSink, ParquetSink
@@ -345,10 +346,11 @@ def test_kafka_sends_dead_letters_as_base64_without_model_version(spark, bootstr
 
 def test_kafka_failed_send_leaves_the_batch_uncommitted(spark, bootstrap, tmp_path):
     topic = create_topic(bootstrap, 1)
-    options = {"kafka.bootstrap.servers": bootstrap, "kafka.max.request.size": "100"}
+    options = {"kafka.bootstrap.servers": bootstrap, "kafka.message.max.bytes": "1000"}
     sink = opened(KafkaSink(topic, options, str(tmp_path / "state")), spark)
+    too_large = predictions(spark).withColumn("id", F.lit("x" * 2000))  # librdkafka refuses
     with pytest.raises(SinkError, match=f"cannot send batch 2 to topic '{topic}'"):
-        sink.write(predictions(spark), 2)
+        sink.write(too_large, 2)
     assert not (tmp_path / "state" / "2").exists()
 
 

@@ -10,13 +10,17 @@ their failures against real listeners: tests/integration/test_secured_clusters.p
 
 from typing import Any
 
-import kafka
+import pyarrow as pa
 import pytest
 
 from stream_scorer.config.loader import parse_config
 from stream_scorer.devtools import producer
+from stream_scorer.errors import SinkError
+from stream_scorer.kafka.client_config import confluent_config
 from stream_scorer.kafka.source_options import parse_options
 from stream_scorer.sinks.kafka import KafkaSink, send_partition
+from stream_scorer.sinks.kafka_exactly_once import TransactionalKafkaSink
+from stream_scorer.sinks.kafka_transactions import Transactions
 from stream_scorer.sources import metadata, topic_check
 from stream_scorer.sources.metadata import consumer_settings
 from stream_scorer.sources.offsets import OffsetRange
@@ -76,8 +80,12 @@ def built(monkeypatch) -> dict[str, Any]:
     monkeypatch.setattr(metadata, "KafkaConsumer", fake("driver-metadata"))
     monkeypatch.setattr(producer, "KafkaProducer", fake("produce"))
     monkeypatch.setattr(producer, "KafkaAdminClient", fake("admin"))
-    monkeypatch.setattr("kafka.KafkaProducer", fake("sink", kafka.KafkaProducer))
     monkeypatch.setattr("confluent_kafka.Consumer", fake("confluent-reader"))
+    connecting = fake("sink")  # the option check at load builds one without servers: let it be
+    monkeypatch.setattr(
+        "confluent_kafka.Producer",
+        lambda config: connecting(config) if "bootstrap.servers" in config else object(),
+    )
     return seen
 
 
@@ -122,8 +130,19 @@ def test_start_time_topic_check_gets_sasl_and_ssl_settings(built):
 def test_kafka_sink_producer_gets_sasl_and_ssl_settings(built, tmp_path):
     sink = KafkaSink("predictions", OPTIONS, str(tmp_path))
     with pytest.raises(_Built):
-        next(send_partition(iter([]), "predictions", sink._config, batch_id=0))
-    assert _subset(built["sink"], KAFKA_PYTHON) == KAFKA_PYTHON
+        next(send_partition(iter([]), sink.sends(batch_id=0)))
+    assert _subset(built["sink"], LIBRDKAFKA) == LIBRDKAFKA
+    assert built["sink"]["acks"] == "all"
+
+
+def test_exactly_once_sink_producer_gets_sasl_and_ssl_settings(built, tmp_path):
+    sink = TransactionalKafkaSink("predictions", OPTIONS, str(tmp_path), str(tmp_path / "cp"))
+    sends = Transactions(sink.topic, sink._config, confluent_config(sink._connection), "g", 0)
+    rows = pa.RecordBatch.from_pydict({"topic": ["features"], "partition": [0], "offset": [5]})
+    with pytest.raises(SinkError, match="cannot start the transaction 'g-features-0'"):
+        sends.open().write(rows)
+    assert _subset(built["sink"], LIBRDKAFKA) == LIBRDKAFKA
+    assert built["sink"]["transactional.id"] == "g-features-0"
 
 
 def test_produce_command_gets_sasl_and_ssl_settings(built):

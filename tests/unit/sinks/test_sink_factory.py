@@ -44,7 +44,7 @@ def test_kafka_sink_takes_the_source_bootstrap_when_it_names_none():
     sink = build_sink(KafkaSinkConfig(kind="kafka", topic="out"), "/cp/sinks/k", H1)
     assert isinstance(sink, KafkaSink)
     assert sink.markers_dir == "/cp/sinks/k"
-    assert sink._config["bootstrap_servers"] == ["h1:9092"]
+    assert sink._config["bootstrap.servers"] == "h1:9092"
     assert sink._config["acks"] == "all"
 
 
@@ -53,15 +53,15 @@ def test_kafka_sink_keeps_its_own_bootstrap():
         kind="kafka", topic="out", options={"kafka.bootstrap.servers": "h2:9092", "kafka.acks": 1}
     )
     sink = build_sink(config, "/cp/sinks/k", H1)
-    assert sink._config["bootstrap_servers"] == ["h2:9092"]
-    assert sink._config["acks"] == 1
+    assert sink._config["bootstrap.servers"] == "h2:9092"
+    assert sink._config["acks"] == "1"
 
 
 def test_kafka_sink_taking_the_source_servers_takes_its_security_settings():
     sink = build_sink(KafkaSinkConfig(kind="kafka", topic="out"), "/cp/sinks/k", SECURED)
     assert sink._connection == {"kafka.bootstrap.servers": "h1:9093", **SECURITY}
-    assert sink._config["security_protocol"] == "SASL_SSL"
-    assert (sink._config["sasl_plain_username"], sink._config["ssl_cafile"]) == (
+    assert sink._config["security.protocol"] == "SASL_SSL"
+    assert (sink._config["sasl.username"], sink._config["ssl.ca.location"]) == (
         "alice",
         "/certs/ca.pem",
     )
@@ -72,15 +72,15 @@ def test_kafka_sink_own_options_win_over_the_inherited_ones():
     own = {"kafka.linger.ms": "20", "kafka.ssl.truststore.location": "/certs/sink-ca.pem"}
     config = KafkaSinkConfig(kind="kafka", topic="out", options=own)
     sink = build_sink(config, "/cp/sinks/k", SECURED)
-    assert sink._config["ssl_cafile"] == "/certs/sink-ca.pem"
-    assert (sink._config["linger_ms"], sink._config["sasl_mechanism"]) == (20, "SCRAM-SHA-512")
+    assert sink._config["ssl.ca.location"] == "/certs/sink-ca.pem"
+    assert (sink._config["linger.ms"], sink._config["sasl.mechanism"]) == ("20", "SCRAM-SHA-512")
 
 
 def test_kafka_sink_naming_other_servers_takes_none_of_the_source_security():
     config = KafkaSinkConfig(kind="kafka", topic="out", options={"kafka.bootstrap.servers": "h2:1"})
     sink = build_sink(config, "/cp/sinks/k", SECURED, "sinks[1]")
     assert sink._connection == {"kafka.bootstrap.servers": "h2:1"}
-    assert not {"security_protocol", "sasl_mechanism", "ssl_cafile"} & sink._config.keys()
+    assert not {"security.protocol", "sasl.mechanism", "ssl.ca.location"} & sink._config.keys()
     assert sink._origin == "sinks[1].options"
 
 
