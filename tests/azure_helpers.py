@@ -12,12 +12,12 @@ import re
 import shutil
 import subprocess
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from stream_scorer.versions.store import ModelStore
+from tests.fsspec_servers import FsspecServer
 
 ACCOUNT = "devstoreaccount1"
 # Azurite's well-known development account key (public, in Azurite's README).
@@ -39,7 +39,7 @@ def find_azurite() -> str | None:
 
 
 @dataclass
-class AzuriteServer:
+class AzuriteServer(FsspecServer):
     """Azurite's blob service at `endpoint` (http://127.0.0.1:PORT)."""
 
     scheme: ClassVar[str] = "abfs"
@@ -97,29 +97,6 @@ class AzuriteServer:
             **self.options, use_listings_cache=False, skip_instance_cache=True
         )
 
-    def open(self, location: str) -> ModelStore:
-        """The model store at `location`, opened with `options`."""
-        return ModelStore(location, self.options)
-
-    def new_bucket(self) -> str:
-        """Create an empty container; return its name."""
-        name = f"models-{uuid.uuid4().hex[:12]}"
-        self.fs().mkdir(name)
-        return name
-
-    def new_store(self, prefix: str = "team/models") -> ModelStore:
-        """A model store under `prefix` of a new container, opened with `options`."""
-        return ModelStore(f"abfs://{self.new_bucket()}/{prefix}", self.options)
-
-    def keys(self, store: ModelStore) -> list[str]:
-        """The blob names under `store`'s prefix, relative to it, sorted."""
-        root = store.location.removeprefix("abfs://")
-        return sorted(p[len(root) + 1 :] for p in self.fs().find(root))
-
     def token(self, store: ModelStore, name: str) -> str:
         """The ETag of blob `name` of `store` (changes with every write)."""
         return str(self.fs().info(f"{store.location}/{name}")["etag"])
-
-    def put(self, store: ModelStore, name: str, data: bytes) -> None:
-        """Overwrite blob `name` of `store` unconditionally (tampering)."""
-        self.fs().pipe_file(f"{store.location}/{name}", data)

@@ -13,7 +13,6 @@ import subprocess
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from stream_scorer.versions.store import ModelStore
+from tests.fsspec_servers import FsspecServer
 
 PROJECT = "stream-scorer-tests"
 
@@ -33,7 +33,7 @@ def _free_port() -> int:
 
 
 @dataclass
-class GCSServer:
+class GCSServer(FsspecServer):
     """fake-gcs-server at `endpoint` (http://127.0.0.1:PORT)."""
 
     scheme: ClassVar[str] = "gs"
@@ -86,32 +86,9 @@ class GCSServer:
 
         return GCSFileSystem(**self.options, use_listings_cache=False, skip_instance_cache=True)
 
-    def open(self, location: str) -> ModelStore:
-        """The model store at `location`, opened with `options`."""
-        return ModelStore(location, self.options)
-
-    def new_bucket(self) -> str:
-        """Create an empty bucket; return its name."""
-        name = f"models-{uuid.uuid4().hex[:12]}"
-        self.fs().mkdir(name)
-        return name
-
-    def new_store(self, prefix: str = "team/models") -> ModelStore:
-        """A model store under `prefix` of a new bucket, opened with `options`."""
-        return ModelStore(f"gs://{self.new_bucket()}/{prefix}", self.options)
-
-    def keys(self, store: ModelStore) -> list[str]:
-        """The object names under `store`'s prefix, relative to it, sorted."""
-        root = store.location.removeprefix("gs://")
-        return sorted(p[len(root) + 1 :] for p in self.fs().find(root))
-
     def token(self, store: ModelStore, name: str) -> str:
         """The generation of object `name` of `store` (changes with every write)."""
         return str(self.fs().info(f"{store.location}/{name}")["generation"])
-
-    def put(self, store: ModelStore, name: str, data: bytes) -> None:
-        """Overwrite object `name` of `store` unconditionally (tampering)."""
-        self.fs().pipe_file(f"{store.location}/{name}", data)
 
 
 @contextmanager
